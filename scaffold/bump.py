@@ -1,0 +1,186 @@
+"""Plan `qscaffold bump X.Y`: new compat arrays, a new newest block per family, the
+previous newest demoted.  The result is a Plan; nothing here writes to disk."""
+from __future__ import annotations
+
+from . import compat_arrays, csyntax
+from .errors import ScaffoldError, UsageError
+from .machines import MACRO_MARKED, Family, MacroCall, VersionBlock, read_families
+from .plan import Edit, Plan, check_syntax
+from .templates import render
+from .tree import QemuTree
+from .version import Version
+
+
+def render_macro(macro: MacroCall, family: Family, version: Version, latest: bool | None,
+                 options_fn: str) -> str:
+    return render("machine_macro.c.j2", form=macro.form, macro=family.spec.macro, version=version,
+                  latest=latest, machine=family.spec.machine,
+                  compat_fn=macro.args[2] if macro.form == "tagged" else "",
+                  align=macro.align, options_fn=options_fn, terminator=macro.terminator)
+
+
+def renamed(name: str, family: Family, old: Version, new: Version) -> str:
+    kind = next(k for k in family.spec.options if k.match(name))
+    m = kind.match(name)
+    return name[:m.start("major")] + new.sym + name[m.end("minor"):]
+
+
+def reset_convention(family: Family) -> str:
+    """Where older x86 versions undo the newest's alias/is_default lines.
+
+    "none": the newest carries no alias lines (10.0 layout and later, non-x86);
+    "all": every older version resets them (7.2/8.0 trees);
+    "second": only the second-newest does, so a bump moves the reset (8.1 to 9.2)."""
+    if family.form in MACRO_MARKED or not family.newest.alias_lines():
+        return "none"
+    older = [b for b in family.blocks[1:3]]
+    if len(older) >= 2 and older[1].alias_lines():
+        return "all"
+    return "second"
+
+
+def _shape_error(family: Family, block: VersionBlock, what: str) -> ScaffoldError:
+    return family.error(f"machine version {block.version}: {what}", block.start)
+
+
+def _check_block(family: Family, block: VersionBlock, latest: bool) -> None:
+    for kind in family.spec.options:
+        if kind.kind not in block.functions:
+            raise _shape_error(family, block, f"no {kind.kind} function")
+        fn = block.functions[kind.kind]
+        if not fn.param:
+            raise family.error(f"{fn.name} does not take one named parameter", fn.start)
+    if block.macro is None:
+        raise _shape_error(family, block, f"no {family.spec.macro}() registration")
+    fn = block.class_fn
+    expect = render_macro(block.macro, family, block.version, latest, fn.name)
+    if expect != block.macro.text:
+        raise family.error(f"registration of {block.version} has an unexpected shape "
+                           f"(expected {expect.splitlines()[0]!r})", block.macro.start)
+    if block.marks_latest() != latest:
+        state = "is marked" if block.marks_latest() else "is not marked"
+        raise _shape_error(family, block, f"{state} as the latest version")
+    if block.end - block.start > 0 and not block.start < block.macro.start:
+        raise _shape_error(family, block, "registration comes before its options functions")
+
+
+def plan_family(family: Family, target: Version) -> list[Edit]:
+    newest = family.newest
+    data = family.file.data
+    path = family.file.rel
+    _check_block(family, newest, True)
+    older = family.blocks[1] if len(family.blocks) > 1 else None
+    if older is not None:
+        _check_block(family, older, False)
+        if not older.start > newest.end:
+            raise _shape_error(family, older, f"comes before {newest.version} in the file "
+                                              "(blocks are ordered newest first)")
+    convention = reset_convention(family)
+    names = {fn.name: renamed(fn.name, family, newest.version, target)
+             for fn in newest.functions.values()}
+    indent = family.indent()
+
+    # 1. The new newest block: a copy of the current newest, renamed.
+    subs = [(s.start, s.end, new) for fn in newest.functions.values() for new in [names[fn.name]]
+            for s in fn.name_spans]
+    if newest.header:
+        subs.append((newest.header.start, newest.header.end,
+                     render("block_header.c.j2", machine=family.spec.header, version=target)))
+    subs.append((newest.macro.start, newest.macro.end,
+                 render_macro(newest.macro, family, target, True, names[newest.class_fn.name])))
+    copy, pos = [], newest.start
+    for start, end, text in sorted(subs):
+        copy += [data[pos:start], text.encode()]
+        pos = end
+    copy.append(data[pos:newest.end])
+    gap = data[newest.end:older.start] if older else b"\n\n"
+    if gap.strip():
+        gap = b"\n\n"
+    edits = [Edit(path, newest.start, newest.start, b"".join(copy) + gap,
+                  f"add {family.spec.machine} {target} as the newest version", family.name)]
+
+    # 2. The previous newest chains to the new one and adds its release's arrays.
+    for fn in newest.functions.values():
+        body = render("demoted_options.c.j2", indent=indent, chain=names[fn.name], param=fn.param,
+                      resets=[_field(s) for s in newest.alias_lines()]
+                      if fn.kind.adds_compat and convention != "none" else [],
+                      arrays=[f"{p}_compat_{newest.version.sym}" for p in family.spec.arrays]
+                      if fn.kind.adds_compat else [])
+        edits.append(Edit(path, fn.body.start, fn.body.end, body.encode(),
+                          f"{fn.name}: chain to {names[fn.name]}", family.name))
+
+    # 3. Its registration takes the older form.
+    demoted = render_macro(newest.macro, family, newest.version, False, newest.class_fn.name)
+    if demoted != newest.macro.text:
+        edits.append(Edit(path, newest.macro.start, newest.macro.end, demoted.encode(),
+                          f"{newest.version} is no longer the latest", family.name))
+
+    # 4. 8.1-9.2 x86 trees: only the second-newest resets the alias, so the reset moves.
+    if convention == "second" and older is not None:
+        for stmt in older.alias_lines():
+            start = csyntax.line_start(data, stmt.start_byte)
+            end = data.index(b"\n", stmt.end_byte) + 1
+            edits.append(Edit(path, start, end, b"",
+                              f"{older.class_fn.name}: drop {_field(stmt)} reset", family.name))
+    return edits
+
+
+def _field(stmt) -> str:
+    return stmt.named_children[0].child_by_field_name("left").child_by_field_name("field").text.decode()
+
+
+def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[list[Edit], list[str]]:
+    """Empty `<prefix>_compat_<release>` arrays and their externs, newest first."""
+    edits, done = [], []
+    for extern, template, what in ((False, "compat_array.c.j2", "definition"),
+                                   (True, "compat_extern.h.j2", "extern declaration")):
+        pairs = compat_arrays.all_pairs(tree, extern)
+        for prefix in prefixes:
+            mine = [p for p in pairs if p.prefix == prefix]
+            name = f"{prefix}_compat_{release.sym}"
+            if any(p.version == release for p in mine):
+                done.append(f"{name} {what}")
+                continue
+            older = sorted((p for p in mine if p.version < release), key=lambda p: p.version)
+            if not older:
+                raise ScaffoldError(f"no {prefix}_compat arrays older than {release} found "
+                                    f"({'extern declarations' if extern else 'definitions'})")
+            anchor = older[-1]
+            gap = compat_arrays.separator_after(mine, anchor)
+            if gap.strip():
+                gap = b"\n\n"
+            text = render(template, name=name).encode()
+            edits.append(Edit(anchor.file.rel, anchor.start, anchor.start, text + gap,
+                              f"add {name} ({what})"))
+    return edits, done
+
+
+def plan_bump(tree: QemuTree, target: Version) -> Plan:
+    families, notes = read_families(tree)
+    if not families:
+        raise ScaffoldError(f"{tree.root}: no versioned machine types found")
+    release = target.prev()   # the release that just shipped: its arrays are added
+    newest = max(f.newest.version for f in families)
+    if target > newest.next():
+        raise UsageError(f"{target} skips a release: the newest machine types are {newest}, "
+                         f"so the next bump is {newest.next()}")
+    if target < newest or (target == newest and any(f.newest.version > target for f in families)):
+        raise UsageError(f"{target} is not newer than the newest machine types ({newest})")
+    plan = Plan("bump", target, notes=notes)
+    for family in families:
+        version = family.newest.version
+        if version == target:
+            plan.done.append(f"{family.name} {target}")
+            continue
+        if version != release:
+            raise family.error(f"newest machine version is {version}, but bumping to {target} "
+                               f"needs every family at {release} or {target}", family.newest.start)
+        plan.edits += plan_family(family, target)
+        plan.families.append(family.name)
+    prefixes = sorted({p for f in families for p in f.spec.arrays}, key=["hw", "pc"].index)
+    array_edits, done = plan_arrays(tree, release, prefixes)
+    plan.edits += array_edits
+    plan.done += done
+    if plan.edits:
+        check_syntax(plan.contents(tree))
+    return plan

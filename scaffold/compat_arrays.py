@@ -1,0 +1,69 @@
+"""Matchers for the compat arrays: `GlobalProperty hw_compat_A_B[]` definitions with their
+`_len`, and the matching `extern` pairs in the headers."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import csyntax
+from .tree import QemuTree, SourceFile
+from .version import Version
+
+_NAME = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)(_len)?\Z")
+
+
+@dataclass
+class ArrayPair:
+    file: SourceFile
+    prefix: str
+    version: Version
+    start: int          # the array's declaration
+    end: int            # end of the `_len` declaration
+    len_name: str | None
+    extern: bool
+    node: object        # the array's declaration node
+
+    @property
+    def name(self) -> str:
+        return f"{self.prefix}_compat_{self.version.sym}"
+
+    @property
+    def line(self) -> int:
+        return self.file.line(self.start)
+
+
+def _declared(node) -> str | None:
+    decl = node.child_by_field_name("declarator")
+    while decl is not None and decl.type in ("init_declarator", "array_declarator", "pointer_declarator"):
+        decl = decl.child_by_field_name("declarator")
+    return decl.text.decode() if decl is not None and decl.type == "identifier" else None
+
+
+def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
+    """Array/`_len` pairs in file order (definitions, or `extern` declarations)."""
+    nodes = [n for n in csyntax.top_level(file.tree.root_node) if n.type == "declaration"]
+    pairs = []
+    for i, node in enumerate(nodes):
+        is_extern = any(c.type == "storage_class_specifier" and c.text == b"extern" for c in node.children)
+        name = _declared(node)
+        m = _NAME.match(name or "")
+        if not m or m.group(4) or is_extern != extern:
+            continue
+        after = nodes[i + 1] if i + 1 < len(nodes) else None
+        len_name = _declared(after) if after is not None else None
+        paired = len_name == name + "_len"
+        pairs.append(ArrayPair(file, m.group(1), Version(int(m.group(2)), int(m.group(3))),
+                               node.start_byte, after.end_byte if paired else node.end_byte,
+                               len_name if paired else None, extern, node))
+    return pairs
+
+
+def all_pairs(tree: QemuTree, extern: bool) -> list[ArrayPair]:
+    files = tree.array_externs if extern else tree.array_defs
+    return [p for rel in files for p in read_pairs(tree.file(rel), extern)]
+
+
+def separator_after(pairs: list[ArrayPair], first: ArrayPair) -> bytes:
+    """The spacing the file puts between two pairs (copied, not assumed)."""
+    same = [p for p in pairs if p.file is first.file and p.start >= first.end]
+    return first.file.data[first.end:same[0].start] if same else b"\n\n"

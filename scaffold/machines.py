@@ -1,0 +1,304 @@
+"""Matchers: read one family's versioned machine types out of its C file.
+
+Everything is located through the tree-sitter syntax tree and kept as byte spans,
+so the planner can splice new text in without touching anything else.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import csyntax
+from .errors import ScaffoldError
+from .families import FAMILIES, FamilySpec, OptionsKind, spec_for
+from .tree import QemuTree, SourceFile
+from .version import Version
+
+# How a file registers one version (QEMU-FACTS "Earlier layouts"):
+#   latest:   NAME_AS_LATEST(A, B) / NAME(A, B)             newest marked by the macro
+#   flag:     NAME(A_B, "A.B", true|false)                 spapr, s390x up to 9.1
+#   flag_num: NAME(A, B, true|false)                       m68k up to 9.1
+#   tagged:   NAME(vA_B, "pc-q35-A.B", NULL, fn)           x86 up to 9.1, alias lines mark newest
+#   plain:    NAME(A, B) and no _AS_LATEST in the family    x86 9.2, alias lines mark newest
+MACRO_MARKED = ("latest", "flag", "flag_num")
+ALIAS_FIELDS = ("alias", "is_default")
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+
+
+@dataclass
+class OptionsFn:
+    kind: OptionsKind
+    name: str
+    param: str
+    start: int
+    end: int
+    body: Span
+    line: int
+    statements: list  # tree-sitter nodes of the body's statements
+    name_spans: list[Span] = field(default_factory=list)  # every use of the name in the function
+
+    def calls(self) -> list[tuple[str, list[str], object]]:
+        """Plain function calls made as statements: (callee, argument texts, node)."""
+        out = []
+        for stmt in self.statements:
+            called = csyntax.macro_call(stmt)
+            if called:
+                name, call = called
+                args = call.child_by_field_name("arguments")
+                out.append((name, csyntax.split_args(args.text.decode()[1:-1]), stmt))
+        return out
+
+
+@dataclass
+class MacroCall:
+    name: str
+    args: list[str]
+    form: str
+    version: Version
+    latest: bool | None  # None where the body's alias lines say it
+    start: int
+    end: int
+    line: int
+    text: str
+    terminator: str      # ";" or "" (arm and m68k write no semicolon)
+    align: str = ""      # tagged form: indentation of the continuation line
+
+
+@dataclass
+class VersionBlock:
+    version: Version
+    functions: dict[str, OptionsFn]
+    macro: MacroCall | None
+    header: Span | None
+
+    @property
+    def start(self) -> int:
+        starts = [f.start for f in self.functions.values()]
+        if self.header:
+            starts.append(self.header.start)
+        return min(starts) if starts else self.macro.start
+
+    @property
+    def end(self) -> int:
+        return self.macro.end if self.macro else max(f.end for f in self.functions.values())
+
+    @property
+    def class_fn(self) -> OptionsFn | None:
+        return next((f for f in self.functions.values() if f.kind.adds_compat), None)
+
+    def alias_lines(self) -> list:
+        """Statements `<param>->alias = ...;` / `<param>->is_default = ...;` of the class options."""
+        fn = self.class_fn
+        return [s for s in fn.statements if _assigned_field(s, fn.param) in ALIAS_FIELDS] if fn else []
+
+    def marks_latest(self) -> bool:
+        if self.macro and self.macro.latest is not None:
+            return self.macro.latest
+        for stmt in self.alias_lines():
+            right = stmt.named_children[0].child_by_field_name("right")
+            if right is not None and right.text not in (b"NULL", b"false"):
+                return True
+        return False
+
+
+@dataclass
+class Family:
+    spec: FamilySpec
+    file: SourceFile
+    form: str
+    blocks: list[VersionBlock]  # newest first (by version)
+    extras: list[tuple[str, int]] = field(default_factory=list)  # bugfix/tagged registrations
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def newest(self) -> VersionBlock:
+        return self.blocks[0]
+
+    def block(self, version: Version) -> VersionBlock | None:
+        return next((b for b in self.blocks if b.version == version), None)
+
+    def error(self, message: str, offset: int | None = None) -> ScaffoldError:
+        line = self.file.line(offset) if offset is not None else None
+        return ScaffoldError(message, path=self.file.rel, line=line, family=self.name)
+
+    def indent(self) -> str:
+        for block in self.blocks[1:] + self.blocks[:1]:
+            for fn in block.functions.values():
+                if fn.statements:
+                    first = fn.statements[0]
+                    return self.file.data[csyntax.line_start(self.file.data, first.start_byte):
+                                          first.start_byte].decode()
+        return "    "
+
+
+def _assigned_field(stmt, param: str) -> str | None:
+    if stmt.type != "expression_statement" or not stmt.named_children:
+        return None
+    expr = stmt.named_children[0]
+    if expr.type != "assignment_expression":
+        return None
+    left = expr.child_by_field_name("left")
+    if left is None or left.type != "field_expression":
+        return None
+    arg = left.child_by_field_name("argument")
+    fld = left.child_by_field_name("field")
+    if arg is None or fld is None or arg.text.decode() != param:
+        return None
+    return fld.text.decode()
+
+
+def _function(node, data: bytes, spec: FamilySpec):
+    decl = node.child_by_field_name("declarator")
+    while decl is not None and decl.type == "pointer_declarator":
+        decl = decl.child_by_field_name("declarator")
+    if decl is None or decl.type != "function_declarator":
+        return None
+    ident = decl.child_by_field_name("declarator")
+    if ident is None or ident.type != "identifier":
+        return None
+    name = ident.text.decode()
+    for kind in spec.options:
+        m = kind.match(name)
+        if not m:
+            continue
+        params = [p for p in decl.child_by_field_name("parameters").named_children
+                  if p.type == "parameter_declaration"]
+        param = ""
+        if len(params) == 1:
+            pdecl = params[0].child_by_field_name("declarator")
+            while pdecl is not None and pdecl.type == "pointer_declarator":
+                pdecl = pdecl.child_by_field_name("declarator")
+            param = pdecl.text.decode() if pdecl is not None else ""
+        body = node.child_by_field_name("body")
+        statements = [c for c in body.named_children if c.type != "comment"]
+        uses = [Span(n.start_byte, n.end_byte) for n in _identifiers(node) if n.text.decode() == name]
+        fn = OptionsFn(kind, name, param, node.start_byte, node.end_byte,
+                       Span(body.start_byte, body.end_byte), csyntax.line_of(data, node.start_byte),
+                       statements, uses)
+        return Version(int(m.group("major")), int(m.group("minor"))), fn
+    return None
+
+
+def _identifiers(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier":
+            yield n
+        stack.extend(n.children)
+
+
+_INT = re.compile(r"\d+\Z")
+
+
+def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCall | None:
+    """Recognise one registration of the family, or None for a call of another shape."""
+    args_node = call.child_by_field_name("arguments")
+    inner = args_node.text.decode()[1:-1]
+    args = csyntax.split_args(inner)
+    text = data[node.start_byte:node.end_byte].decode()
+    common = dict(name=name, args=args, start=node.start_byte, end=node.end_byte,
+                  line=csyntax.line_of(data, node.start_byte), text=text,
+                  terminator=";" if text.endswith(";") else "")
+    if name == spec.macro + "_AS_LATEST":
+        if len(args) == 2 and all(_INT.match(a) for a in args):
+            return MacroCall(form="latest", version=Version(int(args[0]), int(args[1])), latest=True, **common)
+        return None
+    if name != spec.macro:
+        return None
+    if len(args) == 2 and all(_INT.match(a) for a in args):
+        return MacroCall(form="plain", version=Version(int(args[0]), int(args[1])), latest=None, **common)
+    if len(args) == 3 and args[2] in ("true", "false"):
+        m = re.fullmatch(r'(\d+)_(\d+)', args[0])
+        if m and args[1] == f'"{m.group(1)}.{m.group(2)}"':
+            return MacroCall(form="flag", version=Version(int(m.group(1)), int(m.group(2))),
+                             latest=args[2] == "true", **common)
+        if _INT.match(args[0]) and _INT.match(args[1]):
+            return MacroCall(form="flag_num", version=Version(int(args[0]), int(args[1])),
+                             latest=args[2] == "true", **common)
+        return None
+    if len(args) == 4:
+        m = re.fullmatch(r'v(\d+)_(\d+)', args[0])
+        if m and args[1] == f'"{spec.machine}-{m.group(1)}.{m.group(2)}"':
+            align = re.search(r",\n([ \t]*)\S[^\n]*\Z", inner)
+            return MacroCall(form="tagged", version=Version(int(m.group(1)), int(m.group(2))),
+                             latest=None, align=align.group(1) if align else " ", **common)
+    return None
+
+
+def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
+    data = file.data
+    versions: dict[Version, VersionBlock] = {}
+    extras: list = []
+    pending_comment = None
+    for node in csyntax.top_level(file.tree.root_node):
+        if node.type == "comment":
+            pending_comment = node
+            continue
+        if node.type == "function_definition":
+            found = _function(node, data, spec)
+            if found:
+                version, fn = found
+                block = versions.setdefault(version, VersionBlock(version, {}, None, None))
+                if fn.kind.kind in block.functions:
+                    raise ScaffoldError(f"{fn.name} is defined twice", path=file.rel,
+                                        line=fn.line, family=spec.name)
+                block.functions[fn.kind.kind] = fn
+                if spec.header and pending_comment is not None and not block.header \
+                        and data[pending_comment.end_byte:node.start_byte].strip() == b"" \
+                        and re.fullmatch(rf"/\*\s*\*\s*{spec.header}-{version.major}\.{version.minor}\s*\*/",
+                                         pending_comment.text.decode()):
+                    block.header = Span(pending_comment.start_byte, pending_comment.end_byte)
+        else:
+            called = csyntax.macro_call(node)
+            if called and (called[0] == spec.macro or called[0].startswith(spec.macro + "_")):
+                macro = parse_macro(spec, node, called[0], called[1], data)
+                if macro is None:
+                    extras.append((called[0], csyntax.line_of(data, node.start_byte)))
+                else:
+                    block = versions.setdefault(macro.version, VersionBlock(macro.version, {}, None, None))
+                    if block.macro is not None:
+                        raise ScaffoldError(f"machine version {macro.version} is registered twice",
+                                            path=file.rel, line=macro.line, family=spec.name)
+                    block.macro = macro
+        pending_comment = None
+    if not versions:
+        return None
+    blocks = sorted(versions.values(), key=lambda b: b.version, reverse=True)
+    forms = {b.macro.form for b in blocks if b.macro}
+    form = "latest" if "latest" in forms else (forms.pop() if len(forms) == 1 else "mixed")
+    if form == "latest":
+        for b in blocks:
+            if b.macro and b.macro.form == "plain":
+                b.macro.form, b.macro.latest = "latest", False
+    return Family(spec, file, form, blocks, extras)
+
+
+def read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
+    """Every known family found in the tree, and notes on files no family handles."""
+    families, notes = [], []
+    for rel, macros in sorted(tree.machine_files.items()):
+        claimed = {}
+        for macro in macros:
+            spec = spec_for(macro, rel)
+            if spec:
+                claimed[spec.name] = spec
+        others = sorted(m for m in macros if not spec_for(m, rel))
+        if others:
+            notes.append(f"{rel}: versioned machine macro(s) {', '.join(others)} of no known "
+                         "family: not handled")
+        for spec in claimed.values():
+            family = read_family(spec, tree.file(rel))
+            if family:
+                families.append(family)
+    order = {s.name: i for i, s in enumerate(FAMILIES)}
+    families.sort(key=lambda f: order[f.name])
+    return families, notes

@@ -1,0 +1,24 @@
+"""Jinja2 templates for every piece of new C code (StrictUndefined: a typo fails loudly)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+
+def template_dir() -> Path:
+    shipped = Path(__file__).parent / "templates"       # inside the wheel
+    return shipped if shipped.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir())),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              autoescape=False)
+
+
+def render(template: str, **values) -> str:
+    """Render a template; the newline that ends the template file is not part of the code."""
+    return _env().get_template(template).render(**values).removesuffix("\n")

@@ -1,0 +1,105 @@
+"""A QEMU source tree: its files, found by what they contain.
+
+One pass over hw/ and include/ reads each C file once and notes which ones
+define or declare compat arrays and which ones register versioned machine types.
+Nothing relies on a fixed path: boards.h moved to include/hw/core/ during 11.0.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from . import csyntax
+from .errors import UsageError
+from .version import parse_tree_version
+
+ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
+ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
+# A registration with a version-like first argument: (10, 2), (7_2, ...), (v7_2, ...)
+MACHINE_CALL = re.compile(rb"^(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]", re.M)
+LATEST_DEFINE = re.compile(rb"^#\s*define\s+(\w+)_AS_LATEST\b", re.M)
+
+
+@dataclass
+class SourceFile:
+    rel: str
+    data: bytes
+
+    @cached_property
+    def tree(self):
+        return csyntax.parse(self.data)
+
+    def line(self, offset: int) -> int:
+        return csyntax.line_of(self.data, offset)
+
+
+@dataclass
+class QemuTree:
+    root: Path
+    files: dict[str, SourceFile] = field(default_factory=dict)
+    array_defs: list[str] = field(default_factory=list)      # files defining hw/pc compat arrays
+    array_externs: list[str] = field(default_factory=list)   # files declaring them
+    machine_files: dict[str, set[str]] = field(default_factory=dict)  # file -> macros it calls
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None) -> "QemuTree":
+        start = Path(path) if path is not None else Path.cwd()
+        if not start.exists():
+            raise UsageError(f"--repo {start}: no such directory")
+        if path is None:  # the QEMU tree containing the current directory
+            for candidate in (start, *start.resolve().parents):
+                if _looks_like_qemu(candidate):
+                    start = candidate
+                    break
+        if not start.is_dir() or not _looks_like_qemu(start):
+            raise UsageError(f"{start}: not a QEMU source tree (no hw/ and include/ folders)")
+        tree = cls(start)
+        tree._scan()
+        if not tree.array_defs or not tree.machine_files:
+            raise UsageError(f"{start}: not a QEMU source tree (no compat arrays or versioned "
+                             "machine types found)")
+        return tree
+
+    def _scan(self) -> None:
+        for top, suffix in (("hw", b".c"), ("include", b".h")):
+            for dirpath, dirnames, filenames in os.walk(os.path.join(self.root, top)):
+                dirnames.sort()
+                for name in sorted(filenames):
+                    if not name.endswith((".c", ".h")):
+                        continue
+                    full = os.path.join(dirpath, name)
+                    with open(full, "rb") as fh:
+                        data = fh.read()
+                    rel = os.path.relpath(full, self.root).replace(os.sep, "/")
+                    if b"GlobalProperty" in data:
+                        if ARRAY_DEF.search(data):
+                            self.array_defs.append(rel)
+                            self.files[rel] = SourceFile(rel, data)
+                        if ARRAY_EXTERN.search(data):
+                            self.array_externs.append(rel)
+                            self.files[rel] = SourceFile(rel, data)
+                    if b"MACHINE" in data and b"DEFINE_" in data:
+                        macros = {m.group(1).decode() for m in MACHINE_CALL.finditer(data)}
+                        macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
+                        if macros:
+                            self.machine_files[rel] = macros
+                            self.files[rel] = SourceFile(rel, data)
+
+    @cached_property
+    def version(self) -> tuple[int, int, int] | None:
+        try:
+            return parse_tree_version((self.root / "VERSION").read_text())
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def file(self, rel: str) -> SourceFile:
+        if rel not in self.files:
+            self.files[rel] = SourceFile(rel, (self.root / rel).read_bytes())
+        return self.files[rel]
+
+
+def _looks_like_qemu(path: Path) -> bool:
+    return (path / "hw").is_dir() and (path / "include").is_dir()

@@ -1,0 +1,50 @@
+"""QEMU release numbers: X.0, X.1, X.2, then (X+1).0."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import UsageError
+
+LAST_MINOR = 2  # three releases a year since 4.0
+_FORMAT = re.compile(r"(0|[1-9][0-9]*)\.([0-9]+)")
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Version":
+        m = _FORMAT.fullmatch(text.strip()) if text else None
+        if not m:
+            raise UsageError(f"invalid version {text!r}: expected MAJOR.MINOR, for example 11.0")
+        version = cls(int(m.group(1)), int(m.group(2)))
+        if version.minor > LAST_MINOR:
+            raise UsageError(f"invalid version {text!r}: QEMU releases go X.0, X.1, X.2")
+        return version
+
+    def next(self) -> "Version":
+        if self.minor < LAST_MINOR:
+            return Version(self.major, self.minor + 1)
+        return Version(self.major + 1, 0)
+
+    def prev(self) -> "Version":
+        if self.minor > 0:
+            return Version(self.major, self.minor - 1)
+        return Version(self.major - 1, LAST_MINOR)
+
+    @property
+    def sym(self) -> str:
+        """The form used in C identifiers: 10_2."""
+        return f"{self.major}_{self.minor}"
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+def parse_tree_version(text: str) -> tuple[int, int, int] | None:
+    """The tree's VERSION file: 10.2.0 (release), 10.2.50 (development), 10.2.91 (rc)."""
+    m = re.fullmatch(r"\s*(\d+)\.(\d+)\.(\d+)\s*", text)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
