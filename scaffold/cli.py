@@ -1,0 +1,85 @@
+"""The `qscaffold` command line (Typer).  Commands stay thin: they parse options and
+call the module that does the work; errors become one line on stderr and an exit code."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+os.environ.setdefault("TYPER_USE_RICH", "0")  # plain, fast output; errors stay on one line
+import typer  # noqa: E402
+
+try:  # recent Typer releases vendor click
+    from typer._click import exceptions as click_exc  # noqa: E402
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exc  # noqa: E402
+
+from .errors import ScaffoldError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
+                  help="Scaffold QEMU's versioned machine types and compat properties.")
+
+
+@app.callback()
+def _root() -> None:
+    """Scaffold QEMU's versioned machine types and compat properties."""
+
+RepoOption = typer.Option(None, "--repo", help="QEMU tree (default: the one containing the "
+                          "current directory).", file_okay=False)
+
+
+def _run(fn, *args) -> None:
+    try:
+        code = fn(*args)
+    except ScaffoldError as exc:
+        print(f"qscaffold: error: {exc}", file=sys.stderr)
+        raise typer.Exit(exc.exit_code)
+    raise typer.Exit(code or 0)
+
+
+@app.command()
+def bump(
+    version: str = typer.Argument(..., help="The new release's machine version, e.g. 11.0."),
+    repo: Optional[Path] = RepoOption,
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing."),
+    no_commit: bool = typer.Option(False, "--no-commit", help="Write the files but do not commit."),
+    format: str = typer.Option("diff", "--format", help="With --dry-run: diff, patch (mbox for "
+                               "git am) or json (the plan)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the dry run's "
+                                          "output to this file."),
+    branch: Optional[str] = typer.Option(None, "--branch", help="Create and check out this "
+                                         "branch first."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Edit files that have "
+                                     "uncommitted changes."),
+    no_signoff: bool = typer.Option(False, "--no-signoff", help="No Signed-off-by trailer."),
+    no_provenance: bool = typer.Option(False, "--no-provenance", help="Do not declare the "
+                                       "automated change in the commit message."),
+) -> None:
+    """Add the compat arrays and machine types for release X.Y ("hw: add compat machines")."""
+    from .bump_command import BumpOptions, run
+
+    _run(run, BumpOptions(version, repo, dry_run, not no_commit, format, output, branch,
+                          allow_dirty, not no_signoff, not no_provenance))
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except click_exc.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help())
+        code = 0
+    except click_exc.UsageError as exc:
+        hint = f" (see 'qscaffold {exc.ctx.command_path.split(' ', 1)[1]} --help')" \
+            if exc.ctx and " " in exc.ctx.command_path else ""
+        print(f"qscaffold: error: {exc.format_message()}{hint}", file=sys.stderr)
+        code = 2
+    except click_exc.Abort:
+        print("qscaffold: aborted", file=sys.stderr)
+        code = 1
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Write a plan's new file contents: all or nothing.
+
+Each file is replaced atomically (a temporary file in the same folder, then a rename),
+keeping its mode.  If anything fails before the end, every file already written is
+put back as it was.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import tempfile
+from pathlib import Path
+
+from .errors import ScaffoldError
+
+# Test hook: die by SIGKILL after this many files are written (to prove re-runs complete).
+_DIE_AFTER = "QSCAFFOLD_TEST_KILL_AFTER_WRITES"
+
+
+def check_writable(root: Path, paths: list[str]) -> None:
+    for rel in paths:
+        path = root / rel
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            raise ScaffoldError("file is not writable; nothing was changed", path=rel)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".qscaffold")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_all(root: Path, contents: dict[str, tuple[bytes, bytes]]) -> None:
+    """Write every file's new bytes, or none of them."""
+    check_writable(root, list(contents))
+    for rel, (old, _) in contents.items():
+        if (root / rel).read_bytes() != old:
+            raise ScaffoldError("file changed while the plan was made; nothing was changed", path=rel)
+    die_after = int(os.environ.get(_DIE_AFTER, "0") or 0)
+    written: list[str] = []
+    try:
+        for rel, (_, new) in contents.items():
+            atomic_write(root / rel, new)
+            written.append(rel)
+            if die_after and len(written) == die_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+    except BaseException as exc:
+        for rel in written:
+            atomic_write(root / rel, contents[rel][0])
+        if isinstance(exc, OSError):
+            raise ScaffoldError(f"write failed ({exc.strerror}); every file was restored",
+                                path=rel) from exc
+        raise
