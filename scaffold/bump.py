@@ -82,7 +82,7 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
 
     # 1. The new newest block: a copy of the current newest, renamed.
     subs = [(s.start, s.end, new) for fn in newest.functions.values() for new in [names[fn.name]]
-            for s in fn.name_spans]
+            for s in fn.name_spans()]
     if newest.header:
         subs.append((newest.header.start, newest.header.end,
                      render("block_header.c.j2", machine=family.spec.header, version=target)))
@@ -182,5 +182,5 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
     plan.edits += array_edits
     plan.done += done
     if plan.edits:
-        check_syntax(plan.contents(tree))
+        check_syntax(tree, plan, plan.contents(tree))
     return plan

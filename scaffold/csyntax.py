@@ -24,8 +24,9 @@ def _parser():
     return Parser(Language(tree_sitter_c.language()))
 
 
-def parse(data: bytes):
-    return _parser().parse(data)
+def parse(data: bytes, old_tree=None):
+    """Parse C; with `old_tree` (already told of the edits) only the changed parts are re-parsed."""
+    return _parser().parse(data, old_tree) if old_tree is not None else _parser().parse(data)
 
 
 def top_level(root) -> Iterator:

@@ -40,7 +40,12 @@ class OptionsFn:
     body: Span
     line: int
     statements: list  # tree-sitter nodes of the body's statements
-    name_spans: list[Span] = field(default_factory=list)  # every use of the name in the function
+    node: object = None
+
+    def name_spans(self) -> list[Span]:
+        """Every use of the function's own name inside its definition."""
+        return [Span(n.start_byte, n.end_byte) for n in _identifiers(self.node)
+                if n.text.decode() == self.name]
 
     def calls(self) -> list[tuple[str, list[str], object]]:
         """Plain function calls made as statements: (callee, argument texts, node)."""
@@ -179,10 +184,8 @@ def _function(node, data: bytes, spec: FamilySpec):
             param = pdecl.text.decode() if pdecl is not None else ""
         body = node.child_by_field_name("body")
         statements = [c for c in body.named_children if c.type != "comment"]
-        uses = [Span(n.start_byte, n.end_byte) for n in _identifiers(node) if n.text.decode() == name]
         fn = OptionsFn(kind, name, param, node.start_byte, node.end_byte,
-                       Span(body.start_byte, body.end_byte), csyntax.line_of(data, node.start_byte),
-                       statements, uses)
+                       Span(body.start_byte, body.end_byte), node.start_point[0] + 1, statements, node)
         return Version(int(m.group("major")), int(m.group("minor"))), fn
     return None
 
@@ -206,7 +209,7 @@ def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCa
     args = csyntax.split_args(inner)
     text = data[node.start_byte:node.end_byte].decode()
     common = dict(name=name, args=args, start=node.start_byte, end=node.end_byte,
-                  line=csyntax.line_of(data, node.start_byte), text=text,
+                  line=node.start_point[0] + 1, text=text,
                   terminator=";" if text.endswith(";") else "")
     if name == spec.macro + "_AS_LATEST":
         if len(args) == 2 and all(_INT.match(a) for a in args):
@@ -262,7 +265,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
             if called and (called[0] == spec.macro or called[0].startswith(spec.macro + "_")):
                 macro = parse_macro(spec, node, called[0], called[1], data)
                 if macro is None:
-                    extras.append((called[0], csyntax.line_of(data, node.start_byte)))
+                    extras.append((called[0], node.start_point[0] + 1))
                 else:
                     block = versions.setdefault(macro.version, VersionBlock(macro.version, {}, None, None))
                     if block.macro is not None:

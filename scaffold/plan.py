@@ -75,13 +75,29 @@ def splice(data: bytes, edits: list[Edit]) -> bytes:
     return b"".join(out)
 
 
-def check_syntax(contents: dict[str, tuple[bytes, bytes]]) -> None:
-    """Refuse a result with more parse errors than the file had (macro calls aside)."""
+def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, bytes]]) -> None:
+    """Refuse a result with more parse errors than the file had (macro calls aside).
+
+    The new text is parsed incrementally: the old syntax tree is told about the edits and
+    tree-sitter re-parses only what they touch."""
     for path, (old, new) in contents.items():
-        before = csyntax.syntax_errors(csyntax.parse(old))
-        after = csyntax.syntax_errors(csyntax.parse(new))
+        old_tree = tree.file(path).tree
+        edited = old_tree.copy()
+        for e in sorted((e for e in plan.edits if e.path == path), key=lambda e: e.start, reverse=True):
+            start = _point(old, e.start)
+            rows = e.text.count(b"\n")
+            end = (start[0] + rows, len(e.text) - e.text.rfind(b"\n") - 1) if rows \
+                else (start[0], start[1] + len(e.text))
+            edited.edit(start_byte=e.start, old_end_byte=e.end, new_end_byte=e.start + len(e.text),
+                        start_point=start, old_end_point=_point(old, e.end), new_end_point=end)
+        before = csyntax.syntax_errors(old_tree)
+        after = csyntax.syntax_errors(csyntax.parse(new, edited))
         if len(after) > len(before):
             known = set(before)
             line = next((l for l, kind in after if (l, kind) not in known), after[0][0])
             raise ScaffoldError("internal error: the edit would add a C parse error; nothing written",
                                 path=path, line=line)
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)

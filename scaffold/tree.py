@@ -19,8 +19,9 @@ from .version import parse_tree_version
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 # A registration with a version-like first argument: (10, 2), (7_2, ...), (v7_2, ...)
-MACHINE_CALL = re.compile(rb"^(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]", re.M)
-LATEST_DEFINE = re.compile(rb"^#\s*define\s+(\w+)_AS_LATEST\b", re.M)
+# (anchored on "\n" rather than re.M's "^": a literal start lets re skip ahead quickly)
+MACHINE_CALL = re.compile(rb"\n(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]")
+LATEST_DEFINE = re.compile(rb"\n#\s*define\s+(\w+)_AS_LATEST\b")
 
 
 @dataclass
@@ -64,7 +65,8 @@ class QemuTree:
         return tree
 
     def _scan(self) -> None:
-        for top, suffix in (("hw", b".c"), ("include", b".h")):
+        base = len(str(self.root).rstrip(os.sep)) + 1
+        for top in ("hw", "include"):
             for dirpath, dirnames, filenames in os.walk(os.path.join(self.root, top)):
                 dirnames.sort()
                 for name in sorted(filenames):
@@ -73,7 +75,11 @@ class QemuTree:
                     full = os.path.join(dirpath, name)
                     with open(full, "rb") as fh:
                         data = fh.read()
-                    rel = os.path.relpath(full, self.root).replace(os.sep, "/")
+                    # Versioned machine types exist to carry compat properties: every
+                    # file we look for says "compat_", and one search over a file is cheap.
+                    if b"compat_" not in data:
+                        continue
+                    rel = full[base:].replace(os.sep, "/")
                     if b"GlobalProperty" in data:
                         if ARRAY_DEF.search(data):
                             self.array_defs.append(rel)
@@ -81,9 +87,10 @@ class QemuTree:
                         if ARRAY_EXTERN.search(data):
                             self.array_externs.append(rel)
                             self.files[rel] = SourceFile(rel, data)
-                    if b"MACHINE" in data and b"DEFINE_" in data:
+                    if b"\nDEFINE_" in data and b"MACHINE" in data:
                         macros = {m.group(1).decode() for m in MACHINE_CALL.finditer(data)}
-                        macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
+                        if b"_AS_LATEST" in data:
+                            macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
                         if macros:
                             self.machine_files[rel] = macros
                             self.files[rel] = SourceFile(rel, data)

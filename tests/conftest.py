@@ -1,0 +1,80 @@
+"""Shared fixtures: real QEMU trees (Debian source packages) and scratch copies."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_trees: dict[str, Path] = {}
+
+
+def real_tree(release: str) -> Path:
+    """The unpacked Debian QEMU source tree for a major.minor (fetched once, cached)."""
+    if release in _trees:
+        return _trees[release]
+    if not shutil.which("apt-get") and not os.environ.get("CI"):
+        pytest.skip("apt-get is not available here: real QEMU trees cannot be fetched")
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch-qemu"), release],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/fetch-qemu {release} failed:\n{proc.stderr}")
+    _trees[release] = Path(proc.stdout.strip().splitlines()[-1])
+    return _trees[release]
+
+
+def linked_copy(src: Path, dest: Path) -> Path:
+    """A copy of a tree made of hard links: fast, and safe because qscaffold replaces files
+    by rename (a file it writes gets a new inode; the cached tree is never modified)."""
+    proc = subprocess.run(["cp", "-al", str(src), str(dest)], capture_output=True)
+    if proc.returncode != 0:
+        shutil.copytree(src, dest, symlinks=True)
+    return dest
+
+
+def changed_files(original: Path, copy: Path) -> set[str]:
+    """Files of `copy` that are no longer the same inode (or content) as in `original`."""
+    changed = set()
+    for dirpath, dirnames, filenames in os.walk(copy):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            path = Path(dirpath, name)
+            rel = path.relative_to(copy)
+            orig = original / rel
+            if not orig.exists():
+                changed.add(str(rel))
+            elif path.stat().st_ino != orig.stat().st_ino and path.read_bytes() != orig.read_bytes():
+                changed.add(str(rel))
+    return changed
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "scaffold", *args], cwd=cwd, capture_output=True,
+                           env=full_env)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file's bytes (fixture-sized trees only), to prove a tree was left as it was."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            path = Path(dirpath, name)
+            out[str(path.relative_to(root))] = path.read_bytes()
+    return out
+
+
+@pytest.fixture
+def fixture_tree(tmp_path):
+    """Copy one of tests/fixtures/<name>/before into a scratch folder."""
+    def make(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(FIXTURES / name / "before", dest)
+        return dest
+    return make

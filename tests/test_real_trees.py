@@ -1,0 +1,391 @@
+"""End-to-end bumps of real QEMU trees (Debian source packages), byte for byte.
+
+Expectations are written by hand from QEMU's conventions: every tree shows the previous
+bump's result (e.g. 10.2's tree has 10.1 demoted exactly the way 11.0 demotes 10.2).
+Each expectation is an (old, new) pair: `old` must occur exactly once in the original
+file, and the whole bumped file must equal the original with `old` replaced by `new`.
+"""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from conftest import changed_files, linked_copy, real_tree, run_cli
+from scaffold.bump import plan_bump
+from scaffold.tree import QemuTree
+from scaffold.version import Version
+
+pytestmark = pytest.mark.realtree
+
+
+def current_layout(L: Version, N: Version) -> dict[str, list[tuple[str, str]]]:
+    """The 10.0-and-later layout: expected hunks for bumping L to N."""
+    l, n, p = L.sym, N.sym, L.prev().sym
+    la, lb, na, nb = L.major, L.minor, N.major, N.minor
+    virt_old = f"""static void virt_machine_{l}_options(MachineClass *mc)
+{{
+}}
+DEFINE_VIRT_MACHINE_AS_LATEST({la}, {lb})
+"""
+    virt_new = f"""static void virt_machine_{n}_options(MachineClass *mc)
+{{
+}}
+DEFINE_VIRT_MACHINE_AS_LATEST({na}, {nb})
+
+static void virt_machine_{l}_options(MachineClass *mc)
+{{
+    virt_machine_{n}_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+DEFINE_VIRT_MACHINE({la}, {lb})
+"""
+
+    def x86(prefix: str, macro: str) -> tuple[str, str]:
+        old = f"""static void pc_{prefix}_machine_{l}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_options(m);
+}}
+
+DEFINE_{macro}_MACHINE_AS_LATEST({la}, {lb});
+"""
+        new = f"""static void pc_{prefix}_machine_{n}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_options(m);
+}}
+
+DEFINE_{macro}_MACHINE_AS_LATEST({na}, {nb});
+
+static void pc_{prefix}_machine_{l}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_{n}_options(m);
+    compat_props_add(m->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+    compat_props_add(m->compat_props, pc_compat_{l}, pc_compat_{l}_len);
+}}
+
+DEFINE_{macro}_MACHINE({la}, {lb});
+"""
+        return old, new
+
+    s390_old = f"""static void ccw_machine_{l}_instance_options(MachineState *machine)
+{{
+}}
+
+static void ccw_machine_{l}_class_options(MachineClass *mc)
+{{
+}}
+DEFINE_CCW_MACHINE_AS_LATEST({la}, {lb});
+"""
+    s390_new = f"""static void ccw_machine_{n}_instance_options(MachineState *machine)
+{{
+}}
+
+static void ccw_machine_{n}_class_options(MachineClass *mc)
+{{
+}}
+DEFINE_CCW_MACHINE_AS_LATEST({na}, {nb});
+
+static void ccw_machine_{l}_instance_options(MachineState *machine)
+{{
+    ccw_machine_{n}_instance_options(machine);
+}}
+
+static void ccw_machine_{l}_class_options(MachineClass *mc)
+{{
+    ccw_machine_{n}_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+DEFINE_CCW_MACHINE({la}, {lb});
+"""
+    spapr_old = f"""/*
+ * pseries-{L}
+ */
+static void spapr_machine_{l}_class_options(MachineClass *mc)
+{{
+    /* Defaults for the latest behaviour inherited from the base class */
+}}
+
+DEFINE_SPAPR_MACHINE_AS_LATEST({la}, {lb});
+"""
+    spapr_new = f"""/*
+ * pseries-{N}
+ */
+static void spapr_machine_{n}_class_options(MachineClass *mc)
+{{
+    /* Defaults for the latest behaviour inherited from the base class */
+}}
+
+DEFINE_SPAPR_MACHINE_AS_LATEST({na}, {nb});
+
+/*
+ * pseries-{L}
+ */
+static void spapr_machine_{l}_class_options(MachineClass *mc)
+{{
+    spapr_machine_{n}_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+
+DEFINE_SPAPR_MACHINE({la}, {lb});
+"""
+    return {
+        "hw/arm/virt.c": [(virt_old, virt_new)],
+        "hw/m68k/virt.c": [(virt_old, virt_new)],
+        "hw/i386/pc_piix.c": [x86("i440fx", "I440FX")],
+        "hw/i386/pc_q35.c": [x86("q35", "Q35")],
+        "hw/s390x/s390-virtio-ccw.c": [(s390_old, s390_new)],
+        "hw/ppc/spapr.c": [(spapr_old, spapr_new)],
+        **arrays(l, p),
+    }
+
+
+def arrays(l: str, p: str) -> dict[str, list[tuple[str, str]]]:
+    """New empty arrays for release l go right above the newest existing one, p."""
+    def define(prefix):
+        return (f"GlobalProperty {prefix}_compat_{p}[] =",
+                f"GlobalProperty {prefix}_compat_{l}[] = {{}};\n"
+                f"const size_t {prefix}_compat_{l}_len = G_N_ELEMENTS({prefix}_compat_{l});\n\n"
+                f"GlobalProperty {prefix}_compat_{p}[] =")
+
+    def declare(prefix):
+        return (f"extern GlobalProperty {prefix}_compat_{p}[];",
+                f"extern GlobalProperty {prefix}_compat_{l}[];\n"
+                f"extern const size_t {prefix}_compat_{l}_len;\n\n"
+                f"extern GlobalProperty {prefix}_compat_{p}[];")
+
+    return {
+        "hw/core/machine.c": [define("hw")],
+        "hw/i386/pc.c": [define("pc")],
+        "include/hw/boards.h": [declare("hw")],
+        "include/hw/i386/pc.h": [declare("pc")],
+    }
+
+
+# QEMU 7.2 (x86 tagged macros and alias resets on every older version, flag macros for
+# spapr/s390x/m68k), bumped to 8.0 as upstream's "hw: Add compat machines for 8.0" did.
+X86_72 = {
+    "i440fx": ("""static void pc_i440fx_7_2_machine_options(MachineClass *m)
+{
+    PCMachineClass *pcmc = PC_MACHINE_CLASS(m);
+    pc_i440fx_machine_options(m);
+    m->alias = "pc";
+    m->is_default = true;
+    pcmc->default_cpu_version = 1;
+}
+
+DEFINE_I440FX_MACHINE(v7_2, "pc-i440fx-7.2", NULL,
+                      pc_i440fx_7_2_machine_options);
+""", """static void pc_i440fx_8_0_machine_options(MachineClass *m)
+{
+    PCMachineClass *pcmc = PC_MACHINE_CLASS(m);
+    pc_i440fx_machine_options(m);
+    m->alias = "pc";
+    m->is_default = true;
+    pcmc->default_cpu_version = 1;
+}
+
+DEFINE_I440FX_MACHINE(v8_0, "pc-i440fx-8.0", NULL,
+                      pc_i440fx_8_0_machine_options);
+
+static void pc_i440fx_7_2_machine_options(MachineClass *m)
+{
+    pc_i440fx_8_0_machine_options(m);
+    m->alias = NULL;
+    m->is_default = false;
+    compat_props_add(m->compat_props, hw_compat_7_2, hw_compat_7_2_len);
+    compat_props_add(m->compat_props, pc_compat_7_2, pc_compat_7_2_len);
+}
+
+DEFINE_I440FX_MACHINE(v7_2, "pc-i440fx-7.2", NULL,
+                      pc_i440fx_7_2_machine_options);
+"""),
+    "q35": ("""static void pc_q35_7_2_machine_options(MachineClass *m)
+{
+    PCMachineClass *pcmc = PC_MACHINE_CLASS(m);
+    pc_q35_machine_options(m);
+    m->alias = "q35";
+    pcmc->default_cpu_version = 1;
+}
+
+DEFINE_Q35_MACHINE(v7_2, "pc-q35-7.2", NULL,
+                   pc_q35_7_2_machine_options);
+""", """static void pc_q35_8_0_machine_options(MachineClass *m)
+{
+    PCMachineClass *pcmc = PC_MACHINE_CLASS(m);
+    pc_q35_machine_options(m);
+    m->alias = "q35";
+    pcmc->default_cpu_version = 1;
+}
+
+DEFINE_Q35_MACHINE(v8_0, "pc-q35-8.0", NULL,
+                   pc_q35_8_0_machine_options);
+
+static void pc_q35_7_2_machine_options(MachineClass *m)
+{
+    pc_q35_8_0_machine_options(m);
+    m->alias = NULL;
+    compat_props_add(m->compat_props, hw_compat_7_2, hw_compat_7_2_len);
+    compat_props_add(m->compat_props, pc_compat_7_2, pc_compat_7_2_len);
+}
+
+DEFINE_Q35_MACHINE(v7_2, "pc-q35-7.2", NULL,
+                   pc_q35_7_2_machine_options);
+"""),
+}
+
+LAYOUT_72 = {
+    "hw/arm/virt.c": [("""static void virt_machine_7_2_options(MachineClass *mc)
+{
+}
+DEFINE_VIRT_MACHINE_AS_LATEST(7, 2)
+""", """static void virt_machine_8_0_options(MachineClass *mc)
+{
+}
+DEFINE_VIRT_MACHINE_AS_LATEST(8, 0)
+
+static void virt_machine_7_2_options(MachineClass *mc)
+{
+    virt_machine_8_0_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_7_2, hw_compat_7_2_len);
+}
+DEFINE_VIRT_MACHINE(7, 2)
+""")],
+    "hw/m68k/virt.c": [("""static void virt_machine_7_2_options(MachineClass *mc)
+{
+}
+DEFINE_VIRT_MACHINE(7, 2, true)
+""", """static void virt_machine_8_0_options(MachineClass *mc)
+{
+}
+DEFINE_VIRT_MACHINE(8, 0, true)
+
+static void virt_machine_7_2_options(MachineClass *mc)
+{
+    virt_machine_8_0_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_7_2, hw_compat_7_2_len);
+}
+DEFINE_VIRT_MACHINE(7, 2, false)
+""")],
+    "hw/i386/pc_piix.c": [X86_72["i440fx"]],
+    "hw/i386/pc_q35.c": [X86_72["q35"]],
+    "hw/s390x/s390-virtio-ccw.c": [("""static void ccw_machine_7_2_instance_options(MachineState *machine)
+{
+}
+
+static void ccw_machine_7_2_class_options(MachineClass *mc)
+{
+}
+DEFINE_CCW_MACHINE(7_2, "7.2", true);
+""", """static void ccw_machine_8_0_instance_options(MachineState *machine)
+{
+}
+
+static void ccw_machine_8_0_class_options(MachineClass *mc)
+{
+}
+DEFINE_CCW_MACHINE(8_0, "8.0", true);
+
+static void ccw_machine_7_2_instance_options(MachineState *machine)
+{
+    ccw_machine_8_0_instance_options(machine);
+}
+
+static void ccw_machine_7_2_class_options(MachineClass *mc)
+{
+    ccw_machine_8_0_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_7_2, hw_compat_7_2_len);
+}
+DEFINE_CCW_MACHINE(7_2, "7.2", false);
+""")],
+    "hw/ppc/spapr.c": [("""/*
+ * pseries-7.2
+ */
+static void spapr_machine_7_2_class_options(MachineClass *mc)
+{
+    /* Defaults for the latest behaviour inherited from the base class */
+}
+
+DEFINE_SPAPR_MACHINE(7_2, "7.2", true);
+""", """/*
+ * pseries-8.0
+ */
+static void spapr_machine_8_0_class_options(MachineClass *mc)
+{
+    /* Defaults for the latest behaviour inherited from the base class */
+}
+
+DEFINE_SPAPR_MACHINE(8_0, "8.0", true);
+
+/*
+ * pseries-7.2
+ */
+static void spapr_machine_7_2_class_options(MachineClass *mc)
+{
+    spapr_machine_8_0_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_7_2, hw_compat_7_2_len);
+}
+
+DEFINE_SPAPR_MACHINE(7_2, "7.2", false);
+""")],
+    **arrays("7_2", "7_1"),
+}
+
+CASES = {
+    "10.0": ("10.1", current_layout(Version(10, 0), Version(10, 1))),
+    "10.2": ("11.0", current_layout(Version(10, 2), Version(11, 0))),
+    "7.2": ("8.0", LAYOUT_72),
+}
+
+
+def expected_file(original: bytes, hunks: list[tuple[str, str]], path: str) -> bytes:
+    text = original
+    for old, new in hunks:
+        assert text.count(old.encode()) == 1, f"{path}: expectation's old text must occur once"
+        text = text.replace(old.encode(), new.encode())
+    return text
+
+
+@pytest.mark.parametrize("release", sorted(CASES))
+def test_bump_is_byte_exact(release):
+    root = real_tree(release)
+    target, expected = CASES[release]
+    plan = plan_bump(QemuTree.open(root), Version.parse(target))
+    contents = plan.contents(QemuTree.open(root))
+    assert sorted(contents) == sorted(expected)
+    assert plan.families == ["arm", "i440fx", "m68k", "q35", "s390x", "spapr"]
+    for path, hunks in expected.items():
+        old, new = contents[path]
+        assert old == (root / path).read_bytes()
+        assert new == expected_file(old, hunks, path), path
+
+
+@pytest.mark.parametrize("release", sorted(CASES))
+def test_dry_run_patch_applies_and_passes_checkpatch(release, tmp_path):
+    root = real_tree(release)
+    target, _ = CASES[release]
+    proc = run_cli("bump", target, "--dry-run", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    patch = tmp_path / "bump.patch"
+    patch.write_bytes(proc.stdout)
+    assert proc.stdout.startswith(b"diff --git a/")
+    check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=root, capture_output=True)
+    assert check.returncode == 0, check.stderr.decode()
+    style = subprocess.run(["perl", "scripts/checkpatch.pl", "--no-signoff", str(patch)], cwd=root,
+                           capture_output=True, text=True)
+    assert style.returncode == 0, style.stdout + style.stderr
+    assert "total: 0 errors, 0 warnings" in style.stdout
+
+
+@pytest.mark.parametrize("release", sorted(CASES))
+def test_real_run_writes_only_the_bumped_files(release, tmp_path):
+    root = real_tree(release)
+    target, expected = CASES[release]
+    copy = linked_copy(root, tmp_path / "qemu")
+    proc = run_cli("bump", target, "--no-commit", "--repo", str(copy))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"nothing was committed" in proc.stderr
+    assert changed_files(root, copy) == set(expected)
+    for path, hunks in expected.items():
+        assert (copy / path).read_bytes() == expected_file((root / path).read_bytes(), hunks, path)
+    again = run_cli("bump", target, "--no-commit", "--repo", str(copy))
+    assert again.returncode == 0 and b"nothing to do" in again.stderr
