@@ -70,6 +70,36 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return out
 
 
+def expected_file(original: bytes, hunks: list[tuple[str, str]], path: str) -> bytes:
+    """`original` with each hand-written (old, new) hunk applied; `old` must occur once."""
+    text = original
+    for old, new in hunks:
+        assert text.count(old.encode()) == 1, f"{path}: expectation's old text must occur once"
+        text = text.replace(old.encode(), new.encode())
+    return text
+
+
+def arrays(l: str, p: str, boards: str = "include/hw/boards.h",
+           x86: bool = True) -> dict[str, list[tuple[str, str]]]:
+    """New empty arrays for release l go right above the newest existing one, p."""
+    def define(prefix):
+        return (f"GlobalProperty {prefix}_compat_{p}[] =",
+                f"GlobalProperty {prefix}_compat_{l}[] = {{}};\n"
+                f"const size_t {prefix}_compat_{l}_len = G_N_ELEMENTS({prefix}_compat_{l});\n\n"
+                f"GlobalProperty {prefix}_compat_{p}[] =")
+
+    def declare(prefix):
+        return (f"extern GlobalProperty {prefix}_compat_{p}[];",
+                f"extern GlobalProperty {prefix}_compat_{l}[];\n"
+                f"extern const size_t {prefix}_compat_{l}_len;\n\n"
+                f"extern GlobalProperty {prefix}_compat_{p}[];")
+
+    hunks = {"hw/core/machine.c": [define("hw")], boards: [declare("hw")]}
+    if x86:
+        hunks.update({"hw/i386/pc.c": [define("pc")], "include/hw/i386/pc.h": [declare("pc")]})
+    return hunks
+
+
 @pytest.fixture
 def fixture_tree(tmp_path):
     """Copy one of tests/fixtures/<name>/before into a scratch folder."""

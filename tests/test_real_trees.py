@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import changed_files, linked_copy, real_tree, run_cli
+from conftest import arrays, changed_files, expected_file, linked_copy, real_tree, run_cli
 from scaffold.bump import plan_bump
 from scaffold.tree import QemuTree
 from scaffold.version import Version
@@ -136,28 +136,6 @@ DEFINE_SPAPR_MACHINE({la}, {lb});
         "hw/s390x/s390-virtio-ccw.c": [(s390_old, s390_new)],
         "hw/ppc/spapr.c": [(spapr_old, spapr_new)],
         **arrays(l, p),
-    }
-
-
-def arrays(l: str, p: str) -> dict[str, list[tuple[str, str]]]:
-    """New empty arrays for release l go right above the newest existing one, p."""
-    def define(prefix):
-        return (f"GlobalProperty {prefix}_compat_{p}[] =",
-                f"GlobalProperty {prefix}_compat_{l}[] = {{}};\n"
-                f"const size_t {prefix}_compat_{l}_len = G_N_ELEMENTS({prefix}_compat_{l});\n\n"
-                f"GlobalProperty {prefix}_compat_{p}[] =")
-
-    def declare(prefix):
-        return (f"extern GlobalProperty {prefix}_compat_{p}[];",
-                f"extern GlobalProperty {prefix}_compat_{l}[];\n"
-                f"extern const size_t {prefix}_compat_{l}_len;\n\n"
-                f"extern GlobalProperty {prefix}_compat_{p}[];")
-
-    return {
-        "hw/core/machine.c": [define("hw")],
-        "hw/i386/pc.c": [define("pc")],
-        "include/hw/boards.h": [declare("hw")],
-        "include/hw/i386/pc.h": [declare("pc")],
     }
 
 
@@ -335,14 +313,6 @@ CASES = {
     "10.2": ("11.0", current_layout(Version(10, 2), Version(11, 0))),
     "7.2": ("8.0", LAYOUT_72),
 }
-
-
-def expected_file(original: bytes, hunks: list[tuple[str, str]], path: str) -> bytes:
-    text = original
-    for old, new in hunks:
-        assert text.count(old.encode()) == 1, f"{path}: expectation's old text must occur once"
-        text = text.replace(old.encode(), new.encode())
-    return text
 
 
 @pytest.mark.parametrize("release", sorted(CASES))
