@@ -2,7 +2,7 @@
 previous newest demoted.  The result is a Plan; nothing here writes to disk."""
 from __future__ import annotations
 
-from . import compat_arrays, csyntax
+from . import check, compat_arrays, csyntax
 from .errors import ScaffoldError, UsageError
 from .machines import MACRO_MARKED, Family, MacroCall, VersionBlock, read_families
 from .plan import Edit, Plan, check_syntax
@@ -167,9 +167,12 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
     if target < newest or (target == newest and any(f.newest.version > target for f in families)):
         raise UsageError(f"{target} is not newer than the newest machine types ({newest})")
     plan = Plan("bump", target, notes=notes)
+    defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     for family in families:
         version = family.newest.version
         if version == target:
+            _check_done(family, target, defined | {check.array_name(p, release)
+                                                   for p in family.spec.arrays})
             plan.done.append(f"{family.name} {target}")
             continue
         if version != release:
@@ -182,5 +185,34 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
     plan.edits += array_edits
     plan.done += done
     if plan.edits:
-        check_syntax(tree, plan, plan.contents(tree))
+        contents = plan.contents(tree)
+        parsed = check_syntax(tree, plan, contents)
+        verify(tree, families, tree.with_contents(contents, parsed))
     return plan
+
+
+def _check_done(family: Family, target: Version, defined: set[str]) -> None:
+    """A family already at `target`: accept it only if its bump is complete."""
+    blocks = family.blocks[:2]
+    findings = check.check_shape(family, blocks[0]) + \
+        check.check_compat_props(family, blocks[0], True, defined)
+    if len(blocks) > 1:
+        findings += check.check_shape(family, blocks[1]) + check.check_chain(family, blocks[1], blocks[0]) \
+            + check.check_compat_props(family, blocks[1], False, defined)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise ScaffoldError(f"already has {target} but its bump is incomplete ({errors[0].message}); "
+                            "finish or revert it by hand", path=family.file.rel,
+                            line=errors[0].line, family=family.name)
+
+
+def verify(before: QemuTree, families: list[Family], after: QemuTree) -> None:
+    """The bumped tree must pass `qscaffold check` wherever the original did."""
+    old = {f.key for f in check.check_tree(before, families)}
+    new = [f for f in check.check_tree(after) if f.severity in ("error", "pending")]
+    regressions = [f for f in new if f.key not in old and f.kind != "bump-pending"]
+    if regressions:
+        f = regressions[0]
+        raise ScaffoldError(f"internal error: the bumped tree would fail `qscaffold check` "
+                            f"({f.message}); nothing written", path=f.path, line=f.line,
+                            family=f.family)

@@ -10,6 +10,7 @@ from .tree import QemuTree, SourceFile
 from .version import Version
 
 _NAME = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)(_len)?\Z")
+ARRAY_NAME = re.compile(r"(hw|pc)_compat_\d+_\d+\Z")
 
 
 @dataclass
@@ -41,6 +42,13 @@ def _declared(node) -> str | None:
 
 def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     """Array/`_len` pairs in file order (definitions, or `extern` declarations)."""
+    cache = file.__dict__.setdefault("_pairs", {})
+    if extern not in cache:
+        cache[extern] = _read_pairs(file, extern)
+    return cache[extern]
+
+
+def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     nodes = [n for n in csyntax.top_level(file.tree.root_node) if n.type == "declaration"]
     pairs = []
     for i, node in enumerate(nodes):

@@ -29,6 +29,14 @@ class OptionsKind:
                 return m
         return None
 
+    def match_bugfix(self, name: str):
+        """A bugfix release's machine type (pc-q35-4.0.1): major_minor_micro in the name."""
+        for pattern in self.patterns:
+            m = re.fullmatch(pattern.replace(V, V + r"_(?P<micro>\d+)"), name)
+            if m:
+                return m
+        return None
+
 
 @dataclass(frozen=True)
 class FamilySpec:

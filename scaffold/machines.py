@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from . import csyntax
 from .errors import ScaffoldError
@@ -47,6 +48,7 @@ class OptionsFn:
         return [Span(n.start_byte, n.end_byte) for n in _identifiers(self.node)
                 if n.text.decode() == self.name]
 
+    @cached_property
     def calls(self) -> list[tuple[str, list[str], object]]:
         """Plain function calls made as statements: (callee, argument texts, node)."""
         out = []
@@ -55,7 +57,8 @@ class OptionsFn:
             if called:
                 name, call = called
                 args = call.child_by_field_name("arguments")
-                out.append((name, csyntax.split_args(args.text.decode()[1:-1]), stmt))
+                out.append((name, [a.text.decode("utf-8", "replace") for a in args.named_children
+                                   if a.type != "comment"], stmt))
         return out
 
 
@@ -118,6 +121,7 @@ class Family:
     form: str
     blocks: list[VersionBlock]  # newest first (by version)
     extras: list[tuple[str, int]] = field(default_factory=list)  # bugfix/tagged registrations
+    helpers: dict[str, OptionsFn] = field(default_factory=dict)  # bugfix machines' options
 
     @property
     def name(self) -> str:
@@ -160,33 +164,48 @@ def _assigned_field(stmt, param: str) -> str | None:
     return fld.text.decode()
 
 
-def _function(node, data: bytes, spec: FamilySpec):
+def _bugfix_function(node, data: bytes, spec: FamilySpec) -> OptionsFn | None:
+    name = _function_name(node)
+    for kind in spec.options:
+        if name and kind.match_bugfix(name):
+            return _options_fn(node, kind, name)
+    return None
+
+
+def _function_name(node) -> str | None:
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type == "pointer_declarator":
         decl = decl.child_by_field_name("declarator")
     if decl is None or decl.type != "function_declarator":
         return None
     ident = decl.child_by_field_name("declarator")
-    if ident is None or ident.type != "identifier":
+    return ident.text.decode() if ident is not None and ident.type == "identifier" else None
+
+
+def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:
+    decl = node.child_by_field_name("declarator")
+    params = [p for p in decl.child_by_field_name("parameters").named_children
+              if p.type == "parameter_declaration"]
+    param = ""
+    if len(params) == 1:
+        pdecl = params[0].child_by_field_name("declarator")
+        while pdecl is not None and pdecl.type == "pointer_declarator":
+            pdecl = pdecl.child_by_field_name("declarator")
+        param = pdecl.text.decode() if pdecl is not None else ""
+    body = node.child_by_field_name("body")
+    statements = [c for c in body.named_children if c.type != "comment"]
+    return OptionsFn(kind, name, param, node.start_byte, node.end_byte,
+                     Span(body.start_byte, body.end_byte), node.start_point[0] + 1, statements, node)
+
+
+def _function(node, data: bytes, spec: FamilySpec):
+    name = _function_name(node)
+    if name is None:
         return None
-    name = ident.text.decode()
     for kind in spec.options:
         m = kind.match(name)
-        if not m:
-            continue
-        params = [p for p in decl.child_by_field_name("parameters").named_children
-                  if p.type == "parameter_declaration"]
-        param = ""
-        if len(params) == 1:
-            pdecl = params[0].child_by_field_name("declarator")
-            while pdecl is not None and pdecl.type == "pointer_declarator":
-                pdecl = pdecl.child_by_field_name("declarator")
-            param = pdecl.text.decode() if pdecl is not None else ""
-        body = node.child_by_field_name("body")
-        statements = [c for c in body.named_children if c.type != "comment"]
-        fn = OptionsFn(kind, name, param, node.start_byte, node.end_byte,
-                       Span(body.start_byte, body.end_byte), node.start_point[0] + 1, statements, node)
-        return Version(int(m.group("major")), int(m.group("minor"))), fn
+        if m:
+            return Version(int(m.group("major")), int(m.group("minor"))), _options_fn(node, kind, name)
     return None
 
 
@@ -241,6 +260,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     data = file.data
     versions: dict[Version, VersionBlock] = {}
     extras: list = []
+    helpers: dict = {}
     pending_comment = None
     for node in csyntax.top_level(file.tree.root_node):
         if node.type == "comment":
@@ -248,7 +268,11 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
             continue
         if node.type == "function_definition":
             found = _function(node, data, spec)
-            if found:
+            if found is None:
+                helper = _bugfix_function(node, data, spec)
+                if helper:
+                    helpers[helper.name] = helper
+            elif found:
                 version, fn = found
                 block = versions.setdefault(version, VersionBlock(version, {}, None, None))
                 if fn.kind.kind in block.functions:
@@ -282,7 +306,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
         for b in blocks:
             if b.macro and b.macro.form == "plain":
                 b.macro.form, b.macro.latest = "latest", False
-    return Family(spec, file, form, blocks, extras)
+    return Family(spec, file, form, blocks, extras, helpers)
 
 
 def read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:

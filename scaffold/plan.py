@@ -75,11 +75,12 @@ def splice(data: bytes, edits: list[Edit]) -> bytes:
     return b"".join(out)
 
 
-def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, bytes]]) -> None:
+def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, bytes]]) -> dict:
     """Refuse a result with more parse errors than the file had (macro calls aside).
 
     The new text is parsed incrementally: the old syntax tree is told about the edits and
-    tree-sitter re-parses only what they touch."""
+    tree-sitter re-parses only what they touch.  Returns the new syntax trees by path."""
+    parsed = {}
     for path, (old, new) in contents.items():
         old_tree = tree.file(path).tree
         edited = old_tree.copy()
@@ -91,12 +92,14 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
             edited.edit(start_byte=e.start, old_end_byte=e.end, new_end_byte=e.start + len(e.text),
                         start_point=start, old_end_point=_point(old, e.end), new_end_point=end)
         before = csyntax.syntax_errors(old_tree)
-        after = csyntax.syntax_errors(csyntax.parse(new, edited))
+        parsed[path] = csyntax.parse(new, edited)
+        after = csyntax.syntax_errors(parsed[path])
         if len(after) > len(before):
             known = set(before)
             line = next((l for l, kind in after if (l, kind) not in known), after[0][0])
             raise ScaffoldError("internal error: the edit would add a C parse error; nothing written",
                                 path=path, line=line)
+    return parsed
 
 
 def _point(data: bytes, offset: int) -> tuple[int, int]:

@@ -66,34 +66,25 @@ class QemuTree:
 
     def _scan(self) -> None:
         base = len(str(self.root).rstrip(os.sep)) + 1
+        found = []
         for top in ("hw", "include"):
-            for dirpath, dirnames, filenames in os.walk(os.path.join(self.root, top)):
-                dirnames.sort()
-                for name in sorted(filenames):
-                    if not name.endswith((".c", ".h")):
-                        continue
-                    full = os.path.join(dirpath, name)
-                    with open(full, "rb") as fh:
-                        data = fh.read()
-                    # Versioned machine types exist to carry compat properties: every
-                    # file we look for says "compat_", and one search over a file is cheap.
-                    if b"compat_" not in data:
-                        continue
-                    rel = full[base:].replace(os.sep, "/")
-                    if b"GlobalProperty" in data:
-                        if ARRAY_DEF.search(data):
-                            self.array_defs.append(rel)
-                            self.files[rel] = SourceFile(rel, data)
-                        if ARRAY_EXTERN.search(data):
-                            self.array_externs.append(rel)
-                            self.files[rel] = SourceFile(rel, data)
-                    if b"\nDEFINE_" in data and b"MACHINE" in data:
-                        macros = {m.group(1).decode() for m in MACHINE_CALL.finditer(data)}
-                        if b"_AS_LATEST" in data:
-                            macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
-                        if macros:
-                            self.machine_files[rel] = macros
-                            self.files[rel] = SourceFile(rel, data)
+            _collect(os.path.join(self.root, top), found)
+        for full, data in sorted(found):
+            rel = full[base:].replace(os.sep, "/")
+            if b"GlobalProperty" in data:
+                if ARRAY_DEF.search(data):
+                    self.array_defs.append(rel)
+                    self.files[rel] = SourceFile(rel, data)
+                if ARRAY_EXTERN.search(data):
+                    self.array_externs.append(rel)
+                    self.files[rel] = SourceFile(rel, data)
+            if b"\nDEFINE_" in data and b"MACHINE" in data:
+                macros = {m.group(1).decode() for m in MACHINE_CALL.finditer(data)}
+                if b"_AS_LATEST" in data:
+                    macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
+                if macros:
+                    self.machine_files[rel] = macros
+                    self.files[rel] = SourceFile(rel, data)
 
     @cached_property
     def version(self) -> tuple[int, int, int] | None:
@@ -102,10 +93,45 @@ class QemuTree:
         except (OSError, UnicodeDecodeError):
             return None
 
+    def with_contents(self, contents: dict[str, tuple[bytes, bytes]],
+                      parsed: dict | None = None) -> "QemuTree":
+        """The same tree as it would be with these new file contents (nothing is written);
+        `parsed` hands over syntax trees already made for them."""
+        files = dict(self.files)
+        for rel, (_, new) in contents.items():
+            files[rel] = SourceFile(rel, new)
+            if parsed and rel in parsed:
+                files[rel].__dict__["tree"] = parsed[rel]
+        clone = QemuTree(self.root, files, list(self.array_defs), list(self.array_externs),
+                         dict(self.machine_files))
+        clone.__dict__["version"] = self.version
+        return clone
+
     def file(self, rel: str) -> SourceFile:
         if rel not in self.files:
             self.files[rel] = SourceFile(rel, (self.root / rel).read_bytes())
         return self.files[rel]
+
+
+def _collect(folder: str, found: list) -> None:
+    """(path, bytes) of every C file below `folder` that mentions "compat_".
+
+    Versioned machine types exist to carry compat properties: every file we look for
+    (array definitions, their externs, every family's file) says "compat_", so one
+    search per file decides which ones to keep."""
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _collect(entry.path, found)
+            elif entry.name.endswith((".c", ".h")):
+                with open(entry.path, "rb") as fh:
+                    data = fh.read()
+                if b"compat_" in data:
+                    found.append((entry.path, data))
 
 
 def _looks_like_qemu(path: Path) -> bool:
