@@ -126,7 +126,7 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
 
 
 def _field(stmt) -> str:
-    return stmt.named_children[0].child_by_field_name("left").child_by_field_name("field").text.decode()
+    return stmt.named_children[0].child_by_field_name("left").child_by_field_name("field").text.decode("utf-8", "replace")
 
 
 def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[list[Edit], list[str]]:
@@ -185,6 +185,7 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
     plan.edits += array_edits
     plan.done += done
     if plan.edits:
+        plan.match_line_endings(tree)
         contents = plan.contents(tree)
         parsed = check_syntax(tree, plan, contents)
         verify(tree, families, tree.with_contents(contents, parsed))

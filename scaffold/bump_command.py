@@ -30,6 +30,7 @@ class BumpOptions:
     signoff: bool = True
     provenance: bool = True
     color: bool | None = None   # None: when stdout is a terminal
+    verbose: bool = False
 
 
 def subject(target: Version) -> str:
@@ -52,8 +53,13 @@ def run(opts: BumpOptions) -> int:
     target = Version.parse(opts.version)
     tree = QemuTree.open(opts.repo)
     plan = plan_bump(tree, target)
-    for note in plan.notes:
+    code = _run(opts, tree, plan, target)
+    for note in plan.notes:  # after success: an error stays the only line
         print(f"qscaffold: note: {note}", file=sys.stderr)
+    return code
+
+
+def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
     if not plan.edits:
         print(f"qscaffold: nothing to do: the tree already has the {target} machine types "
               "and compat arrays", file=sys.stderr)
@@ -104,7 +110,11 @@ def _is_git(root: Path) -> bool:
 
 
 def _apply(opts, tree, plan, contents) -> int:
+    """Check everything that can be checked, then run the actions."""
+    from . import writer
+
     paths = sorted(contents)
+    writer.check_writable(tree.root, paths)
     actions: list = []
     repo = None
     if opts.commit or opts.branch:
@@ -128,10 +138,7 @@ def _apply(opts, tree, plan, contents) -> int:
         commit = Commit(repo, paths, message_for(plan, author if opts.signoff else None,
                                                  opts.provenance))
         actions.append(commit)
-    else:
-        from . import writer
-        writer.check_writable(tree.root, paths)
-    execute(actions)
+    execute(actions, quiet=not opts.verbose)
     families = ", ".join(plan.families) or "none"
     what = f"committed {commit.sha[:12]}" if commit else "nothing was committed (--no-commit)"
     print(f"qscaffold: bumped to {plan.target} (families: {families}); {len(paths)} files "

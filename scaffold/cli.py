@@ -56,12 +56,13 @@ def bump(
     no_signoff: bool = typer.Option(False, "--no-signoff", help="No Signed-off-by trailer."),
     no_provenance: bool = typer.Option(False, "--no-provenance", help="Do not declare the "
                                        "automated change in the commit message."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say each step as it runs."),
 ) -> None:
     """Add the compat arrays and machine types for release X.Y ("hw: add compat machines")."""
     from .bump_command import BumpOptions, run
 
     _run(run, BumpOptions(version, repo, dry_run, not no_commit, format, output, branch,
-                          allow_dirty, not no_signoff, not no_provenance))
+                          allow_dirty, not no_signoff, not no_provenance, verbose=verbose))
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ def _declared(node) -> str | None:
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type in ("init_declarator", "array_declarator", "pointer_declarator"):
         decl = decl.child_by_field_name("declarator")
-    return decl.text.decode() if decl is not None and decl.type == "identifier" else None
+    return decl.text.decode("utf-8", "replace") if decl is not None and decl.type == "identifier" else None
 
 
 def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:

@@ -48,7 +48,7 @@ def macro_call(node):
     fn = call.child_by_field_name("function")
     if fn is None or fn.type != "identifier":
         return None
-    return fn.text.decode(), call
+    return fn.text.decode("utf-8", "replace"), call
 
 
 def split_args(text: str) -> list[str]:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .errors import ScaffoldError
 
+_RENAMED = "{a => b}/"
+
 
 def abbrev_length(repo: Path | None) -> int:
     """The object-name length git uses in this repository (7 outside one)."""
@@ -38,10 +40,15 @@ def unified_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = Fals
                "--no-ext-diff", "--no-textconv", f"--abbrev={abbrev}",
                "--color=always" if color else "--no-color"]
         if stat:
-            cmd += ["--stat=72", "--summary", "--patch"]
+            # git names the files "{a => b}/path" here: widen the stat by that prefix so
+            # that, once it is removed, the layout is format-patch's (72 columns).
+            cmd += [f"--stat={72 + len(_RENAMED)}", "--summary", "--patch"]
         env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1")
         env.pop("GIT_DIR", None)
         out = subprocess.run(cmd + ["a", "b"], cwd=tmp, capture_output=True, env=env)
     if out.returncode not in (0, 1):
         raise ScaffoldError(f"git diff failed: {out.stderr.decode(errors='replace').strip()}")
+    if stat:
+        head, sep, patch = out.stdout.partition(b"\ndiff --git ")
+        return head.replace(_RENAMED.encode(), b"") + sep + patch
     return out.stdout

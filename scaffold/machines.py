@@ -46,7 +46,7 @@ class OptionsFn:
     def name_spans(self) -> list[Span]:
         """Every use of the function's own name inside its definition."""
         return [Span(n.start_byte, n.end_byte) for n in _identifiers(self.node)
-                if n.text.decode() == self.name]
+                if n.text.decode("utf-8", "replace") == self.name]
 
     @cached_property
     def calls(self) -> list[tuple[str, list[str], object]]:
@@ -144,7 +144,7 @@ class Family:
                 if fn.statements:
                     first = fn.statements[0]
                     return self.file.data[csyntax.line_start(self.file.data, first.start_byte):
-                                          first.start_byte].decode()
+                                          first.start_byte].decode("utf-8", "replace")
         return "    "
 
 
@@ -159,9 +159,9 @@ def _assigned_field(stmt, param: str) -> str | None:
         return None
     arg = left.child_by_field_name("argument")
     fld = left.child_by_field_name("field")
-    if arg is None or fld is None or arg.text.decode() != param:
+    if arg is None or fld is None or arg.text.decode("utf-8", "replace") != param:
         return None
-    return fld.text.decode()
+    return fld.text.decode("utf-8", "replace")
 
 
 def _bugfix_function(node, data: bytes, spec: FamilySpec) -> OptionsFn | None:
@@ -179,7 +179,7 @@ def _function_name(node) -> str | None:
     if decl is None or decl.type != "function_declarator":
         return None
     ident = decl.child_by_field_name("declarator")
-    return ident.text.decode() if ident is not None and ident.type == "identifier" else None
+    return ident.text.decode("utf-8", "replace") if ident is not None and ident.type == "identifier" else None
 
 
 def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:
@@ -191,7 +191,7 @@ def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:
         pdecl = params[0].child_by_field_name("declarator")
         while pdecl is not None and pdecl.type == "pointer_declarator":
             pdecl = pdecl.child_by_field_name("declarator")
-        param = pdecl.text.decode() if pdecl is not None else ""
+        param = pdecl.text.decode("utf-8", "replace") if pdecl is not None else ""
     body = node.child_by_field_name("body")
     statements = [c for c in body.named_children if c.type != "comment"]
     return OptionsFn(kind, name, param, node.start_byte, node.end_byte,
@@ -224,9 +224,10 @@ _INT = re.compile(r"\d+\Z")
 def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCall | None:
     """Recognise one registration of the family, or None for a call of another shape."""
     args_node = call.child_by_field_name("arguments")
-    inner = args_node.text.decode()[1:-1]
+    inner = args_node.text.decode("utf-8", "replace")[1:-1]
     args = csyntax.split_args(inner)
-    text = data[node.start_byte:node.end_byte].decode()
+    # compared with rendered templates, so CRLF files read as LF here
+    text = data[node.start_byte:node.end_byte].decode("utf-8", "replace").replace("\r\n", "\n")
     common = dict(name=name, args=args, start=node.start_byte, end=node.end_byte,
                   line=node.start_point[0] + 1, text=text,
                   terminator=";" if text.endswith(";") else "")
@@ -250,7 +251,7 @@ def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCa
     if len(args) == 4:
         m = re.fullmatch(r'v(\d+)_(\d+)', args[0])
         if m and args[1] == f'"{spec.machine}-{m.group(1)}.{m.group(2)}"':
-            align = re.search(r",\n([ \t]*)\S[^\n]*\Z", inner)
+            align = re.search(r",\r?\n([ \t]*)\S[^\n]*\Z", inner)
             return MacroCall(form="tagged", version=Version(int(m.group(1)), int(m.group(2))),
                              latest=None, align=align.group(1) if align else " ", **common)
     return None
@@ -282,7 +283,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
                 if spec.header and pending_comment is not None and not block.header \
                         and data[pending_comment.end_byte:node.start_byte].strip() == b"" \
                         and re.fullmatch(rf"/\*\s*\*\s*{spec.header}-{version.major}\.{version.minor}\s*\*/",
-                                         pending_comment.text.decode()):
+                                         pending_comment.text.decode("utf-8", "replace")):
                     block.header = Span(pending_comment.start_byte, pending_comment.end_byte)
         else:
             called = csyntax.macro_call(node)

@@ -5,7 +5,8 @@ contents, and check them before anything touches the disk.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from . import csyntax
 from .errors import ScaffoldError
@@ -47,6 +48,12 @@ class Plan:
             out[path] = (old, splice(old, [e for e in self.edits if e.path == path]))
         return out
 
+    def match_line_endings(self, tree: QemuTree) -> None:
+        """Templates write LF; in a file that uses CRLF, new text uses CRLF too."""
+        crlf = {p for p in self.paths if _uses_crlf(tree.file(p).data)}
+        self.edits = [replace(e, text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
+                      for e in self.edits]
+
     def as_json(self) -> dict:
         return {
             "command": self.command,
@@ -59,6 +66,10 @@ class Plan:
                        "family": e.family, "text": e.text.decode("utf-8", "surrogateescape")}
                       for e in self.edits],
         }
+
+
+def _uses_crlf(data: bytes) -> bool:
+    return data.count(b"\r\n") * 2 > data.count(b"\n")
 
 
 def splice(data: bytes, edits: list[Edit]) -> bytes:

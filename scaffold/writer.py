@@ -14,15 +14,19 @@ from pathlib import Path
 
 from .errors import ScaffoldError
 
-# Test hook: die by SIGKILL after this many files are written (to prove re-runs complete).
-_DIE_AFTER = "QSCAFFOLD_TEST_KILL_AFTER_WRITES"
+# Test hooks: after this many files are written, die by SIGKILL (to prove that a re-run
+# completes the bump) or fail with an I/O error (to prove that the rollback works).
+_KILL_AFTER = "QSCAFFOLD_TEST_KILL_AFTER_WRITES"
+_FAIL_AFTER = "QSCAFFOLD_TEST_FAIL_AFTER_WRITES"
 
 
 def check_writable(root: Path, paths: list[str]) -> None:
+    """Refuse read-only files up front (by their mode: root may write anything)."""
     for rel in paths:
         path = root / rel
-        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-            raise ScaffoldError("file is not writable; nothing was changed", path=rel)
+        mode = path.stat().st_mode
+        if not mode & 0o222 or not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            raise ScaffoldError("file is read-only; nothing was changed", path=rel)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -49,13 +53,16 @@ def write_all(root: Path, contents: dict[str, tuple[bytes, bytes]]) -> None:
     for rel, (old, _) in contents.items():
         if (root / rel).read_bytes() != old:
             raise ScaffoldError("file changed while the plan was made; nothing was changed", path=rel)
-    die_after = int(os.environ.get(_DIE_AFTER, "0") or 0)
+    kill_after = int(os.environ.get(_KILL_AFTER, "0") or 0)
+    fail_after = int(os.environ.get(_FAIL_AFTER, "0") or 0)
     written: list[str] = []
     try:
         for rel, (_, new) in contents.items():
+            if fail_after and len(written) == fail_after:
+                raise OSError(5, "Input/output error (test hook)")
             atomic_write(root / rel, new)
             written.append(rel)
-            if die_after and len(written) == die_after:
+            if kill_after and len(written) == kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
     except BaseException as exc:
         for rel in written:
