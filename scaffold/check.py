@@ -257,9 +257,11 @@ def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
 
 
 def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Finding]:
+    notes = []
     if families is None:
-        families, _ = read_families(tree)
-    out = []
+        families, notes = read_families(tree)
+    out = [Finding("info", "family-unknown", note.split(": ", 1)[1], "", note.split(": ", 1)[0])
+           for note in notes]
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     for family in families:
         out += check_family(family, defined)

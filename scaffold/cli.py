@@ -65,6 +65,67 @@ def bump(
                           allow_dirty, not no_signoff, not no_provenance, verbose=verbose))
 
 
+def _emit_json(data) -> None:
+    import json
+
+    print(json.dumps(data, indent=2))
+
+
+@app.command()
+def machines(
+    repo: Optional[Path] = RepoOption,
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Every versioned machine family: file, layout, newest and oldest version, lifecycle."""
+    from .reports import machines as report, render_machines
+    from .tree import QemuTree
+
+    def run() -> int:
+        data = report(QemuTree.open(repo))
+        _emit_json(data) if json_out else print(render_machines(data), end="")
+        return 0
+    _run(run)
+
+
+@app.command()
+def check(
+    repo: Optional[Path] = RepoOption,
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
+) -> None:
+    """Verify the whole compat chain (exit 1 on errors or a pending bump)."""
+    from .reports import check as run_check, render_check
+    from .tree import QemuTree
+
+    def run() -> int:
+        findings, code = run_check(QemuTree.open(repo), strict)
+        if json_out:
+            _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)})
+        else:
+            print(render_check(findings), end="")
+        return code
+    _run(run)
+
+
+@app.command()
+def checklist(
+    version: Optional[str] = typer.Argument(None, help="The release (default: the next one)."),
+    repo: Optional[Path] = RepoOption,
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The cycle-start checklist as Markdown task items, ticked from the tree's state."""
+    from . import checklist as cl
+    from .tree import QemuTree
+    from .version import Version
+
+    def run() -> int:
+        target = Version.parse(version) if version is not None else None
+        found, items = cl.build(QemuTree.open(repo), target)
+        _emit_json(cl.as_json(found, items)) if json_out else print(cl.render(found, items), end="")
+        return 0
+    _run(run)
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)
@@ -76,9 +137,9 @@ def main() -> None:
             if exc.ctx and " " in exc.ctx.command_path else ""
         print(f"qscaffold: error: {exc.format_message()}{hint}", file=sys.stderr)
         code = 2
-    except click_exc.Abort:
+    except (KeyboardInterrupt, getattr(click_exc, "Abort", KeyboardInterrupt)):
         print("qscaffold: aborted", file=sys.stderr)
-        code = 1
+        code = 130
     sys.exit(code or 0)
 
 

@@ -49,6 +49,7 @@ class FamilySpec:
     arrays: tuple[str, ...] = ("hw",)   # compat array prefixes each older version adds
     header: str | None = None           # a "/*\n * pseries-A.B\n */" comment heads each block
     lists: tuple[str, ...] = ()         # mailing lists in copy besides qemu-devel
+    doc_arches: tuple[str, ...] = ()    # names in docs/about/deprecated.rst's list
 
     @property
     def class_kind(self) -> OptionsKind:
@@ -59,31 +60,33 @@ def _mc_options(*patterns: str) -> tuple[OptionsKind, ...]:
     return (OptionsKind("options", patterns, "MachineClass", True),)
 
 
-def _virt(name: str, lists: tuple[str, ...] = ()) -> FamilySpec:
+def _virt(name: str, lists: tuple[str, ...], arches: tuple[str, ...]) -> FamilySpec:
     return FamilySpec(name, "DEFINE_VIRT_MACHINE", name, "virt",
-                      _mc_options(rf"virt_machine_{V}_options"), lists=lists)
+                      _mc_options(rf"virt_machine_{V}_options"), lists=lists, doc_arches=arches)
 
 
 FAMILIES: tuple[FamilySpec, ...] = (
-    _virt("arm", ("qemu-arm",)),
+    _virt("arm", ("qemu-arm",), ("aarch64", "arm")),
     FamilySpec("i440fx", "DEFINE_I440FX_MACHINE", "i386", "pc-i440fx",
                _mc_options(rf"pc_i440fx_machine_{V}_options", rf"pc_i440fx_{V}_machine_options"),
-               base_options=("pc_i440fx_machine_options",), arrays=("hw", "pc")),
-    _virt("loongarch"),
-    _virt("m68k"),
+               base_options=("pc_i440fx_machine_options",), arrays=("hw", "pc"),
+               doc_arches=("i386", "x86_64")),
+    _virt("loongarch", (), ("loongarch64",)),
+    _virt("m68k", (), ("m68k",)),
     FamilySpec("q35", "DEFINE_Q35_MACHINE", "i386", "pc-q35",
                _mc_options(rf"pc_q35_machine_{V}_options", rf"pc_q35_{V}_machine_options"),
-               base_options=("pc_q35_machine_options",), arrays=("hw", "pc")),
+               base_options=("pc_q35_machine_options",), arrays=("hw", "pc"),
+               doc_arches=("i386", "x86_64")),
     FamilySpec("s390x", "DEFINE_CCW_MACHINE", "s390x", "s390-ccw-virtio",
                (OptionsKind("instance_options", (rf"ccw_machine_{V}_instance_options",),
                             "MachineState", False),
                 OptionsKind("class_options", (rf"ccw_machine_{V}_class_options",),
                             "MachineClass", True)),
-               lists=("qemu-s390x",)),
+               lists=("qemu-s390x",), doc_arches=("s390x",)),
     FamilySpec("spapr", "DEFINE_SPAPR_MACHINE", "ppc", "pseries",
                (OptionsKind("class_options", (rf"spapr_machine_{V}_class_options",),
                             "MachineClass", True),),
-               header="pseries", lists=("qemu-ppc",)),
+               header="pseries", lists=("qemu-ppc",), doc_arches=("ppc64",)),
 )
 
 

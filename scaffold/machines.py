@@ -138,6 +138,25 @@ class Family:
         line = self.file.line(offset) if offset is not None else None
         return ScaffoldError(message, path=self.file.rel, line=line, family=self.name)
 
+    def alias(self) -> str | None:
+        """The alias the newest version gets ("pc", "q35", "virt", "pseries"...)."""
+        for stmt in self.newest.alias_lines():
+            right = stmt.named_children[0].child_by_field_name("right")
+            if right is not None and right.type == "string_literal":
+                return right.text.decode("utf-8", "replace").strip('"')
+        for node in csyntax.top_level(self.file.tree.root_node):
+            text = node.text.decode("utf-8", "replace")
+            if node.type == "preproc_function_def" and f" {self.spec.macro}_AS_LATEST(" in text:
+                names = [n for n in re.findall(r'"([^"]+)"', text) if n != self.spec.machine]
+                if names:
+                    return names[0]
+            if node.type == "preproc_function_def" or (
+                    node.type == "function_definition" and "latest" in (_function_name(node) or "")):
+                m = re.search(r'->alias\s*=\s*"([^"]+)"', text)
+                if m:
+                    return m.group(1)
+        return None
+
     def indent(self) -> str:
         for block in self.blocks[1:] + self.blocks[:1]:
             for fn in block.functions.values():

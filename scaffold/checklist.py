@@ -1,0 +1,181 @@
+"""`qscaffold checklist`: the maintainer's cycle-start checklist, ticked from the tree."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import check, compat_arrays
+from .bump_command import subject
+from .lifecycle import current_release, read_policy
+from .machines import read_families
+from .tree import QemuTree
+from .version import Version
+
+DEVEL_LIST = "qemu-devel@nongnu.org"
+
+
+@dataclass
+class Item:
+    done: bool
+    text: str
+    details: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        out = f"- [{'x' if self.done else ' '}] {self.text}"
+        return "\n".join([out] + [f"  - {d}" for d in self.details])
+
+
+def default_version(tree: QemuTree, families) -> Version:
+    """The release whose cycle this is: a 10.2.50 tree works toward 11.0; a 10.2.0
+    release tree is where the 11.0 cycle starts."""
+    if tree.version:
+        major, minor, micro = tree.version
+        return current_release(tree.version) if micro >= 50 else Version(major, minor).next()
+    return max(f.newest.version for f in families).next()
+
+
+def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
+    families, notes = read_families(tree)
+    target = target or default_version(tree, families)
+    release = target.prev()
+    items: list[Item] = []
+    defs = compat_arrays.all_pairs(tree, extern=False)
+    decls = compat_arrays.all_pairs(tree, extern=True)
+    prefixes = sorted({p for f in families for p in f.spec.arrays})
+    for prefix in prefixes:
+        name = check.array_name(prefix, release)
+        d = [p for p in defs if p.name == name]
+        x = [p for p in decls if p.name == name]
+        details = [f"defined in {d[0].file.rel}:{d[0].line}" if d else "not defined yet",
+                   f"declared in {x[0].file.rel}:{x[0].line}" if x else "no extern declaration yet"]
+        items.append(Item(bool(d and x), f"Compat array `{name}` added and declared", details))
+
+    defined = {p.name for p in defs}
+    for family in families:
+        machine = f"{family.spec.machine}-{target}"
+        block, older = family.block(target), family.block(release)
+        problems = []
+        if block is None:
+            problems.append(f"no {machine} yet")
+        elif older is not None:
+            problems = [f.message for f in check.check_chain(family, older, block) +
+                        check.check_compat_props(family, older, False, defined)
+                        if f.severity == "error"]
+        items.append(Item(not problems, f"{family.name}: `{machine}` added in {family.file.rel}, "
+                          f"{release} chained to it with its compat arrays", problems))
+    unmoved = [f.name for f in families if f.newest.version != target or not f.newest.marks_latest()]
+    items.append(Item(not unmoved, f"Latest/default machine type moved to {target} in every family",
+                      [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved]))
+
+    findings = check.check_tree(tree, families)
+    bad = check.failing(findings)
+    items.append(Item(not bad, "`qscaffold check` is clean",
+                      [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"] if len(bad) > 10 else [])))
+    items.append(_checkpatch(tree, target))
+    items += _lifecycle(tree, families, target)
+    items.append(_docs(tree, families))
+    items.append(_recipients(tree, families))
+    return target, items
+
+
+def _checkpatch(tree: QemuTree, target: Version) -> Item:
+    text = f"The patch passes `scripts/checkpatch.pl`"
+    script = tree.root / "scripts" / "checkpatch.pl"
+    how = (f"`qscaffold bump {target} --dry-run --format patch -o bump.patch && "
+           "scripts/checkpatch.pl bump.patch`")
+    if not (tree.root / ".git").exists() or not script.exists() or not shutil.which("perl"):
+        return Item(False, text, [f"run {how}"])
+    head = subprocess.run(["git", "-C", str(tree.root), "log", "-1", "--format=%s"],
+                          capture_output=True, text=True).stdout.strip()
+    if head != subject(target):
+        return Item(False, text, [f"HEAD is not the bump commit; run {how}"])
+    patch = subprocess.run(["git", "-C", str(tree.root), "format-patch", "-1", "--stdout"],
+                           capture_output=True).stdout
+    with tempfile.NamedTemporaryFile(suffix=".patch") as fh:
+        fh.write(patch)
+        fh.flush()
+        proc = subprocess.run(["perl", str(script), fh.name], cwd=tree.root, capture_output=True,
+                              text=True)
+    total = next((l for l in proc.stdout.splitlines() if l.startswith("total:")), "")
+    return Item(proc.returncode == 0, text, [f"HEAD: {total}" if total else "HEAD checked"])
+
+
+def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
+    policy = read_policy(tree)
+    if policy is None:
+        return [Item(True, "Lifecycle: this tree predates the versioned machine type policy (9.1)")]
+    newly, past = [], {}   # past: family name -> (family, blocks)
+    for family in families:
+        for block in family.blocks:
+            status = policy.status(block.version, target)
+            if status == "deprecated" and policy.status(block.version, target.prev()) == "supported":
+                newly.append(f"{family.name} {family.spec.machine}-{block.version}")
+            if status == "past-deletion":
+                past.setdefault(family.name, (family, []))[1].append(block)
+    items = [Item(not newly, f"Machine types {target} deprecates are expected and announced",
+                  [", ".join(newly)] if newly else [])]
+    details = []
+    for family, blocks in past.values():
+        span = f"{blocks[0].version}" if len(blocks) == 1 else \
+            f"{blocks[-1].version} .. {blocks[0].version} ({len(blocks)} versions)"
+        details.append(f"{family.name} ({family.file.rel}): {span}, not registered any more")
+    used_only_by_past = _arrays_only_used_by(families, past)
+    if used_only_by_past:
+        details.append("compat arrays only those use: " + ", ".join(used_only_by_past))
+    items.append(Item(not past, "No code left for machine types past deletion "
+                      "(remove it and the compat arrays only they use)", details))
+    return items
+
+
+def _arrays_only_used_by(families, past) -> list[str]:
+    users: dict[str, set[bool]] = {}
+    for family in families:
+        gone = {b.version for b in past.get(family.name, (None, []))[1]}
+        for block in family.blocks:
+            for fn in block.functions.values():
+                for name, _ in check._compat_adds(fn):
+                    users.setdefault(name, set()).add(block.version in gone)
+    return sorted((n for n, flags in users.items() if flags == {True}),
+                  key=lambda n: [int(x) for x in re.findall(r"\d+", n)], reverse=True)
+
+
+def _docs(tree: QemuTree, families) -> Item:
+    doc = tree.root / "docs" / "about" / "deprecated.rst"
+    text = "Every family is in the deprecation docs' list of versioned machine type architectures"
+    if not doc.exists():
+        return Item(False, text, ["docs/about/deprecated.rst not found"])
+    heading = re.search(r"Versioned machine types \(([^)]*)\)", doc.read_text(errors="replace"))
+    listed = {a.strip() for a in heading.group(1).split(",")} if heading else set()
+    missing = sorted({a for f in families for a in f.spec.doc_arches} - listed)
+    return Item(not missing, text, [f"add to docs/about/deprecated.rst: {', '.join(missing)}"]
+                if missing else [])
+
+
+def _recipients(tree: QemuTree, families) -> Item:
+    files = sorted({f.file.rel for f in families} | set(tree.array_defs) | set(tree.array_externs))
+    lists = sorted({f"{name}@nongnu.org" for f in families for name in f.spec.lists})
+    details = [f"To: {DEVEL_LIST}", f"Cc: {', '.join(lists)}" if lists else "Cc: -"]
+    script = tree.root / "scripts" / "get_maintainer.pl"
+    if script.exists() and shutil.which("perl"):
+        proc = subprocess.run(["perl", str(script), "--no-git", "--no-git-fallback", "-f", *files],
+                              cwd=tree.root, capture_output=True, text=True)
+        people = [l.split(" (")[0] for l in proc.stdout.splitlines()
+                  if "@" in l and "nongnu.org" not in l]
+        if people:
+            details.append("Cc (scripts/get_maintainer.pl): " + ", ".join(people))
+    return Item(False, "Send the patch to the list with the maintainers in copy", details)
+
+
+def render(target: Version, items: list[Item]) -> str:
+    lines = [f"## Start of the {target} cycle: hw: add compat machines for {target}", ""]
+    lines += [item.markdown() for item in items]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(target: Version, items: list[Item]) -> dict:
+    return {"version": str(target),
+            "items": [{"done": i.done, "text": i.text, "details": i.details} for i in items]}

@@ -1,0 +1,44 @@
+"""QEMU's versioned machine type lifecycle (since 9.1): deprecated after 3 years,
+deleted after 6, as `boards.h` computes it (MACHINE_VER_IS_DEPRECATED and friends)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .tree import QemuTree
+from .version import Version
+
+_MACRO = re.compile(rb"#\s*define\s+MACHINE_VER_(DEPRECATION|DELETION)_MAJOR\s+(\d+)")
+
+
+@dataclass(frozen=True)
+class Policy:
+    deprecation: int   # years (major releases)
+    deletion: int
+    source: str        # the header the numbers were read from
+
+    def _expired(self, cutoff: int, version: Version, current: Version) -> bool:
+        return current.major - version.major > cutoff or \
+            (current.major - version.major == cutoff and current.minor >= version.minor)
+
+    def status(self, version: Version, current: Version) -> str:
+        if self._expired(self.deletion, version, current):
+            return "past-deletion"
+        if self._expired(self.deprecation, version, current):
+            return "deprecated"
+        return "supported"
+
+
+def read_policy(tree: QemuTree) -> Policy | None:
+    """The numbers from the tree's own boards.h (None before the policy existed)."""
+    for rel in tree.array_externs:
+        found = dict((k.decode(), int(v)) for k, v in _MACRO.findall(tree.file(rel).data))
+        if "DEPRECATION" in found and "DELETION" in found:
+            return Policy(found["DEPRECATION"], found["DELETION"], rel)
+    return None
+
+
+def current_release(tree_version: tuple[int, int, int]) -> Version:
+    """The release a tree's rules apply to: 10.2.0 is 10.2; 10.2.50 (and rcs) work toward 11.0."""
+    major, minor, micro = tree_version
+    return Version(major, minor) if micro < 50 else Version(major, minor).next()

@@ -1,0 +1,80 @@
+"""`qscaffold machines` and `qscaffold check`: what the tree holds, as text or JSON."""
+from __future__ import annotations
+
+from .bump import reset_convention
+from .check import check_tree, failing
+from .lifecycle import current_release, read_policy
+from .machines import read_families
+from .tree import QemuTree
+
+STATUS_TEXT = {"supported": "supported", "deprecated": "deprecated",
+               "past-deletion": "past deletion, code still present"}
+
+
+def machines(tree: QemuTree) -> dict:
+    families, notes = read_families(tree)
+    policy = read_policy(tree)
+    current = current_release(tree.version) if tree.version else None
+    out = {"tree": str(tree.root), "version": ".".join(map(str, tree.version)) if tree.version else None,
+           "policy": {"deprecation_years": policy.deprecation, "deletion_years": policy.deletion,
+                      "source": policy.source} if policy else None,
+           "families": [], "notes": notes}
+    for family in families:
+        versions = []
+        for block in family.blocks:
+            status = policy.status(block.version, current) if policy and current else None
+            versions.append({"version": str(block.version), "status": status,
+                             "line": family.file.line(block.start)})
+        out["families"].append({
+            "name": family.name, "file": family.file.rel,
+            "layout": family.form, "alias_reset": reset_convention(family),
+            "newest": str(family.newest.version), "alias": family.alias(),
+            "oldest": str(family.blocks[-1].version), "count": len(family.blocks),
+            "machine_types": [f"{family.spec.machine}-{b.version}" for b in family.blocks[:1]],
+            "extra_registrations": [{"macro": m, "line": line} for m, line in family.extras],
+            "versions": versions})
+    return out
+
+
+def render_machines(report: dict) -> str:
+    lines = [f"QEMU tree {report['tree']} (VERSION {report['version'] or 'unknown'})"]
+    policy = report["policy"]
+    lines.append(f"lifecycle: deprecated after {policy['deprecation_years']} years, deleted after "
+                 f"{policy['deletion_years']} ({policy['source']})" if policy else
+                 "lifecycle: no versioned machine type policy in this tree (it came in 9.1)")
+    lines.append("")
+    lines.append(f"{'family':<10} {'file':<28} {'layout':<9} {'newest':<7} {'alias':<16} "
+                 f"{'oldest':<7} versions")
+    for f in report["families"]:
+        lines.append(f"{f['name']:<10} {f['file']:<28} {f['layout']:<9} {f['newest']:<7} "
+                     f"{f['alias'] or '-':<16} {f['oldest']:<7} {f['count']}")
+    for f in report["families"]:
+        if not any(v["status"] for v in f["versions"]):
+            continue
+        groups: dict[str, list[str]] = {}
+        for v in f["versions"]:
+            groups.setdefault(v["status"], []).append(v["version"])
+        parts = [f"{STATUS_TEXT[s]} {_span(vs)}" for s, vs in groups.items()]
+        lines.append(f"  {f['name']}: " + "; ".join(parts))
+    for note in report["notes"]:
+        lines.append(f"note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def _span(versions: list[str]) -> str:
+    return versions[0] if len(versions) == 1 else f"{versions[0]} .. {versions[-1]} ({len(versions)})"
+
+
+def check(tree: QemuTree, strict: bool = False) -> tuple[list, int]:
+    findings = check_tree(tree)
+    return findings, 1 if failing(findings, strict) else 0
+
+
+def render_check(findings: list) -> str:
+    counts = {}
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    lines = [str(f) for f in findings]
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no findings"
+    lines.append(f"check: {summary}")
+    return "\n".join(lines) + "\n"
