@@ -1,13 +1,13 @@
 """`qscaffold bump X.Y`: plan, then show (dry run) or write and commit."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import diff, scm
+from .output import abbrev as output_abbrev, emit, show_diff, show_json
 from .bump import plan_bump
 from .errors import ScaffoldError, UsageError
 from .executor import Commit, CreateBranch, WriteFiles, execute
@@ -64,7 +64,7 @@ def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
         print(f"qscaffold: nothing to do: the tree already has the {target} machine types "
               "and compat arrays", file=sys.stderr)
         if opts.format == "json":
-            _emit(opts, json.dumps(plan.as_json(), indent=2).encode() + b"\n")
+            show_json(plan, opts.output)
         return 0
     if plan.done:
         print(f"qscaffold: completing a partial bump; already present: {', '.join(plan.done)}",
@@ -75,38 +75,21 @@ def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
     return _apply(opts, tree, plan, contents)
 
 
-def _emit(opts: BumpOptions, data: bytes) -> None:
-    if opts.output:
-        opts.output.write_bytes(data)
-        print(f"qscaffold: wrote {opts.output}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-
-
 def _dry_run(opts, tree, plan, contents) -> int:
     if opts.format == "json":
-        _emit(opts, json.dumps(plan.as_json(), indent=2).encode() + b"\n")
+        show_json(plan, opts.output)
         return 0
-    repo = None
-    if opts.format == "patch":
-        repo = scm.open_repo(tree.root)
-    abbrev = diff.abbrev_length(tree.root if _is_git(tree.root) else None)
-    color = (opts.color if opts.color is not None else sys.stdout.isatty()) and not opts.output
     if opts.format == "diff":
-        _emit(opts, diff.unified_diff(contents, color=color, abbrev=abbrev))
+        show_diff(tree, contents, opts.output, opts.color)
         return 0
+    repo = scm.open_repo(tree.root)
     author = scm.identity(repo)
     signoff = author if opts.signoff else None
     message = message_for(plan, signoff, opts.provenance)
-    body = diff.unified_diff(contents, stat=True, abbrev=abbrev)
+    body = diff.unified_diff(contents, stat=True, abbrev=output_abbrev(tree))
     version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
-    _emit(opts, scm.mbox(message, author, body, version.strip().removeprefix("git version ")))
+    emit(scm.mbox(message, author, body, version.strip().removeprefix("git version ")), opts.output)
     return 0
-
-
-def _is_git(root: Path) -> bool:
-    return (root / ".git").exists()
 
 
 def _apply(opts, tree, plan, contents) -> int:

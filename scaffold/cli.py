@@ -126,6 +126,55 @@ def checklist(
     _run(run)
 
 
+compat_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Put an incompatible change where it belongs during a cycle.")
+app.add_typer(compat_app, name="compat")
+
+
+@compat_app.command("add")
+def compat_add(
+    device: str = typer.Argument(..., help='QOM type: "virtio-blk-device" or TYPE_VIRTIO_BLK.'),
+    prop: str = typer.Argument(..., metavar="PROPERTY"),
+    value: str = typer.Argument(..., help="The old default, to keep older machine types as they were."),
+    x86: bool = typer.Option(False, "--x86", help="Add to pc_compat instead of hw_compat."),
+    repo: Optional[Path] = RepoOption,
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing."),
+    no_commit: bool = typer.Option(True, "--no-commit", help="Always so: the entry belongs in "
+                                   "the commit of the change that needs it."),
+    force: bool = typer.Option(False, "--force", help="Accept a type the tree does not declare."),
+) -> None:
+    """Add { DEVICE, PROPERTY, VALUE } to the last release's compat array."""
+    from .compat_edit import plan_compat_add
+    from .output import show_or_write
+    from .tree import QemuTree
+
+    def run() -> int:
+        tree = QemuTree.open(repo)
+        return show_or_write(tree, plan_compat_add(tree, device, prop, value, x86, force), dry_run)
+    _run(run)
+
+
+@compat_app.command("machine-option")
+def compat_machine_option(
+    statement: str = typer.Argument(..., help="One C statement, e.g. 'mc->smp_props.prefer_sockets = true;'."),
+    family: list[str] = typer.Option([], "--family", help="A family to change (repeatable)."),
+    every: bool = typer.Option(False, "--all", help="Every family found in the tree."),
+    param: Optional[str] = typer.Option(None, "--as", help="The statement's MachineClass variable "
+                                        "(default: mc or m, whichever it uses)."),
+    repo: Optional[Path] = RepoOption,
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing."),
+) -> None:
+    """Add a statement to the last release's compat machine of each chosen family."""
+    from .compat_edit import plan_machine_option
+    from .output import show_or_write
+    from .tree import QemuTree
+
+    def run() -> int:
+        tree = QemuTree.open(repo)
+        return show_or_write(tree, plan_machine_option(tree, statement, family, every, param), dry_run)
+    _run(run)
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)

@@ -1,0 +1,52 @@
+"""Show a plan (diff, JSON) or write it: shared by every command that edits the tree."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from . import diff
+from .plan import Plan
+from .tree import QemuTree
+
+
+def emit(data: bytes, output: Path | None) -> None:
+    if output:
+        output.write_bytes(data)
+        print(f"qscaffold: wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def abbrev(tree: QemuTree) -> int:
+    return diff.abbrev_length(tree.root if (tree.root / ".git").exists() else None)
+
+
+def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
+              color: bool | None = None) -> None:
+    color = (sys.stdout.isatty() if color is None else color) and not output
+    emit(diff.unified_diff(contents, color=color, abbrev=abbrev(tree)), output)
+
+
+def show_json(plan: Plan, output: Path | None = None) -> None:
+    emit(json.dumps(plan.as_json(), indent=2).encode() + b"\n", output)
+
+
+def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = False) -> int:
+    """For commands that do not commit: print the diff, or write the files atomically."""
+    from .executor import WriteFiles, execute
+
+    if not plan.edits:
+        print("qscaffold: nothing to do", file=sys.stderr)
+    elif dry_run:
+        show_diff(tree, plan.contents(tree))
+    else:
+        execute([WriteFiles(tree.root, plan.contents(tree))], quiet=not verbose)
+        for edit in plan.edits:
+            print(f"qscaffold: {edit.describe()}", file=sys.stderr)
+        print("qscaffold: files written, nothing committed (commit them with the change "
+              "that needs them)", file=sys.stderr)
+    for note in plan.notes:
+        print(f"qscaffold: {note}", file=sys.stderr)
+    return 0

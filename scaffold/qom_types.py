@@ -1,0 +1,80 @@
+"""QOM type names declared in the tree: `#define TYPE_X "name"` and the virtio-pci
+variant tables (`.generic_name`, `.transitional_name`, ... with their `.base_name`)."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_DEFINE = re.compile(rb'#\s*define\s+(TYPE_\w+)\s+"([^"\n]+)"')
+_NAMED = re.compile(rb'\.(name|generic_name|transitional_name|non_transitional_name)\s*=\s*"([^"\n]+)"')
+_BASE = re.compile(rb'\.base_name\s*=\s*(TYPE_\w+|"[^"\n]+")')
+_VARIANT = re.compile(rb'\.(?:generic_name|transitional_name|non_transitional_name)\s*=\s*"([^"\n]+)"')
+_TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
+
+
+@dataclass
+class TypeIndex:
+    macros: dict[str, tuple[str, str]] = field(default_factory=dict)   # TYPE_X -> (name, header)
+    names: set[str] = field(default_factory=set)
+    base_of: dict[str, str] = field(default_factory=dict)               # variant -> its -base parent
+
+    @classmethod
+    def scan(cls, root: Path) -> "TypeIndex":
+        index = cls()
+        base = len(str(root).rstrip(os.sep)) + 1
+        pending = []
+        for top in ("include", "hw"):
+            for dirpath, _, filenames in os.walk(root / top):
+                for name in filenames:
+                    if not name.endswith((".c", ".h")):
+                        continue
+                    path = os.path.join(dirpath, name)
+                    with open(path, "rb") as fh:
+                        data = fh.read()
+                    if b"TYPE_" not in data and b"_name" not in data:
+                        continue
+                    rel = path[base:]
+                    for macro, value in _DEFINE.findall(data):
+                        index.macros.setdefault(macro.decode(), (value.decode(), rel))
+                        index.names.add(value.decode())
+                    index.names.update(v.decode() for _, v in _NAMED.findall(data))
+                    if b".base_name" in data:
+                        pending.append(data)
+        for data in pending:  # virtio-pci tables: the variants' common -base parent
+            for table in re.split(rb"\n\}", data):
+                b = _BASE.search(table)
+                if not b:
+                    continue
+                parent = index.resolve(b.group(1).decode())
+                for variant in _VARIANT.findall(table):
+                    if parent:
+                        index.base_of[variant.decode()] = parent
+        return index
+
+    def resolve(self, device: str) -> str | None:
+        """A device as written in C (`"virtio-net-device"` or `TYPE_VIRTIO_NET`) -> its name."""
+        device = device.strip()
+        if device.startswith('"') and device.endswith('"'):
+            return device[1:-1]
+        if device in self.macros:
+            return self.macros[device][0]
+        return device if device in self.names else None
+
+    def advice(self, name: str) -> list[str]:
+        """Why another type may be the better target (the seed article's two cases)."""
+        out = []
+        m = _TRANSPORT.fullmatch(name)
+        if m:
+            stem, transport = m.group(1), m.group(2)
+            general = next((n for n in (f"{stem}-device", stem) if n in self.names), None)
+            if general:
+                out.append(f"{name} applies to the {transport} transport only; {general} covers "
+                           "every transport (pci, ccw, mmio): use it unless the change is "
+                           f"{transport}-specific")
+        parent = self.base_of.get(name)
+        if parent and parent != name:
+            out.append(f"{name} does not cover its transitional variants; {parent} is the parent "
+                       "of all of them")
+        return out
