@@ -11,6 +11,9 @@ _DEFINE = re.compile(rb'#\s*define\s+(TYPE_\w+)\s+"([^"\n]+)"')
 _NAMED = re.compile(rb'\.(name|generic_name|transitional_name|non_transitional_name)\s*=\s*"([^"\n]+)"')
 _BASE = re.compile(rb'\.base_name\s*=\s*(TYPE_\w+|"[^"\n]+")')
 _VARIANT = re.compile(rb'\.(?:generic_name|transitional_name|non_transitional_name)\s*=\s*"([^"\n]+)"')
+# QOM types are declared all over the tree (migration/, target/, net/, backends/...).
+_SKIP = {"tests", "roms", "subprojects", "docs", "python", "scripts", "build", "pc-bios",
+         "linux-headers", "contrib", "tcg", "debian", ".git"}
 _TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
 
 
@@ -25,7 +28,8 @@ class TypeIndex:
         index = cls()
         base = len(str(root).rstrip(os.sep)) + 1
         pending = []
-        for top in ("include", "hw"):
+        tops = sorted(e.name for e in os.scandir(root) if e.is_dir() and e.name not in _SKIP)
+        for top in tops:
             for dirpath, _, filenames in os.walk(root / top):
                 for name in filenames:
                     if not name.endswith((".c", ".h")):
