@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import check, compat_arrays, csyntax
 from .errors import ScaffoldError, UsageError
-from .machines import MACRO_MARKED, Family, MacroCall, VersionBlock, read_families
+from .machines import MACRO_MARKED, Family, MacroCall, VersionBlock, assigned_field, read_families
 from .plan import Edit, Plan, check_syntax
 from .templates import render
 from .tree import QemuTree
@@ -102,7 +102,7 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
     # 2. The previous newest chains to the new one and adds its release's arrays.
     for fn in newest.functions.values():
         body = render("demoted_options.c.j2", indent=indent, chain=names[fn.name], param=fn.param,
-                      resets=[_field(s) for s in newest.alias_lines()]
+                      resets=[assigned_field(s, fn.param) for s in newest.alias_lines()]
                       if fn.kind.adds_compat and convention != "none" else [],
                       arrays=[f"{p}_compat_{newest.version.sym}" for p in family.spec.arrays]
                       if fn.kind.adds_compat else [])
@@ -121,12 +121,9 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
             start = csyntax.line_start(data, stmt.start_byte)
             end = data.index(b"\n", stmt.end_byte) + 1
             edits.append(Edit(path, start, end, b"",
-                              f"{older.class_fn.name}: drop {_field(stmt)} reset", family.name))
+                              f"{older.class_fn.name}: drop the "
+                              f"{assigned_field(stmt, older.class_fn.param)} reset", family.name))
     return edits
-
-
-def _field(stmt) -> str:
-    return stmt.named_children[0].child_by_field_name("left").child_by_field_name("field").text.decode("utf-8", "replace")
 
 
 def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[list[Edit], list[str]]:

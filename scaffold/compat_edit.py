@@ -178,7 +178,7 @@ def _one_statement(statement: str):
 def _rewrite(statement: str, node, param_name: str | None, param: str) -> str:
     """Rename the statement's MachineClass variable to the function's own parameter."""
     offset = len("void f(void)\n{\n".encode())
-    idents = [n for n in _identifiers(node)]
+    idents = list(csyntax.identifiers(node))
     name = param_name or next((n.text.decode() for n in idents if n.text.decode() in MACHINE_NAMES), None)
     if name is None:
         return statement.strip()
@@ -187,15 +187,6 @@ def _rewrite(statement: str, node, param_name: str | None, param: str) -> str:
         s, e = n.start_byte - offset, n.end_byte - offset
         raw = raw[:s] + param.encode() + raw[e:]
     return raw.decode().strip()
-
-
-def _identifiers(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type == "identifier":
-            yield n
-        stack.extend(n.children)
 
 
 def _finish(tree: QemuTree, plan: Plan, families) -> Plan:

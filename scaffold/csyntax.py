@@ -38,12 +38,28 @@ def top_level(root) -> Iterator:
             yield node
 
 
-def macro_call(node):
-    """(name, call node) when `node` is a top-level statement calling a macro, else None."""
+def statement_expr(node, kind: str):
+    """The expression of an expression statement when it is of type `kind`, else None."""
     if node.type != "expression_statement" or not node.named_children:
         return None
-    call = node.named_children[0]
-    if call.type != "call_expression":
+    expr = node.named_children[0]
+    return expr if expr.type == kind else None
+
+
+def identifiers(node):
+    """Every identifier node below `node`."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier":
+            yield n
+        stack.extend(n.children)
+
+
+def macro_call(node):
+    """(name, call node) when `node` is a statement calling a function or macro, else None."""
+    call = statement_expr(node, "call_expression")
+    if call is None:
         return None
     fn = call.child_by_field_name("function")
     if fn is None or fn.type != "identifier":

@@ -45,7 +45,7 @@ class OptionsFn:
 
     def name_spans(self) -> list[Span]:
         """Every use of the function's own name inside its definition."""
-        return [Span(n.start_byte, n.end_byte) for n in _identifiers(self.node)
+        return [Span(n.start_byte, n.end_byte) for n in csyntax.identifiers(self.node)
                 if n.text.decode("utf-8", "replace") == self.name]
 
     @cached_property
@@ -102,7 +102,7 @@ class VersionBlock:
     def alias_lines(self) -> list:
         """Statements `<param>->alias = ...;` / `<param>->is_default = ...;` of the class options."""
         fn = self.class_fn
-        return [s for s in fn.statements if _assigned_field(s, fn.param) in ALIAS_FIELDS] if fn else []
+        return [s for s in fn.statements if assigned_field(s, fn.param) in ALIAS_FIELDS] if fn else []
 
     def marks_latest(self) -> bool:
         if self.macro and self.macro.latest is not None:
@@ -167,11 +167,10 @@ class Family:
         return "    "
 
 
-def _assigned_field(stmt, param: str) -> str | None:
-    if stmt.type != "expression_statement" or not stmt.named_children:
-        return None
-    expr = stmt.named_children[0]
-    if expr.type != "assignment_expression":
+def assigned_field(stmt, param: str) -> str | None:
+    """`field` when `stmt` is `<param>->field = ...;`, else None."""
+    expr = csyntax.statement_expr(stmt, "assignment_expression")
+    if expr is None:
         return None
     left = expr.child_by_field_name("left")
     if left is None or left.type != "field_expression":
@@ -226,15 +225,6 @@ def _function(node, data: bytes, spec: FamilySpec):
         if m:
             return Version(int(m.group("major")), int(m.group("minor"))), _options_fn(node, kind, name)
     return None
-
-
-def _identifiers(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type == "identifier":
-            yield n
-        stack.extend(n.children)
 
 
 _INT = re.compile(r"\d+\Z")

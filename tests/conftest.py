@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from scaffold.version import Version
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _trees: dict[str, Path] = {}
@@ -98,6 +100,131 @@ def arrays(l: str, p: str, boards: str = "include/hw/boards.h",
     if x86:
         hunks.update({"hw/i386/pc.c": [define("pc")], "include/hw/i386/pc.h": [declare("pc")]})
     return hunks
+
+
+def current_layout(L: Version, N: Version, boards: str = "include/hw/boards.h",
+                   families: tuple[str, ...] = ("arm", "m68k", "i440fx", "q35", "s390x", "spapr"),
+                   extra: tuple[str, ...] = ()) -> dict[str, list[tuple[str, str]]]:
+    """The 10.0-and-later layout, written by hand: expected hunks for bumping L to N.
+    `extra` names further virt-shaped families (loongarch)."""
+    l, n, p = L.sym, N.sym, L.prev().sym
+    la, lb, na, nb = L.major, L.minor, N.major, N.minor
+    virt_old = f"""static void virt_machine_{l}_options(MachineClass *mc)
+{{
+}}
+DEFINE_VIRT_MACHINE_AS_LATEST({la}, {lb})
+"""
+    virt_new = f"""static void virt_machine_{n}_options(MachineClass *mc)
+{{
+}}
+DEFINE_VIRT_MACHINE_AS_LATEST({na}, {nb})
+
+static void virt_machine_{l}_options(MachineClass *mc)
+{{
+    virt_machine_{n}_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+DEFINE_VIRT_MACHINE({la}, {lb})
+"""
+
+    def x86(prefix: str, macro: str) -> tuple[str, str]:
+        old = f"""static void pc_{prefix}_machine_{l}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_options(m);
+}}
+
+DEFINE_{macro}_MACHINE_AS_LATEST({la}, {lb});
+"""
+        new = f"""static void pc_{prefix}_machine_{n}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_options(m);
+}}
+
+DEFINE_{macro}_MACHINE_AS_LATEST({na}, {nb});
+
+static void pc_{prefix}_machine_{l}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_{n}_options(m);
+    compat_props_add(m->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+    compat_props_add(m->compat_props, pc_compat_{l}, pc_compat_{l}_len);
+}}
+
+DEFINE_{macro}_MACHINE({la}, {lb});
+"""
+        return old, new
+
+    s390_old = f"""static void ccw_machine_{l}_instance_options(MachineState *machine)
+{{
+}}
+
+static void ccw_machine_{l}_class_options(MachineClass *mc)
+{{
+}}
+DEFINE_CCW_MACHINE_AS_LATEST({la}, {lb});
+"""
+    s390_new = f"""static void ccw_machine_{n}_instance_options(MachineState *machine)
+{{
+}}
+
+static void ccw_machine_{n}_class_options(MachineClass *mc)
+{{
+}}
+DEFINE_CCW_MACHINE_AS_LATEST({na}, {nb});
+
+static void ccw_machine_{l}_instance_options(MachineState *machine)
+{{
+    ccw_machine_{n}_instance_options(machine);
+}}
+
+static void ccw_machine_{l}_class_options(MachineClass *mc)
+{{
+    ccw_machine_{n}_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+DEFINE_CCW_MACHINE({la}, {lb});
+"""
+    spapr_old = f"""/*
+ * pseries-{L}
+ */
+static void spapr_machine_{l}_class_options(MachineClass *mc)
+{{
+    /* Defaults for the latest behaviour inherited from the base class */
+}}
+
+DEFINE_SPAPR_MACHINE_AS_LATEST({la}, {lb});
+"""
+    spapr_new = f"""/*
+ * pseries-{N}
+ */
+static void spapr_machine_{n}_class_options(MachineClass *mc)
+{{
+    /* Defaults for the latest behaviour inherited from the base class */
+}}
+
+DEFINE_SPAPR_MACHINE_AS_LATEST({na}, {nb});
+
+/*
+ * pseries-{L}
+ */
+static void spapr_machine_{l}_class_options(MachineClass *mc)
+{{
+    spapr_machine_{n}_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+
+DEFINE_SPAPR_MACHINE({la}, {lb});
+"""
+    by_family = {
+        "arm": ("hw/arm/virt.c", (virt_old, virt_new)),
+        "m68k": ("hw/m68k/virt.c", (virt_old, virt_new)),
+        "loongarch": ("hw/loongarch/virt.c", (virt_old, virt_new)),
+        "i440fx": ("hw/i386/pc_piix.c", x86("i440fx", "I440FX")),
+        "q35": ("hw/i386/pc_q35.c", x86("q35", "Q35")),
+        "s390x": ("hw/s390x/s390-virtio-ccw.c", (s390_old, s390_new)),
+        "spapr": ("hw/ppc/spapr.c", (spapr_old, spapr_new)),
+    }
+    hunks = {by_family[f][0]: [by_family[f][1]] for f in families + extra}
+    return {**hunks, **arrays(l, p, boards)}
 
 
 @pytest.fixture

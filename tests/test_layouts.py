@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES, arrays, expected_file, run_cli, snapshot
+from conftest import FIXTURES, arrays, current_layout, expected_file, run_cli, snapshot
 from scaffold.bump import plan_bump
 from scaffold.tree import QemuTree
 from scaffold.version import Version
@@ -389,59 +389,10 @@ DEFINE_CCW_MACHINE(9, 2);
 }
 
 
-def _virt_11(path_hunk: str) -> tuple[str, str]:
-    return ("""static void virt_machine_11_2_options(MachineClass *mc)
-{
-}
-DEFINE_VIRT_MACHINE_AS_LATEST(11, 2)
-""", """static void virt_machine_12_0_options(MachineClass *mc)
-{
-}
-DEFINE_VIRT_MACHINE_AS_LATEST(12, 0)
-
-static void virt_machine_11_2_options(MachineClass *mc)
-{
-    virt_machine_12_0_options(mc);
-    compat_props_add(mc->compat_props, hw_compat_11_2, hw_compat_11_2_len);
-}
-DEFINE_VIRT_MACHINE(11, 2)
-""")
-
-
-def _x86_11(prefix: str, macro: str) -> tuple[str, str]:
-    return (f"""static void pc_{prefix}_machine_11_2_options(MachineClass *m)
-{{
-    pc_{prefix}_machine_options(m);
-}}
-
-DEFINE_{macro}_MACHINE_AS_LATEST(11, 2);
-""", f"""static void pc_{prefix}_machine_12_0_options(MachineClass *m)
-{{
-    pc_{prefix}_machine_options(m);
-}}
-
-DEFINE_{macro}_MACHINE_AS_LATEST(12, 0);
-
-static void pc_{prefix}_machine_11_2_options(MachineClass *m)
-{{
-    pc_{prefix}_machine_12_0_options(m);
-    compat_props_add(m->compat_props, hw_compat_11_2, hw_compat_11_2_len);
-    compat_props_add(m->compat_props, pc_compat_11_2, pc_compat_11_2_len);
-}}
-
-DEFINE_{macro}_MACHINE(11, 2);
-""")
-
-
 # --- 11.2 tree, bumped to 12.0: boards.h in include/hw/core/, loongarch versioned, a
 #     distribution's own types in pc_piix.c / pc_q35.c (untouched), riscv unknown.
-LAYOUT_112 = {
-    "hw/arm/virt.c": [_virt_11("arm")],
-    "hw/loongarch/virt.c": [_virt_11("loongarch")],
-    "hw/i386/pc_piix.c": [_x86_11("i440fx", "I440FX")],
-    "hw/i386/pc_q35.c": [_x86_11("q35", "Q35")],
-    **arrays("11_2", "11_1", boards="include/hw/core/boards.h"),
-}
+LAYOUT_112 = current_layout(Version(11, 2), Version(12, 0), boards="include/hw/core/boards.h",
+                            families=("arm", "i440fx", "q35"), extra=("loongarch",))
 
 CASES = {
     "layout-8.1": ("8.2", LAYOUT_81, ["i440fx", "q35"]),
