@@ -48,7 +48,22 @@ def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     return cache[extern]
 
 
+_LEN_DEF = re.compile(rb"\nconst\s+size_t\s+(?:hw|pc)_compat_\d+_\d+_len\s*=[^;]*;[^\n]*\n")
+
+
+def _focus(file: SourceFile) -> None:
+    """The definitions sit together (machine.c, pc.c): parse just that stretch."""
+    from .tree import ARRAY_DEF
+
+    first = ARRAY_DEF.search(file.data)
+    ends = [m.end() for m in _LEN_DEF.finditer(file.data)]
+    if first and ends and ends[-1] > first.start():
+        file.focus(first.start(), ends[-1])
+
+
 def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
+    if not extern:
+        _focus(file)
     nodes = [n for n in csyntax.top_level(file.tree.root_node) if n.type == "declaration"]
     pairs = []
     for i, node in enumerate(nodes):

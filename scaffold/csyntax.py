@@ -17,16 +17,37 @@ _CONTAINERS = {"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "p
 
 
 @lru_cache(maxsize=1)
-def _parser():
+def _language():
     import tree_sitter_c
-    from tree_sitter import Language, Parser
+    from tree_sitter import Language
 
-    return Parser(Language(tree_sitter_c.language()))
+    return Language(tree_sitter_c.language())
 
 
-def parse(data: bytes, old_tree=None):
-    """Parse C; with `old_tree` (already told of the edits) only the changed parts are re-parsed."""
-    return _parser().parse(data, old_tree) if old_tree is not None else _parser().parse(data)
+@lru_cache(maxsize=1)
+def _parser():
+    from tree_sitter import Parser
+
+    return Parser(_language())
+
+
+def parse(data: bytes, old_tree=None, region: tuple[int, int] | None = None):
+    """Parse C.  With `old_tree` (already told of the edits) only the changed parts are
+    re-parsed; with `region` (start, end) only those bytes are (offsets stay the file's)."""
+    parser = _parser()
+    if region is not None:
+        from tree_sitter import Parser, Point, Range
+
+        start, end = region
+        parser = Parser(_language())
+        parser.included_ranges = [Range(Point(*point_of(data, start)), Point(*point_of(data, end)),
+                                        start, end)]
+    return parser.parse(data, old_tree) if old_tree is not None else parser.parse(data)
+
+
+def point_of(data: bytes, offset: int) -> tuple[int, int]:
+    """(row, column) of a byte offset, as tree-sitter counts them."""
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
 
 
 def top_level(root) -> Iterator:

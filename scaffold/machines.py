@@ -11,7 +11,7 @@ from functools import cached_property
 
 from . import csyntax
 from .errors import ScaffoldError
-from .families import FAMILIES, FamilySpec, OptionsKind, spec_for
+from .families import FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from .tree import QemuTree, SourceFile
 from .version import Version
 
@@ -144,7 +144,7 @@ class Family:
             right = stmt.named_children[0].child_by_field_name("right")
             if right is not None and right.type == "string_literal":
                 return right.text.decode("utf-8", "replace").strip('"')
-        for node in csyntax.top_level(self.file.tree.root_node):
+        for node in csyntax.top_level(self.file.full_tree.root_node):  # macros sit at the top
             text = node.text.decode("utf-8", "replace")
             if node.type == "preproc_function_def" and f" {self.spec.macro}_AS_LATEST(" in text:
                 names = [n for n in re.findall(r'"([^"]+)"', text) if n != self.spec.machine]
@@ -266,8 +266,19 @@ def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCa
     return None
 
 
+def _first_block(spec: FamilySpec, data: bytes) -> int | None:
+    """Where the family's versioned functions or registrations start, found as text so
+    that only that part of the file needs parsing."""
+    names = "|".join(p.replace(V, r"\d+_\d+") for k in spec.options for p in k.patterns)
+    m = re.search(rf"\n(?:static\s+void\s+(?:{names})\s*\(|{spec.macro}\w*\()".encode(), data)
+    return m.start() + 1 if m else None
+
+
 def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     data = file.data
+    start = _first_block(spec, data)
+    if start is not None:
+        file.focus(start)
     versions: dict[Version, VersionBlock] = {}
     extras: list = []
     helpers: dict = {}

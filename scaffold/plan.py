@@ -90,28 +90,34 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
     """Refuse a result with more parse errors than the file had (macro calls aside).
 
     The new text is parsed incrementally: the old syntax tree is told about the edits and
-    tree-sitter re-parses only what they touch.  Returns the new syntax trees by path."""
+    tree-sitter re-parses only what they touch.  Returns (new syntax tree, parsed region)
+    by path."""
     parsed = {}
     for path, (old, new) in contents.items():
-        old_tree = tree.file(path).tree
+        file = tree.file(path)
+        edits = [e for e in plan.edits if e.path == path]
+        region = file.region
+        if region and not all(region[0] <= e.start and e.end <= region[1] for e in edits):
+            file = file.unfocused()     # an edit outside the parsed region: parse it all
+            region = None
+        old_tree = file.tree
         edited = old_tree.copy()
-        for e in sorted((e for e in plan.edits if e.path == path), key=lambda e: e.start, reverse=True):
-            start = _point(old, e.start)
+        for e in sorted(edits, key=lambda e: e.start, reverse=True):
+            start = csyntax.point_of(old, e.start)
             rows = e.text.count(b"\n")
             end = (start[0] + rows, len(e.text) - e.text.rfind(b"\n") - 1) if rows \
                 else (start[0], start[1] + len(e.text))
             edited.edit(start_byte=e.start, old_end_byte=e.end, new_end_byte=e.start + len(e.text),
-                        start_point=start, old_end_point=_point(old, e.end), new_end_point=end)
+                        start_point=start, old_end_point=csyntax.point_of(old, e.end),
+                        new_end_point=end)
         before = csyntax.syntax_errors(old_tree)
-        parsed[path] = csyntax.parse(new, edited)
-        after = csyntax.syntax_errors(parsed[path])
+        if region:
+            region = (region[0], region[1] + len(new) - len(old))
+        parsed[path] = (csyntax.parse(new, edited, region), region)
+        after = csyntax.syntax_errors(parsed[path][0])
         if len(after) > len(before):
             known = set(before)
             line = next((l for l, kind in after if (l, kind) not in known), after[0][0])
             raise ScaffoldError("internal error: the edit would add a C parse error; nothing written",
                                 path=path, line=line)
     return parsed
-
-
-def _point(data: bytes, offset: int) -> tuple[int, int]:
-    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
