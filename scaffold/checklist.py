@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import check, compat_arrays
 from .bump_command import subject
@@ -83,7 +82,7 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
 
 
 def _checkpatch(tree: QemuTree, target: Version) -> Item:
-    text = f"The patch passes `scripts/checkpatch.pl`"
+    text = "The patch passes `scripts/checkpatch.pl`"
     script = tree.root / "scripts" / "checkpatch.pl"
     how = (f"`qscaffold bump {target} --dry-run --format patch -o bump.patch && "
            "scripts/checkpatch.pl bump.patch`")

@@ -35,7 +35,7 @@ def _run(fn, *args) -> None:
         code = fn(*args)
     except ScaffoldError as exc:
         print(f"qscaffold: error: {exc}", file=sys.stderr)
-        raise typer.Exit(exc.exit_code)
+        raise typer.Exit(exc.exit_code) from None
     raise typer.Exit(code or 0)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import check, compat_arrays, csyntax
+from . import compat_arrays, csyntax
 from .compat_arrays import ArrayPair
 from .errors import ScaffoldError, UsageError
 from .machines import Family, read_families
-from .plan import Edit, Plan, check_syntax
+from .plan import Edit, Plan
 from .qom_types import TypeIndex
 from .templates import render
 from .tree import QemuTree
@@ -116,7 +116,7 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
     else:  # `= {};` opens into the multi-line form
         plan.edits.append(Edit(target.file.rel, init.start_byte, init.end_byte,
                                f"{{\n{indent}{text},\n}}".encode(), f"{target.name}: add {name} {prop}"))
-    return _finish(tree, plan, families)
+    return plan.finish(tree, families)
 
 
 def _indent(data: bytes, entries: list[Entry]) -> str:
@@ -161,7 +161,7 @@ def plan_machine_option(tree: QemuTree, statement: str, names: list[str], every:
         plan.edits.append(Edit(family.file.rel, at, at, f"{indent}{text}\n".encode(),
                                f"{fn.name} ({family.file.rel}:{fn.line}): add `{text}`", family.name))
         plan.families.append(family.name)
-    return _finish(tree, plan, families)
+    return plan.finish(tree, families)
 
 
 def _one_statement(statement: str):
@@ -187,14 +187,3 @@ def _rewrite(statement: str, node, param_name: str | None, param: str) -> str:
         s, e = n.start_byte - offset, n.end_byte - offset
         raw = raw[:s] + param.encode() + raw[e:]
     return raw.decode().strip()
-
-
-def _finish(tree: QemuTree, plan: Plan, families) -> Plan:
-    if plan.edits:
-        from .bump import verify
-
-        plan.match_line_endings(tree)
-        contents = plan.contents(tree)
-        parsed = check_syntax(tree, plan, contents)
-        verify(tree, families, tree.with_contents(contents, parsed))
-    return plan

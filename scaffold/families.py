@@ -7,7 +7,7 @@ per-family difference the bump needs is a field here, not a code path.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Version placeholder in function-name patterns.
 V = r"(?P<major>\d+)_(?P<minor>\d+)"

@@ -54,6 +54,16 @@ class Plan:
         self.edits = [replace(e, text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
                       for e in self.edits]
 
+    def finish(self, tree: QemuTree, families) -> "Plan":
+        """Check the plan's result before anything is written: line endings as the file
+        has them, no new parse error, and `qscaffold check` no worse than before."""
+        if self.edits:
+            self.match_line_endings(tree)
+            contents = self.contents(tree)
+            parsed = check_syntax(tree, self, contents)
+            verify(tree, families, tree.with_contents(contents, parsed))
+        return self
+
     def as_json(self) -> dict:
         return {
             "command": self.command,
@@ -121,3 +131,19 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
             raise ScaffoldError("internal error: the edit would add a C parse error; nothing written",
                                 path=path, line=line)
     return parsed
+
+
+def verify(before: QemuTree, families, after: QemuTree) -> None:
+    """The changed tree must pass `qscaffold check` wherever the original did."""
+    from . import check
+
+    new = [f for f in check.check_tree(after) if f.severity == "error"]
+    if not new:
+        return
+    old = {f.key for f in check.check_tree(before, families)}
+    regressions = [f for f in new if f.key not in old]
+    if regressions:
+        f = regressions[0]
+        raise ScaffoldError(f"internal error: the result would fail `qscaffold check` "
+                            f"({f.message}); nothing written", path=f.path, line=f.line,
+                            family=f.family)
