@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import diff, scm
-from .output import abbrev as output_abbrev, emit, show_diff, show_json
 from .bump import plan_bump
 from .errors import ScaffoldError, UsageError
 from .executor import Commit, CreateBranch, WriteFiles, execute
+from .output import abbrev as output_abbrev, emit, show_diff, show_json
 from .tree import QemuTree
 from .version import Version
 
@@ -105,7 +105,7 @@ def _apply(opts, tree, plan, contents) -> int:
         if repo is None:
             raise ScaffoldError(f"{tree.root} is not a git repository; use --no-commit to only "
                                 "write the files (or --dry-run)")
-        author = scm.identity(repo)
+        author = scm.identity(repo) if opts.commit else None
         if not opts.allow_dirty:
             dirty = scm.dirty(repo, paths)
             if dirty:
