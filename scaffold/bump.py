@@ -60,7 +60,7 @@ def _check_block(family: Family, block: VersionBlock, latest: bool) -> None:
     if block.marks_latest() != latest:
         state = "is marked" if block.marks_latest() else "is not marked"
         raise _shape_error(family, block, f"{state} as the latest version")
-    if block.end - block.start > 0 and not block.start < block.macro.start:
+    if block.macro.start < block.start:
         raise _shape_error(family, block, "registration comes before its options functions")
 
 

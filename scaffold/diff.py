@@ -43,7 +43,8 @@ def unified_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = Fals
             # git names the files "{a => b}/path" here: widen the stat by that prefix so
             # that, once it is removed, the layout is format-patch's (72 columns).
             cmd += [f"--stat={72 + len(_RENAMED)}", "--summary", "--patch"]
-        env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1")
+        # the user's git configuration applies, as it does to `git format-patch`
+        env = dict(os.environ)
         env.pop("GIT_DIR", None)
         out = subprocess.run(cmd + ["a", "b"], cwd=tmp, capture_output=True, env=env)
     if out.returncode not in (0, 1):

@@ -182,7 +182,7 @@ def assigned_field(stmt, param: str) -> str | None:
     return fld.text.decode("utf-8", "replace")
 
 
-def _bugfix_function(node, data: bytes, spec: FamilySpec) -> OptionsFn | None:
+def _bugfix_function(node, spec: FamilySpec) -> OptionsFn | None:
     name = _function_name(node)
     for kind in spec.options:
         if name and kind.match_bugfix(name):
@@ -216,7 +216,7 @@ def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:
                      Span(body.start_byte, body.end_byte), node.start_point[0] + 1, statements, node)
 
 
-def _function(node, data: bytes, spec: FamilySpec):
+def _function(node, spec: FamilySpec):
     name = _function_name(node)
     if name is None:
         return None
@@ -288,9 +288,9 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
             pending_comment = node
             continue
         if node.type == "function_definition":
-            found = _function(node, data, spec)
+            found = _function(node, spec)
             if found is None:
-                helper = _bugfix_function(node, data, spec)
+                helper = _bugfix_function(node, spec)
                 if helper:
                     helpers[helper.name] = helper
             elif found:
