@@ -39,13 +39,13 @@ def main() -> None:
     args = ap.parse_args()
     tree = Path(subprocess.run([sys.executable, str(REPO / "scripts/fetch-qemu"), args.release],
                                check=True, capture_output=True, text=True).stdout.strip())
-    from scaffold import diff
-    from scaffold.bump import plan_bump
-    from scaffold.tree import QemuTree
+    from scaffold.applying import diff
+    from scaffold.planning.bump import plan_bump
+    from scaffold.reading.tree import QemuTree
     from scaffold.version import Version
 
     newest = max(f.newest.version for f in
-                 __import__("scaffold.machines", fromlist=["x"]).read_families(QemuTree.open(tree))[0])
+                 __import__("scaffold.reading.machines", fromlist=["x"]).read_families(QemuTree.open(tree))[0])
     target = str(newest.next())
     cmd = [sys.executable, "-m", "scaffold", "bump", target, "--dry-run", "--repo", str(tree)]
     patch = subprocess.run(cmd, check=True, capture_output=True).stdout

@@ -1,3 +1,3 @@
-from .cli import main
+from scaffold.commands.cli import main
 
 main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import UsageError
+from scaffold.errors import UsageError
 
 LAST_MINOR = 2  # three releases a year since 4.0
 _FORMAT = re.compile(r"(0|[1-9][0-9]*)\.([0-9]+)")

@@ -7,11 +7,11 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, linked_copy, real_tree, run_cli
-from scaffold import bump as bump_module
-from scaffold.bump import plan_bump
-from scaffold.check import check_tree
+from scaffold.planning import bump as bump_module
+from scaffold.planning.bump import plan_bump
+from scaffold.reading.check import check_tree
 from scaffold.errors import ScaffoldError
-from scaffold.tree import QemuTree
+from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import expected_file, real_tree, run_cli, snapshot
-from scaffold.check import check_tree
-from scaffold.compat_edit import plan_compat_add, plan_machine_option
+from scaffold.reading.check import check_tree
+from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
 from scaffold.errors import ScaffoldError, UsageError
-from scaffold.tree import QemuTree
+from scaffold.reading.tree import QemuTree
 
 TREE = "layout-11.2"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURES, arrays, current_layout, expected_file, run_cli, snapshot
-from scaffold.bump import plan_bump
-from scaffold.tree import QemuTree
+from scaffold.planning.bump import plan_bump
+from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 # --- 9.0 tree, bumped to 9.1: tagged x86 macros, the alias reset moves from 8.2 to 9.0;
@@ -419,7 +419,7 @@ def test_fixture_bump_is_exact(name, fixture_tree):
 
 
 def test_commit_message_lists_loongarch():
-    from scaffold.bump_command import message_for
+    from scaffold.commands.bump_command import message_for
 
     plan = plan_bump(QemuTree.open(FIXTURES / "layout-11.2" / "before"), Version(12, 0))
     message = message_for(plan, None, False)
@@ -438,8 +438,8 @@ def test_unknown_family_and_downstream_types_are_named_not_touched():
 
 
 def test_layout_detection():
-    from scaffold.bump import reset_convention
-    from scaffold.machines import read_families
+    from scaffold.planning.bump import reset_convention
+    from scaffold.reading.machines import read_families
 
     forms = {}
     for name in CASES:

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, snapshot
-from scaffold.bump import plan_bump
-from scaffold.bump_command import BumpOptions, run
+from scaffold.planning.bump import plan_bump
+from scaffold.commands.bump_command import BumpOptions, run
 from scaffold.errors import ScaffoldError
-from scaffold.tree import QemuTree
+from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 TREES = {"layout-11.2": "12.0", "layout-9.0": "9.1", "layout-9.2": "10.0"}

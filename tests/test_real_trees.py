@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 from conftest import arrays, changed_files, current_layout, expected_file, linked_copy, real_tree, run_cli
-from scaffold.bump import plan_bump
-from scaffold.tree import QemuTree
+from scaffold.planning.bump import plan_bump
+from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 pytestmark = pytest.mark.realtree

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import scm, writer
+from scaffold.applying import scm, writer
 
 
 @dataclass

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import compat_arrays, csyntax
-from .compat_arrays import ArrayPair
-from .errors import ScaffoldError, UsageError
-from .machines import Family, read_families
-from .plan import Edit, Plan
-from .qom_types import TypeIndex
-from .templates import render
-from .tree import QemuTree
+from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.compat_arrays import ArrayPair
+from scaffold.errors import ScaffoldError, UsageError
+from scaffold.reading.machines import Family, read_families
+from scaffold.planning.plan import Edit, Plan
+from scaffold.reading.qom_types import TypeIndex
+from scaffold.planning.templates import render
+from scaffold.reading.tree import QemuTree
 
 
 def _c_string(text: str) -> str:

@@ -7,12 +7,12 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
-from . import check, compat_arrays
-from .bump_command import subject
-from .lifecycle import current_release, read_policy
-from .machines import read_families
-from .tree import QemuTree
-from .version import Version
+from scaffold.reading import check, compat_arrays
+from scaffold.commands.bump_command import subject
+from scaffold.reading.lifecycle import current_release, read_policy
+from scaffold.reading.machines import read_families
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
 
 DEVEL_LIST = "qemu-devel@nongnu.org"
 

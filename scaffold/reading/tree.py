@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from . import csyntax
-from .errors import UsageError
-from .version import parse_tree_version
+from scaffold.reading import csyntax
+from scaffold.errors import UsageError
+from scaffold.version import parse_tree_version
 
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)

@@ -2,13 +2,13 @@
 previous newest demoted.  The result is a Plan; nothing here writes to disk."""
 from __future__ import annotations
 
-from . import check, compat_arrays, csyntax
-from .errors import ScaffoldError, UsageError
-from .machines import MACRO_MARKED, Family, MacroCall, VersionBlock, assigned_field, read_families
-from .plan import Edit, Plan
-from .templates import render
-from .tree import QemuTree
-from .version import Version
+from scaffold.reading import check, compat_arrays, csyntax
+from scaffold.errors import ScaffoldError, UsageError
+from scaffold.reading.machines import MACRO_MARKED, Family, MacroCall, VersionBlock, assigned_field, read_families
+from scaffold.planning.plan import Edit, Plan
+from scaffold.planning.templates import render
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
 
 
 def render_macro(macro: MacroCall, family: Family, version: Version, latest: bool | None,

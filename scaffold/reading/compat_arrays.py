@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import csyntax
-from .tree import QemuTree, SourceFile
-from .version import Version
+from scaffold.reading import csyntax
+from scaffold.reading.tree import QemuTree, SourceFile
+from scaffold.version import Version
 
 _NAME = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)(_len)?\Z")
 ARRAY_NAME = re.compile(r"(hw|pc)_compat_\d+_\d+\Z")
@@ -53,7 +53,7 @@ _LEN_DEF = re.compile(rb"\nconst\s+size_t\s+(?:hw|pc)_compat_\d+_\d+_len\s*=[^;]
 
 def _focus(file: SourceFile) -> None:
     """The definitions sit together (machine.c, pc.c): parse just that stretch."""
-    from .tree import ARRAY_DEF
+    from scaffold.reading.tree import ARRAY_DEF
 
     first = ARRAY_DEF.search(file.data)
     ends = [m.end() for m in _LEN_DEF.finditer(file.data)]

@@ -6,8 +6,9 @@ from pathlib import Path
 
 
 def template_dir() -> Path:
-    shipped = Path(__file__).parent / "templates"       # inside the wheel
-    return shipped if shipped.is_dir() else Path(__file__).parent.parent / "templates"
+    package = Path(__file__).resolve().parent.parent
+    shipped = package / "templates"                      # inside the wheel
+    return shipped if shipped.is_dir() else package.parent / "templates"
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import diff
-from .plan import Plan
-from .tree import QemuTree
+from scaffold.applying import diff
+from scaffold.planning.plan import Plan
+from scaffold.reading.tree import QemuTree
 
 
 def emit(data: bytes, output: Path | None) -> None:
@@ -35,7 +35,7 @@ def show_json(plan: Plan, output: Path | None = None) -> None:
 
 def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = False) -> int:
     """For commands that do not commit: print the diff, or write the files atomically."""
-    from .executor import WriteFiles, execute
+    from scaffold.applying.executor import WriteFiles, execute
 
     if not plan.edits:
         print("qscaffold: nothing to do", file=sys.stderr)

@@ -6,13 +6,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import diff, scm
-from .bump import plan_bump
-from .errors import ScaffoldError, UsageError
-from .executor import Commit, CreateBranch, WriteFiles, execute
-from .output import abbrev as output_abbrev, emit, show_diff, show_json
-from .tree import QemuTree
-from .version import Version
+from scaffold.applying import diff, scm
+from scaffold.planning.bump import plan_bump
+from scaffold.errors import ScaffoldError, UsageError
+from scaffold.applying.executor import Commit, CreateBranch, WriteFiles, execute
+from scaffold.applying.output import abbrev as output_abbrev, emit, show_diff, show_json
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
 
 FORMATS = ("diff", "patch", "json")
 
@@ -94,7 +94,7 @@ def _dry_run(opts, tree, plan, contents) -> int:
 
 def _apply(opts, tree, plan, contents) -> int:
     """Check everything that can be checked, then run the actions."""
-    from . import writer
+    from scaffold.applying import writer
 
     paths = sorted(contents)
     writer.check_writable(tree.root, paths)

@@ -1,11 +1,11 @@
 """`qscaffold machines` and `qscaffold check`: what the tree holds, as text or JSON."""
 from __future__ import annotations
 
-from .bump import reset_convention
-from .check import check_tree, failing
-from .lifecycle import current_release, read_policy
-from .machines import read_families
-from .tree import QemuTree
+from scaffold.planning.bump import reset_convention
+from scaffold.reading.check import check_tree, failing
+from scaffold.reading.lifecycle import current_release, read_policy
+from scaffold.reading.machines import read_families
+from scaffold.reading.tree import QemuTree
 
 STATUS_TEXT = {"supported": "supported", "deprecated": "deprecated",
                "past-deletion": "past deletion, code still present"}

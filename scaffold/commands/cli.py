@@ -15,7 +15,7 @@ try:  # recent Typer releases vendor click
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exc  # noqa: E402
 
-from .errors import ScaffoldError
+from scaffold.errors import ScaffoldError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None,
@@ -59,7 +59,7 @@ def bump(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say each step as it runs."),
 ) -> None:
     """Add the compat arrays and machine types for release X.Y ("hw: add compat machines")."""
-    from .bump_command import BumpOptions, run
+    from scaffold.commands.bump_command import BumpOptions, run
 
     _run(run, BumpOptions(version, repo, dry_run, not no_commit, format, output, branch,
                           allow_dirty, not no_signoff, not no_provenance, verbose=verbose))
@@ -77,8 +77,8 @@ def machines(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every versioned machine family: file, layout, newest and oldest version, lifecycle."""
-    from .reports import machines as report, render_machines
-    from .tree import QemuTree
+    from scaffold.commands.reports import machines as report, render_machines
+    from scaffold.reading.tree import QemuTree
 
     def run() -> int:
         data = report(QemuTree.open(repo))
@@ -94,8 +94,8 @@ def check(
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
 ) -> None:
     """Verify the whole compat chain (exit 1 on errors or a pending bump)."""
-    from .reports import check as run_check, render_check
-    from .tree import QemuTree
+    from scaffold.commands.reports import check as run_check, render_check
+    from scaffold.reading.tree import QemuTree
 
     def run() -> int:
         findings, code = run_check(QemuTree.open(repo), strict)
@@ -114,9 +114,9 @@ def checklist(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The cycle-start checklist as Markdown task items, ticked from the tree's state."""
-    from . import checklist as cl
-    from .tree import QemuTree
-    from .version import Version
+    from scaffold.commands import checklist as cl
+    from scaffold.reading.tree import QemuTree
+    from scaffold.version import Version
 
     def run() -> int:
         target = Version.parse(version) if version is not None else None
@@ -144,9 +144,9 @@ def compat_add(
     force: bool = typer.Option(False, "--force", help="Accept a type the tree does not declare."),
 ) -> None:
     """Add { DEVICE, PROPERTY, VALUE } to the last release's compat array."""
-    from .compat_edit import plan_compat_add
-    from .output import show_or_write
-    from .tree import QemuTree
+    from scaffold.planning.compat_edit import plan_compat_add
+    from scaffold.applying.output import show_or_write
+    from scaffold.reading.tree import QemuTree
 
     def run() -> int:
         tree = QemuTree.open(repo)
@@ -165,9 +165,9 @@ def compat_machine_option(
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing."),
 ) -> None:
     """Add a statement to the last release's compat machine of each chosen family."""
-    from .compat_edit import plan_machine_option
-    from .output import show_or_write
-    from .tree import QemuTree
+    from scaffold.planning.compat_edit import plan_machine_option
+    from scaffold.applying.output import show_or_write
+    from scaffold.reading.tree import QemuTree
 
     def run() -> int:
         tree = QemuTree.open(repo)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from . import compat_arrays
-from .families import FamilySpec
-from .machines import Family, OptionsFn, VersionBlock, read_families
-from .tree import QemuTree
-from .version import Version
+from scaffold.reading import compat_arrays
+from scaffold.reading.families import FamilySpec
+from scaffold.reading.machines import Family, OptionsFn, VersionBlock, read_families
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
 
 SEVERITIES = ("error", "pending", "warning", "info")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from . import csyntax
-from .errors import ScaffoldError
-from .tree import QemuTree
-from .version import Version
+from scaffold.reading import csyntax
+from scaffold.errors import ScaffoldError
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
 
 def verify(before: QemuTree, families, after: QemuTree) -> None:
     """The changed tree must pass `qscaffold check` wherever the original did."""
-    from . import check
+    from scaffold.reading import check
 
     new = [f for f in check.check_tree(after) if f.severity == "error"]
     if not new:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .tree import QemuTree
-from .version import Version
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
 
 _MACRO = re.compile(rb"#\s*define\s+MACHINE_VER_(DEPRECATION|DELETION)_MAJOR\s+(\d+)")
 

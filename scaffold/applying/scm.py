@@ -8,7 +8,7 @@ import textwrap
 from email.utils import formatdate
 from pathlib import Path
 
-from .errors import ScaffoldError
+from scaffold.errors import ScaffoldError
 
 MAX_BODY = 76
 

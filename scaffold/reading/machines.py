@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import csyntax
-from .errors import ScaffoldError
-from .families import FAMILIES, V, FamilySpec, OptionsKind, spec_for
-from .tree import QemuTree, SourceFile
-from .version import Version
+from scaffold.reading import csyntax
+from scaffold.errors import ScaffoldError
+from scaffold.reading.families import FAMILIES, V, FamilySpec, OptionsKind, spec_for
+from scaffold.reading.tree import QemuTree, SourceFile
+from scaffold.version import Version
 
 # How a file registers one version (QEMU-FACTS "Earlier layouts"):
 #   latest:   NAME_AS_LATEST(A, B) / NAME(A, B)             newest marked by the macro

@@ -12,7 +12,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .errors import ScaffoldError
+from scaffold.errors import ScaffoldError
 
 # Test hooks: after this many files are written, die by SIGKILL (to prove that a re-run
 # completes the bump) or fail with an I/O error (to prove that the rollback works).

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import ScaffoldError
+from scaffold.errors import ScaffoldError
 
 _RENAMED = "{a => b}/"
 

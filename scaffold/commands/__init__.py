@@ -1,0 +1,1 @@
+"""The command line and each command's glue between reading, planning and applying."""
