@@ -70,6 +70,9 @@ MISTAKES = [
      "    compat_props_add(mc->compat_props, hw_compat_10_1, hw_compat_10_1_len);\n" * 2,
      "compat-duplicate", "s390x", "10.1", "static void ccw_machine_10_1_class_options"),
 ]
+# Adding the same array twice applies the same values twice: it changes nothing a guest
+# sees and it builds, so it is a warning (every other mistake above is an error).
+WARNINGS = {"compat-duplicate"}
 
 
 @pytest.mark.realtree
@@ -78,9 +81,10 @@ def test_historical_mistakes_are_named_precisely(case):
     _, path, old, new, kind, family, version, at = case
     root = real_tree("10.2")
     tree = mutated(root, path, old, new)
-    found = [f for f in errors(check_tree(tree)) if f.kind == kind]
+    found = [f for f in check_tree(tree) if f.kind == kind]
     assert len(found) == 1, [str(f) for f in check_tree(tree)]
     f = found[0]
+    assert f.severity == ("warning" if kind in WARNINGS else "error")
     assert (f.path, f.family, f.version) == (path, family, version)
     text = tree.file(path).data.decode()
     assert f.line == text.split(at)[0].count("\n") + 1

@@ -67,7 +67,7 @@ def test_mutated_trees_bump_correctly_or_stay_untouched(tree, path, mutations):
         out, err = io.StringIO(), io.StringIO()
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = run(BumpOptions(TREES[tree], root, commit=False))
+                code = run(BumpOptions(version=TREES[tree], repo=root, commit=False))
         except ScaffoldError as exc:
             assert "\n" not in str(exc)
             assert snapshot(root) == before

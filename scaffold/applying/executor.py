@@ -48,29 +48,58 @@ class CreateBranch:
 
 @dataclass
 class Commit:
+    """Commit these bytes of these files (what the tool wrote, without the user's own
+    uncommitted lines); undone by moving the branch back."""
+
     repo: object
-    paths: list[str]
+    files: dict[str, bytes]
     message: str
     sha: str = field(default="", init=False)
+    parent: str = field(default="", init=False)
 
     def describe(self) -> str:
-        return f"commit {len(self.paths)} file(s): {self.message.splitlines()[0]}"
+        return f"commit {len(self.files)} file(s): {self.message.splitlines()[0]}"
 
     def run(self) -> None:
-        self.sha = scm.commit(self.repo, self.paths, self.message)
+        self.parent = self.repo.head.commit.hexsha
+        self.sha = scm.commit(self.repo, self.files, self.message)
 
-    def undo(self) -> None:  # the commit is the last action: nothing after it can fail
-        pass
+    def undo(self) -> None:
+        if self.sha and self.repo.head.commit.hexsha == self.sha:
+            scm.reset_to(self.repo, self.parent)
+
+
+@dataclass
+class Group:
+    """Several actions shown as one step ("[3/39] hw/arm/virt: Remove ..."), as tbump's
+    ActionGroup; run in order, undone newest first."""
+
+    label: str
+    actions: list
+    done: list = field(default_factory=list, init=False)
+
+    def describe(self) -> str:
+        return self.label + "".join(f"\n    {a.describe()}" for a in self.actions)
+
+    def run(self) -> None:
+        for action in self.actions:
+            self.done.append(action)
+            action.run()
+
+    def undo(self) -> None:
+        for action in reversed(self.done):
+            action.undo()
 
 
 def execute(actions: list, quiet: bool = False) -> None:
+    """Run every action; if one fails, undo those that ran, newest first."""
     done = []
     try:
         for action in actions:
             if not quiet:
                 print(f"qscaffold: {action.describe()}", file=sys.stderr)
+            done.append(action)   # a failing action may have done part of its work
             action.run()
-            done.append(action)
     except BaseException:
         for action in reversed(done):
             action.undo()

@@ -33,8 +33,10 @@ def show_json(plan: Plan, output: Path | None = None) -> None:
     emit(json.dumps(plan.as_json(), indent=2).encode() + b"\n", output)
 
 
-def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = False) -> int:
-    """For commands that do not commit: print the diff, or write the files atomically."""
+def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = False,
+                  build_dir: Path | None = None) -> int:
+    """For commands that do not commit: print the diff, or write the files atomically
+    (and compile them in `build_dir`; a compiler error puts them back)."""
     from scaffold.applying.executor import WriteFiles, execute
 
     if not plan.edits:
@@ -42,7 +44,14 @@ def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = Fal
     elif dry_run:
         show_diff(tree, plan.contents(tree))
     else:
-        execute([WriteFiles(tree.root, plan.contents(tree))], quiet=not verbose)
+        contents = plan.contents(tree)
+        actions = [WriteFiles(tree.root, contents)]
+        if build_dir is not None:
+            from scaffold.applying.build import Compile, objects
+
+            objects(build_dir, tree.root, sorted(contents))   # not a build dir: refuse now
+            actions.append(Compile(build_dir, tree.root, sorted(contents)))
+        execute(actions, quiet=not verbose)
         for edit in plan.edits:
             print(f"qscaffold: {edit.describe()}", file=sys.stderr)
         print("qscaffold: files written, nothing committed (commit them with the change "

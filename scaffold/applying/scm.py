@@ -8,7 +8,7 @@ import textwrap
 from email.utils import formatdate
 from pathlib import Path
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ScaffoldError, UsageError
 
 MAX_BODY = 76
 
@@ -61,8 +61,42 @@ def branch_exists(repo, name: str) -> bool:
     return name in [h.name for h in repo.heads]
 
 
+def check_branch_name(name: str) -> None:
+    """Refuse a name git would refuse, before anything is done (git's own rules)."""
+    import subprocess
+
+    proc = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True)
+    if proc.returncode != 0 or name.startswith("-"):
+        raise UsageError(f"--branch {name!r} is not a valid branch name")
+
+
 def create_branch(repo, name: str) -> None:
-    repo.git.checkout("-b", name)
+    _git(repo, "checkout", "-q", "-b", name)
+
+
+def head_bytes(repo, path: str) -> bytes | None:
+    """The file as HEAD has it (None when HEAD has no such file)."""
+    import git
+
+    try:
+        blob = repo.head.commit.tree / path
+    except (KeyError, ValueError, git.BadName):
+        return None
+    return blob.data_stream.read()
+
+
+def merge3(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
+    """`git merge-file`: both changes to `base` together, or None if they overlap."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="qscaffold-merge-") as tmp:
+        names = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            Path(tmp, name).write_bytes(data)
+            names.append(str(Path(tmp, name)))
+        proc = subprocess.run(["git", "merge-file", "-p", *names], capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def commit_message(subject: str, summary: str, provenance: str | None,
@@ -76,27 +110,72 @@ def commit_message(subject: str, summary: str, provenance: str | None,
     return message
 
 
-def commit(repo, paths: list[str], message: str) -> str:
-    """Commit exactly `paths` (their work-tree content); other staged work stays staged."""
-    repo.git.commit("--only", "-F", "-", "--", *paths, istream=_stdin(message))
+def commit(repo, files: dict[str, bytes], message: str) -> str:
+    """Commit exactly these file contents on top of HEAD, through a private index.
+
+    The commit holds the tool's bytes even where the work tree also has the user's own
+    uncommitted lines (--allow-dirty); the user's index keeps its other staged work and
+    records the committed bytes for these files, so their own edits show as unstaged on
+    top.  Hooks run as for any `git commit`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="qscaffold-index-") as tmp:
+        index = str(Path(tmp, "index"))
+        entries = []
+        with repo.git.custom_environment(GIT_INDEX_FILE=index):
+            _git(repo, "read-tree", "HEAD")
+            for path, data in files.items():
+                sha = _git(repo, "hash-object", "-w", "--stdin", "--path", path,
+                           istream=_stdin_bytes(data)).strip()
+                staged = _git(repo, "ls-files", "-s", "--", path).split()
+                entries.append(f"{staged[0] if staged else '100644'},{sha},{path}")
+                _git(repo, "update-index", "--add", "--cacheinfo", entries[-1])
+            _git(repo, "commit", "-q", "-F", "-", istream=_stdin_bytes(message.encode()))
+    for entry in entries:
+        _git(repo, "update-index", "--add", "--cacheinfo", entry)
     return repo.head.commit.hexsha
 
 
-def _stdin(text: str):
+def reset_to(repo, sha: str) -> None:
+    """Move the current branch back to `sha` (undo of our own commits); the index too,
+    for the files those commits changed."""
+    changed = _git(repo, "diff", "--name-only", sha, "HEAD").split("\n")
+    _git(repo, "update-ref", "-m", "qscaffold: undo", "HEAD", sha)
+    paths = [p for p in changed if p]
+    if paths:
+        _git(repo, "reset", "-q", sha, "--", *paths)
+
+
+def _git(repo, *args, istream=None) -> str:
+    """Run git through GitPython; a failure becomes a one-line ScaffoldError."""
+    import git
+
+    try:
+        return getattr(repo.git, args[0].replace("-", "_"))(*args[1:], istream=istream)
+    except git.GitCommandError as exc:
+        detail = (exc.stderr or exc.stdout or "").strip().strip("'").strip()
+        lines = [line.strip() for line in detail.splitlines() if line.strip()]
+        line = lines[-1] if lines else f"exit status {exc.status}"
+        raise ScaffoldError(f"git {args[0]} failed: {line.removeprefix('stderr: ')}") from None
+
+
+def _stdin_bytes(data: bytes):
     import tempfile
 
     fh = tempfile.TemporaryFile()
-    fh.write(text.encode())
+    fh.write(data)
     fh.seek(0)
     return fh
 
 
 def mbox(message: str, author: tuple[str, str], diffstat_and_diff: bytes, git_version: str,
-         date: str | None = None) -> bytes:
-    """A patch in the form `git format-patch` writes, for a commit not made yet."""
+         date: str | None = None, number: str | None = None) -> bytes:
+    """A patch in the form `git format-patch` writes, for a commit not made yet
+    (`number` "3/39" for a series)."""
     subject, _, body = message.partition("\n\n")
+    tag = f"[PATCH {number}]" if number else "[PATCH]"
     head = (f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
             f"From: {author[0]} <{author[1]}>\n"
             f"Date: {date or formatdate(localtime=True)}\n"
-            f"Subject: [PATCH] {subject}\n\n{body}---\n")
+            f"Subject: {tag} {subject}\n\n{body}---\n")
     return head.encode() + diffstat_and_diff + f"-- \n{git_version}\n\n".encode()

@@ -1,129 +1,74 @@
 """`qscaffold bump X.Y`: plan, then show (dry run) or write and commit."""
 from __future__ import annotations
 
-import subprocess
-import sys
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from scaffold.applying import diff, scm
+from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,
+                                          show_dry_run)
 from scaffold.planning.bump import plan_bump
-from scaffold.errors import ScaffoldError, UsageError
-from scaffold.applying.executor import Commit, CreateBranch, WriteFiles, execute
-from scaffold.applying.output import abbrev as output_abbrev, emit, show_diff, show_json
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
-FORMATS = ("diff", "patch", "json")
-
 
 @dataclass
-class BumpOptions:
-    version: str
+class BumpOptions(ApplyOptions):
+    version: str = ""
     repo: Path | None = None
-    dry_run: bool = False
-    commit: bool = True
-    format: str = "diff"
-    output: Path | None = None
-    branch: str | None = None
-    allow_dirty: bool = False
-    signoff: bool = True
-    provenance: bool = True
-    color: bool | None = None   # None: when stdout is a terminal
-    verbose: bool = False
 
 
 def subject(target: Version) -> str:
     return f"hw: add compat machines for {target}"
 
 
-def message_for(plan, signoff: tuple[str, str] | None, provenance: bool) -> str:
+def step_for(plan, contents) -> Step:
     families = "/".join(sorted(plan.families))
     summary = (f"Add {plan.target} machine types for {families}." if families
                else f"Add the {plan.target.prev()} compat arrays.")
-    note = f"Generated with `qscaffold bump {plan.target}`." if provenance else None
-    return scm.commit_message(subject(plan.target), summary, note, signoff)
+    return Step(subject(plan.target), summary, f"Generated with `qscaffold bump {plan.target}`.",
+                contents)
+
+
+def message_for(plan, signoff: tuple[str, str] | None, provenance: bool) -> str:
+    return step_for(plan, {}).message(signoff, provenance)
 
 
 def run(opts: BumpOptions) -> int:
-    if opts.format not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    if opts.format != "diff" and not opts.dry_run:
-        raise UsageError(f"--format {opts.format} goes with --dry-run")
     target = Version.parse(opts.version)
     tree = QemuTree.open(opts.repo)
+    check_options(opts, tree)
     plan = plan_bump(tree, target)
     code = _run(opts, tree, plan, target)
-    for note in plan.notes:  # after success: an error stays the only line
-        print(f"qscaffold: note: {note}", file=sys.stderr)
+    for text in plan.notes:  # after success: an error stays the only line
+        note(f"note: {text}")
     return code
+
+
+def _stable_warning(tree: QemuTree, target: Version) -> None:
+    if tree.version and tree.version[2] < 50:
+        major, minor, micro = tree.version
+        note(f"warning: VERSION {major}.{minor}.{micro} is a release or stable branch; the "
+             f"{target} machine types are normally added on the development branch "
+             f"(VERSION {major}.{minor}.50)")
 
 
 def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
     if not plan.edits:
-        print(f"qscaffold: nothing to do: the tree already has the {target} machine types "
-              "and compat arrays", file=sys.stderr)
+        note(f"nothing to do: the tree already has the {target} machine types and compat arrays")
         if opts.format == "json":
-            show_json(plan, opts.output)
+            show_dry_run(opts, tree, [], lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n")
         return 0
+    _stable_warning(tree, target)
     if plan.done:
-        print(f"qscaffold: completing a partial bump; already present: {', '.join(plan.done)}",
-              file=sys.stderr)
-    contents = plan.contents(tree)
+        note(f"completing a partial bump; already present: {', '.join(plan.done)}")
+    step = step_for(plan, plan.contents(tree))
     if opts.dry_run:
-        return _dry_run(opts, tree, plan, contents)
-    return _apply(opts, tree, plan, contents)
-
-
-def _dry_run(opts, tree, plan, contents) -> int:
-    if opts.format == "json":
-        show_json(plan, opts.output)
+        show_dry_run(opts, tree, [step], lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n")
         return 0
-    if opts.format == "diff":
-        show_diff(tree, contents, opts.output, opts.color)
-        return 0
-    repo = scm.open_repo(tree.root)
-    author = scm.identity(repo)
-    signoff = author if opts.signoff else None
-    message = message_for(plan, signoff, opts.provenance)
-    body = diff.unified_diff(contents, stat=True, abbrev=output_abbrev(tree))
-    version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
-    emit(scm.mbox(message, author, body, version.strip().removeprefix("git version ")), opts.output)
-    return 0
-
-
-def _apply(opts, tree, plan, contents) -> int:
-    """Check everything that can be checked, then run the actions."""
-    from scaffold.applying import writer
-
-    paths = sorted(contents)
-    writer.check_writable(tree.root, paths)
-    actions: list = []
-    repo = None
-    if opts.commit or opts.branch:
-        repo = scm.open_repo(tree.root)
-        if repo is None:
-            raise ScaffoldError(f"{tree.root} is not a git repository; use --no-commit to only "
-                                "write the files (or --dry-run)")
-        author = scm.identity(repo) if opts.commit else None
-        if not opts.allow_dirty:
-            dirty = scm.dirty(repo, paths)
-            if dirty:
-                raise ScaffoldError("file has uncommitted changes; commit or stash them, or "
-                                    "pass --allow-dirty", path=dirty[0])
-        if opts.branch:
-            if scm.branch_exists(repo, opts.branch):
-                raise UsageError(f"branch {opts.branch} already exists")
-            actions.append(CreateBranch(repo, opts.branch))
-    actions.append(WriteFiles(tree.root, contents))
-    commit = None
-    if opts.commit:
-        commit = Commit(repo, paths, message_for(plan, author if opts.signoff else None,
-                                                 opts.provenance))
-        actions.append(commit)
-    execute(actions, quiet=not opts.verbose)
+    shas = apply_steps(opts, tree, [step],
+                       lambda clean: [step_for(p, p.contents(clean)) for p in [plan_bump(clean, target)]])
     families = ", ".join(plan.families) or "none"
-    what = f"committed {commit.sha[:12]}" if commit else "nothing was committed (--no-commit)"
-    print(f"qscaffold: bumped to {plan.target} (families: {families}); {len(paths)} files "
-          f"changed; {what}", file=sys.stderr)
+    what = f"committed {shas[0][:12]}" if shas else "nothing was committed (--no-commit)"
+    note(f"bumped to {plan.target} (families: {families}); {len(step.contents)} files changed; {what}")
     return 0

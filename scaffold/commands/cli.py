@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -15,19 +16,63 @@ try:  # recent Typer releases vendor click
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exc  # noqa: E402
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ScaffoldError, UsageError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  rich_markup_mode=None,
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+LAYOUTS = """Layouts (how a family's file registers its versions; `machines` shows them):
+latest = NAME_AS_LATEST(A, B) marks the newest (10.x); plain = NAME(A, B) with
+alias/is_default lines (x86, 9.2); tagged = NAME(vA_B, "pc-q35-A.B", NULL, fn) with alias
+lines (x86 up to 9.1; without the NULL for a few weeks of 9.1); flag = NAME(A_B, "A.B",
+true|false) (spapr, s390x up to 9.1); flag_num = NAME(A, B, true|false) (m68k up to 9.1)."""
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, context_settings=CONTEXT,
                   help="Scaffold QEMU's versioned machine types and compat properties.")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"qscaffold {version('qscaffold')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a checkout
+            from scaffold import __version__
+
+            print(f"qscaffold {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                            help="Print qscaffold's version and exit.")) -> None:
     """Scaffold QEMU's versioned machine types and compat properties."""
+
+
+class Format(str, Enum):
+    diff = "diff"
+    patch = "patch"
+    json = "json"
+
 
 RepoOption = typer.Option(None, "--repo", help="QEMU tree (default: the one containing the "
                           "current directory).", file_okay=False)
+DryRunOption = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing.")
+BuildDirOption = typer.Option(None, "--build-dir", file_okay=False, help="A configured QEMU "
+                              "build directory: compile the edited files' objects with ninja "
+                              "before committing; a compiler error puts every file back.")
+FormatOption = typer.Option(Format.diff, "--format", help="With --dry-run: diff (for git apply), "
+                            "patch (mbox for git am) or json (the plan).")
+OutputOption = typer.Option(None, "--output", "-o", help="With --dry-run: write the output to "
+                            "this file (never a file of the tree; an existing one needs --force).")
+BranchOption = typer.Option(None, "--branch", help="Create and check out this branch first.")
+AllowDirtyOption = typer.Option(False, "--allow-dirty", help="Edit files that have uncommitted "
+                                "changes; the commit holds only qscaffold's lines.")
+NoCommitOption = typer.Option(False, "--no-commit", help="Write the files but do not commit.")
+NoSignoffOption = typer.Option(False, "--no-signoff", help="No Signed-off-by trailer.")
+NoProvenanceOption = typer.Option(False, "--no-provenance", help="Do not declare the automated "
+                                  "change in the commit message.")
+VerboseOption = typer.Option(False, "--verbose", "-v", help="Say each step as it runs.")
 
 
 def _run(fn, *args) -> None:
@@ -36,33 +81,37 @@ def _run(fn, *args) -> None:
     except ScaffoldError as exc:
         print(f"qscaffold: error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:   # a file we were asked to read or write: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"qscaffold: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
     raise typer.Exit(code or 0)
 
 
 @app.command()
 def bump(
-    version: str = typer.Argument(..., help="The new release's machine version, e.g. 11.0."),
+    version: str = typer.Argument(..., metavar="VERSION",
+                                  help="The new release's machine version, e.g. 11.0."),
     repo: Optional[Path] = RepoOption,
-    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing."),
-    no_commit: bool = typer.Option(False, "--no-commit", help="Write the files but do not commit."),
-    format: str = typer.Option("diff", "--format", help="With --dry-run: diff, patch (mbox for "
-                               "git am) or json (the plan)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the dry run's "
-                                          "output to this file."),
-    branch: Optional[str] = typer.Option(None, "--branch", help="Create and check out this "
-                                         "branch first."),
-    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Edit files that have "
-                                     "uncommitted changes."),
-    no_signoff: bool = typer.Option(False, "--no-signoff", help="No Signed-off-by trailer."),
-    no_provenance: bool = typer.Option(False, "--no-provenance", help="Do not declare the "
-                                       "automated change in the commit message."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say each step as it runs."),
+    dry_run: bool = DryRunOption,
+    no_commit: bool = NoCommitOption,
+    format: Format = FormatOption,
+    output: Optional[Path] = OutputOption,
+    branch: Optional[str] = BranchOption,
+    allow_dirty: bool = AllowDirtyOption,
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
+    build_dir: Optional[Path] = BuildDirOption,
+    no_signoff: bool = NoSignoffOption,
+    no_provenance: bool = NoProvenanceOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Add the compat arrays and machine types for release X.Y ("hw: add compat machines")."""
     from scaffold.commands.bump_command import BumpOptions, run
 
-    _run(run, BumpOptions(version, repo, dry_run, not no_commit, format, output, branch,
-                          allow_dirty, not no_signoff, not no_provenance, verbose=verbose))
+    _run(run, BumpOptions(version=version, repo=repo, dry_run=dry_run, commit=not no_commit,
+                          format=format.value, output=output, branch=branch,
+                          allow_dirty=allow_dirty, force=force, signoff=not no_signoff,
+                          provenance=not no_provenance, verbose=verbose, build_dir=build_dir))
 
 
 def _emit_json(data) -> None:
@@ -71,12 +120,12 @@ def _emit_json(data) -> None:
     print(json.dumps(data, indent=2))
 
 
-@app.command()
+@app.command(epilog=LAYOUTS)
 def machines(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Every versioned machine family: file, layout, newest and oldest version, lifecycle."""
+    """Every versioned machine family: file, layout, newest/default type, lifecycle."""
     from scaffold.commands.reports import machines as report, render_machines
     from scaffold.reading.tree import QemuTree
 
@@ -109,7 +158,8 @@ def check(
 
 @app.command()
 def checklist(
-    version: Optional[str] = typer.Argument(None, help="The release (default: the next one)."),
+    version: Optional[str] = typer.Argument(None, metavar="[VERSION]",
+                                            help="The release (default: the next one)."),
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
@@ -126,53 +176,60 @@ def checklist(
     _run(run)
 
 
-compat_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+compat_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=CONTEXT,
                          help="Put an incompatible change where it belongs during a cycle.")
 app.add_typer(compat_app, name="compat")
+ReleaseOption = typer.Option(None, "--release", metavar="X.Y", help="The release whose "
+                             "machine types (and all older ones) keep the old behaviour "
+                             "(default: the last release, below the newest machine types).")
 
 
 @compat_app.command("add")
 def compat_add(
-    device: str = typer.Argument(..., help='QOM type: "virtio-blk-device" or TYPE_VIRTIO_BLK.'),
-    prop: str = typer.Argument(..., metavar="PROPERTY"),
-    value: str = typer.Argument(..., help="The old default, to keep older machine types as they were."),
+    device: str = typer.Argument(..., metavar="DEVICE",
+                                 help='QOM type: "virtio-blk-device" or TYPE_VIRTIO_BLK.'),
+    prop: str = typer.Argument(..., metavar="PROPERTY", help="The property whose default "
+                               "changes, as the device declares it (e.g. num-queues)."),
+    value: str = typer.Argument(..., metavar="VALUE", help="The old default, to keep older "
+                                "machine types as they were."),
     x86: bool = typer.Option(False, "--x86", help="Add to pc_compat instead of hw_compat."),
+    release: Optional[str] = ReleaseOption,
     repo: Optional[Path] = RepoOption,
-    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing."),
-    no_commit: bool = typer.Option(True, "--no-commit", help="Always so: the entry belongs in "
-                                   "the commit of the change that needs it."),
-    force: bool = typer.Option(False, "--force", help="Accept a type the tree does not declare."),
+    dry_run: bool = DryRunOption,
+    force: bool = typer.Option(False, "--force", help="Accept a type or property the tree "
+                               "does not declare."),
+    build_dir: Optional[Path] = BuildDirOption,
 ) -> None:
-    """Add { DEVICE, PROPERTY, VALUE } to the last release's compat array."""
-    from scaffold.planning.compat_edit import plan_compat_add
-    from scaffold.applying.output import show_or_write
-    from scaffold.reading.tree import QemuTree
+    """Add { DEVICE, PROPERTY, VALUE } to a release's compat array (written, not committed)."""
+    from scaffold.commands.compat_command import add
 
-    def run() -> int:
-        tree = QemuTree.open(repo)
-        return show_or_write(tree, plan_compat_add(tree, device, prop, value, x86, force), dry_run)
-    _run(run)
+    _run(add, repo, device, prop, value, x86, release, force, dry_run, build_dir)
 
 
 @compat_app.command("machine-option")
 def compat_machine_option(
-    statement: str = typer.Argument(..., help="One C statement, e.g. 'mc->smp_props.prefer_sockets = true;'."),
-    family: list[str] = typer.Option([], "--family", help="A family to change (repeatable)."),
+    statement: str = typer.Argument(..., metavar="STATEMENT", help="One C statement, e.g. "
+                                    "'mc->smp_props.prefer_sockets = true;'."),
+    family: list[str] = typer.Option([], "--family", help="A family to change (repeatable; "
+                                     "x86 means i440fx and q35)."),
     every: bool = typer.Option(False, "--all", help="Every family found in the tree."),
     param: Optional[str] = typer.Option(None, "--as", help="The statement's MachineClass variable "
                                         "(default: mc or m, whichever it uses)."),
+    release: Optional[str] = ReleaseOption,
+    instance: bool = typer.Option(False, "--instance", help="s390x: into the instance options "
+                                  "(machine state, CPU model) instead of the class options."),
     repo: Optional[Path] = RepoOption,
-    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing."),
+    dry_run: bool = DryRunOption,
+    build_dir: Optional[Path] = BuildDirOption,
 ) -> None:
-    """Add a statement to the last release's compat machine of each chosen family."""
-    from scaffold.planning.compat_edit import plan_machine_option
-    from scaffold.applying.output import show_or_write
-    from scaffold.reading.tree import QemuTree
+    """Add a statement to a release's compat machine of each chosen family."""
+    from scaffold.commands.compat_command import machine_option
 
-    def run() -> int:
-        tree = QemuTree.open(repo)
-        return show_or_write(tree, plan_machine_option(tree, statement, family, every, param), dry_run)
-    _run(run)
+    if family and every:
+        print("qscaffold: error: --family and --all exclude each other", file=sys.stderr)
+        raise typer.Exit(2)
+    _run(machine_option, repo, statement, family, every, param, release, instance, dry_run,
+         build_dir)
 
 
 def main() -> None:

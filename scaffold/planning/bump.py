@@ -15,7 +15,7 @@ def render_macro(macro: MacroCall, family: Family, version: Version, latest: boo
                  options_fn: str) -> str:
     return render("machine_macro.c.j2", form=macro.form, macro=family.spec.macro, version=version,
                   latest=latest, machine=family.spec.machine,
-                  compat_fn=macro.args[2] if macro.form == "tagged" else "",
+                  middle=macro.args[2:-1] if macro.form == "tagged" else [],
                   align=macro.align, options_fn=options_fn, terminator=macro.terminator)
 
 

@@ -140,7 +140,7 @@ def check_compat_props(family: Family, block: VersionBlock, newest: bool,
                 out.append(_finding(family, block, "error", "compat-missing",
                                     f"{fn.name} does not add {name}", f"add `{line}`", fn.start))
             elif count > 1:
-                out.append(_finding(family, block, "error", "compat-duplicate",
+                out.append(_finding(family, block, "warning", "compat-duplicate",
                                     f"{fn.name} adds {name} {count} times", "keep one", fn.start))
         for name, node in adds:
             if name not in wanted:
@@ -190,33 +190,44 @@ def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
     decls = compat_arrays.all_pairs(tree, extern=True)
     declared = {p.name: p for p in decls}
     defined = {p.name: p for p in defs}
+    used = {name for f in families for b in f.blocks for fn in b.functions.values()
+            for name, _ in _compat_adds(fn)}
+    used |= {name for f in families for fn in f.helpers.values() for name, _ in _compat_adds(fn)}
+
+    def severity(name: str) -> str:   # what nothing uses can neither fail to build nor link
+        return "error" if name in used else "warning"
+
     for pair in defs:
         if pair.len_name is None:
-            out.append(Finding("error", "array-len", f"{pair.name} has no {pair.name}_len after it",
+            out.append(Finding(severity(pair.name), "array-len", f"{pair.name} has no {pair.name}_len after it",
                                f"add `const size_t {pair.name}_len = G_N_ELEMENTS({pair.name});`",
                                pair.file.rel, pair.line))
         if pair.name not in declared:
-            out.append(Finding("error", "extern-missing", f"{pair.name} is defined but not declared",
+            out.append(Finding(severity(pair.name), "extern-missing", f"{pair.name} is defined but not declared",
                                f"add `extern GlobalProperty {pair.name}[];` and its _len",
                                pair.file.rel, pair.line))
     for pair in decls:
         if pair.name not in defined:
-            out.append(Finding("error", "definition-missing",
-                               f"{pair.name} is declared but not defined", "define it or drop the "
-                               "extern", pair.file.rel, pair.line))
+            if pair.name in used:   # a reference to it would not link
+                out.append(Finding("error", "definition-missing",
+                                   f"{pair.name} is used but defined nowhere (it would not link)",
+                                   "define it, or stop adding it", pair.file.rel, pair.line))
+            else:                   # dead text, but it compiles (8.1.50 to 9.2 carried some)
+                out.append(Finding("warning", "stale-declaration",
+                                   f"stale declaration: {pair.name} is declared but defined "
+                                   "nowhere and used nowhere", "remove the extern lines "
+                                   "(qscaffold retire does)", pair.file.rel, pair.line))
         elif pair.len_name is None:
-            out.append(Finding("error", "extern-len", f"no `extern const size_t {pair.name}_len;` "
+            out.append(Finding(severity(pair.name), "extern-len", f"no `extern const size_t {pair.name}_len;` "
                                "after the array's declaration", "add it", pair.file.rel, pair.line))
-    used = {name for f in families for b in f.blocks for fn in b.functions.values()
-            for name, _ in _compat_adds(fn)}
     newest = max((f.newest.version for f in families), default=None)
     for pair in defs:
         if pair.name not in used:
             severity, what = "info", "no machine type adds it (its machine types were removed)"
             if newest is not None and pair.version >= newest:
-                severity, what = "error", f"the newest machine types ({newest}) have no arrays"
+                severity, what = "warning", f"the newest machine types ({newest}) have no arrays"
             out.append(Finding(severity, "array-unused", f"{pair.name}: {what}",
-                               "remove it" if severity == "error" else "", pair.file.rel, pair.line))
+                               "remove it" if severity == "warning" else "", pair.file.rel, pair.line))
     return out
 
 
@@ -236,7 +247,7 @@ def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
         defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
         for prefix in sorted({p for f in families for p in f.spec.arrays}):
             if array_name(prefix, release) not in defined:
-                out.append(Finding("error", "array-missing",
+                out.append(Finding("warning", "array-missing",
                                    f"{array_name(prefix, release)} is not defined, but the "
                                    f"{release} machine types need it", f"qscaffold bump {top}"))
     if tree.version and newest:

@@ -257,9 +257,10 @@ def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCa
             return MacroCall(form="flag_num", version=Version(int(args[0]), int(args[1])),
                              latest=args[2] == "true", **common)
         return None
-    if len(args) == 4:
+    if len(args) >= 3:   # tagged: (vA_B, "pc-q35-A.B", [initfn,] options function)
         m = re.fullmatch(r'v(\d+)_(\d+)', args[0])
-        if m and args[1] == f'"{spec.machine}-{m.group(1)}.{m.group(2)}"':
+        fn_kind = spec.class_kind
+        if m and args[1] == f'"{spec.machine}-{m.group(1)}.{m.group(2)}"' and fn_kind.match(args[-1]):
             align = re.search(r",\r?\n([ \t]*)\S[^\n]*\Z", inner)
             return MacroCall(form="tagged", version=Version(int(m.group(1)), int(m.group(2))),
                              latest=None, align=align.group(1) if align else " ", **common)

@@ -14,6 +14,14 @@ _VARIANT = re.compile(rb'\.(?:generic_name|transitional_name|non_transitional_na
 # QOM types are declared all over the tree (migration/, target/, net/, backends/...).
 _SKIP = {"tests", "roms", "subprojects", "docs", "python", "scripts", "build", "pc-bios",
          "linux-headers", "contrib", "tcg", "debian", ".git"}
+# Where QOM properties are declared: qdev property tables (also inside the macros that
+# expand to several) and the object_*property_add* calls.
+_PROPERTY = re.compile(rb'\b(?:\w*DEFINE_PROP\w*|object_(?:class_)?property_add\w*|'
+                       rb'qdev_prop_\w+|object_class_property_set_description)'
+                       rb'\s*\(\s*(?:[^,()"]+(?:\([^()]*\))?\s*,\s*)?(?:"([^"\n]+)"|([A-Z][A-Z0-9_]+)\s*,)')
+_STRING_DEFINE = re.compile(rb'#\s*define\s+([A-Z][A-Z0-9_]+)\s+"([^"\n]+)"')
+# x86 CPU features are properties named by the feature-word tables
+_FEATURE_NAMES = re.compile(rb'\.feat_names\s*=\s*\{(.*?)\}', re.S)
 _TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
 
 
@@ -22,12 +30,15 @@ class TypeIndex:
     macros: dict[str, tuple[str, str]] = field(default_factory=dict)   # TYPE_X -> (name, header)
     names: set[str] = field(default_factory=set)
     base_of: dict[str, str] = field(default_factory=dict)               # variant -> its -base parent
+    properties: set[str] = field(default_factory=set)                   # every declared property
 
     @classmethod
     def scan(cls, root: Path) -> "TypeIndex":
         index = cls()
         base = len(str(root).rstrip(os.sep)) + 1
         pending = []
+        prop_macros: set[str] = set()                # DEFINE_PROP_BIT(SOME_PROP_NAME, ...)
+        strings: set[tuple[str, str]] = set()        # #define SOME_PROP_NAME "name"
         tops = sorted(e.name for e in os.scandir(root) if e.is_dir() and e.name not in _SKIP)
         for top in tops:
             for dirpath, _, filenames in os.walk(root / top):
@@ -37,6 +48,14 @@ class TypeIndex:
                     path = os.path.join(dirpath, name)
                     with open(path, "rb") as fh:
                         data = fh.read()
+                    if b"PROP" in data or b"property_add" in data:
+                        for literal, macro in _PROPERTY.findall(data):
+                            (index.properties if literal else prop_macros).add(
+                                (literal or macro).decode())
+                        strings.update((k.decode(), v.decode()) for k, v in _STRING_DEFINE.findall(data))
+                    if b".feat_names" in data:
+                        for table in _FEATURE_NAMES.findall(data):
+                            index.properties.update(s.decode() for s in re.findall(rb'"([^"\n]+)"', table))
                     if b"TYPE_" not in data and b"_name" not in data:
                         continue
                     rel = path[base:]
@@ -46,6 +65,7 @@ class TypeIndex:
                     index.names.update(v.decode() for _, v in _NAMED.findall(data))
                     if b".base_name" in data:
                         pending.append(data)
+        index.properties.update(v for k, v in strings if k in prop_macros)
         for data in pending:  # virtio-pci tables: the variants' common -base parent
             for table in re.split(rb"\n\}", data):
                 b = _BASE.search(table)
