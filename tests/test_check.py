@@ -157,9 +157,18 @@ def test_checklist_before_and_after_a_real_bump(tmp_path):
     assert data["version"] == "11.0"
     assert not any(i["done"] for i in data["items"] if "added" in i["text"])
     deprecated = next(i for i in data["items"] if "deprecates" in i["text"])
-    assert "i440fx pc-i440fx-8.0" in deprecated["details"][0]
+    # 11.0 deprecates the 8.0 types; every family's registration macro (x86: pc.h's
+    # DEFINE_PC_VER_MACHINE) sets their deprecation reason, so the item is ticked
+    assert deprecated["done"]
+    assert "pc-i440fx-8.0: deprecation reason set by the registration macro in " \
+           "hw/i386/pc_piix.c" in deprecated["details"]
+    assert len(deprecated["details"]) == 6
 
     copy = linked_copy(root, tmp_path / "qemu")
+    # the bump happens on the development branch: VERSION 10.2.50 (on the 10.2.2 release
+    # tree, check warns that 11.0 types are newer than VERSION, and the item stays open)
+    (copy / "VERSION").unlink()
+    (copy / "VERSION").write_text("10.2.50\n")
     for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=T", "-c", "user.email=t@e.org",
                                                   "commit", "-q", "-m", "QEMU 10.2"]):
         subprocess.run(["git", "-C", str(copy), *args], check=True, capture_output=True)

@@ -71,8 +71,8 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
                       [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved]))
 
     findings = check.check_tree(tree, families)
-    bad = check.failing(findings)
-    items.append(Item(not bad, "`qscaffold check` is clean",
+    bad = check.failing(findings, strict=True)   # clean: nothing above info
+    items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
                       [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"] if len(bad) > 10 else [])))
     items.append(_checkpatch(tree, target))
     items += _lifecycle(tree, families, target)
@@ -112,11 +112,10 @@ def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
         for block in family.blocks:
             status = policy.status(block.version, target)
             if status == "deprecated" and policy.status(block.version, target.prev()) == "supported":
-                newly.append(f"{family.name} {family.spec.machine}-{block.version}")
+                newly.append((family, block))
             if status == "past-deletion":
                 past.setdefault(family.name, (family, []))[1].append(block)
-    items = [Item(not newly, f"Machine types {target} deprecates are expected and announced",
-                  [", ".join(newly)] if newly else [])]
+    items = [_deprecations(tree, families, newly, target)]
     details = []
     for family, blocks in past.values():
         span = f"{blocks[0].version}" if len(blocks) == 1 else \
@@ -128,6 +127,43 @@ def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
     items.append(Item(not past, "No code left for machine types past deletion "
                       "(remove it and the compat arrays only they use)", details))
     return items
+
+
+_DEPRECATION = re.compile(r"\bMACHINE_VER_DEPRECATION\s*\(")
+
+
+def _announcing_macros(tree: QemuTree) -> set[str]:
+    """Macros of the shared headers whose definition calls MACHINE_VER_DEPRECATION (x86's
+    DEFINE_PC_VER_MACHINE in pc.h)."""
+    out = set()
+    for rel in tree.array_externs:
+        text = tree.file(rel).data.decode("utf-8", "replace")
+        for m in re.finditer(r"#\s*define\s+(\w+)\((?:[^\n]*\\\n)*[^\n]*", text):
+            if _DEPRECATION.search(m.group(0)):
+                out.add(m.group(1))
+    return out
+
+
+def _deprecations(tree: QemuTree, families, newly, target: Version) -> Item:
+    """The types the release deprecates get their deprecation reason from the
+    registration macros (MACHINE_VER_DEPRECATION); a family whose macros lack it would
+    let them pass unannounced."""
+    text = f"Machine types {target} deprecates are announced by MACHINE_VER_DEPRECATION()"
+    if not newly:
+        return Item(True, text, [f"{target} deprecates no versioned machine type"])
+    details, done = [], True
+    shared = _announcing_macros(tree)
+    for family in {f.name: f for f, _ in newly}.values():
+        names = ", ".join(f"{family.spec.machine}-{b.version}" for f, b in newly if f is family)
+        source = family.file.data.decode("utf-8", "replace")
+        if _DEPRECATION.search(source) or any(re.search(rf"\b{m}\(", source) for m in shared):
+            details.append(f"{names}: deprecation reason set by the registration macro in "
+                           f"{family.file.rel}")
+        else:
+            done = False
+            details.append(f"{names}: {family.file.rel} never calls MACHINE_VER_DEPRECATION(); "
+                           "set mc->deprecation_reason by hand")
+    return Item(done, text, details)
 
 
 def _arrays_only_used_by(families, past) -> list[str]:

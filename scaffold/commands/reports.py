@@ -29,6 +29,8 @@ def machines(tree: QemuTree) -> dict:
             "name": family.name, "file": family.file.rel,
             "layout": family.form, "alias_reset": reset_convention(family),
             "newest": str(family.newest.version), "alias": family.alias(),
+            "default": family.is_default(),
+            "bugfix_types": bugfix_types(family),
             "oldest": str(family.blocks[-1].version), "count": len(family.blocks),
             "machine_types": [f"{family.spec.machine}-{b.version}" for b in family.blocks[:1]],
             "extra_registrations": [{"macro": m, "line": line} for m, line in family.extras],
@@ -44,10 +46,11 @@ def render_machines(report: dict) -> str:
                  "lifecycle: no versioned machine type policy in this tree (it came in 9.1)")
     lines.append("")
     lines.append(f"{'family':<10} {'file':<28} {'layout':<9} {'newest':<7} {'alias':<16} "
-                 f"{'oldest':<7} versions")
+                 f"{'default':<8} {'oldest':<7} {'versions':<9} bugfix types")
     for f in report["families"]:
         lines.append(f"{f['name']:<10} {f['file']:<28} {f['layout']:<9} {f['newest']:<7} "
-                     f"{f['alias'] or '-':<16} {f['oldest']:<7} {f['count']}")
+                     f"{f['alias'] or '-':<16} {'yes' if f['default'] else 'no':<8} "
+                     f"{f['oldest']:<7} {f['count']:<9} {', '.join(f['bugfix_types']) or '-'}")
     for f in report["families"]:
         if not any(v["status"] for v in f["versions"]):
             continue
@@ -58,7 +61,25 @@ def render_machines(report: dict) -> str:
         lines.append(f"  {f['name']}: " + "; ".join(parts))
     for note in report["notes"]:
         lines.append(f"note: {note}")
+    lines += ["", "default: the newest type is its binary's default machine. "
+              "Layouts: see `qscaffold machines --help`."]
     return "\n".join(lines) + "\n"
+
+
+def bugfix_types(family) -> list[str]:
+    """Bugfix releases' machine types kept beside the versions (pc-q35-4.0.1)."""
+    out = []
+    for name in family.helpers:
+        for kind in family.spec.options:
+            m = kind.match_bugfix(name)
+            if m and kind.adds_compat:
+                out.append(f"{family.spec.machine}-{m.group('major')}.{m.group('minor')}."
+                           f"{m.group('micro')}")
+    return sorted(set(out))
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 or word in ("info", "pending") else "s")
 
 
 def _span(versions: list[str]) -> str:
@@ -75,6 +96,6 @@ def render_check(findings: list) -> str:
     for f in findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
     lines = [str(f) for f in findings]
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no findings"
+    summary = ", ".join(plural(n, s) for s, n in counts.items()) or "no findings"
     lines.append(f"check: {summary}")
     return "\n".join(lines) + "\n"

@@ -157,6 +157,25 @@ class Family:
                     return m.group(1)
         return None
 
+    def is_default(self) -> bool:
+        """Whether the newest version is its binary's default machine: an `is_default = true`
+        line in its body, or where the latest marker is defined (the _AS_LATEST macro, or
+        a `*latest*` function), or a `true` flag passed by the _AS_LATEST macro (x86)."""
+        for stmt in self.newest.alias_lines():
+            if assigned_field(stmt, self.newest.class_fn.param) == "is_default":
+                return stmt.named_children[0].child_by_field_name("right").text == b"true"
+        for node in csyntax.top_level(self.file.full_tree.root_node):
+            text = node.text.decode("utf-8", "replace")
+            macro = node.type == "preproc_function_def" and f" {self.spec.macro}" in text
+            latest_fn = node.type == "function_definition" and "latest" in (_function_name(node) or "")
+            if (macro or latest_fn) and re.search(r"is_default\s*=\s*true", text):
+                return True
+            # x86: DEFINE_PC_VER_MACHINE(pc_i440fx, "pc-i440fx", init, true, "pc", ...)
+            if macro and f" {self.spec.macro}_AS_LATEST(" in text and \
+                    re.search(r'\btrue\s*,\s*"', text):
+                return True
+        return False
+
     def indent(self) -> str:
         for block in self.blocks[1:] + self.blocks[:1]:
             for fn in block.functions.values():
@@ -319,6 +338,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
                                             path=file.rel, line=macro.line, family=spec.name)
                     block.macro = macro
         pending_comment = None
+    _all_registrations_read(spec, file, versions, extras)
     if not versions:
         return None
     blocks = sorted(versions.values(), key=lambda b: b.version, reverse=True)
@@ -329,6 +349,21 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
             if b.macro and b.macro.form == "plain":
                 b.macro.form, b.macro.latest = "latest", False
     return Family(spec, file, form, blocks, extras, helpers)
+
+
+def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, extras: list) -> None:
+    """A family must never vanish silently: every registration the text holds must have
+    been read from the syntax tree.  A half-finished edit (a deleted closing brace) makes
+    tree-sitter swallow the rest of the file; that is an error, at the first parse error."""
+    calls = re.findall(rb"^" + spec.macro.encode() + rb"(?:_AS_LATEST)?\(", file.data, re.M)
+    read = sum(1 for b in versions.values() if b.macro) + len(extras)
+    if len(calls) <= read:
+        return
+    errors = csyntax.syntax_errors(file.tree)
+    line = errors[0][0] if errors else None
+    raise ScaffoldError(f"{len(calls) - read} of {len(calls)} {spec.macro} registrations cannot "
+                        "be read (a C syntax error, e.g. a missing brace, hides them); fix the "
+                        "file first", path=file.rel, line=line, family=spec.name)
 
 
 def read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
