@@ -153,10 +153,12 @@ def _git(repo, *args, istream=None) -> str:
     try:
         return getattr(repo.git, args[0].replace("-", "_"))(*args[1:], istream=istream)
     except git.GitCommandError as exc:
-        detail = (exc.stderr or exc.stdout or "").strip().strip("'").strip()
-        lines = [line.strip() for line in detail.splitlines() if line.strip()]
+        detail = str(exc.stderr or exc.stdout or "")
+        lines = [line.strip().removeprefix("stderr:").strip().strip("'").strip()
+                 for line in detail.splitlines()]
+        lines = [line for line in lines if line]
         line = lines[-1] if lines else f"exit status {exc.status}"
-        raise ScaffoldError(f"git {args[0]} failed: {line.removeprefix('stderr: ')}") from None
+        raise ScaffoldError(f"git {args[0]} failed: {line}") from None
 
 
 def _stdin_bytes(data: bytes):
