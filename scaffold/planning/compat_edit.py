@@ -70,24 +70,22 @@ def target_release(tree: QemuTree, families: list[Family], release: Version | No
     """(newest machine version, the release to change), refusing what would silently
     change machine types that have shipped."""
     newest, last = newest_release(families)
-    if release is None:
-        if tree.version:
-            current = current_release(tree.version)
-            major, minor, micro = tree.version
-            if micro >= 50 and newest < current:
-                raise ScaffoldError(f"the {current} machine types do not exist yet: run "
-                                    f"`qscaffold bump {current}` first (VERSION is "
-                                    f"{major}.{minor}.{micro}; without it the change would alter "
-                                    f"the released {last} machine types); --release {last} "
-                                    "names that array on purpose")
-            if micro < 50:
-                plan.notes.append(f"warning: VERSION {major}.{minor}.{micro} is a stable branch: "
-                                  f"this changes the released {last} machine types")
-        return newest, last
-    if release >= newest:
+    if release is not None and release >= newest:
         raise UsageError(f"--release {release}: the newest machine types ({newest}) have no "
                          "compat array; the newest older release is " + str(last))
-    return newest, release
+    if tree.version:
+        major, minor, micro = tree.version
+        current = current_release(tree.version)
+        if release is None and micro >= 50 and newest < current:
+            raise ScaffoldError(f"the {current} machine types do not exist yet: run "
+                                f"`qscaffold bump {current}` first (VERSION is "
+                                f"{major}.{minor}.{micro}; without it the change would alter "
+                                f"the released {last} machine types); --release {last} "
+                                "names that array on purpose")
+        if micro < 50:
+            plan.notes.append(f"warning: VERSION {major}.{minor}.{micro} is a stable branch: "
+                              f"this changes the released {release or last} machine types")
+    return newest, release or last
 
 
 def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: bool = False,

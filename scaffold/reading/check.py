@@ -142,8 +142,9 @@ def check_compat_props(family: Family, block: VersionBlock, newest: bool,
             elif count > 1:
                 out.append(_finding(family, block, "warning", "compat-duplicate",
                                     f"{fn.name} adds {name} {count} times", "keep one", fn.start))
+        own = {array_name(p, block.version) for p in family.spec.arrays} if kind.adds_compat else set()
         for name, node in adds:
-            if name not in wanted:
+            if name not in wanted and not (name in own and not newest and name not in defined):
                 out.append(_finding(family, block, "error", "compat-foreign",
                                     f"{fn.name} adds {name}, which belongs to "
                                     f"{'no version: the newest has no arrays' if newest else 'another version'}",
