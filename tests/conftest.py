@@ -235,3 +235,25 @@ def fixture_tree(tmp_path):
         shutil.copytree(FIXTURES / name / "before", dest)
         return dest
     return make
+
+
+USER = ("Test User", "test@example.com")
+
+
+def git(root: Path, *args: str, env: dict | None = None) -> str:
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                          env=dict(os.environ, **(env or {})))
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture
+def repo(fixture_tree) -> Path:
+    """The current-layout fixture (11.2) as a git repository with one commit."""
+    root = fixture_tree("layout-11.2")
+    git(root, "init", "-q", "-b", "master")
+    git(root, "config", "user.name", USER[0])
+    git(root, "config", "user.email", USER[1])
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "QEMU")
+    return root

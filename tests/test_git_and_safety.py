@@ -5,36 +5,15 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, run_cli, snapshot
+from conftest import FIXTURES, USER, git, run_cli, snapshot
 
 TREE = "layout-11.2"      # current layout, four families, header in include/hw/core/
 TARGET = "12.0"
 BUMPED = {"hw/arm/virt.c", "hw/loongarch/virt.c", "hw/i386/pc_piix.c", "hw/i386/pc_q35.c",
           "hw/core/machine.c", "hw/i386/pc.c", "include/hw/core/boards.h", "include/hw/i386/pc.h"}
-USER = ("Test User", "test@example.com")
-
-
-def git(root: Path, *args: str, env: dict | None = None) -> str:
-    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                          env=dict(os.environ, **(env or {})))
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-@pytest.fixture
-def repo(fixture_tree) -> Path:
-    root = fixture_tree(TREE)
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "QEMU")
-    return root
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from conftest import real_tree, run_cli, snapshot
 from scaffold.errors import UsageError
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
-from scaffold.reading.check import check_tree
 from scaffold.reading.qom_types import TypeIndex
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

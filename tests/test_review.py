@@ -3,28 +3,14 @@ one line, output paths are safe, families never vanish, one consistent command l
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import linked_copy, real_tree, run_cli, snapshot
-from test_git_and_safety import TARGET, TREE, USER, git, one_line_error
-
-pytestmark = []
-
-
-@pytest.fixture
-def repo(fixture_tree) -> Path:
-    root = fixture_tree(TREE)
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "QEMU")
-    return root
+from conftest import git
+from test_git_and_safety import TARGET, TREE, one_line_error
 
 
 # --- --allow-dirty commits only the tool's lines ---------------------------------------

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,

@@ -16,7 +16,7 @@ try:  # recent Typer releases vendor click
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exc  # noqa: E402
 
-from scaffold.errors import ScaffoldError, UsageError
+from scaffold.errors import ScaffoldError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 LAYOUTS = """Layouts (how a family's file registers its versions; `machines` shows them):
