@@ -105,8 +105,9 @@ def test_add_to_an_older_release_says_what_it_affects():
     end = old.index(b"};\n", start)
     assert new == old[:end] + b'    { "virtio-gpu-device", "blob", "false" },\n' + old[end:]
     affects = next(n for n in plan.notes if n.startswith("info: affects"))
-    assert affects == ("info: affects the 8.2 machine types and older: virt-8.2, pc-i440fx-8.2, "
-                       "virt-8.2, pc-q35-8.2, s390-ccw-virtio-8.2, pseries-8.2")
+    assert affects == ("info: affects the 8.2 machine types and older: arm virt-8.2, "
+                       "i440fx pc-i440fx-8.2, m68k virt-8.2, q35 pc-q35-8.2, "
+                       "s390x s390-ccw-virtio-8.2, spapr pseries-8.2")
     assert any("stable branch" in n for n in plan.notes)       # VERSION 10.2.2
 
 

@@ -171,7 +171,7 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
 
 def _affected(families: list[Family], prefix: str, release: Version) -> str:
     """Which machine types an entry in <prefix>_compat_<release> reaches."""
-    names = [f"{f.spec.machine}-{release}" for f in families
+    names = [f"{f.name} {f.spec.machine}-{release}" for f in families
              if prefix in f.spec.arrays and any(b.version <= release for b in f.blocks)]
     return f"the {release} machine types and older: {', '.join(names)}"
 
