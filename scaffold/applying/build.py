@@ -78,3 +78,10 @@ class Compile:
 
     def undo(self) -> None:
         pass
+
+
+def compile_step(build_dir: Path, src_root: Path, paths: list[str]) -> Compile:
+    """The compile action for these files; a build dir that is not one is refused now,
+    before anything is written."""
+    objects(build_dir, src_root, paths)
+    return Compile(build_dir, src_root, sorted(paths))

@@ -47,10 +47,9 @@ def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = Fal
         contents = plan.contents(tree)
         actions = [WriteFiles(tree.root, contents)]
         if build_dir is not None:
-            from scaffold.applying.build import Compile, objects
+            from scaffold.applying.build import compile_step
 
-            objects(build_dir, tree.root, sorted(contents))   # not a build dir: refuse now
-            actions.append(Compile(build_dir, tree.root, sorted(contents)))
+            actions.append(compile_step(build_dir, tree.root, list(contents)))
         execute(actions, quiet=not verbose)
         for edit in plan.edits:
             print(f"qscaffold: {edit.describe()}", file=sys.stderr)

@@ -12,7 +12,7 @@ from typing import Callable
 
 from scaffold.applying import diff, scm, writer
 from scaffold.applying.executor import Commit, CreateBranch, Group, WriteFiles, execute
-from scaffold.applying.output import abbrev as output_abbrev, emit
+from scaffold.applying.output import abbrev as output_abbrev, emit, show_diff
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.tree import QemuTree
 
@@ -162,18 +162,16 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
                 raise UsageError(f"branch {opts.branch} already exists")
             actions.append(CreateBranch(repo, opts.branch))
     if opts.build_dir:
-        from scaffold.applying.build import objects
+        from scaffold.applying.build import compile_step
 
-        objects(opts.build_dir, tree.root, paths)   # a build dir that is not one: refuse now
+        compile_step(opts.build_dir, tree.root, paths)   # a build dir that is not one: refuse now
     if not opts.commit:   # one write of the final result (and one compile)
         steps = [Step(steps[-1].subject, "", "", final)]
     commits = []
     for i, step in enumerate(steps):
         group = [WriteFiles(tree.root, step.contents)]
         if opts.build_dir:
-            from scaffold.applying.build import Compile
-
-            group.append(Compile(opts.build_dir, tree.root, sorted(step.contents)))
+            group.append(compile_step(opts.build_dir, tree.root, list(step.contents)))
         if opts.commit:
             commits.append(Commit(repo, committed[i], step.message(
                 author if opts.signoff else None, opts.provenance)))
@@ -185,8 +183,6 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
 
 
 def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json) -> None:
-    from scaffold.applying.output import show_diff
-
     if opts.format == "json":
         emit(as_json(), opts.output)
     elif opts.format == "diff":

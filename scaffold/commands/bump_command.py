@@ -54,17 +54,18 @@ def _stable_warning(tree: QemuTree, target: Version) -> None:
 
 
 def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
+    as_json = lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n"  # noqa: E731
     if not plan.edits:
         note(f"nothing to do: the tree already has the {target} machine types and compat arrays")
         if opts.format == "json":
-            show_dry_run(opts, tree, [], lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n")
+            show_dry_run(opts, tree, [], as_json)
         return 0
     _stable_warning(tree, target)
     if plan.done:
         note(f"completing a partial bump; already present: {', '.join(plan.done)}")
     step = step_for(plan, plan.contents(tree))
     if opts.dry_run:
-        show_dry_run(opts, tree, [step], lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n")
+        show_dry_run(opts, tree, [step], as_json)
         return 0
     shas = apply_steps(opts, tree, [step],
                        lambda clean: [step_for(p, p.contents(clean)) for p in [plan_bump(clean, target)]])

@@ -3,6 +3,7 @@ the last release's compat array or compat machines (the seed article's second ha
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -308,9 +309,9 @@ def _declarations(family: Family, fn: OptionsFn, text: str, indent: str) -> list
     if not needed:
         return []
     data = family.file.data
-    leading = [s for s in fn.statements[:len(fn.statements)] if s.type == "declaration"]
+    leading = list(itertools.takewhile(lambda s: s.type == "declaration", fn.statements))
     lines = "".join(f"{indent}{decl}\n" for _, decl in needed)
-    if leading and fn.statements[:len(leading)] == leading:   # after the existing declarations
+    if leading:   # after the declarations the body starts with
         at = data.index(b"\n", leading[-1].end_byte) + 1
         text_out = lines
     else:
