@@ -114,6 +114,39 @@ def bump(
                           provenance=not no_provenance, verbose=verbose, build_dir=build_dir))
 
 
+@app.command()
+def retire(
+    up_to: Optional[str] = typer.Argument(None, metavar="[UP_TO]", help="Retire every version "
+                                          "at or below this one (default: those past deletion "
+                                          "under the tree's own policy)."),
+    family: list[str] = typer.Option([], "--family", help="Only this family (repeatable; x86 "
+                                     "means i440fx and q35)."),
+    repo: Optional[Path] = RepoOption,
+    dry_run: bool = DryRunOption,
+    format: Format = FormatOption,
+    output: Optional[Path] = OutputOption,
+    no_commit: bool = typer.Option(False, "--no-commit", help="Write the series' result but "
+                                   "do not commit."),
+    branch: Optional[str] = BranchOption,
+    allow_dirty: bool = AllowDirtyOption,
+    force: bool = typer.Option(False, "--force", help="Retire versions not past deletion yet "
+                               "(and overwrite an existing --output file)."),
+    build_dir: Optional[Path] = BuildDirOption,
+    no_signoff: bool = NoSignoffOption,
+    no_provenance: bool = NoProvenanceOption,
+    verbose: bool = VerboseOption,
+) -> None:
+    """Remove machine types past deletion and the compat arrays only they used, as a series
+    of commits (one per family and version, then one per array)."""
+    from scaffold.commands.retire_command import RetireOptions, run
+
+    _run(run, RetireOptions(up_to=up_to, families=family, repo=repo, dry_run=dry_run,
+                            commit=not no_commit, format=format.value, output=output,
+                            branch=branch, allow_dirty=allow_dirty, force=force,
+                            signoff=not no_signoff, provenance=not no_provenance,
+                            verbose=verbose, build_dir=build_dir))
+
+
 def _emit_json(data) -> None:
     import json
 

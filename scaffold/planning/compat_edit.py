@@ -276,7 +276,7 @@ def plan_machine_option(tree: QemuTree, statement: str, names: list[str], every:
     return plan.finish(tree, families)
 
 
-_CAST = re.compile(r"\s*(?P<type>[A-Za-z_]\w*)\s*\*\s*(?P<var>[A-Za-z_]\w*)\s*=\s*"
+CLASS_CAST = re.compile(r"\s*(?P<type>[A-Za-z_]\w*)\s*\*\s*(?P<var>[A-Za-z_]\w*)\s*=\s*"
                    r"(?P<cast>[A-Z][A-Z0-9_]*\(.*\));\s*", re.S)
 
 
@@ -289,7 +289,7 @@ def _casts(family: Family, fn: OptionsFn) -> dict[str, tuple[str, str]]:
         for stmt in other.statements:
             if stmt.type != "declaration":
                 continue
-            m = _CAST.fullmatch(stmt.text.decode("utf-8", "replace"))
+            m = CLASS_CAST.fullmatch(stmt.text.decode("utf-8", "replace"))
             if not m or m.group("var") in out or other.param not in m.group("cast"):
                 continue
             cast = re.sub(rf"\b{re.escape(other.param)}\b", fn.param, m.group("cast"))

@@ -50,6 +50,7 @@ class FamilySpec:
     header: str | None = None           # a "/*\n * pseries-A.B\n */" comment heads each block
     lists: tuple[str, ...] = ()         # mailing lists in copy besides qemu-devel
     doc_arches: tuple[str, ...] = ()    # names in docs/about/deprecated.rst's list
+    subsystem: str = ""                 # commit subject prefix; families sharing one retire together
 
     @property
     def class_kind(self) -> OptionsKind:
@@ -62,7 +63,8 @@ def _mc_options(*patterns: str) -> tuple[OptionsKind, ...]:
 
 def _virt(name: str, lists: tuple[str, ...], arches: tuple[str, ...]) -> FamilySpec:
     return FamilySpec(name, "DEFINE_VIRT_MACHINE", name, "virt",
-                      _mc_options(rf"virt_machine_{V}_options"), lists=lists, doc_arches=arches)
+                      _mc_options(rf"virt_machine_{V}_options"), lists=lists, doc_arches=arches,
+                      subsystem=f"hw/{name}/virt")
 
 
 FAMILIES: tuple[FamilySpec, ...] = (
@@ -70,23 +72,24 @@ FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec("i440fx", "DEFINE_I440FX_MACHINE", "i386", "pc-i440fx",
                _mc_options(rf"pc_i440fx_machine_{V}_options", rf"pc_i440fx_{V}_machine_options"),
                base_options=("pc_i440fx_machine_options",), arrays=("hw", "pc"),
-               doc_arches=("i386", "x86_64")),
+               doc_arches=("i386", "x86_64"), subsystem="hw/i386/pc"),
     _virt("loongarch", (), ("loongarch64",)),
     _virt("m68k", (), ("m68k",)),
     FamilySpec("q35", "DEFINE_Q35_MACHINE", "i386", "pc-q35",
                _mc_options(rf"pc_q35_machine_{V}_options", rf"pc_q35_{V}_machine_options"),
                base_options=("pc_q35_machine_options",), arrays=("hw", "pc"),
-               doc_arches=("i386", "x86_64")),
+               doc_arches=("i386", "x86_64"), subsystem="hw/i386/pc"),
     FamilySpec("s390x", "DEFINE_CCW_MACHINE", "s390x", "s390-ccw-virtio",
                (OptionsKind("instance_options", (rf"ccw_machine_{V}_instance_options",),
                             "MachineState", False),
                 OptionsKind("class_options", (rf"ccw_machine_{V}_class_options",),
                             "MachineClass", True)),
-               lists=("qemu-s390x",), doc_arches=("s390x",)),
+               lists=("qemu-s390x",), doc_arches=("s390x",), subsystem="hw/s390x/ccw"),
     FamilySpec("spapr", "DEFINE_SPAPR_MACHINE", "ppc", "pseries",
                (OptionsKind("class_options", (rf"spapr_machine_{V}_class_options",),
                             "MachineClass", True),),
-               header="pseries", lists=("qemu-ppc",), doc_arches=("ppc64",)),
+               header="pseries", lists=("qemu-ppc",), doc_arches=("ppc64",),
+               subsystem="hw/ppc/spapr"),
 )
 
 

@@ -21,6 +21,13 @@ class Policy:
         return current.major - version.major > cutoff or \
             (current.major - version.major == cutoff and current.minor >= version.minor)
 
+    def deleted_since(self, version: Version) -> Version:
+        """The first release that no longer registers `version`."""
+        release = Version(version.major + self.deletion, 0)
+        while not self._expired(self.deletion, version, release):
+            release = release.next()
+        return release
+
     def status(self, version: Version, current: Version) -> str:
         if self._expired(self.deletion, version, current):
             return "past-deletion"

@@ -1,0 +1,437 @@
+"""Plan `qscaffold retire`: remove versioned machine types past deletion, then the compat
+arrays nothing adds any more, then extern declarations of arrays defined nowhere.
+
+The result is a series of steps, each one commit in upstream's style, computed one after
+the other on the tree as the previous steps leave it (in memory), each checked like any
+plan (no new parse error, no new `check` error) so that every commit builds on its own.
+What cannot be done mechanically is reported as a follow-up, never guessed.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from scaffold.errors import ScaffoldError, UsageError
+from scaffold.planning.compat_edit import CLASS_CAST, expand_families
+from scaffold.planning.plan import Edit, Plan
+from scaffold.planning.removal import plan_removal
+from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.families import FAMILIES
+from scaffold.reading.lifecycle import Policy, current_release, read_policy
+from scaffold.reading.machines import Family, VersionBlock, assigned_field, read_families
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
+
+DOC = "docs/about/deprecated.rst"
+
+
+@dataclass
+class RetireStep:
+    subject: str
+    summary: str
+    plan: Plan
+    contents: dict[str, tuple[bytes, bytes]]
+
+    def as_json(self) -> dict:
+        return {"subject": self.subject, "summary": self.summary, "files": self.plan.paths,
+                "edits": self.plan.as_json()["edits"]}
+
+
+@dataclass
+class FollowUp:
+    kind: str        # class-field | mention | kept
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}: " if self.path and self.line else \
+            (f"{self.path}: " if self.path else "")
+        return f"{where}{self.message}"
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "path": self.path, "line": self.line}
+
+
+@dataclass
+class Series:
+    steps: list[RetireStep] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)     # machine type names
+    notes: list[str] = field(default_factory=list)
+    provenance: str = ""
+
+    def as_json(self) -> dict:
+        return {"command": "retire", "retired": self.retired, "notes": self.notes,
+                "steps": [s.as_json() for s in self.steps],
+                "followups": [f.as_json() for f in self.followups]}
+
+
+# --- choosing what to retire -----------------------------------------------------------
+
+def _selected(tree: QemuTree, families: list[Family], up_to: Version | None,
+              force: bool) -> tuple[dict[str, list[Version]], Policy | None]:
+    """family name -> versions to retire, oldest first."""
+    policy = read_policy(tree)
+    current = current_release(tree.version) if tree.version else None
+    if up_to is None and (policy is None or current is None):
+        raise UsageError("this tree has no versioned machine type policy (boards.h before 9.1) "
+                         "or no VERSION: name the versions, `qscaffold retire X.Y --force`")
+    if up_to is not None and policy is None and not force:
+        raise UsageError(f"this tree has no versioned machine type policy (boards.h before "
+                         f"9.1): retiring up to {up_to} needs --force")
+    chosen: dict[str, list[Version]] = {}
+    for family in families:
+        if up_to is not None and up_to >= family.newest.version:
+            raise UsageError(f"{up_to} is not older than the newest {family.name} machine type "
+                             f"({family.newest.version}); the newest version is never retired")
+        versions = []
+        for block in reversed(family.blocks[1:]):      # oldest first, never the newest
+            past = policy is not None and current is not None and \
+                policy.status(block.version, current) == "past-deletion"
+            if up_to is None and not past:
+                continue
+            if up_to is not None and block.version > up_to:
+                continue
+            if not past and not force:
+                when = f"from {policy.deleted_since(block.version)} on" if policy else "never"
+                raise ScaffoldError(f"{family.spec.machine}-{block.version} is not past deletion "
+                                    f"yet (it is, {when}); --force retires it anyway",
+                                    path=family.file.rel, line=family.file.line(block.start),
+                                    family=family.name)
+            versions.append(block.version)
+        if versions:
+            chosen[family.name] = versions
+    return chosen, policy
+
+
+# --- one machine-type step -------------------------------------------------------------
+
+def _bugfix_registrations(family: Family, version: Version) -> list[tuple[int, int, str]]:
+    """Registrations of bugfix types of `version` (DEFINE_Q35_MACHINE_BUGFIX(4, 0, 1))."""
+    out = []
+    for node in csyntax.top_level(family.file.full_tree.root_node):
+        called = csyntax.macro_call(node)
+        if not called or not called[0].startswith(family.spec.macro):
+            continue
+        args = csyntax.split_args(called[1].child_by_field_name("arguments").text.decode()[1:-1])
+        if len(args) == 3 and args[:2] == [str(version.major), str(version.minor)] and args[2].isdigit():
+            out.append((node.start_byte, node.end_byte, f"{version}.{args[2]}"))
+    return out
+
+
+def _machine_spans(family: Family, block: VersionBlock) -> tuple[list, list[str], list[str]]:
+    """(byte spans, function names, machine type names) that retiring `block` removes."""
+    if block.macro is None or not block.functions:
+        raise ScaffoldError(f"machine version {block.version} has no "
+                            f"{'registration' if block.macro is None else 'options function'}; "
+                            "fix it by hand first", path=family.file.rel,
+                            line=family.file.line(block.start), family=family.name)
+    spans = [(block.start, block.end)]
+    names = [f.name for f in block.functions.values()]
+    types = [f"{family.spec.machine}-{block.version}"]
+    for start, end, bugfix in _bugfix_registrations(family, block.version):
+        spans.append((start, end))
+        types.append(f"{family.spec.machine}-{bugfix}")
+    for name, helper in family.helpers.items():
+        m = helper.kind.match_bugfix(name)
+        if m and (int(m.group("major")), int(m.group("minor"))) == (block.version.major,
+                                                                     block.version.minor):
+            spans.append((helper.start, helper.end))
+            names.append(name)
+    return spans, names, types
+
+
+def _registered(families: dict[str, Family], rel: str, removed: list[str]) -> set[str]:
+    """Options functions of the versions that stay in this file: their registrations name
+    them by token pasting, which no text search sees."""
+    return {fn.name for f in families.values() if f.file.rel == rel
+            for fns in [*(b.functions.values() for b in f.blocks), f.helpers.values()]
+            for fn in fns if fn.name not in removed}
+
+
+def _still_used(family: Family, edits: list[Edit], names: list[str]) -> tuple[str, int] | None:
+    """A removed function that code which stays still calls (xenfv-3.1 calls
+    pc_i440fx_machine_3_1_options): (name, offset of the first such use)."""
+    data = family.file.data
+    kept, pos = [], 0
+    for e in sorted(edits, key=lambda e: e.start):
+        kept.append((pos, data[pos:e.start]))
+        pos = e.end
+    kept.append((pos, data[pos:]))
+    for name in names:
+        pattern = re.compile(rb"\b" + name.encode() + rb"\b")
+        for offset, text in kept:
+            m = pattern.search(text)
+            if m:
+                return name, offset + m.start()
+    return None
+
+
+def _enclosing(family: Family, offset: int) -> str:
+    for node in csyntax.top_level(family.file.full_tree.root_node):
+        if node.start_byte <= offset < node.end_byte and node.type == "function_definition":
+            decl = node.child_by_field_name("declarator")
+            while decl is not None and decl.type != "function_declarator":
+                decl = decl.child_by_field_name("declarator")
+            if decl is not None:
+                return decl.child_by_field_name("declarator").text.decode()
+    return "code that stays"
+
+
+def _class_fields(family: Family, block: VersionBlock) -> set[tuple[str, str]]:
+    """(class type, field) the removed version sets through a class cast (pcmc->x = ...)."""
+    out = set()
+    for fn in block.functions.values():
+        casts = {}
+        for stmt in fn.statements:
+            m = CLASS_CAST.fullmatch(stmt.text.decode("utf-8", "replace")) \
+                if stmt.type == "declaration" else None
+            if m:
+                casts[m.group("var")] = m.group("type")
+        for stmt in fn.statements:
+            for var, type_ in casts.items():
+                name = assigned_field(stmt, var)
+                if name:
+                    out.add((type_, name))
+    return out
+
+
+# --- the series ------------------------------------------------------------------------
+
+def _families(tree: QemuTree, names: list[str]) -> list[Family]:
+    families, _ = read_families(tree)
+    if not names:
+        return families
+    known = {f.name: f for f in families}
+    wanted = expand_families(names)
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise UsageError(f"unknown family {unknown[0]!r}; this tree has: {', '.join(known)}")
+    return [known[n] for n in wanted]
+
+
+def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, dict]:
+    families, _ = read_families(current)
+    plan.finish(current, families)
+    contents = plan.contents(current)
+    return current.with_contents(contents), contents
+
+
+def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] | None = None,
+                force: bool = False, provenance_args: str = "") -> Series:
+    series = Series()
+    chosen, policy = _selected(tree, _families(tree, names or []), up_to, force)
+    order = {s.name: i for i, s in enumerate(FAMILIES)}
+    blocked: dict[str, Version] = {}
+    fields: set[tuple[str, str]] = set()
+    current = tree
+    for version in sorted({v for vs in chosen.values() for v in vs}):
+        groups: dict[str, list[str]] = {}
+        for name in sorted(chosen, key=order.get):
+            if version in chosen[name] and name not in blocked:
+                spec = next(s for s in FAMILIES if s.name == name)
+                groups.setdefault(spec.subsystem, []).append(name)
+        for subsystem, members in groups.items():
+            plan = Plan("retire", version)
+            types = []
+            families = {f.name: f for f in read_families(current)[0]}
+            for name in members:
+                family = families[name]
+                block = family.block(version)
+                if block is None:
+                    continue
+                spans, functions, machine_types = _machine_spans(family, block)
+                edits, _ = plan_removal(family.file, spans, f"remove {machine_types[0]}", name,
+                                        keep=_registered(families, family.file.rel, functions))
+                used = _still_used(family, edits, functions)
+                if used:
+                    blocked[name] = version
+                    series.followups.append(FollowUp(
+                        "kept", f"{family.spec.machine}-{version} and newer are kept: "
+                        f"{used[0]} is still used by {_enclosing(family, used[1])}; retire that "
+                        "user first, by hand", family.file.rel, family.file.line(used[1])))
+                    continue
+                plan.edits += edits
+                plan.families.append(name)
+                types += machine_types
+                fields |= _class_fields(family, block)
+            if not plan.edits:
+                continue
+            current, contents = _finish_step(current, plan)
+            series.retired += types
+            series.steps.append(_machine_step(subsystem, types, version, policy, plan, contents))
+    current = _array_steps(current, series)
+    current = _stale_step(current, series)
+    series.followups += _field_followups(tree, current, fields)
+    series.followups += _mentions(tree, series.retired)
+    series.provenance = f"Generated with `qscaffold retire{provenance_args}`."
+    return series
+
+
+def _machine_step(subsystem: str, types: list[str], version: Version, policy: Policy | None,
+                  plan: Plan, contents: dict) -> RetireStep:
+    main = [t for t in types if t.count(".") == 1]
+    # upstream names q35 before i440fx: "pc-q35-2.7 and pc-i440fx-2.7"
+    main.sort(key=lambda t: t.startswith("pc-i440fx"))
+    bugfix = [t for t in types if t.count(".") == 2]
+    names = " and ".join(main)
+    plural = len(main) > 1
+    subject = f"{subsystem}: Remove deprecated {names} machine{'s' if plural else ''}"
+    if policy is not None:
+        since = policy.deleted_since(version)
+        why = (f"{'These' if plural else 'This'} versioned machine type{'s are' if plural else ' is'} "
+               f"past the deletion horizon of QEMU's versioned machine type policy ({DOC}): "
+               f"{'they have' if plural else 'it has'} not been registered since QEMU {since}.")
+    else:
+        why = (f"{'These' if plural else 'This'} versioned machine type{'s are' if plural else ' is'} "
+               "retired on purpose (--force).")
+    summary = f"{why} Remove {'their' if plural else 'its'} code."
+    if bugfix:
+        summary += f" The bugfix type {' and '.join(bugfix)} goes with {main[0]}."
+    return RetireStep(subject, summary, plan, contents)
+
+
+def _references(tree: QemuTree, name: str, skip: list[tuple[str, int, int]]) -> int:
+    """Uses of `name` in the files the tree holds, outside the spans in `skip`."""
+    pattern = re.compile(rb"\b" + name.encode() + rb"\b")
+    count = 0
+    for rel, file in tree.files.items():
+        for m in pattern.finditer(file.data):
+            if not any(rel == p and s <= m.start() < e for p, s, e in skip):
+                count += 1
+    return count
+
+
+def _array_steps(current: QemuTree, series: Series) -> QemuTree:
+    """One step per array that nothing adds any more: definition, `_len`, both externs."""
+    families, _ = read_families(current)
+    newest = min(f.newest.version for f in families)
+    defs = compat_arrays.all_pairs(current, extern=False)
+    decls = {p.name: p for p in compat_arrays.all_pairs(current, extern=True)}
+    orphans = []
+    for pair in defs:
+        spans = [(pair.file.rel, pair.start, pair.end)]
+        if pair.name in decls:
+            spans.append((decls[pair.name].file.rel, decls[pair.name].start, decls[pair.name].end))
+        if pair.version < newest and _references(current, pair.name, spans) == 0:
+            orphans.append(pair)
+    for pair in sorted(orphans, key=lambda p: (p.version, p.prefix != "hw")):
+        defs = {p.name: p for p in compat_arrays.all_pairs(current, extern=False)}
+        decls = {p.name: p for p in compat_arrays.all_pairs(current, extern=True)}
+        plan = Plan("retire", pair.version)
+        target = defs[pair.name]
+        edits, pruned = plan_removal(target.file, [(target.start, target.end)],
+                                     f"remove {pair.name}[]")
+        plan.edits += edits
+        if pair.name in decls:
+            extern = decls[pair.name]
+            plan.edits += plan_removal(extern.file, [(extern.start, extern.end)],
+                                       f"remove the {pair.name} declarations")[0]
+        current, contents = _finish_step(current, plan)
+        prefix = target.file.rel.removesuffix(".c")
+        summary = (f"No machine type adds {pair.name} any more: remove the array, its length "
+                   "and their declarations.")
+        if pruned:
+            summary += f" {', '.join(n.decode() for n in pruned)}, used only by it, goes too."
+        series.steps.append(RetireStep(f"{prefix}: Remove {pair.name}[] array", summary, plan,
+                                       contents))
+    return current
+
+
+def _stale_step(current: QemuTree, series: Series) -> QemuTree:
+    """One step removing every extern pair whose array is defined nowhere."""
+    defined = {p.name for p in compat_arrays.all_pairs(current, extern=False)}
+    stale = [p for p in compat_arrays.all_pairs(current, extern=True) if p.name not in defined]
+    if not stale:
+        return current
+    plan = Plan("retire", None)
+    for rel in sorted({p.file.rel for p in stale}):
+        mine = [p for p in stale if p.file.rel == rel]
+        plan.edits += plan_removal(mine[0].file, [(p.start, p.end) for p in mine],
+                                   "remove declarations of arrays defined nowhere")[0]
+    current, contents = _finish_step(current, plan)
+    names = ", ".join(p.name for p in stale)
+    header = stale[0].file.rel.removeprefix("include/").removesuffix(".h")
+    series.steps.append(RetireStep(
+        f"{header}: Remove stale compat array declarations",
+        f"{names} {'is' if len(stale) == 1 else 'are'} declared but defined nowhere: the "
+        "declarations are dead text. Remove them.", plan, contents))
+    return current
+
+
+# --- what is reported rather than done -------------------------------------------------
+
+_SKIP_DIRS = {".git", "roms", "subprojects", "build", "pc-bios", "linux-headers", "python"}
+
+
+def _walk(root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None):
+    for top in tops:
+        for dirpath, dirnames, filenames in os.walk(root / top):
+            dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
+            for name in filenames:
+                if suffixes is None or name.endswith(suffixes):
+                    path = os.path.join(dirpath, name)
+                    try:
+                        if os.path.getsize(path) > 2_000_000:
+                            continue
+                        with open(path, "rb") as fh:
+                            yield os.path.relpath(path, root), fh.read()
+                    except OSError:
+                        continue
+
+
+def _field_followups(before: QemuTree, after: QemuTree, fields) -> list[FollowUp]:
+    """Class fields no remaining machine type sets, with their declaration and readers."""
+    if not fields:
+        return []
+    names = {f for _, f in fields}
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    found: dict[str, dict[str, list]] = {n: {"set": [], "read": [], "decl": []} for n in names}
+    for rel, data in _walk(after.root, ("hw", "include", "target"), (".c", ".h")):
+        if rel in after.files:
+            data = after.files[rel].data
+        if not pattern.search(data):
+            continue
+        for m in pattern.finditer(data):
+            name = m.group(1).decode()
+            line = data.count(b"\n", 0, m.start()) + 1
+            before_text = data[max(0, m.start() - 2):m.start()]
+            after_text = data[m.end():m.end() + 3]
+            if before_text.endswith((b"->", b".")) or data[max(0, m.start() - 1):m.start()] == b".":
+                if re.match(rb"\s*=(?!=)", after_text):
+                    found[name]["set"].append((rel, line))
+                else:
+                    found[name]["read"].append((rel, line))
+            elif rel.endswith(".h") and re.match(rb"\s*(\[[^\]]*\])?\s*;", data[m.end():m.end() + 20]):
+                found[name]["decl"].append((rel, line))
+    out = []
+    for type_, name in sorted(fields):
+        info = found[name]
+        if info["set"]:
+            continue
+        decl = info["decl"][0] if info["decl"] else (None, None)
+        reads = ", ".join(f"{p}:{l}" for p, l in info["read"][:8])
+        more = f" (+{len(info['read']) - 8} more)" if len(info["read"]) > 8 else ""
+        out.append(FollowUp("class-field", f"{type_}::{name}: no remaining machine type sets it; "
+                            f"remove the field and the code reading it ({reads or 'read nowhere'}"
+                            f"{more})", decl[0], decl[1]))
+    return out
+
+
+def _mentions(tree: QemuTree, retired: list[str]) -> list[FollowUp]:
+    """Every line of tests/ and docs/ that names a removed machine type."""
+    if not retired:
+        return []
+    alternatives = b"|".join(re.escape(t.encode()) for t in sorted(retired, key=len, reverse=True))
+    pattern = re.compile(rb"(?<![\w.-])(" + alternatives + rb")(?![\w]|\.\d)")
+    out = []
+    for rel, data in _walk(tree.root, ("tests", "docs"), None):
+        if b"\0" in data[:4096]:
+            continue
+        for m in pattern.finditer(data):
+            line = data.count(b"\n", 0, m.start()) + 1
+            out.append(FollowUp("mention", f"names the removed machine type {m.group(1).decode()}",
+                                rel, line))
+    return out
