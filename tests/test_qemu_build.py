@@ -130,3 +130,24 @@ def test_a_compile_error_puts_every_file_back(work):
     assert err.count("\n") == 1 and err.startswith("qscaffold: error: hw/i386/pc_q35.c:"), err
     assert "no_such_field" in err and "every file was put back" in err
     assert (src / "hw/i386/pc_q35.c").read_bytes() == before
+
+
+def test_every_retire_commit_compiles_and_no_visible_type_changes(work):
+    src, build = qemu_build("--reset", "qemu-system-x86_64")
+    before = machines(build)
+    proc = run_cli("retire", "--build-dir", str(build), "--verbose", "--repo", str(src))
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    err = proc.stderr.decode()
+    # one compile before each of the 28 commits (werror: an unused static would fail)
+    assert err.count("\n    compile hw/") == 28 and "[28/28] hw/i386/pc: Remove pc_compat_3_0[]" in err
+    log = subprocess.run(["git", "-C", str(src), "log", "--format=%s", "pristine..HEAD"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(log) == 28
+    ninja(build, "qemu-system-x86_64")
+    after = machines(build)
+    # the retired types were not registered any more (past deletion): the binary lists
+    # exactly the machine types it listed before, with the same aliases and defaults
+    assert not any(name.startswith(("pc-q35-2.", "pc-q35-4.", "pc-i440fx-2.")) for name in after)
+    assert {n: (m.get("alias"), m.get("is-default"), m["deprecated"]) for n, m in after.items()} == \
+        {n: (m.get("alias"), m.get("is-default"), m["deprecated"]) for n, m in before.items()}
+    assert "pc-q35-5.0" in after and "pc-i440fx-5.0" in after
