@@ -35,6 +35,7 @@ class Plan:
     families: list[str] = field(default_factory=list)   # families this plan changes
     done: list[str] = field(default_factory=list)       # parts already in the tree
     notes: list[str] = field(default_factory=list)
+    result: QemuTree | None = field(default=None, repr=False)   # the tree after the edits
 
     @property
     def paths(self) -> list[str]:
@@ -61,7 +62,8 @@ class Plan:
             self.match_line_endings(tree)
             contents = self.contents(tree)
             parsed = check_syntax(tree, self, contents)
-            verify(tree, families, tree.with_contents(contents, parsed))
+            self.result = tree.with_contents(contents, parsed)
+            verify(tree, families, self.result)
         return self
 
     def as_json(self) -> dict:
@@ -107,10 +109,13 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
         file = tree.file(path)
         edits = [e for e in plan.edits if e.path == path]
         region = file.region
-        if region and not all(region[0] <= e.start and e.end <= region[1] for e in edits):
-            file = file.unfocused()     # an edit outside the parsed region: parse it all
-            region = None
-        old_tree = file.tree
+        if region and "full_tree" in file.__dict__:
+            old_tree, region = file.full_tree, None     # already parsed whole: stay whole
+        else:
+            if region and not all(region[0] <= e.start and e.end <= region[1] for e in edits):
+                file = file.unfocused()     # an edit outside the parsed region: parse it all
+                region = None
+            old_tree = file.tree
         edited = old_tree.copy()
         for e in sorted(edits, key=lambda e: e.start, reverse=True):
             start = csyntax.point_of(old, e.start)

@@ -66,19 +66,26 @@ def plan_removal(file: SourceFile, spans: list[tuple[int, int]], what: str,
               if any(s <= n.start_byte and n.end_byte <= e for s, e in spans)}
     is_header = file.rel.endswith(".h")
     before = identifiers(data)
+    ids: dict[int, Counter] = {}
+
+    def own_ids(i: int) -> Counter:
+        if i not in ids:
+            ids[i] = identifiers(data[nodes[i].start_byte:nodes[i].end_byte])
+        return ids[i]
+
+    candidates = [(i, name) for i, n in enumerate(nodes)
+                  for name in [defined_name(n, is_header)] if name and name.decode() not in keep]
     pruned: list[bytes] = []
     while True:
         chosen = _attached_comments(nodes, chosen, data)
-        kept = Counter()
-        for i, n in enumerate(nodes):
-            if i not in chosen:
-                kept.update(identifiers(data[n.start_byte:n.end_byte]))
+        kept = before.copy()
+        for i in chosen:
+            kept.subtract(own_ids(i))
         more = set()
-        for i, n in enumerate(nodes):
-            name = None if i in chosen else defined_name(n, is_header)
-            if name is None or name.decode() in keep:
+        for i, name in candidates:
+            if i in chosen:
                 continue
-            own = identifiers(data[n.start_byte:n.end_byte])[name]
+            own = own_ids(i)[name]
             if before[name] > own and kept[name] <= own:   # used before, by removed code only
                 more.add(i)
                 pruned.append(name)

@@ -213,10 +213,9 @@ def _families(tree: QemuTree, names: list[str]) -> list[Family]:
 
 
 def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, dict]:
-    families, _ = read_families(current)
-    plan.finish(current, families)
-    contents = plan.contents(current)
-    return current.with_contents(contents), contents
+    """Check the step like any plan; the tree after it is the next step's start."""
+    plan.finish(current, None)
+    return plan.result, plan.contents(current)
 
 
 def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] | None = None,
@@ -293,15 +292,16 @@ def _machine_step(subsystem: str, types: list[str], version: Version, policy: Po
     return RetireStep(subject, summary, plan, contents)
 
 
-def _references(tree: QemuTree, name: str, skip: list[tuple[str, int, int]]) -> int:
-    """Uses of `name` in the files the tree holds, outside the spans in `skip`."""
-    pattern = re.compile(rb"\b" + name.encode() + rb"\b")
-    count = 0
+_ARRAY_USE = re.compile(rb"\b(?:hw|pc)_compat_\d+_\d+\b")
+
+
+def _array_uses(tree: QemuTree) -> dict[str, list[tuple[str, int]]]:
+    """Every mention of a compat array (or its _len) in the files the tree holds."""
+    uses: dict[str, list[tuple[str, int]]] = {}
     for rel, file in tree.files.items():
-        for m in pattern.finditer(file.data):
-            if not any(rel == p and s <= m.start() < e for p, s, e in skip):
-                count += 1
-    return count
+        for m in _ARRAY_USE.finditer(file.data):
+            uses.setdefault(m.group().decode(), []).append((rel, m.start()))
+    return uses
 
 
 def _array_steps(current: QemuTree, series: Series) -> QemuTree:
@@ -310,12 +310,13 @@ def _array_steps(current: QemuTree, series: Series) -> QemuTree:
     newest = min(f.newest.version for f in families)
     defs = compat_arrays.all_pairs(current, extern=False)
     decls = {p.name: p for p in compat_arrays.all_pairs(current, extern=True)}
+    uses = _array_uses(current)
     orphans = []
     for pair in defs:
-        spans = [(pair.file.rel, pair.start, pair.end)]
-        if pair.name in decls:
-            spans.append((decls[pair.name].file.rel, decls[pair.name].start, decls[pair.name].end))
-        if pair.version < newest and _references(current, pair.name, spans) == 0:
+        own = [pair] + ([decls[pair.name]] if pair.name in decls else [])
+        elsewhere = [(rel, at) for rel, at in uses.get(pair.name, [])
+                     if not any(p.file.rel == rel and p.start <= at < p.end for p in own)]
+        if pair.version < newest and not elsewhere:
             orphans.append(pair)
     for pair in sorted(orphans, key=lambda p: (p.version, p.prefix != "hw")):
         defs = {p.name: p for p in compat_arrays.all_pairs(current, extern=False)}
@@ -366,20 +367,23 @@ def _stale_step(current: QemuTree, series: Series) -> QemuTree:
 _SKIP_DIRS = {".git", "roms", "subprojects", "build", "pc-bios", "linux-headers", "python"}
 
 
-def _walk(root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None):
+def _walk(root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None, needles: list[bytes]):
+    """(relative path, bytes) of the files below `tops` that contain one of `needles`."""
+    base = len(str(root).rstrip(os.sep)) + 1
     for top in tops:
         for dirpath, dirnames, filenames in os.walk(root / top):
             dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
             for name in filenames:
-                if suffixes is None or name.endswith(suffixes):
-                    path = os.path.join(dirpath, name)
-                    try:
-                        if os.path.getsize(path) > 2_000_000:
-                            continue
-                        with open(path, "rb") as fh:
-                            yield os.path.relpath(path, root), fh.read()
-                    except OSError:
-                        continue
+                if suffixes is not None and not name.endswith(suffixes):
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    with open(path, "rb") as fh:
+                        data = fh.read(2_000_001)
+                except OSError:
+                    continue
+                if len(data) <= 2_000_000 and any(n in data for n in needles):
+                    yield path[base:], data
 
 
 def _field_followups(before: QemuTree, after: QemuTree, fields) -> list[FollowUp]:
@@ -389,11 +393,10 @@ def _field_followups(before: QemuTree, after: QemuTree, fields) -> list[FollowUp
     names = {f for _, f in fields}
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
     found: dict[str, dict[str, list]] = {n: {"set": [], "read": [], "decl": []} for n in names}
-    for rel, data in _walk(after.root, ("hw", "include", "target"), (".c", ".h")):
+    for rel, data in _walk(after.root, ("hw", "include", "target"), (".c", ".h"),
+                           [n.encode() for n in names]):
         if rel in after.files:
             data = after.files[rel].data
-        if not pattern.search(data):
-            continue
         for m in pattern.finditer(data):
             name = m.group(1).decode()
             line = data.count(b"\n", 0, m.start()) + 1
@@ -427,7 +430,8 @@ def _mentions(tree: QemuTree, retired: list[str]) -> list[FollowUp]:
     alternatives = b"|".join(re.escape(t.encode()) for t in sorted(retired, key=len, reverse=True))
     pattern = re.compile(rb"(?<![\w.-])(" + alternatives + rb")(?![\w]|\.\d)")
     out = []
-    for rel, data in _walk(tree.root, ("tests", "docs"), None):
+    prefixes = sorted({t.rsplit("-", 1)[0].encode() + b"-" for t in retired})
+    for rel, data in _walk(tree.root, ("tests", "docs"), None, prefixes):
         if b"\0" in data[:4096]:
             continue
         for m in pattern.finditer(data):

@@ -276,7 +276,14 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
            for note in notes]
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     for family in families:
-        out += check_family(family, defined)
+        # a family's findings depend on its file and on which of its own arrays exist:
+        # cached on the (immutable) family, so a series re-checks only what it changed
+        own = frozenset(n for b in family.blocks for p in family.spec.arrays
+                        for n in [array_name(p, b.version)] if n in defined)
+        cache = family.__dict__.setdefault("_findings", {})
+        if own not in cache:
+            cache[own] = check_family(family, defined)
+        out += cache[own]
     out += check_arrays(tree, families)
     out += check_versions(tree, families)
     order = {s: i for i, s in enumerate(SEVERITIES)}

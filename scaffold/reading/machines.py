@@ -367,7 +367,15 @@ def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, 
 
 
 def read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
-    """Every known family found in the tree, and notes on files no family handles."""
+    """Every known family found in the tree, and notes on files no family handles.
+    Read once per tree (a tree is never changed in place: edits make a new one)."""
+    cached = tree.__dict__.get("_families")
+    if cached is None:
+        cached = tree.__dict__["_families"] = _read_families(tree)
+    return list(cached[0]), list(cached[1])
+
+
+def _read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
     families, notes = [], []
     for rel, macros in sorted(tree.machine_files.items()):
         claimed = {}
@@ -380,7 +388,11 @@ def read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
             notes.append(f"{rel}: versioned machine macro(s) {', '.join(others)} of no known "
                          "family: not handled")
         for spec in claimed.values():
-            family = read_family(spec, tree.file(rel))
+            file = tree.file(rel)
+            read = file.__dict__.setdefault("_families", {})   # a file's bytes never change
+            if spec.name not in read:
+                read[spec.name] = read_family(spec, file)
+            family = read[spec.name]
             if family:
                 families.append(family)
     order = {s.name: i for i, s in enumerate(FAMILIES)}
