@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 
 from scaffold.errors import ScaffoldError, UsageError
@@ -368,22 +370,44 @@ _SKIP_DIRS = {".git", "roms", "subprojects", "build", "pc-bios", "linux-headers"
 
 
 def _walk(root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None, needles: list[bytes]):
-    """(relative path, bytes) of the files below `tops` that contain one of `needles`."""
+    """(relative path, bytes) of the files below `tops` that contain one of `needles`:
+    found with grep (thousands of files in tests/ and docs/), else by reading them all."""
+    tops = tuple(t for t in tops if (root / t).is_dir())
+    if not tops or not needles:
+        return
+    listed = _grep(root, tops, suffixes, needles)
+    paths = listed if listed is not None else _every_file(root, tops, suffixes)
+    for rel in paths:
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:
+            continue
+        if len(data) <= 2_000_000 and any(n in data for n in needles):
+            yield rel, data
+
+
+def _grep(root, tops, suffixes, needles) -> list[str] | None:
+    if not shutil.which("grep"):
+        return None
+    cmd = ["grep", "-rlF", *(f"--exclude-dir={d}" for d in sorted(_SKIP_DIRS))]
+    cmd += [f"--include=*{s}" for s in suffixes or ()]
+    for needle in needles:
+        cmd += ["-e", needle.decode()]
+    proc = subprocess.run(cmd + ["--", *tops], cwd=root, capture_output=True)
+    if proc.returncode not in (0, 1):
+        return None
+    return sorted(proc.stdout.decode("utf-8", "surrogateescape").splitlines())
+
+
+def _every_file(root, tops, suffixes) -> list[str]:
     base = len(str(root).rstrip(os.sep)) + 1
+    out = []
     for top in tops:
         for dirpath, dirnames, filenames in os.walk(root / top):
             dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
-            for name in filenames:
-                if suffixes is not None and not name.endswith(suffixes):
-                    continue
-                path = os.path.join(dirpath, name)
-                try:
-                    with open(path, "rb") as fh:
-                        data = fh.read(2_000_001)
-                except OSError:
-                    continue
-                if len(data) <= 2_000_000 and any(n in data for n in needles):
-                    yield path[base:], data
+            out += [os.path.join(dirpath, n)[base:] for n in filenames
+                    if suffixes is None or n.endswith(suffixes)]
+    return sorted(out)
 
 
 def _field_followups(before: QemuTree, after: QemuTree, fields) -> list[FollowUp]:

@@ -1,6 +1,7 @@
 """Jinja2 templates for every piece of new C code (StrictUndefined: a typo fails loudly)."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +18,21 @@ def _env():
 
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir())),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              autoescape=False)
+                              autoescape=False, auto_reload=False, bytecode_cache=_bytecode())
+
+
+def _bytecode():
+    """Compiled templates kept between runs (keyed by each template's checksum): compiling
+    the six templates costs more than a whole bump's planning."""
+    import jinja2
+
+    cache = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
+    folder = Path(cache, "jinja")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
 
 
 def render(template: str, **values) -> str:

@@ -6,6 +6,8 @@ Nothing relies on a fixed path: boards.h moved to include/hw/core/ during 11.0.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -94,9 +96,11 @@ class QemuTree:
 
     def _scan(self) -> None:
         base = len(str(self.root).rstrip(os.sep)) + 1
-        found = []
+        found: list = []
+        known, seen = _load_index(self.root), {}
         for top in ("hw", "include"):
-            _collect(os.path.join(self.root, top), found)
+            _collect(os.path.join(self.root, top), found, known, seen)
+        _save_index(self.root, known, seen)
         for full, data in sorted(found):
             rel = full[base:].replace(os.sep, "/")
             if b"GlobalProperty" in data:
@@ -141,12 +145,13 @@ class QemuTree:
         return self.files[rel]
 
 
-def _collect(folder: str, found: list) -> None:
+def _collect(folder: str, found: list, known: dict, seen: dict) -> None:
     """(path, bytes) of every C file below `folder` that mentions "compat_".
 
     Versioned machine types exist to carry compat properties: every file we look for
     (array definitions, their externs, every family's file) says "compat_", so one
-    search per file decides which ones to keep."""
+    search per file decides which ones to keep.  A file the index (`known`) says did not
+    mention it, with the same mtime and size, is not read again (as git's index does)."""
     try:
         entries = os.scandir(folder)
     except OSError:
@@ -154,12 +159,48 @@ def _collect(folder: str, found: list) -> None:
     with entries:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                _collect(entry.path, found)
+                _collect(entry.path, found, known, seen)
             elif entry.name.endswith((".c", ".h")):
+                st = entry.stat()
+                stamp = [st.st_mtime_ns, st.st_size]
+                if known.get(entry.path) == stamp:
+                    seen[entry.path] = stamp
+                    continue
                 with open(entry.path, "rb", buffering=0) as fh:
                     data = fh.readall()
                 if b"compat_" in data:
                     found.append((entry.path, data))
+                else:
+                    seen[entry.path] = stamp
+
+
+def _index_path(root: Path) -> Path:
+    cache = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
+    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    return Path(cache, "index", f"{digest}.json")
+
+
+def _load_index(root: Path) -> dict:
+    if os.environ.get("QSCAFFOLD_NO_INDEX"):
+        return {}
+    try:
+        return json.loads(_index_path(root).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_index(root: Path, old: dict, new: dict) -> None:
+    """Remember which files do not matter; a cache only: failures are ignored."""
+    if new == old or os.environ.get("QSCAFFOLD_NO_INDEX"):
+        return
+    path = _index_path(root)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(new))
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _looks_like_qemu(path: Path) -> bool:
