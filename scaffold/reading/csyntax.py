@@ -8,6 +8,7 @@ upper-case macro, so that "no more errors than before" compares real mistakes.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 from typing import Iterator
@@ -128,13 +129,16 @@ def syntax_errors(tree) -> list[tuple[int, str]]:
         called = macro_call(node)
         if called and _MACRO_NAME.match(called[0].encode()):
             tolerated.append((node.start_byte, node.end_byte))
+    starts = [s for s, _ in tolerated]
     found = []
 
     def visit(node):
         if not node.has_error:
             return
         if node.type == "ERROR" or node.is_missing:
-            if not any(s <= node.start_byte and node.end_byte <= e for s, e in tolerated):
+            # top-level calls do not overlap and come in file order: one bisection
+            i = bisect.bisect_right(starts, node.start_byte) - 1
+            if not (i >= 0 and node.end_byte <= tolerated[i][1]):
                 found.append((node.start_point[0] + 1, "missing " + node.type if node.is_missing else "error"))
             if node.is_missing:
                 return
