@@ -124,6 +124,9 @@ def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
     used_only_by_past = _arrays_only_used_by(families, past)
     if used_only_by_past:
         details.append("compat arrays only those use: " + ", ".join(used_only_by_past))
+    if past:
+        details.append("`qscaffold retire --dry-run` shows the series that removes them, and "
+                       "what must be done by hand")
     items.append(Item(not past, "No code left for machine types past deletion "
                       "(remove it and the compat arrays only they use)", details))
     return items
