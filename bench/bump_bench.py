@@ -32,13 +32,19 @@ def median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def bench_args() -> tuple[argparse.Namespace, Path]:
+    """RELEASE and --runs, and the fetched tree of that release (shared by the benches)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("release", nargs="?", default="10.2")
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
     tree = Path(subprocess.run([sys.executable, str(REPO / "scripts/fetch-qemu"), args.release],
                                check=True, capture_output=True, text=True).stdout.strip())
+    return args, tree
+
+
+def main() -> None:
+    args, tree = bench_args()
     from scaffold.applying import diff
     from scaffold.planning.bump import plan_bump
     from scaffold.reading.tree import QemuTree

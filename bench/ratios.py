@@ -14,7 +14,6 @@ Usage: bench/ratios.py [RELEASE] [--runs N]     (RELEASE defaults to 10.2)
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -26,6 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bump_bench import bench_args, median_ms  # noqa: E402  (bench/ is the script's folder)
 
 
 def qscaffold() -> list[str]:
@@ -90,21 +90,11 @@ def plan_ms(root: Path, runs: int) -> float:
     from scaffold.reading.tree import QemuTree
 
     target = max(f.newest.version for f in read_families(QemuTree.open(root))[0]).next()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        plan_bump(QemuTree.open(root), target)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return median_ms(lambda: plan_bump(QemuTree.open(root), target), runs)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("release", nargs="?", default="10.2")
-    ap.add_argument("--runs", type=int, default=15)
-    args = ap.parse_args()
-    tree = Path(subprocess.run([sys.executable, str(REPO / "scripts/fetch-qemu"), args.release],
-                               check=True, capture_output=True, text=True).stdout.strip())
+    args, tree = bench_args()
     from scaffold.reading.machines import read_families
     from scaffold.reading.tree import QemuTree
 
