@@ -21,7 +21,8 @@ from scaffold.planning.removal import plan_removal
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.families import FAMILIES
 from scaffold.reading.lifecycle import Policy, current_release, read_policy
-from scaffold.reading.machines import Family, VersionBlock, assigned_field, read_families
+from scaffold.reading.machines import (Family, VersionBlock, assigned_field, function_name,
+                                      read_families)
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
@@ -174,11 +175,7 @@ def _still_used(family: Family, edits: list[Edit], names: list[str]) -> tuple[st
 def _enclosing(family: Family, offset: int) -> str:
     for node in csyntax.top_level(family.file.full_tree.root_node):
         if node.start_byte <= offset < node.end_byte and node.type == "function_definition":
-            decl = node.child_by_field_name("declarator")
-            while decl is not None and decl.type != "function_declarator":
-                decl = decl.child_by_field_name("declarator")
-            if decl is not None:
-                return decl.child_by_field_name("declarator").text.decode()
+            return function_name(node) or "code that stays"
     return "code that stays"
 
 

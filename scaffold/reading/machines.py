@@ -151,7 +151,7 @@ class Family:
                 if names:
                     return names[0]
             if node.type == "preproc_function_def" or (
-                    node.type == "function_definition" and "latest" in (_function_name(node) or "")):
+                    node.type == "function_definition" and "latest" in (function_name(node) or "")):
                 m = re.search(r'->alias\s*=\s*"([^"]+)"', text)
                 if m:
                     return m.group(1)
@@ -167,7 +167,7 @@ class Family:
         for node in csyntax.top_level(self.file.full_tree.root_node):
             text = node.text.decode("utf-8", "replace")
             macro = node.type == "preproc_function_def" and f" {self.spec.macro}" in text
-            latest_fn = node.type == "function_definition" and "latest" in (_function_name(node) or "")
+            latest_fn = node.type == "function_definition" and "latest" in (function_name(node) or "")
             if (macro or latest_fn) and re.search(r"is_default\s*=\s*true", text):
                 return True
             # x86: DEFINE_PC_VER_MACHINE(pc_i440fx, "pc-i440fx", init, true, "pc", ...)
@@ -202,14 +202,14 @@ def assigned_field(stmt, param: str) -> str | None:
 
 
 def _bugfix_function(node, spec: FamilySpec) -> OptionsFn | None:
-    name = _function_name(node)
+    name = function_name(node)
     for kind in spec.options:
         if name and kind.match_bugfix(name):
             return _options_fn(node, kind, name)
     return None
 
 
-def _function_name(node) -> str | None:
+def function_name(node) -> str | None:
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type == "pointer_declarator":
         decl = decl.child_by_field_name("declarator")
@@ -236,7 +236,7 @@ def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:
 
 
 def _function(node, spec: FamilySpec):
-    name = _function_name(node)
+    name = function_name(node)
     if name is None:
         return None
     for kind in spec.options:
