@@ -6,10 +6,10 @@ Nothing relies on a fixed path: boards.h moved to include/hw/core/ during 11.0.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -176,8 +176,8 @@ def _collect(folder: str, found: list, known: dict, seen: dict) -> None:
 
 def _index_path(root: Path) -> Path:
     cache = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
-    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
-    return Path(cache, "index", f"{digest}.json")
+    digest = zlib.crc32(str(root.resolve()).encode())   # hashlib costs 3 ms to import
+    return Path(cache, "index", f"{root.name}-{digest:08x}.json")
 
 
 def _load_index(root: Path) -> dict:
