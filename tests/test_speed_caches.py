@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 
 import pytest
@@ -30,6 +32,37 @@ def test_the_file_index_sees_an_edited_file(fixture_tree, tmp_path):
     found_off = json.loads(run_cli("check", "--json", "--repo", str(root),
                                    env={**env, "QSCAFFOLD_NO_INDEX": "1"}).stdout)["findings"]
     assert found_off == found
+
+
+def _age(root, seconds: int = 3600) -> None:
+    """Date every file back, out of the index's racy window."""
+    past = time.time() - seconds
+    for path in root.rglob("*"):
+        os.utime(path, (past, past))
+
+
+def test_the_index_remembers_roles_and_forgets_them_on_an_edit(fixture_tree, tmp_path, monkeypatch):
+    root = fixture_tree("layout-11.2")
+    monkeypatch.setenv("QSCAFFOLD_CACHE", str(tmp_path / "cache"))
+    _age(root)
+    first = QemuTree.open(root)
+    index = json.loads(next((tmp_path / "cache" / "index").glob("*.json")).read_text())
+    remembered = {os.path.relpath(p, root): v for p, v in index.items()}
+    assert remembered["include/hw/core/boards.h"][2] == [False, True, []]
+    assert remembered["hw/block/virtio-blk.c"][2:] == []
+    second = QemuTree.open(root)   # from the index: the same files, the same roles
+    assert (second.array_defs, second.array_externs, second.machine_files) == \
+        (first.array_defs, first.array_externs, first.machine_files)
+    assert {rel: f.data for rel, f in second.files.items()} == \
+        {rel: f.data for rel, f in first.files.items()}
+    # an edited file is searched again: boards.h without its externs declares nothing
+    boards = root / "include/hw/core/boards.h"
+    boards.write_text(re.sub(r"extern GlobalProperty hw_compat_\w+\[\];\n", "",
+                             boards.read_text()))
+    assert "include/hw/core/boards.h" not in QemuTree.open(root).array_externs
+    # and a file changed within the racy window is not remembered
+    index = json.loads(next((tmp_path / "cache" / "index").glob("*.json")).read_text())
+    assert str(boards) not in index
 
 
 def test_templates_render_the_same_from_the_bytecode_cache(fixture_tree, tmp_path):

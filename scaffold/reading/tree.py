@@ -1,7 +1,8 @@
 """A QEMU source tree: its files, found by what they contain.
 
-One pass over hw/ and include/ reads each C file once and notes which ones
-define or declare compat arrays and which ones register versioned machine types.
+One pass over hw/ and include/ notes which C files define or declare compat arrays and
+which ones register versioned machine types; an index of what each file is (kept by mtime
+and size) spares reading the files that did not change and do not matter.
 Nothing relies on a fixed path: boards.h moved to include/hw/core/ during 11.0.
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -98,25 +100,21 @@ class QemuTree:
         base = len(str(self.root).rstrip(os.sep)) + 1
         found: list = []
         known, seen = _load_index(self.root), {}
+        # A file changed less than RACY_NS ago may change again within the same timestamp
+        # tick, keeping its stamp: such files are not remembered ("racy git").
+        racy = time.time_ns() - RACY_NS
         for top in ("hw", "include"):
-            _collect(os.path.join(self.root, top), found, known, seen)
+            _collect(os.path.join(self.root, top), found, known, seen, racy)
         _save_index(self.root, known, seen)
-        for full, data in sorted(found):
+        for full, data, (defines, declares, macros) in sorted(found):
             rel = full[base:].replace(os.sep, "/")
-            if b"GlobalProperty" in data:
-                if ARRAY_DEF.search(data):
-                    self.array_defs.append(rel)
-                    self.files[rel] = SourceFile(rel, data)
-                if ARRAY_EXTERN.search(data):
-                    self.array_externs.append(rel)
-                    self.files[rel] = SourceFile(rel, data)
-            if b"\nDEFINE_" in data and b"MACHINE" in data:
-                macros = {m.group(1).decode() for m in MACHINE_CALL.finditer(data)}
-                if b"_AS_LATEST" in data:
-                    macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
-                if macros:
-                    self.machine_files[rel] = macros
-                    self.files[rel] = SourceFile(rel, data)
+            self.files[rel] = SourceFile(rel, data)
+            if defines:
+                self.array_defs.append(rel)
+            if declares:
+                self.array_externs.append(rel)
+            if macros:
+                self.machine_files[rel] = set(macros)
 
     @cached_property
     def version(self) -> tuple[int, int, int] | None:
@@ -145,13 +143,33 @@ class QemuTree:
         return self.files[rel]
 
 
-def _collect(folder: str, found: list, known: dict, seen: dict) -> None:
-    """(path, bytes) of every C file below `folder` that mentions "compat_".
+def roles(data: bytes) -> tuple[bool, bool, list[str]] | None:
+    """What a file is to us: (defines compat arrays, declares them, registration macros it
+    calls), or None if it is none of these.
 
     Versioned machine types exist to carry compat properties: every file we look for
-    (array definitions, their externs, every family's file) says "compat_", so one
-    search per file decides which ones to keep.  A file the index (`known`) says did not
-    mention it, with the same mtime and size, is not read again (as git's index does)."""
+    (array definitions, their externs, every family's file) says "compat_", so that one
+    search rules out almost every file before any regular expression runs."""
+    if b"compat_" not in data:
+        return None
+    defines = declares = False
+    if b"GlobalProperty" in data:
+        defines = ARRAY_DEF.search(data) is not None
+        declares = ARRAY_EXTERN.search(data) is not None
+    macros: set[str] = set()
+    if b"\nDEFINE_" in data and b"MACHINE" in data:
+        macros = {m.group(1).decode() for m in MACHINE_CALL.finditer(data)}
+        if b"_AS_LATEST" in data:
+            macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
+    return (defines, declares, sorted(macros)) if defines or declares or macros else None
+
+
+def _collect(folder: str, found: list, known: dict, seen: dict, racy: int) -> None:
+    """(path, bytes, roles) of every C file below `folder` that matters to us.
+
+    The index (`known`) remembers each file's roles with its mtime and size, as git's
+    index does: a file with the same stamp is not searched again, and not even read
+    if it does not matter; an edited file is read and searched again."""
     try:
         entries = os.scandir(folder)
     except OSError:
@@ -159,19 +177,31 @@ def _collect(folder: str, found: list, known: dict, seen: dict) -> None:
     with entries:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                _collect(entry.path, found, known, seen)
+                _collect(entry.path, found, known, seen, racy)
             elif entry.name.endswith((".c", ".h")):
                 st = entry.stat()
                 stamp = [st.st_mtime_ns, st.st_size]
-                if known.get(entry.path) == stamp:
-                    seen[entry.path] = stamp
-                    continue
-                with open(entry.path, "rb", buffering=0) as fh:
-                    data = fh.readall()
-                if b"compat_" in data:
-                    found.append((entry.path, data))
+                entry_roles = known.get(entry.path)
+                if entry_roles is not None and entry_roles[:2] == stamp:
+                    seen[entry.path] = entry_roles
+                    if len(entry_roles) == 2:
+                        continue
+                    data, what = _read(entry.path), entry_roles[2]
                 else:
-                    seen[entry.path] = stamp
+                    data = _read(entry.path)
+                    what = roles(data)
+                    if st.st_mtime_ns < racy:
+                        seen[entry.path] = stamp if what is None else stamp + [what]
+                if what is not None:
+                    found.append((entry.path, data, what))
+
+
+RACY_NS = 2_000_000_000
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb", buffering=0) as fh:
+        return fh.readall()
 
 
 def _index_path(root: Path) -> Path:
@@ -190,7 +220,7 @@ def _load_index(root: Path) -> dict:
 
 
 def _save_index(root: Path, old: dict, new: dict) -> None:
-    """Remember which files do not matter; a cache only: failures are ignored."""
+    """Remember what each file is; a cache only: failures are ignored."""
     if new == old or os.environ.get("QSCAFFOLD_NO_INDEX"):
         return
     path = _index_path(root)
@@ -199,8 +229,18 @@ def _save_index(root: Path, old: dict, new: dict) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(new))
         os.replace(tmp, path)
+        _prune(path.parent)
     except OSError:
         pass
+
+
+def _prune(folder: Path, keep: int = 64) -> None:
+    """Scratch trees (tests, worktrees) each leave an index: keep the newest ones."""
+    indexes = list(folder.glob("*.json"))
+    if len(indexes) > keep:
+        indexes.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in indexes[keep:]:
+            stale.unlink(missing_ok=True)
 
 
 def _looks_like_qemu(path: Path) -> bool:
