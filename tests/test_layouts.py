@@ -438,7 +438,7 @@ def test_unknown_family_and_downstream_types_are_named_not_touched():
 
 
 def test_layout_detection():
-    from scaffold.planning.bump import reset_convention
+    from scaffold.reading.machines import reset_convention
     from scaffold.reading.machines import read_families
 
     forms = {}

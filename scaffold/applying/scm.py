@@ -5,7 +5,6 @@ GitPython is imported only by commands that commit (it costs ~50 ms to import).
 from __future__ import annotations
 
 import textwrap
-from email.utils import formatdate
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError, UsageError
@@ -174,6 +173,8 @@ def mbox(message: str, author: tuple[str, str], diffstat_and_diff: bytes, git_ve
          date: str | None = None, number: str | None = None) -> bytes:
     """A patch in the form `git format-patch` writes, for a commit not made yet
     (`number` "3/39" for a series)."""
+    from email.utils import formatdate   # 6 ms of imports: only for a patch series
+
     subject, _, body = message.partition("\n\n")
     tag = f"[PATCH {number}]" if number else "[PATCH]"
     head = (f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"

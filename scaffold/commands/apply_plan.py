@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from scaffold.applying import diff, scm, writer
-from scaffold.applying.executor import Commit, CreateBranch, Group, WriteFiles, execute
+from scaffold.applying import diff, scm
 from scaffold.applying.output import abbrev as output_abbrev, emit, show_diff
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.tree import QemuTree
@@ -136,6 +135,9 @@ def _committed(tree: QemuTree, repo, steps: list[Step], dirty: list[str],
 def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
                 replan: Callable[[QemuTree], list[Step]]) -> list[str]:
     """Write (and compile, and commit) every step; returns the commits' hashes."""
+    from scaffold.applying import writer   # not needed by dry runs: imported here
+    from scaffold.applying.executor import Commit, CreateBranch, Group, WriteFiles, execute
+
     final = cumulative(steps)
     paths = sorted(final)
     writer.check_writable(tree.root, paths)

@@ -1,7 +1,7 @@
 """`qscaffold machines` and `qscaffold check`: what the tree holds, as text or JSON."""
 from __future__ import annotations
 
-from scaffold.planning.bump import reset_convention
+from scaffold.reading.machines import reset_convention
 from scaffold.reading.check import check_tree, failing
 from scaffold.reading.lifecycle import current_release, read_policy
 from scaffold.reading.machines import read_families

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from scaffold.reading import check, compat_arrays, csyntax
 from scaffold.errors import ScaffoldError, UsageError
-from scaffold.reading.machines import MACRO_MARKED, Family, MacroCall, VersionBlock, assigned_field, read_families
+from scaffold.reading.machines import (Family, MacroCall, VersionBlock, assigned_field,
+                                       read_families, reset_convention)
 from scaffold.planning.plan import Edit, Plan
 from scaffold.planning.templates import render
 from scaffold.reading.tree import QemuTree
@@ -23,20 +24,6 @@ def renamed(name: str, family: Family, old: Version, new: Version) -> str:
     kind = next(k for k in family.spec.options if k.match(name))
     m = kind.match(name)
     return name[:m.start("major")] + new.sym + name[m.end("minor"):]
-
-
-def reset_convention(family: Family) -> str:
-    """Where older x86 versions undo the newest's alias/is_default lines.
-
-    "none": the newest carries no alias lines (10.0 layout and later, non-x86);
-    "all": every older version resets them (7.2/8.0 trees);
-    "second": only the second-newest does, so a bump moves the reset (8.1 to 9.2)."""
-    if family.form in MACRO_MARKED or not family.newest.alias_lines():
-        return "none"
-    older = [b for b in family.blocks[1:3]]
-    if len(older) >= 2 and older[1].alias_lines():
-        return "all"
-    return "second"
 
 
 def _shape_error(family: Family, block: VersionBlock, what: str) -> ScaffoldError:

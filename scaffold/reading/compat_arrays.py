@@ -49,22 +49,28 @@ def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
 
 
 _LEN_DEF = re.compile(rb"\nconst\s+size_t\s+(?:hw|pc)_compat_\d+_\d+_len\s*=[^;]*;[^\n]*\n")
+_LEN_EXTERN = re.compile(rb"\nextern\s+const\s+size_t\s+(?:hw|pc)_compat_\d+_\d+_len\s*;[^\n]*\n")
 
 
-def _focus(file: SourceFile) -> None:
-    """The definitions sit together (machine.c, pc.c): parse just that stretch."""
-    from scaffold.reading.tree import ARRAY_DEF
+def _syntax_tree(file: SourceFile, extern: bool):
+    """The pairs sit together (machine.c and pc.c, boards.h and pc.h): parse just that
+    stretch, unless the file is already parsed in a way that covers it."""
+    from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN
 
-    first = ARRAY_DEF.search(file.data)
-    ends = [m.end() for m in _LEN_DEF.finditer(file.data)]
-    if first and ends and ends[-1] > first.start():
-        file.focus(first.start(), ends[-1])
+    first = (ARRAY_EXTERN if extern else ARRAY_DEF).search(file.data)
+    ends = [m.end() for m in (_LEN_EXTERN if extern else _LEN_DEF).finditer(file.data)]
+    if not (first and ends and ends[-1] > first.start()):
+        return file.full_tree
+    file.focus(first.start(), ends[-1])
+    region = file.region
+    if region is None or (region[0] <= first.start() and ends[-1] <= region[1]):
+        return file.tree
+    return file.full_tree   # focused on something else (a family in the same file)
 
 
 def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
-    if not extern:
-        _focus(file)
-    nodes = [n for n in csyntax.top_level(file.tree.root_node) if n.type == "declaration"]
+    nodes = [n for n in csyntax.top_level(_syntax_tree(file, extern).root_node)
+             if n.type == "declaration"]
     pairs = []
     for i, node in enumerate(nodes):
         is_extern = any(c.type == "storage_class_specifier" and c.text == b"extern" for c in node.children)

@@ -186,6 +186,20 @@ class Family:
         return "    "
 
 
+def reset_convention(family: Family) -> str:
+    """Where older x86 versions undo the newest's alias/is_default lines.
+
+    "none": the newest carries no alias lines (10.0 layout and later, non-x86);
+    "all": every older version resets them (7.2/8.0 trees);
+    "second": only the second-newest does, so a bump moves the reset (8.1 to 9.2)."""
+    if family.form in MACRO_MARKED or not family.newest.alias_lines():
+        return "none"
+    older = family.blocks[1:3]
+    if len(older) >= 2 and older[1].alias_lines():
+        return "all"
+    return "second"
+
+
 def assigned_field(stmt, param: str) -> str | None:
     """`field` when `stmt` is `<param>->field = ...;`, else None."""
     expr = csyntax.statement_expr(stmt, "assignment_expression")
