@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scaffold.errors import UsageError
 
@@ -10,8 +10,10 @@ LAST_MINOR = 2  # three releases a year since 4.0
 _FORMAT = re.compile(r"(0|[1-9][0-9]*)\.([0-9]+)")
 
 
-@dataclass(frozen=True, order=True)
-class Version:
+class Version(NamedTuple):
+    """Ordered as (major, minor).  Value types are NamedTuples: a dataclass costs ~0.5 ms
+    to create at import, a NamedTuple a tenth of that (issue 12)."""
+
     major: int
     minor: int
 

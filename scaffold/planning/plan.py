@@ -6,7 +6,8 @@ contents, and check them before anything touches the disk.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
@@ -14,8 +15,7 @@ from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     path: str
     start: int
     end: int
@@ -52,7 +52,7 @@ class Plan:
     def match_line_endings(self, tree: QemuTree) -> None:
         """Templates write LF; in a file that uses CRLF, new text uses CRLF too."""
         crlf = {p for p in self.paths if _uses_crlf(tree.file(p).data)}
-        self.edits = [replace(e, text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
+        self.edits = [e._replace(text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
                       for e in self.edits]
 
     def finish(self, tree: QemuTree, families) -> "Plan":

@@ -5,7 +5,7 @@ bump would write, before it is written.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import FamilySpec
@@ -16,8 +16,7 @@ from scaffold.version import Version
 SEVERITIES = ("error", "pending", "warning", "info")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     severity: str        # error | pending (a bump is due) | warning | info
     kind: str            # stable identifier, for scripts and tests
     message: str
@@ -36,7 +35,7 @@ class Finding:
         return f"{where}{self.severity}: {who}{self.message}{fix}"
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return self._asdict()
 
     @property
     def key(self) -> tuple:

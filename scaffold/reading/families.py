@@ -7,14 +7,13 @@ per-family difference the bump needs is a field here, not a code path.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Version placeholder in function-name patterns.
 V = r"(?P<major>\d+)_(?P<minor>\d+)"
 
 
-@dataclass(frozen=True)
-class OptionsKind:
+class OptionsKind(NamedTuple):
     """One per-version function: name patterns (current first), parameter type, role."""
 
     kind: str
@@ -38,8 +37,7 @@ class OptionsKind:
         return None
 
 
-@dataclass(frozen=True)
-class FamilySpec:
+class FamilySpec(NamedTuple):
     name: str              # as in the commit message ("Add 11.0 machine types for arm/i440fx/...")
     macro: str             # registration macro; the newest may use macro + "_AS_LATEST"
     arch: str              # hw/<arch>/ folder of the family's file

@@ -3,7 +3,7 @@ deleted after 6, as `boards.h` computes it (MACHINE_VER_IS_DEPRECATED and friend
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -11,8 +11,7 @@ from scaffold.version import Version
 _MACRO = re.compile(rb"#\s*define\s+MACHINE_VER_(DEPRECATION|DELETION)_MAJOR\s+(\d+)")
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     deprecation: int   # years (major releases)
     deletion: int
     source: str        # the header the numbers were read from
