@@ -2,6 +2,7 @@
 call the module that does the work; errors become one line on stderr and an exit code."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import Enum
@@ -9,6 +10,10 @@ from pathlib import Path
 from typing import Optional
 
 os.environ.setdefault("TYPER_USE_RICH", "0")  # plain, fast output; errors stay on one line
+# A run is short and frees what it allocates (syntax nodes, spans, strings) by reference
+# counting; the cyclic collector would scan those objects over and over, and once more at
+# exit: about 25 ms of a 190 ms bump.  Collect rarely, and not at all at exit (see main).
+gc.set_threshold(50_000, 50, 50)
 import typer  # noqa: E402
 
 try:  # recent Typer releases vendor click
@@ -279,6 +284,7 @@ def main() -> None:
     except (KeyboardInterrupt, getattr(click_exc, "Abort", KeyboardInterrupt)):
         print("qscaffold: aborted", file=sys.stderr)
         code = 130
+    gc.freeze()   # nothing is left to collect: spare the interpreter's collection at exit
     sys.exit(code or 0)
 
 
