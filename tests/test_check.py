@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import tempfile
 
 import pytest
 
@@ -124,6 +126,25 @@ def test_bump_refuses_a_result_that_fails_check(monkeypatch):
     monkeypatch.setattr(bump_module, "render", broken)
     with pytest.raises(ScaffoldError, match="would fail `qscaffold check`.*does not add hw_compat_11_2"):
         plan_bump(QemuTree.open(FIXTURES / "layout-11.2" / "before"), Version(12, 0))
+
+
+def test_a_dry_run_shows_nothing_when_the_result_fails_check(monkeypatch, capfdbinary, tmp_path):
+    """The dry run checks the result while git renders the diff: a failed check must
+    still print only the error, and leave no scratch copies behind."""
+    from scaffold.commands import cli
+
+    real_render = bump_module.render
+    monkeypatch.setattr(bump_module, "render", lambda template, **values: real_render(
+        template, **dict(values, arrays=[]) if template == "demoted_options.c.j2" else values))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["qscaffold", "bump", "12.0", "--dry-run", "--repo",
+                                      str(FIXTURES / "layout-11.2" / "before")])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    out, err = capfdbinary.readouterr()
+    assert exit_.value.code == 1 and out == b""
+    assert err.count(b"\n") == 1 and b"would fail `qscaffold check`" in err, err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.realtree

@@ -6,9 +6,11 @@ dry run prints the very hunks that `git format-patch` shows after the real commi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from scaffold.errors import ScaffoldError
 
@@ -28,9 +30,17 @@ def abbrev_length(repo: Path | None) -> int:
 def unified_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = False,
                  stat: bool = False, abbrev: int = 7) -> bytes:
     """A diff with a/ and b/ prefixes that `git apply` takes at the tree's root."""
+    return start_diff(contents, color=color, stat=stat, abbrev=abbrev)()
+
+
+def start_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = False,
+               stat: bool = False, abbrev: int = 7) -> Callable[[], bytes]:
+    """Start git on the diff; the returned function waits for it and gives the diff.
+    Meanwhile the caller can go on working: git runs on another core."""
     if not contents:
-        return b""
-    with tempfile.TemporaryDirectory(prefix="qscaffold-diff-") as tmp:
+        return lambda: b""
+    tmp = tempfile.mkdtemp(prefix="qscaffold-diff-")
+    try:
         for side, index in (("a", 0), ("b", 1)):
             for rel, pair in contents.items():
                 dest = Path(tmp, side, rel)
@@ -46,10 +56,22 @@ def unified_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = Fals
         # the user's git configuration applies, as it does to `git format-patch`
         env = dict(os.environ)
         env.pop("GIT_DIR", None)
-        out = subprocess.run(cmd + ["a", "b"], cwd=tmp, capture_output=True, env=env)
-    if out.returncode not in (0, 1):
-        raise ScaffoldError(f"git diff failed: {out.stderr.decode(errors='replace').strip()}")
-    if stat:
-        head, sep, patch = out.stdout.partition(b"\ndiff --git ")
-        return head.replace(_RENAMED.encode(), b"") + sep + patch
-    return out.stdout
+        proc = subprocess.Popen(cmd + ["a", "b"], cwd=tmp, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    def wait() -> bytes:
+        try:
+            stdout, stderr = proc.communicate()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if proc.returncode not in (0, 1):
+            raise ScaffoldError(f"git diff failed: {stderr.decode(errors='replace').strip()}")
+        if stat:
+            head, sep, patch = stdout.partition(b"\ndiff --git ")
+            return head.replace(_RENAMED.encode(), b"") + sep + patch
+        return stdout
+
+    return wait

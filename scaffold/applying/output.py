@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 from scaffold.applying import diff
 from scaffold.planning.plan import Plan
@@ -24,9 +25,17 @@ def abbrev(tree: QemuTree) -> int:
 
 
 def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
-              color: bool | None = None) -> None:
+              color: bool | None = None, meanwhile: Callable[[], None] | None = None) -> None:
+    """Print (or save) the diff; `meanwhile` runs while git renders it, and the diff is
+    shown only if it returns."""
     color = (sys.stdout.isatty() if color is None else color) and not output
-    emit(diff.unified_diff(contents, color=color, abbrev=abbrev(tree)), output)
+    pending = diff.start_diff(contents, color=color, abbrev=abbrev(tree))
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        data = pending()
+    emit(data, output)
 
 
 def show_json(plan: Plan, output: Path | None = None) -> None:

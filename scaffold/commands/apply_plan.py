@@ -184,11 +184,15 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
     return [c.sha for c in commits]
 
 
-def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json) -> None:
+def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json,
+                 check: Callable[[], None] = lambda: None) -> None:
+    """Show what a real run would do, once `check` (the plan's last check) has passed."""
+    if opts.format == "diff":
+        show_diff(tree, cumulative(steps), opts.output, opts.color, meanwhile=check)
+        return
+    check()
     if opts.format == "json":
         emit(as_json(), opts.output)
-    elif opts.format == "diff":
-        show_diff(tree, cumulative(steps), opts.output, opts.color)
     else:
         emit(mbox_series(tree, steps, opts), opts.output)
 

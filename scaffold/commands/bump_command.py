@@ -38,19 +38,21 @@ def run(opts: BumpOptions) -> int:
     target = Version.parse(opts.version)
     tree = QemuTree.open(opts.repo)
     check_options(opts, tree)
-    plan = plan_bump(tree, target)
+    plan = plan_bump(tree, target, check_result=not opts.dry_run)   # dry run: see _run
     code = _run(opts, tree, plan, target)
     for text in plan.notes:  # after success: an error stays the only line
         note(f"note: {text}")
     return code
 
 
-def _stable_warning(tree: QemuTree, target: Version) -> None:
+def _warnings(tree: QemuTree, plan, target: Version) -> None:
     if tree.version and tree.version[2] < 50:
         major, minor, micro = tree.version
         note(f"warning: VERSION {major}.{minor}.{micro} is a release or stable branch; the "
              f"{target} machine types are normally added on the development branch "
              f"(VERSION {major}.{minor}.50)")
+    if plan.done:
+        note(f"completing a partial bump; already present: {', '.join(plan.done)}")
 
 
 def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
@@ -58,15 +60,14 @@ def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
     if not plan.edits:
         note(f"nothing to do: the tree already has the {target} machine types and compat arrays")
         if opts.format == "json":
-            show_dry_run(opts, tree, [], as_json)
+            show_dry_run(opts, tree, [], as_json, plan.check_result)
         return 0
-    _stable_warning(tree, target)
-    if plan.done:
-        note(f"completing a partial bump; already present: {', '.join(plan.done)}")
     step = step_for(plan, plan.contents(tree))
     if opts.dry_run:
-        show_dry_run(opts, tree, [step], as_json)
+        show_dry_run(opts, tree, [step], as_json, plan.check_result)
+        _warnings(tree, plan, target)   # after the last check: an error stays the only line
         return 0
+    _warnings(tree, plan, target)
     shas = apply_steps(opts, tree, [step],
                        lambda clean: [step_for(p, p.contents(clean)) for p in [plan_bump(clean, target)]])
     families = ", ".join(plan.families) or "none"

@@ -139,7 +139,7 @@ def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[
     return edits, done
 
 
-def plan_bump(tree: QemuTree, target: Version) -> Plan:
+def plan_bump(tree: QemuTree, target: Version, check_result: bool = True) -> Plan:
     families, notes = read_families(tree)
     if not families:
         raise ScaffoldError(f"{tree.root}: no versioned machine types found")
@@ -168,7 +168,7 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
     array_edits, done = plan_arrays(tree, release, prefixes)
     plan.edits += array_edits
     plan.done += done
-    return plan.finish(tree, families)
+    return plan.finish(tree, families, check_result)
 
 
 def _check_done(family: Family, target: Version, defined: set[str]) -> None:

@@ -36,6 +36,7 @@ class Plan:
     done: list[str] = field(default_factory=list)       # parts already in the tree
     notes: list[str] = field(default_factory=list)
     result: QemuTree | None = field(default=None, repr=False)   # the tree after the edits
+    _before: tuple | None = field(default=None, repr=False)     # (tree, families) before
 
     @property
     def paths(self) -> list[str]:
@@ -55,16 +56,26 @@ class Plan:
         self.edits = [e._replace(text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
                       for e in self.edits]
 
-    def finish(self, tree: QemuTree, families) -> "Plan":
+    def finish(self, tree: QemuTree, families, check_result: bool = True) -> "Plan":
         """Check the plan's result before anything is written: line endings as the file
-        has them, no new parse error, and `qscaffold check` no worse than before."""
+        has them, no new parse error, and `qscaffold check` no worse than before (that
+        last check can be left to the caller, see `check_result`)."""
         if self.edits:
             self.match_line_endings(tree)
             contents = self.contents(tree)
             parsed = check_syntax(tree, self, contents)
             self.result = tree.with_contents(contents, parsed)
-            verify(tree, families, self.result)
+            self._before = (tree, families)
+            if check_result:
+                self.check_result()
         return self
+
+    def check_result(self) -> None:
+        """`qscaffold check` on the result no worse than on the tree (a dry run does this
+        while git renders the diff)."""
+        if self._before is not None:
+            verify(*self._before, self.result)
+            self._before = None
 
     def as_json(self) -> dict:
         return {
