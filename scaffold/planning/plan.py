@@ -92,7 +92,7 @@ class Plan:
 
 
 def _uses_crlf(data: bytes) -> bool:
-    return data.count(b"\r\n") * 2 > data.count(b"\n")
+    return b"\r\n" in data and data.count(b"\r\n") * 2 > data.count(b"\n")
 
 
 def splice(data: bytes, edits: list[Edit]) -> bytes:
@@ -128,14 +128,14 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
                 region = None
             old_tree = file.tree
         edited = old_tree.copy()
+        points = csyntax.points_of(old, [o for e in edits for o in (e.start, e.end)])
         for e in sorted(edits, key=lambda e: e.start, reverse=True):
-            start = csyntax.point_of(old, e.start)
+            start = points[e.start]
             rows = e.text.count(b"\n")
             end = (start[0] + rows, len(e.text) - e.text.rfind(b"\n") - 1) if rows \
                 else (start[0], start[1] + len(e.text))
             edited.edit(start_byte=e.start, old_end_byte=e.end, new_end_byte=e.start + len(e.text),
-                        start_point=start, old_end_point=csyntax.point_of(old, e.end),
-                        new_end_point=end)
+                        start_point=start, old_end_point=points[e.end], new_end_point=end)
         before = csyntax.syntax_errors(old_tree)
         if region:
             region = (region[0], region[1] + len(new) - len(old))

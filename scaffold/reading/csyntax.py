@@ -40,15 +40,21 @@ def parse(data: bytes, old_tree=None, region: tuple[int, int] | None = None):
         from tree_sitter import Parser, Point, Range
 
         start, end = region
+        points = points_of(data, [start, end])
         parser = Parser(_language())
-        parser.included_ranges = [Range(Point(*point_of(data, start)), Point(*point_of(data, end)),
-                                        start, end)]
+        parser.included_ranges = [Range(Point(*points[start]), Point(*points[end]), start, end)]
     return parser.parse(data, old_tree) if old_tree is not None else parser.parse(data)
 
 
-def point_of(data: bytes, offset: int) -> tuple[int, int]:
-    """(row, column) of a byte offset, as tree-sitter counts them."""
-    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
+def points_of(data: bytes, offsets: list[int]) -> dict[int, tuple[int, int]]:
+    """(row, column) of byte offsets, as tree-sitter counts them; lines are counted once
+    for all of them (files run to 160 KB)."""
+    out, row, pos = {}, 0, 0
+    for offset in sorted(set(offsets)):
+        row += data.count(b"\n", pos, offset)
+        out[offset] = (row, offset - (data.rfind(b"\n", 0, offset) + 1))
+        pos = offset
+    return out
 
 
 def top_level(root) -> Iterator:

@@ -369,13 +369,14 @@ def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, 
     """A family must never vanish silently: every registration the text holds must have
     been read from the syntax tree.  A half-finished edit (a deleted closing brace) makes
     tree-sitter swallow the rest of the file; that is an error, at the first parse error."""
-    calls = re.findall(rb"^" + spec.macro.encode() + rb"(?:_AS_LATEST)?\(", file.data, re.M)
+    data, macro = b"\n" + file.data, b"\n" + spec.macro.encode()   # calls start a line
+    calls = data.count(macro + b"(") + data.count(macro + b"_AS_LATEST(")
     read = sum(1 for b in versions.values() if b.macro) + len(extras)
-    if len(calls) <= read:
+    if calls <= read:
         return
     errors = csyntax.syntax_errors(file.tree)
     line = errors[0][0] if errors else None
-    raise ScaffoldError(f"{len(calls) - read} of {len(calls)} {spec.macro} registrations cannot "
+    raise ScaffoldError(f"{calls - read} of {calls} {spec.macro} registrations cannot "
                         "be read (a C syntax error, e.g. a missing brace, hides them); fix the "
                         "file first", path=file.rel, line=line, family=spec.name)
 
