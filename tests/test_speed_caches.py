@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import time
@@ -19,7 +20,7 @@ def test_the_file_index_sees_an_edited_file(fixture_tree, tmp_path):
     env = {"QSCAFFOLD_CACHE": str(tmp_path / "cache")}
     first = json.loads(run_cli("machines", "--json", "--repo", str(root), env=env).stdout)
     assert [f["name"] for f in first["families"]] == ["arm", "i440fx", "loongarch", "q35"]
-    assert list((tmp_path / "cache" / "index").glob("*.json"))
+    assert list((tmp_path / "cache" / "index").glob("*.idx"))
     # a file the index knows as irrelevant becomes relevant: an edit changes its stamp
     other = root / "hw/virtio/virtio-iommu.c"
     time.sleep(0.01)
@@ -46,9 +47,9 @@ def test_the_index_remembers_roles_and_forgets_them_on_an_edit(fixture_tree, tmp
     monkeypatch.setenv("QSCAFFOLD_CACHE", str(tmp_path / "cache"))
     _age(root)
     first = QemuTree.open(root)
-    index = json.loads(next((tmp_path / "cache" / "index").glob("*.json")).read_text())
+    index = marshal.loads(next((tmp_path / "cache" / "index").glob("*.idx")).read_bytes())
     remembered = {os.path.relpath(p, root): v for p, v in index.items()}
-    assert remembered["include/hw/core/boards.h"][2] == [False, True, []]
+    assert remembered["include/hw/core/boards.h"][2] == (False, True, [])
     assert remembered["hw/block/virtio-blk.c"][2:] == []
     second = QemuTree.open(root)   # from the index: the same files, the same roles
     assert (second.array_defs, second.array_externs, second.machine_files) == \
@@ -61,7 +62,7 @@ def test_the_index_remembers_roles_and_forgets_them_on_an_edit(fixture_tree, tmp
                              boards.read_text()))
     assert "include/hw/core/boards.h" not in QemuTree.open(root).array_externs
     # and a file changed within the racy window is not remembered
-    index = json.loads(next((tmp_path / "cache" / "index").glob("*.json")).read_text())
+    index = marshal.loads(next((tmp_path / "cache" / "index").glob("*.idx")).read_bytes())
     assert str(boards) not in index
 
 

@@ -22,19 +22,31 @@ class OptionsKind(NamedTuple):
     adds_compat: bool  # class-level options add the release's compat arrays
 
     def match(self, name: str):
-        for pattern in self.patterns:
-            m = re.fullmatch(pattern, name)
+        for pattern in _compiled(self.patterns, False):
+            m = pattern.fullmatch(name)
             if m:
                 return m
         return None
 
     def match_bugfix(self, name: str):
         """A bugfix release's machine type (pc-q35-4.0.1): major_minor_micro in the name."""
-        for pattern in self.patterns:
-            m = re.fullmatch(pattern.replace(V, V + r"_(?P<micro>\d+)"), name)
+        for pattern in _compiled(self.patterns, True):
+            m = pattern.fullmatch(name)
             if m:
                 return m
         return None
+
+
+_COMPILED: dict[tuple, list[re.Pattern]] = {}
+
+
+def _compiled(patterns: tuple[str, ...], bugfix: bool) -> list[re.Pattern]:
+    """Matchers run on every function of a family file: compile each pattern once."""
+    key = (patterns, bugfix)
+    if key not in _COMPILED:
+        _COMPILED[key] = [re.compile(p.replace(V, V + r"_(?P<micro>\d+)") if bugfix else p)
+                          for p in patterns]
+    return _COMPILED[key]
 
 
 class FamilySpec(NamedTuple):

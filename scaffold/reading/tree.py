@@ -7,7 +7,7 @@ Nothing relies on a fixed path: boards.h moved to include/hw/core/ during 11.0.
 """
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import re
 import time
@@ -207,16 +207,17 @@ def _read(path: str) -> bytes:
 def _index_path(root: Path) -> Path:
     cache = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
     digest = zlib.crc32(str(root.resolve()).encode())   # hashlib costs 3 ms to import
-    return Path(cache, "index", f"{root.name}-{digest:08x}.json")
+    return Path(cache, "index", f"{root.name}-{digest:08x}.idx")
 
 
 def _load_index(root: Path) -> dict:
     if os.environ.get("QSCAFFOLD_NO_INDEX"):
         return {}
-    try:
-        return json.loads(_index_path(root).read_text())
-    except (OSError, ValueError):
+    try:   # marshal: twice as fast to load as JSON, and no import (a cache, not an interface)
+        index = marshal.loads(_index_path(root).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return {}
+    return index if isinstance(index, dict) else {}
 
 
 def _save_index(root: Path, old: dict, new: dict) -> None:
@@ -227,7 +228,7 @@ def _save_index(root: Path, old: dict, new: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(new))
+        tmp.write_bytes(marshal.dumps(new))
         os.replace(tmp, path)
         _prune(path.parent)
     except OSError:
@@ -236,7 +237,7 @@ def _save_index(root: Path, old: dict, new: dict) -> None:
 
 def _prune(folder: Path, keep: int = 64) -> None:
     """Scratch trees (tests, worktrees) each leave an index: keep the newest ones."""
-    indexes = list(folder.glob("*.json"))
+    indexes = [p for p in folder.iterdir() if not p.name.endswith(".tmp")]
     if len(indexes) > keep:
         indexes.sort(key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in indexes[keep:]:
