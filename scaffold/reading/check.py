@@ -66,9 +66,8 @@ def _versioned_callee(spec: FamilySpec, name: str):
 def _bugfix_fn(family: Family, fn: OptionsFn) -> OptionsFn | None:
     """The bugfix machine's options `fn` calls first (q35 4.0 -> 4.0.1), if it does."""
     for name, _, _ in fn.calls:
-        m = fn.kind.match_bugfix(name)
-        if m:
-            return family.helpers.get(name)
+        if name in family.helpers and fn.kind.match_bugfix(name):
+            return family.helpers[name]
     return None
 
 
