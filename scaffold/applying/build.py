@@ -12,10 +12,10 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError, UsageError
+from scaffold.records import record
 
 _DIAGNOSTIC = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<msg>.*)$",
                          re.M)
@@ -49,7 +49,7 @@ def first_error(output: str, build_dir: Path, src_root: Path) -> tuple[str | Non
     return rel, int(m.group("line")), m.group("msg").strip()
 
 
-@dataclass
+@record
 class Compile:
     """An executor action: rebuild the objects of the edited C files (nothing to undo)."""
 

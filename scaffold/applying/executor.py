@@ -4,13 +4,14 @@ failure puts back what earlier actions did (modelled on tbump's executor)."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from scaffold.applying import scm, writer
+from scaffold.records import record
 
 
-@dataclass
+@record
 class WriteFiles:
     root: Path
     contents: dict[str, tuple[bytes, bytes]]
@@ -27,7 +28,7 @@ class WriteFiles:
                 writer.atomic_write(self.root / rel, old)
 
 
-@dataclass
+@record
 class CreateBranch:
     repo: object
     name: str
@@ -46,7 +47,7 @@ class CreateBranch:
         self.repo.git.branch("-D", self.name)
 
 
-@dataclass
+@record
 class Commit:
     """Commit these bytes of these files (what the tool wrote, without the user's own
     uncommitted lines); undone by moving the branch back."""
@@ -69,7 +70,7 @@ class Commit:
             scm.reset_to(self.repo, self.parent)
 
 
-@dataclass
+@record
 class Group:
     """Several actions shown as one step ("[3/39] hw/arm/virt: Remove ..."), as tbump's
     ActionGroup; run in order, undone newest first."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -14,9 +13,10 @@ from scaffold.applying import diff, scm
 from scaffold.applying.output import abbrev as output_abbrev, emit, show_diff
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.tree import QemuTree
+from scaffold.records import record
 
 
-@dataclass
+@record
 class Step:
     """One commit's worth of change: its message (without trailers) and file contents."""
 
@@ -30,7 +30,7 @@ class Step:
                                   self.provenance if provenance else None, signoff)
 
 
-@dataclass
+@record
 class ApplyOptions:
     dry_run: bool = False
     commit: bool = True

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,
@@ -10,9 +9,10 @@ from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
+from scaffold.records import record
 
 
-@dataclass
+@record
 class BumpOptions(ApplyOptions):
     version: str = ""
     repo: Path | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from dataclasses import dataclass
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.compat_arrays import ArrayPair
@@ -17,13 +16,14 @@ from scaffold.planning.templates import render
 from scaffold.reading.lifecycle import current_release
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
+from scaffold.records import record
 
 
 def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@dataclass
+@record
 class Entry:
     device: str      # as written in C
     property: str

@@ -6,13 +6,14 @@ contents, and check them before anything touches the disk.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
+from scaffold.records import record
 
 
 class Edit(NamedTuple):
@@ -27,7 +28,7 @@ class Edit(NamedTuple):
         return f"{self.path}: {self.what}"
 
 
-@dataclass
+@record
 class Plan:
     command: str
     target: Version | None

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
@@ -25,11 +25,12 @@ from scaffold.reading.machines import (Family, VersionBlock, assigned_field, fun
                                       read_families)
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
+from scaffold.records import record
 
 DOC = "docs/about/deprecated.rst"
 
 
-@dataclass
+@record
 class RetireStep:
     subject: str
     summary: str
@@ -41,7 +42,7 @@ class RetireStep:
                 "edits": self.plan.as_json()["edits"]}
 
 
-@dataclass
+@record
 class FollowUp:
     kind: str        # class-field | mention | kept
     message: str
@@ -57,7 +58,7 @@ class FollowUp:
         return {"kind": self.kind, "message": self.message, "path": self.path, "line": self.line}
 
 
-@dataclass
+@record
 class Series:
     steps: list[RetireStep] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)

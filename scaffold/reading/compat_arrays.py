@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from scaffold.reading import csyntax
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
+from scaffold.records import record
 
 _NAME = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)(_len)?\Z")
 ARRAY_NAME = re.compile(r"(hw|pc)_compat_\d+_\d+\Z")
 
 
-@dataclass
+@record
 class ArrayPair:
     file: SourceFile
     prefix: str

@@ -6,14 +6,16 @@ so the planner can splice new text in without touching anything else.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
+from typing import NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
 from scaffold.reading.families import FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
+from scaffold.records import record
 
 # How a file registers one version (QEMU-FACTS "Earlier layouts"):
 #   latest:   NAME_AS_LATEST(A, B) / NAME(A, B)             newest marked by the macro
@@ -25,13 +27,12 @@ MACRO_MARKED = ("latest", "flag", "flag_num")
 ALIAS_FIELDS = ("alias", "is_default")
 
 
-@dataclass
-class Span:
+class Span(NamedTuple):
     start: int
     end: int
 
 
-@dataclass
+@record
 class OptionsFn:
     kind: OptionsKind
     name: str
@@ -62,7 +63,7 @@ class OptionsFn:
         return out
 
 
-@dataclass
+@record
 class MacroCall:
     name: str
     args: list[str]
@@ -77,7 +78,7 @@ class MacroCall:
     align: str = ""      # tagged form: indentation of the continuation line
 
 
-@dataclass
+@record
 class VersionBlock:
     version: Version
     functions: dict[str, OptionsFn]
@@ -114,7 +115,7 @@ class VersionBlock:
         return False
 
 
-@dataclass
+@record
 class Family:
     spec: FamilySpec
     file: SourceFile

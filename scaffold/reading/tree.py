@@ -12,13 +12,14 @@ import os
 import re
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 
 from scaffold.reading import csyntax
 from scaffold.errors import UsageError
 from scaffold.version import parse_tree_version
+from scaffold.records import record
 
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
@@ -28,7 +29,7 @@ MACHINE_CALL = re.compile(rb"\n(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]")
 LATEST_DEFINE = re.compile(rb"\n#\s*define\s+(\w+)_AS_LATEST\b")
 
 
-@dataclass
+@record
 class SourceFile:
     rel: str
     data: bytes
@@ -69,7 +70,7 @@ class SourceFile:
         return csyntax.line_of(self.data, offset)
 
 
-@dataclass
+@record
 class QemuTree:
     root: Path
     files: dict[str, SourceFile] = field(default_factory=dict)
