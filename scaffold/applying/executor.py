@@ -13,6 +13,8 @@ from scaffold.records import record
 
 @record
 class WriteFiles:
+    """Write new file contents atomically; undo puts the old ones back."""
+
     root: Path
     contents: dict[str, tuple[bytes, bytes]]
 
@@ -30,6 +32,8 @@ class WriteFiles:
 
 @record
 class CreateBranch:
+    """Create and check out a branch; undo goes back and deletes it."""
+
     repo: object
     name: str
     previous: str | None = None

@@ -32,6 +32,8 @@ class Step:
 
 @record
 class ApplyOptions:
+    """How to apply planned steps: the options every editing command shares."""
+
     dry_run: bool = False
     commit: bool = True
     format: str = "diff"

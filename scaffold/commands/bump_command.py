@@ -14,6 +14,8 @@ from scaffold.records import record
 
 @record
 class BumpOptions(ApplyOptions):
+    """`qscaffold bump` options."""
+
     version: str = ""
     repo: Path | None = None
 

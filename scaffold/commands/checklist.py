@@ -20,6 +20,8 @@ DEVEL_LIST = "qemu-devel@nongnu.org"
 
 @record
 class Item:
+    """One line of the cycle-start checklist."""
+
     done: bool
     text: str
     details: list[str] = field(default_factory=list)

@@ -17,6 +17,8 @@ from scaffold.records import record
 
 @record
 class RetireOptions(ApplyOptions):
+    """`qscaffold retire` options."""
+
     up_to: str | None = None
     families: list[str] = field(default_factory=list)
     repo: Path | None = None

@@ -25,6 +25,8 @@ def _c_string(text: str) -> str:
 
 @record
 class Entry:
+    """One entry of a compat array: device, property, value, and where it is."""
+
     device: str      # as written in C
     property: str
     value: str

@@ -30,6 +30,8 @@ class Edit(NamedTuple):
 
 @record
 class Plan:
+    """The edits a command would make, and what it found along the way."""
+
     command: str
     target: Version | None
     edits: list[Edit] = field(default_factory=list)

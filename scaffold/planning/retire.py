@@ -32,6 +32,8 @@ DOC = "docs/about/deprecated.rst"
 
 @record
 class RetireStep:
+    """One commit of a retire series."""
+
     subject: str
     summary: str
     plan: Plan
@@ -44,6 +46,8 @@ class RetireStep:
 
 @record
 class FollowUp:
+    """Something retire leaves to the maintainer, with where it is."""
+
     kind: str        # class-field | mention | kept
     message: str
     path: str | None = None
@@ -60,6 +64,8 @@ class FollowUp:
 
 @record
 class Series:
+    """A retire series: its steps, the machine types it retires, notes and follow-ups."""
+
     steps: list[RetireStep] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)     # machine type names

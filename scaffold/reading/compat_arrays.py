@@ -15,6 +15,8 @@ ARRAY_NAME = re.compile(r"(hw|pc)_compat_\d+_\d+\Z")
 
 @record
 class ArrayPair:
+    """A compat array with its `_len` (a definition, or the two extern lines)."""
+
     file: SourceFile
     prefix: str
     version: Version

@@ -34,6 +34,8 @@ class Span(NamedTuple):
 
 @record
 class OptionsFn:
+    """One versioned options function, located in its file."""
+
     kind: OptionsKind
     name: str
     param: str
@@ -65,6 +67,8 @@ class OptionsFn:
 
 @record
 class MacroCall:
+    """One registration macro call (DEFINE_*_MACHINE...), as written."""
+
     name: str
     args: list[str]
     form: str
@@ -80,6 +84,8 @@ class MacroCall:
 
 @record
 class VersionBlock:
+    """Everything one version of a family has: options functions, registration, header."""
+
     version: Version
     functions: dict[str, OptionsFn]
     macro: MacroCall | None
@@ -117,6 +123,8 @@ class VersionBlock:
 
 @record
 class Family:
+    """One family's versioned machine types, read from its file."""
+
     spec: FamilySpec
     file: SourceFile
     form: str

@@ -29,6 +29,8 @@ _TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitio
 
 @record
 class TypeIndex:
+    """QOM type names and properties declared across the tree."""
+
     macros: dict[str, tuple[str, str]] = field(default_factory=dict)   # TYPE_X -> (name, header)
     names: set[str] = field(default_factory=set)
     base_of: dict[str, str] = field(default_factory=dict)               # variant -> its -base parent

@@ -31,6 +31,8 @@ LATEST_DEFINE = re.compile(rb"\n#\s*define\s+(\w+)_AS_LATEST\b")
 
 @record
 class SourceFile:
+    """One C file: its bytes and, parsed on first use, its syntax tree."""
+
     rel: str
     data: bytes
     # Bytes to parse, when only part of the file matters (see `focus`); None: all of it.
@@ -72,6 +74,8 @@ class SourceFile:
 
 @record
 class QemuTree:
+    """The files of a QEMU tree that matter to us, by role."""
+
     root: Path
     files: dict[str, SourceFile] = field(default_factory=dict)
     array_defs: list[str] = field(default_factory=list)      # files defining hw/pc compat arrays
