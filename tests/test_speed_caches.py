@@ -50,7 +50,7 @@ def test_the_index_remembers_roles_and_forgets_them_on_an_edit(fixture_tree, tmp
     index = marshal.loads(next((tmp_path / "cache" / "index").glob("*.idx")).read_bytes())
     remembered = {os.path.relpath(p, root): v for p, v in index.items()}
     assert remembered["include/hw/core/boards.h"][2] == (False, True, [])
-    assert remembered["hw/block/virtio-blk.c"][2:] == []
+    assert remembered["hw/block/virtio-blk.c"][2:] == ()
     second = QemuTree.open(root)   # from the index: the same files, the same roles
     assert (second.array_defs, second.array_externs, second.machine_files) == \
         (first.array_defs, first.array_externs, first.machine_files)

@@ -169,36 +169,41 @@ def roles(data: bytes) -> tuple[bool, bool, list[str]] | None:
     return (defines, declares, sorted(macros)) if defines or declares or macros else None
 
 
-def _collect(folder: str, found: list, known: dict, seen: dict, racy: int) -> None:
-    """(path, bytes, roles) of every C file below `folder` that matters to us.
+def _collect(top: str, found: list, known: dict, seen: dict, racy: int) -> None:
+    """(path, bytes, roles) of every C file below `top` that matters to us.
 
     The index (`known`) remembers each file's roles with its mtime and size, as git's
     index does: a file with the same stamp is not searched again, and not even read
-    if it does not matter; an edited file is read and searched again."""
-    try:
-        entries = os.scandir(folder)
-    except OSError:
-        return
-    with entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                _collect(entry.path, found, known, seen, racy)
-            elif entry.name.endswith((".c", ".h")):
-                st = entry.stat()
-                stamp = [st.st_mtime_ns, st.st_size]
-                entry_roles = known.get(entry.path)
-                if entry_roles is not None and entry_roles[:2] == stamp:
-                    seen[entry.path] = entry_roles
+    if it does not matter; an edited file is read and searched again.  (One `stat` per
+    file is most of the cost: the loop is kept flat.)"""
+    stack, get = [top], known.get
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if not entry.name.endswith((".c", ".h")) or entry.is_dir(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    continue
+                path, st = entry.path, entry.stat()
+                entry_roles = get(path)
+                if entry_roles is not None and entry_roles[0] == st.st_mtime_ns \
+                        and entry_roles[1] == st.st_size:
+                    seen[path] = entry_roles
                     if len(entry_roles) == 2:
                         continue
-                    data, what = _read(entry.path), entry_roles[2]
+                    data, what = _read(path), entry_roles[2]
                 else:
-                    data = _read(entry.path)
+                    data = _read(path)
                     what = roles(data)
                     if st.st_mtime_ns < racy:
-                        seen[entry.path] = stamp if what is None else stamp + [what]
+                        stamp = (st.st_mtime_ns, st.st_size)
+                        seen[path] = stamp if what is None else stamp + (what,)
                 if what is not None:
-                    found.append((entry.path, data, what))
+                    found.append((path, data, what))
 
 
 RACY_NS = 2_000_000_000
