@@ -309,6 +309,18 @@ def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCa
     return None
 
 
+_HEADERS: dict[str, re.Pattern] = {}
+
+
+def _header_label(header: str, comment: bytes) -> str | None:
+    """"A.B" of a "/*\n * pseries-A.B\n */" comment (one pattern per family, not per version)."""
+    if header not in _HEADERS:
+        _HEADERS[header] = re.compile(rb"/\*\s*\*\s*" + re.escape(header.encode()) +
+                                      rb"-(\d+\.\d+)\s*\*/")
+    m = _HEADERS[header].fullmatch(comment)
+    return m.group(1).decode() if m else None
+
+
 def _first_block(spec: FamilySpec, data: bytes) -> int | None:
     """Where the family's versioned functions or registrations start, found as text so
     that only that part of the file needs parsing."""
@@ -345,8 +357,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
                 block.functions[fn.kind.kind] = fn
                 if spec.header and pending_comment is not None and not block.header \
                         and data[pending_comment.end_byte:node.start_byte].strip() == b"" \
-                        and re.fullmatch(rf"/\*\s*\*\s*{spec.header}-{version.major}\.{version.minor}\s*\*/",
-                                         pending_comment.text.decode("utf-8", "replace")):
+                        and _header_label(spec.header, pending_comment.text) == str(version):
                     block.header = Span(pending_comment.start_byte, pending_comment.end_byte)
         else:
             called = csyntax.macro_call(node)
