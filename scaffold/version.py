@@ -48,5 +48,7 @@ class Version(NamedTuple):
 
 def parse_tree_version(text: str) -> tuple[int, int, int] | None:
     """The tree's VERSION file: 10.2.0 (release), 10.2.50 (development), 10.2.91 (rc)."""
-    m = re.fullmatch(r"\s*(\d+)\.(\d+)\.(\d+)\s*", text)
-    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    parts = text.strip().split(".")
+    if len(parts) != 3 or not all(p.isdecimal() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2])

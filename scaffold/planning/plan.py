@@ -60,25 +60,26 @@ class Plan:
                       for e in self.edits]
 
     def finish(self, tree: QemuTree, families, check_result: bool = True) -> "Plan":
-        """Check the plan's result before anything is written: line endings as the file
-        has them, no new parse error, and `qscaffold check` no worse than before (that
-        last check can be left to the caller, see `check_result`)."""
+        """Line endings as the file has them; then the result is checked before anything
+        is written, here or (`check_result=False`) when the caller says: a dry run checks
+        while git renders the diff."""
         if self.edits:
             self.match_line_endings(tree)
-            contents = self.contents(tree)
-            parsed = check_syntax(tree, self, contents)
-            self.result = tree.with_contents(contents, parsed)
             self._before = (tree, families)
             if check_result:
                 self.check_result()
         return self
 
     def check_result(self) -> None:
-        """`qscaffold check` on the result no worse than on the tree (a dry run does this
-        while git renders the diff)."""
-        if self._before is not None:
-            verify(*self._before, self.result)
-            self._before = None
+        """No new C parse error, and `qscaffold check` no worse than before; sets `result`
+        (the tree after the edits)."""
+        if self._before is None:
+            return
+        tree, families = self._before
+        contents = self.contents(tree)
+        self.result = tree.with_contents(contents, check_syntax(tree, self, contents))
+        verify(tree, families, self.result)
+        self._before = None
 
     def as_json(self) -> dict:
         return {

@@ -226,8 +226,10 @@ def assigned_field(stmt, param: str) -> str | None:
 
 def _bugfix_function(node, spec: FamilySpec) -> OptionsFn | None:
     name = function_name(node)
+    if not name or not any(ch.isdigit() for ch in name):   # most helpers: no pattern to try
+        return None
     for kind in spec.options:
-        if name and kind.match_bugfix(name):
+        if kind.match_bugfix(name):
             return _options_fn(node, kind, name)
     return None
 
