@@ -130,6 +130,8 @@ def split_args(text: str) -> list[str]:
 
 def syntax_errors(tree) -> list[tuple[int, str]]:
     """(line, kind) of each parse error, leaving out those inside top-level macro calls."""
+    if not tree.root_node.has_error:
+        return []
     tolerated = []
     for node in top_level(tree.root_node):
         called = macro_call(node)

@@ -333,9 +333,10 @@ def _first_block(spec: FamilySpec, data: bytes) -> int | None:
 
 def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     data = file.data
-    start = _first_block(spec, data)
-    if start is not None:
-        file.focus(start)
+    if "tree" not in file.__dict__:   # not parsed yet: parse only the versioned part
+        start = _first_block(spec, data)
+        if start is not None:
+            file.focus(start)
     versions: dict[Version, VersionBlock] = {}
     extras: list = []
     helpers: dict = {}
