@@ -1,3 +1,3 @@
-from scaffold.commands.cli import main
+from scaffold.commands.cli import run
 
-main()
+run()
