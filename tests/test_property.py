@@ -75,3 +75,12 @@ def test_mutated_trees_bump_correctly_or_stay_untouched(tree, path, mutations):
         assert code == 0
         # A correct bump is a complete one: asking again finds nothing left to do.
         assert plan_bump(QemuTree.open(root), Version.parse(TREES[tree])).edits == []
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=" ,\n\tab1_\\\"'()[]{}", max_size=40))
+def test_macro_arguments_split_the_same_on_the_fast_path(text):
+    """split_args splits plain argument lists with str.split: the same as the full scan."""
+    from scaffold.reading.csyntax import _split_nested, split_args
+
+    assert split_args(text) == _split_nested(text)

@@ -97,6 +97,12 @@ def macro_call(node):
 
 def split_args(text: str) -> list[str]:
     """Split a macro's argument text (without the parentheses) at top-level commas."""
+    if not any(ch in text for ch in "\"'()[]{}"):   # nothing nests: every comma splits
+        return [a.strip() for a in text.split(",")] if text else []
+    return _split_nested(text)
+
+
+def _split_nested(text: str) -> list[str]:
     args, depth, cur, quote = [], 0, [], None
     i = 0
     while i < len(text):

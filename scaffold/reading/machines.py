@@ -224,8 +224,7 @@ def assigned_field(stmt, param: str) -> str | None:
     return fld.text.decode("utf-8", "replace")
 
 
-def _bugfix_function(node, spec: FamilySpec) -> OptionsFn | None:
-    name = function_name(node)
+def _bugfix_function(node, spec: FamilySpec, name: str | None) -> OptionsFn | None:
     if not name or not any(ch.isdigit() for ch in name):   # most helpers: no pattern to try
         return None
     for kind in spec.options:
@@ -260,8 +259,7 @@ def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:
                      Span(body.start_byte, body.end_byte), node.start_point[0] + 1, statements, node)
 
 
-def _function(node, spec: FamilySpec):
-    name = function_name(node)
+def _function(node, spec: FamilySpec, name: str | None):
     if name is None:
         return None
     for kind in spec.options:
@@ -342,13 +340,15 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     helpers: dict = {}
     pending_comment = None
     for node in csyntax.top_level(file.tree.root_node):
-        if node.type == "comment":
+        kind = node.type
+        if kind == "comment":
             pending_comment = node
             continue
-        if node.type == "function_definition":
-            found = _function(node, spec)
+        if kind == "function_definition":
+            name = function_name(node)
+            found = _function(node, spec, name)
             if found is None:
-                helper = _bugfix_function(node, spec)
+                helper = _bugfix_function(node, spec, name)
                 if helper:
                     helpers[helper.name] = helper
             elif found:
