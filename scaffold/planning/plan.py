@@ -96,7 +96,7 @@ class Plan:
 
 
 def _uses_crlf(data: bytes) -> bool:
-    return b"\r\n" in data and data.count(b"\r\n") * 2 > data.count(b"\n")
+    return b"\r" in data and data.count(b"\r\n") * 2 > data.count(b"\n")   # memchr first
 
 
 def splice(data: bytes, edits: list[Edit]) -> bytes:
