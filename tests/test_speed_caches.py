@@ -82,3 +82,25 @@ def test_follow_ups_without_grep_are_the_same(monkeypatch):
     without = [str(f) for f in plan_retire(QemuTree.open(real_tree("10.2"))).followups]
     assert with_grep == without and len(with_grep) > 5
 
+
+
+@pytest.mark.parametrize("name, target", [("layout-11.2", "12.0"), ("layout-9.0", "9.1")])
+def test_incremental_parses_equal_fresh_ones(name, target):
+    """The result's syntax trees are re-parsed incrementally, counting lines from the
+    region's start: they must be the trees (and rows) a fresh parse gives."""
+    from conftest import FIXTURES
+    from scaffold.planning.bump import plan_bump
+    from scaffold.reading import csyntax
+    from scaffold.version import Version
+
+    plan = plan_bump(QemuTree.open(FIXTURES / name / "before"), Version.parse(target))
+    assert plan.paths
+    for path in plan.paths:
+        after = plan.result.file(path)
+        fresh = csyntax.parse(after.data, region=after.region)
+
+        def rows(tree):
+            return [(n.type, n.start_byte, n.start_point, n.end_point)
+                    for n in csyntax.top_level(tree.root_node)]
+        assert rows(after.tree) == rows(fresh), path
+        assert str(after.tree.root_node) == str(fresh.root_node), path

@@ -132,7 +132,8 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
                 region = None
             old_tree = file.tree
         edited = old_tree.copy()
-        points = csyntax.points_of(old, [o for e in edits for o in (e.start, e.end)])
+        anchor = csyntax.region_anchor(old_tree)
+        points = csyntax.points_of(old, [o for e in edits for o in (e.start, e.end)], anchor)
         for e in sorted(edits, key=lambda e: e.start, reverse=True):
             start = points[e.start]
             rows = e.text.count(b"\n")
@@ -143,7 +144,7 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
         before = csyntax.syntax_errors(old_tree)
         if region:
             region = (region[0], region[1] + len(new) - len(old))
-        parsed[path] = (csyntax.parse(new, edited, region), region)
+        parsed[path] = (csyntax.parse(new, edited, region, anchor), region)
         after = csyntax.syntax_errors(parsed[path][0])
         if len(after) > len(before):
             known = set(before)

@@ -32,29 +32,42 @@ def _parser():
     return Parser(_language())
 
 
-def parse(data: bytes, old_tree=None, region: tuple[int, int] | None = None):
+def parse(data: bytes, old_tree=None, region: tuple[int, int] | None = None,
+          anchor: tuple[int, int] = (0, 0)):
     """Parse C.  With `old_tree` (already told of the edits) only the changed parts are
-    re-parsed; with `region` (start, end) only those bytes are (offsets stay the file's)."""
+    re-parsed; with `region` (start, end) only those bytes are (offsets stay the file's);
+    `anchor` is a known (offset, row) at or before the region, to count lines from."""
     parser = _parser()
     if region is not None:
         from tree_sitter import Parser, Point, Range
 
         start, end = region
-        points = points_of(data, [start, end])
+        points = points_of(data, [start, end], anchor)
         parser = Parser(_language())
         parser.included_ranges = [Range(Point(*points[start]), Point(*points[end]), start, end)]
     return parser.parse(data, old_tree) if old_tree is not None else parser.parse(data)
 
 
-def points_of(data: bytes, offsets: list[int]) -> dict[int, tuple[int, int]]:
-    """(row, column) of byte offsets, as tree-sitter counts them; lines are counted once
-    for all of them (files run to 160 KB)."""
-    out, row, pos = {}, 0, 0
+def points_of(data: bytes, offsets: list[int],
+              anchor: tuple[int, int] = (0, 0)) -> dict[int, tuple[int, int]]:
+    """(row, column) of byte offsets, as tree-sitter counts them.  Lines are counted once
+    for all of them, from `anchor` (offset, row) when it comes before them all (files run
+    to 160 KB; counting their lines costs more than re-parsing an edited region)."""
+    out, (pos, row) = {}, anchor
+    if offsets and min(offsets) < pos:
+        pos, row = 0, 0
     for offset in sorted(set(offsets)):
         row += data.count(b"\n", pos, offset)
         out[offset] = (row, offset - (data.rfind(b"\n", 0, offset) + 1))
         pos = offset
     return out
+
+
+def region_anchor(tree) -> tuple[int, int]:
+    """(offset, row) where the parsed region of `tree` starts: edits inside the region
+    leave it where it is, so a re-parse can count lines from there."""
+    first = tree.included_ranges[0]
+    return first.start_byte, first.start_point[0]
 
 
 def top_level(root) -> Iterator:
