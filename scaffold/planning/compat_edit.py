@@ -268,7 +268,7 @@ def plan_machine_option(tree: QemuTree, statement: str, names: list[str], every:
             plan.notes.append(f"{fn.name} already has `{text}`")
             continue
         indent = family.indent()
-        compat = [node for name, _, node in fn.calls if name == "compat_props_add"]
+        compat = [c.stmt for c in fn.calls if c.name == "compat_props_add"]
         anchor = compat[0].start_byte if compat else fn.body.end - 1
         at = csyntax.line_start(data, anchor)
         plan.edits += _declarations(family, fn, text, indent)

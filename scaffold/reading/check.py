@@ -65,9 +65,9 @@ def _versioned_callee(spec: FamilySpec, name: str):
 
 def _bugfix_fn(family: Family, fn: OptionsFn) -> OptionsFn | None:
     """The bugfix machine's options `fn` calls first (q35 4.0 -> 4.0.1), if it does."""
-    for name, _, _ in fn.calls:
-        if name in family.helpers and fn.kind.match_bugfix(name):
-            return family.helpers[name]
+    for call in fn.calls:
+        if call.name in family.helpers and fn.kind.match_bugfix(call.name):
+            return family.helpers[call.name]
     return None
 
 
@@ -85,14 +85,14 @@ def check_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> lis
                                 f"{fn.name} chains through the bugfix machine's {via.name}",
                                 "", fn.start))
             fn = via
-        calls = [(name, args, node) for name, args, node in fn.calls
-                 if _versioned_callee(family.spec, name) or name in family.spec.base_options]
+        calls = [c for c in fn.calls
+                 if _versioned_callee(family.spec, c.name) or c.name in family.spec.base_options]
         fix = f"call {target.name}({fn.param}) first"
         if not calls:
             out.append(_finding(family, block, "error", "chain-missing",
                                 f"{fn.name} does not call {target.name}", fix, fn.start))
             continue
-        name, args, node = calls[0]
+        name, node = calls[0].name, calls[0].stmt
         if name in family.spec.base_options:
             out.append(_finding(family, block, "error", "chain-base",
                                 f"{fn.name} calls the base {name} instead of {target.name}",
@@ -101,9 +101,9 @@ def check_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> lis
             out.append(_finding(family, block, "error", "chain-wrong",
                                 f"{fn.name} calls {name} instead of {target.name}", fix,
                                 node.start_byte))
-        elif args != [fn.param]:
+        elif calls[0].args != [fn.param]:
             out.append(_finding(family, block, "error", "chain-param",
-                                f"{fn.name} passes ({', '.join(args)}) to {name}, not its own "
+                                f"{fn.name} passes ({', '.join(calls[0].args)}) to {name}, not its own "
                                 f"parameter {fn.param}", fix, node.start_byte))
     return out
 
@@ -111,9 +111,11 @@ def check_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> lis
 def _compat_adds(fn: OptionsFn) -> list[tuple[str, object]]:
     """Names of the hw_/pc_compat arrays a function adds, with the call statements."""
     out = []
-    for name, args, node in fn.calls:
-        if name == "compat_props_add" and len(args) == 3 and compat_arrays.ARRAY_NAME.match(args[1]):
-            out.append((args[1], node))
+    for call in fn.calls:
+        if call.name == "compat_props_add":
+            args = call.args
+            if len(args) == 3 and compat_arrays.ARRAY_NAME.match(args[1]):
+                out.append((args[1], call.stmt))
     return out
 
 

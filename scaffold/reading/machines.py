@@ -52,17 +52,29 @@ class OptionsFn:
                 if n.text.decode("utf-8", "replace") == self.name]
 
     @cached_property
-    def calls(self) -> list[tuple[str, list[str], object]]:
-        """Plain function calls made as statements: (callee, argument texts, node)."""
+    def calls(self) -> list["Call"]:
+        """Plain function calls made as statements."""
         out = []
         for stmt in self.statements:
             called = csyntax.macro_call(stmt)
             if called:
-                name, call = called
-                args = call.child_by_field_name("arguments")
-                out.append((name, [a.text.decode("utf-8", "replace") for a in args.named_children
-                                   if a.type != "comment"], stmt))
+                out.append(Call(called[0], called[1], stmt))
         return out
+
+
+class Call(NamedTuple):
+    """A function call made as a statement (`name(args);`)."""
+
+    name: str
+    call: object   # the call_expression node
+    stmt: object   # the statement node
+
+    @property
+    def args(self) -> list[str]:
+        """Argument texts (decoded when asked: most checks need only the callee)."""
+        arguments = self.call.child_by_field_name("arguments")
+        return [a.text.decode("utf-8", "replace") for a in arguments.named_children
+                if a.type != "comment"]
 
 
 @record
