@@ -227,7 +227,26 @@ def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, dict]:
 def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] | None = None,
                 force: bool = False, provenance_args: str = "") -> Series:
     series = Series()
-    chosen, policy = _selected(tree, _families(tree, names or []), up_to, force)
+    families = _families(tree, names or [])
+    chosen, policy = _selected(tree, families, up_to, force)
+    # The follow-ups search thousands of files of tests/, docs/, hw/...: grep does it while
+    # the series is planned, for what the series may remove (a superset, filtered later).
+    fields_listing = _Listing(tree.root, ("hw", "include", "target"), (".c", ".h"), sorted(
+        {f.encode() for family in families for v in chosen.get(family.name, [])
+         for _, f in _class_fields(family, family.block(v))}))
+    mentions_listing = _Listing(tree.root, ("tests", "docs"), None, sorted(
+        {f"{family.spec.machine}-".encode() for family in families if chosen.get(family.name)}))
+    try:
+        return _plan_series(tree, series, chosen, policy, provenance_args,
+                            fields_listing, mentions_listing)
+    finally:
+        fields_listing.close()
+        mentions_listing.close()
+
+
+def _plan_series(tree: QemuTree, series: Series, chosen: dict, policy: Policy | None,
+                 provenance_args: str, fields_listing: "_Listing",
+                 mentions_listing: "_Listing") -> Series:
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     blocked: dict[str, Version] = {}
     fields: set[tuple[str, str]] = set()
@@ -269,8 +288,8 @@ def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] |
             series.steps.append(_machine_step(subsystem, types, version, policy, plan, contents))
     current = _array_steps(current, series)
     current = _stale_step(current, series)
-    series.followups += _field_followups(tree, current, fields)
-    series.followups += _mentions(tree, series.retired)
+    series.followups += _field_followups(tree, current, fields, fields_listing)
+    series.followups += _mentions(tree, series.retired, mentions_listing)
     series.provenance = f"Generated with `qscaffold retire{provenance_args}`."
     return series
 
@@ -373,14 +392,45 @@ def _stale_step(current: QemuTree, series: Series) -> QemuTree:
 _SKIP_DIRS = {".git", "roms", "subprojects", "build", "pc-bios", "linux-headers", "python"}
 
 
-def _walk(root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None, needles: list[bytes]):
-    """(relative path, bytes) of the files below `tops` that contain one of `needles`:
-    found with grep (thousands of files in tests/ and docs/), else by reading them all."""
-    tops = tuple(t for t in tops if (root / t).is_dir())
-    if not tops or not needles:
+class _Listing:
+    """The files below `tops` that contain one of `needles`, listed by a grep that runs in
+    the background from the start; None from `files()` where grep is missing or failed."""
+
+    def __init__(self, root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None,
+                 needles: list[bytes]):
+        self.root, self.suffixes = root, suffixes
+        self.tops = tuple(t for t in tops if (root / t).is_dir())
+        self.proc = None
+        if self.tops and needles and shutil.which("grep"):
+            cmd = ["grep", "-rlF", *(f"--exclude-dir={d}" for d in sorted(_SKIP_DIRS))]
+            cmd += [f"--include=*{s}" for s in suffixes or ()]
+            for needle in needles:
+                cmd += ["-e", needle.decode()]
+            self.proc = subprocess.Popen(cmd + ["--", *self.tops], cwd=root,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def files(self) -> list[str] | None:
+        if self.proc is None:
+            return None
+        out, _ = self.proc.communicate()
+        if self.proc.returncode not in (0, 1):
+            return None
+        return sorted(out.decode("utf-8", "surrogateescape").splitlines())
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _walk(listing: _Listing, needles: list[bytes]):
+    """(relative path, bytes) of the files of `listing` that contain one of `needles`
+    (grep's list when it has one, else every file below its folders)."""
+    root = listing.root
+    if not listing.tops or not needles:
         return
-    listed = _grep(root, tops, suffixes, needles)
-    paths = listed if listed is not None else _every_file(root, tops, suffixes)
+    listed = listing.files()
+    paths = listed if listed is not None else _every_file(root, listing.tops, listing.suffixes)
     for rel in paths:
         try:
             data = (root / rel).read_bytes()
@@ -388,19 +438,6 @@ def _walk(root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None, needles
             continue
         if len(data) <= 2_000_000 and any(n in data for n in needles):
             yield rel, data
-
-
-def _grep(root, tops, suffixes, needles) -> list[str] | None:
-    if not shutil.which("grep"):
-        return None
-    cmd = ["grep", "-rlF", *(f"--exclude-dir={d}" for d in sorted(_SKIP_DIRS))]
-    cmd += [f"--include=*{s}" for s in suffixes or ()]
-    for needle in needles:
-        cmd += ["-e", needle.decode()]
-    proc = subprocess.run(cmd + ["--", *tops], cwd=root, capture_output=True)
-    if proc.returncode not in (0, 1):
-        return None
-    return sorted(proc.stdout.decode("utf-8", "surrogateescape").splitlines())
 
 
 def _every_file(root, tops, suffixes) -> list[str]:
@@ -414,15 +451,15 @@ def _every_file(root, tops, suffixes) -> list[str]:
     return sorted(out)
 
 
-def _field_followups(before: QemuTree, after: QemuTree, fields) -> list[FollowUp]:
+def _field_followups(before: QemuTree, after: QemuTree, fields,
+                     listing: _Listing) -> list[FollowUp]:
     """Class fields no remaining machine type sets, with their declaration and readers."""
     if not fields:
         return []
     names = {f for _, f in fields}
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
     found: dict[str, dict[str, list]] = {n: {"set": [], "read": [], "decl": []} for n in names}
-    for rel, data in _walk(after.root, ("hw", "include", "target"), (".c", ".h"),
-                           [n.encode() for n in names]):
+    for rel, data in _walk(listing, [n.encode() for n in names]):
         if rel in after.files:
             data = after.files[rel].data
         for m in pattern.finditer(data):
@@ -451,7 +488,7 @@ def _field_followups(before: QemuTree, after: QemuTree, fields) -> list[FollowUp
     return out
 
 
-def _mentions(tree: QemuTree, retired: list[str]) -> list[FollowUp]:
+def _mentions(tree: QemuTree, retired: list[str], listing: _Listing) -> list[FollowUp]:
     """Every line of tests/ and docs/ that names a removed machine type."""
     if not retired:
         return []
@@ -459,7 +496,7 @@ def _mentions(tree: QemuTree, retired: list[str]) -> list[FollowUp]:
     pattern = re.compile(rb"(?<![\w.-])(" + alternatives + rb")(?![\w]|\.\d)")
     out = []
     prefixes = sorted({t.rsplit("-", 1)[0].encode() + b"-" for t in retired})
-    for rel, data in _walk(tree.root, ("tests", "docs"), None, prefixes):
+    for rel, data in _walk(listing, prefixes):
         if b"\0" in data[:4096]:
             continue
         for m in pattern.finditer(data):
