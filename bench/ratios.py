@@ -7,7 +7,7 @@ and medians are compared within one run:
   bump    qscaffold bump NEXT --dry-run        (goal: within 1.5x the floor)
   check   qscaffold check                      (goal: within 1.3x the floor)
   retire  qscaffold retire --dry-run           (goal: within 3x bump)
-Then the in-process plan of a bump on fixture families with 20, 40 and 80 versions, and on
+Then the in-process plan of a bump on fixture families with 20, 40, 80 and 160 versions, and on
 the real tree, to show how the cost grows with the number of versions.
 
 Usage: bench/ratios.py [RELEASE] [--runs N]     (RELEASE defaults to 10.2)
@@ -51,10 +51,11 @@ def alternate(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
 
 
 def fixture_family(root: Path, count: int) -> None:
-    """A tree with one arm virt family of `count` versions (newest 11.2) and its arrays."""
+    """A tree with one arm virt family of `count` versions and its arrays.  The newest is
+    60.2, so that even 160 versions stay valid C names (virt_machine_7_0_options...)."""
     from scaffold.version import Version
 
-    versions, v = [], Version(11, 2)
+    versions, v = [], Version(60, 2)
     for _ in range(count):
         versions.append(v)
         v = v.prev()
@@ -113,7 +114,7 @@ def main() -> None:
     print(f"  retire --dry-run             {m['retire']:7.1f} ms   {m['retire'] / m['bump']:.2f}x bump")
     print("in-process bump plan, by number of versions (one family):")
     with tempfile.TemporaryDirectory() as tmp:
-        for count in (20, 40, 80):
+        for count in (20, 40, 80, 160):
             root = Path(tmp, str(count))
             fixture_family(root, count)
             print(f"  {count:3d} versions               {plan_ms(root, args.runs):7.1f} ms")
