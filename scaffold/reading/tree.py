@@ -24,9 +24,10 @@ from scaffold.records import record
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 # A registration with a version-like first argument: (10, 2), (7_2, ...), (v7_2, ...)
-# (anchored on "\n" rather than re.M's "^": a literal start lets re skip ahead quickly)
-MACHINE_CALL = re.compile(rb"\n(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]")
-LATEST_DEFINE = re.compile(rb"\n#\s*define\s+(\w+)_AS_LATEST\b")
+# (anchored on "\n" rather than re.M's "^": a literal start lets re skip ahead quickly).
+# Used only on files the index does not know: compiled (by `re`) when first needed.
+MACHINE_CALL = rb"\n(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]"
+LATEST_DEFINE = rb"\n#\s*define\s+(\w+)_AS_LATEST\b"
 
 
 @record
@@ -163,9 +164,9 @@ def roles(data: bytes) -> tuple[bool, bool, list[str]] | None:
         declares = ARRAY_EXTERN.search(data) is not None
     macros: set[str] = set()
     if b"\nDEFINE_" in data and b"MACHINE" in data:
-        macros = {m.group(1).decode() for m in MACHINE_CALL.finditer(data)}
+        macros = {m.group(1).decode() for m in re.finditer(MACHINE_CALL, data)}
         if b"_AS_LATEST" in data:
-            macros |= {m.group(1).decode() for m in LATEST_DEFINE.finditer(data)}
+            macros |= {m.group(1).decode() for m in re.finditer(LATEST_DEFINE, data)}
     return (defines, declares, sorted(macros)) if defines or declares or macros else None
 
 
