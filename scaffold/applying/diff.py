@@ -41,11 +41,13 @@ def start_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = False,
         return lambda: b""
     tmp = tempfile.mkdtemp(prefix="qscaffold-diff-")
     try:
-        for side, index in (("a", 0), ("b", 1)):
-            for rel, pair in contents.items():
-                dest = Path(tmp, side, rel)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(pair[index])
+        for folder in {os.path.dirname(rel) for rel in contents}:
+            os.makedirs(os.path.join(tmp, "a", folder), exist_ok=True)
+            os.makedirs(os.path.join(tmp, "b", folder), exist_ok=True)
+        for rel, (old, new) in contents.items():
+            for side, data in (("a", old), ("b", new)):
+                with open(os.path.join(tmp, side, rel), "wb") as fh:
+                    fh.write(data)
         cmd = ["git", "-c", "core.quotePath=false", "diff", "--no-index", "--no-prefix",
                "--no-ext-diff", "--no-textconv", f"--abbrev={abbrev}",
                "--color=always" if color else "--no-color"]
