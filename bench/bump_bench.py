@@ -4,7 +4,9 @@
 Reports medians over several runs (timings here are noisy) of:
   - the whole command, as a maintainer runs it (process start included);
   - `git apply --check` of the same patch, a yardstick for "an ordinary git command";
-  - the tool's own work in process: discovery + parse + plan, and rendering the diff.
+  - the tool's own work in process, part by part: finding the files, reading them,
+    planning, checking the result, and git's diff (which the dry run overlaps with the
+    check).
 
 Usage: bench/bump_bench.py [RELEASE] [--runs N]     (RELEASE defaults to 10.2)
 """
@@ -46,14 +48,15 @@ def bench_args() -> tuple[argparse.Namespace, Path]:
 def main() -> None:
     args, tree = bench_args()
     from scaffold.applying import diff
+    from scaffold.planning import plan as plan_module
     from scaffold.planning.bump import plan_bump
+    from scaffold.reading import compat_arrays
+    from scaffold.reading.machines import read_families
     from scaffold.reading.tree import QemuTree
-    from scaffold.version import Version
 
-    newest = max(f.newest.version for f in
-                 __import__("scaffold.reading.machines", fromlist=["x"]).read_families(QemuTree.open(tree))[0])
-    target = str(newest.next())
-    cmd = [sys.executable, "-m", "scaffold", "bump", target, "--dry-run", "--repo", str(tree)]
+    newest = max(f.newest.version for f in read_families(QemuTree.open(tree))[0])
+    target = newest.next()
+    cmd = [sys.executable, "-m", "scaffold", "bump", str(target), "--dry-run", "--repo", str(tree)]
     patch = subprocess.run(cmd, check=True, capture_output=True).stdout
     with tempfile.NamedTemporaryFile(suffix=".patch") as fh:
         fh.write(patch)
@@ -61,23 +64,57 @@ def main() -> None:
         whole = median_ms(lambda: subprocess.run(cmd, check=True, capture_output=True), args.runs)
         apply = median_ms(lambda: subprocess.run(["git", "apply", "--check", fh.name], cwd=tree,
                                                  check=True, capture_output=True), args.runs)
-    state = {}
 
-    def plan():
-        state["tree"] = QemuTree.open(tree)
-        state["plan"] = plan_bump(state["tree"], Version.parse(target))
-        state["contents"] = state["plan"].contents(state["tree"])
+    def read():
+        t = QemuTree.open(tree)
+        read_families(t)
+        compat_arrays.all_pairs(t, extern=False)
+        compat_arrays.all_pairs(t, extern=True)
+        return t
 
-    plan_ms = median_ms(plan, args.runs)
-    render_ms = median_ms(lambda: diff.unified_diff(state["contents"]), args.runs)
+    def planned():
+        t = read()
+        return t, plan_bump(t, target, check_result=False)
+
+    def syntax(state):
+        t, p = state
+        plan_module.check_syntax(t, p, p.contents(t))
+
+    def checked(state):
+        state[1].check_result()
+
+    t, p = planned()
+    contents = p.contents(t)
+    parts = [
+        ("find the files (stat ~3,000, read the few)", median_ms(lambda: QemuTree.open(tree), args.runs)),
+        ("read families and arrays (tree-sitter)", median_ms(read, args.runs)),
+        ("plan: edits and templates", median_ms(planned, args.runs)),
+        ("syntax check of the result (incremental)", _each(planned, syntax, args.runs)),
+        ("syntax check and `check` of the result", _each(planned, checked, args.runs)),
+        ("the diff through git (runs meanwhile)", median_ms(lambda: diff.unified_diff(contents),
+                                                            args.runs)),
+    ]
     print(f"tree: {tree.name}, bump {target}, {len(patch.splitlines())} patch lines, "
           f"median of {args.runs} runs")
     print(f"  qscaffold bump --dry-run (whole command): {whole:7.1f} ms")
-    print(f"  git apply --check of the same patch:      {apply:7.1f} ms   "
-          f"(ratio {whole / apply:.1f}x)")
-    print(f"  in process: discover + parse + plan:      {plan_ms:7.1f} ms")
-    print(f"  in process: render the diff (git):        {render_ms:7.1f} ms")
-    print(f"  in process total:                         {plan_ms + render_ms:7.1f} ms")
+    print(f"  git apply --check of the same patch:      {apply:7.1f} ms")
+    print("in process, cumulative (each line includes the ones above it):")
+    for i, (what, ms) in enumerate(parts[:3]):
+        print(f"  {what:45s} {ms:7.1f} ms")
+    print("in process, on their own:")
+    for what, ms in parts[3:]:
+        print(f"  {what:45s} {ms:7.1f} ms")
+
+
+def _each(setup, fn, runs: int) -> float:
+    """Median of `fn(setup())`, timing only fn."""
+    times = []
+    for _ in range(runs + 1):
+        state = setup()
+        start = time.perf_counter()
+        fn(state)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[1:])
 
 
 if __name__ == "__main__":
