@@ -226,7 +226,6 @@ def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, dict]:
 
 def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] | None = None,
                 force: bool = False, provenance_args: str = "") -> Series:
-    series = Series()
     families = _families(tree, names or [])
     chosen, policy = _selected(tree, families, up_to, force)
     # The follow-ups search thousands of files of tests/, docs/, hw/...: grep does it while
@@ -237,16 +236,16 @@ def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] |
     mentions_listing = _Listing(tree.root, ("tests", "docs"), None, sorted(
         {f"{family.spec.machine}-".encode() for family in families if chosen.get(family.name)}))
     try:
-        return _plan_series(tree, series, chosen, policy, provenance_args,
-                            fields_listing, mentions_listing)
+        return _plan_series(tree, chosen, policy, provenance_args, fields_listing,
+                            mentions_listing)
     finally:
         fields_listing.close()
         mentions_listing.close()
 
 
-def _plan_series(tree: QemuTree, series: Series, chosen: dict, policy: Policy | None,
-                 provenance_args: str, fields_listing: "_Listing",
-                 mentions_listing: "_Listing") -> Series:
+def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance_args: str,
+                 fields_listing: "_Listing", mentions_listing: "_Listing") -> Series:
+    series = Series()
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     blocked: dict[str, Version] = {}
     fields: set[tuple[str, str]] = set()
