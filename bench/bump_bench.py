@@ -34,6 +34,14 @@ def median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def next_release(tree: Path):
+    """The release a bump of `tree` adds: the one after its newest machine types."""
+    from scaffold.reading.machines import read_families
+    from scaffold.reading.tree import QemuTree
+
+    return max(f.newest.version for f in read_families(QemuTree.open(tree))[0]).next()
+
+
 def bench_args() -> tuple[argparse.Namespace, Path]:
     """RELEASE and --runs, and the fetched tree of that release (shared by the benches)."""
     ap = argparse.ArgumentParser()
@@ -54,8 +62,7 @@ def main() -> None:
     from scaffold.reading.machines import read_families
     from scaffold.reading.tree import QemuTree
 
-    newest = max(f.newest.version for f in read_families(QemuTree.open(tree))[0])
-    target = newest.next()
+    target = next_release(tree)
     cmd = [sys.executable, "-m", "scaffold", "bump", str(target), "--dry-run", "--repo", str(tree)]
     patch = subprocess.run(cmd, check=True, capture_output=True).stdout
     with tempfile.NamedTemporaryFile(suffix=".patch") as fh:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bump_bench import bench_args, median_ms  # noqa: E402  (bench/ is the script's folder)
+from bump_bench import bench_args, median_ms, next_release  # noqa: E402  (bench/ is the script's folder)
 
 
 def qscaffold() -> list[str]:
@@ -87,19 +87,15 @@ def fixture_family(root: Path, count: int) -> None:
 
 def plan_ms(root: Path, runs: int) -> float:
     from scaffold.planning.bump import plan_bump
-    from scaffold.reading.machines import read_families
     from scaffold.reading.tree import QemuTree
 
-    target = max(f.newest.version for f in read_families(QemuTree.open(root))[0]).next()
+    target = next_release(root)
     return median_ms(lambda: plan_bump(QemuTree.open(root), target), runs)
 
 
 def main() -> None:
     args, tree = bench_args()
-    from scaffold.reading.machines import read_families
-    from scaffold.reading.tree import QemuTree
-
-    target = str(max(f.newest.version for f in read_families(QemuTree.open(tree))[0]).next())
+    target = str(next_release(tree))
     q = qscaffold()
     m = alternate({
         "floor": [sys.executable, "-c", "import typer, jinja2, tree_sitter, tree_sitter_c"],

@@ -69,6 +69,22 @@ def check_branch_name(name: str) -> None:
         raise UsageError(f"--branch {name!r} is not a valid branch name")
 
 
+def is_tracked(root: Path, rel: str) -> bool:
+    """Whether git tracks `rel` in the repository at `root` (False outside one)."""
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(root), "ls-files", "--error-unmatch", "--", rel],
+                          capture_output=True).returncode == 0
+
+
+def git_version() -> str:
+    """"2.39.5": what `git format-patch` writes under its signature line."""
+    import subprocess
+
+    out = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
+    return out.strip().removeprefix("git version ")
+
+
 def create_branch(repo, name: str) -> None:
     _git(repo, "checkout", "-q", "-b", name)
 

@@ -4,7 +4,6 @@ step is a group of actions (write, compile, commit) that the executor runs in or
 undoes, newest first, if anything fails."""
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
@@ -73,9 +72,7 @@ def check_output_path(output: Path, tree: QemuTree, force: bool) -> None:
     root = tree.root.resolve()
     if target.is_relative_to(root) and target.exists():
         rel = str(target.relative_to(root))
-        tracked = subprocess.run(["git", "-C", str(root), "ls-files", "--error-unmatch", "--", rel],
-                                 capture_output=True).returncode == 0
-        if tracked or not (root / ".git").exists():
+        if scm.is_tracked(root, rel) or not (root / ".git").exists():
             raise UsageError(f"--output {output} is a file of the QEMU tree; choose another path")
     if target.exists() and not force:
         raise UsageError(f"--output {output} exists; remove it or pass --force")
@@ -95,11 +92,11 @@ def mbox_series(tree: QemuTree, steps: list[Step], opts: ApplyOptions) -> bytes:
     repo = scm.open_repo(tree.root)
     author = scm.identity(repo)
     signoff = author if opts.signoff else None
-    version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
-    version = version.strip().removeprefix("git version ")
+    version = scm.git_version()
+    abbrev = output_abbrev(tree)   # one `git rev-parse` for the series, not one a step
     out = []
     for i, step in enumerate(steps, 1):
-        body = diff.unified_diff(step.contents, stat=True, abbrev=output_abbrev(tree))
+        body = diff.unified_diff(step.contents, stat=True, abbrev=abbrev)
         number = f"{i}/{len(steps)}" if len(steps) > 1 else None
         out.append(scm.mbox(step.message(signoff, opts.provenance), author, body, version,
                             number=number))

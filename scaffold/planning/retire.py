@@ -463,7 +463,7 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
             data = after.files[rel].data
         for m in pattern.finditer(data):
             name = m.group(1).decode()
-            line = data.count(b"\n", 0, m.start()) + 1
+            line = csyntax.line_of(data, m.start())
             before_text = data[max(0, m.start() - 2):m.start()]
             after_text = data[m.end():m.end() + 3]
             if before_text.endswith((b"->", b".")) or data[max(0, m.start() - 1):m.start()] == b".":
@@ -499,7 +499,7 @@ def _mentions(tree: QemuTree, retired: list[str], listing: _Listing) -> list[Fol
         if b"\0" in data[:4096]:
             continue
         for m in pattern.finditer(data):
-            line = data.count(b"\n", 0, m.start()) + 1
+            line = csyntax.line_of(data, m.start())
             out.append(FollowUp("mention", f"names the removed machine type {m.group(1).decode()}",
                                 rel, line))
     return out

@@ -5,6 +5,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from scaffold.cache import cache_dir
+
 
 def template_dir() -> Path:
     package = Path(__file__).resolve().parent.parent
@@ -26,8 +28,7 @@ def _bytecode():
     the six templates costs more than a whole bump's planning."""
     import jinja2
 
-    cache = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
-    folder = Path(cache, "jinja")
+    folder = cache_dir("jinja")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

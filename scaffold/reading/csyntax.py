@@ -58,7 +58,7 @@ def points_of(data: bytes, offsets: list[int],
         pos, row = 0, 0
     for offset in sorted(set(offsets)):
         row += data.count(b"\n", pos, offset)
-        out[offset] = (row, offset - (data.rfind(b"\n", 0, offset) + 1))
+        out[offset] = (row, offset - line_start(data, offset))
         pos = offset
     return out
 

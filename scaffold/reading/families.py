@@ -21,20 +21,17 @@ class OptionsKind(NamedTuple):
     param_type: str
     adds_compat: bool  # class-level options add the release's compat arrays
 
-    def match(self, name: str):
-        for pattern in _compiled(self.patterns, False):
+    def match(self, name: str, bugfix: bool = False):
+        """The match of `name` against the patterns; with `bugfix`, a bugfix release's
+        machine type (pc-q35-4.0.1): major_minor_micro in the name."""
+        for pattern in _compiled(self.patterns, bugfix):
             m = pattern.fullmatch(name)
             if m:
                 return m
         return None
 
     def match_bugfix(self, name: str):
-        """A bugfix release's machine type (pc-q35-4.0.1): major_minor_micro in the name."""
-        for pattern in _compiled(self.patterns, True):
-            m = pattern.fullmatch(name)
-            if m:
-                return m
-        return None
+        return self.match(name, bugfix=True)
 
 
 _COMPILED: dict[tuple, list[re.Pattern]] = {}

@@ -16,6 +16,7 @@ from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 
+from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
 from scaffold.errors import UsageError
 from scaffold.version import parse_tree_version
@@ -28,6 +29,9 @@ ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s
 # Used only on files the index does not know: compiled (by `re`) when first needed.
 MACHINE_CALL = rb"\n(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]"
 LATEST_DEFINE = rb"\n#\s*define\s+(\w+)_AS_LATEST\b"
+# A file changed less than this ago may change again within the same timestamp tick,
+# keeping its stamp: the index does not remember it ("racy git").
+RACY_NS = 2_000_000_000
 
 
 @record
@@ -106,8 +110,6 @@ class QemuTree:
         base = len(str(self.root).rstrip(os.sep)) + 1
         found: list = []
         known, seen = _load_index(self.root), {}
-        # A file changed less than RACY_NS ago may change again within the same timestamp
-        # tick, keeping its stamp: such files are not remembered ("racy git").
         racy = time.time_ns() - RACY_NS
         for top in ("hw", "include"):
             _collect(os.path.join(self.root, top), found, known, seen, racy)
@@ -185,9 +187,10 @@ def _collect(top: str, found: list, known: dict, seen: dict, racy: int) -> None:
             continue
         with entries:
             for entry in entries:
-                if not entry.name.endswith((".c", ".h")) or entry.is_dir(follow_symlinks=False):
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                if not entry.name.endswith((".c", ".h")):
                     continue
                 path, st = entry.path, entry.stat()
                 entry_roles = get(path)
@@ -207,18 +210,14 @@ def _collect(top: str, found: list, known: dict, seen: dict, racy: int) -> None:
                     found.append((path, data, what))
 
 
-RACY_NS = 2_000_000_000
-
-
 def _read(path: str) -> bytes:
     with open(path, "rb", buffering=0) as fh:
         return fh.readall()
 
 
 def _index_path(root: Path) -> Path:
-    cache = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
     digest = zlib.crc32(str(root.resolve()).encode())   # hashlib costs 3 ms to import
-    return Path(cache, "index", f"{root.name}-{digest:08x}.idx")
+    return cache_dir("index", f"{root.name}-{digest:08x}.idx")
 
 
 def _load_index(root: Path) -> dict:
