@@ -247,8 +247,12 @@ def compat_add(
 
 @compat_app.command("machine-option")
 def compat_machine_option(
-    statement: str = typer.Argument(..., metavar="STATEMENT", help="One C statement, e.g. "
-                                    "'mc->smp_props.prefer_sockets = true;'."),
+    pieces: Optional[list[str]] = typer.Argument(
+        None, metavar="PIECE...", help="C statements or local declarations, in order, e.g. "
+        "'mc->smp_props.prefer_sockets = true;'. Declarations join the function's leading "
+        "ones, statements follow its chain call."),
+    snippet: Optional[Path] = typer.Option(None, "--from", metavar="FILE", help="Read the "
+                                           "pieces from a C snippet (- for standard input)."),
     family: list[str] = typer.Option([], "--family", help="A family to change (repeatable; "
                                      "x86 means i440fx and q35)."),
     every: bool = typer.Option(False, "--all", help="Every family found in the tree."),
@@ -261,14 +265,14 @@ def compat_machine_option(
     dry_run: bool = DryRunOption,
     build_dir: Optional[Path] = BuildDirOption,
 ) -> None:
-    """Add a statement to a release's compat machine of each chosen family."""
+    """Add statements and declarations to a release's compat machine of each chosen family."""
     from scaffold.commands.compat_command import machine_option
 
     if family and every:
         print("qscaffold: error: --family and --all exclude each other", file=sys.stderr)
         raise typer.Exit(2)
-    _run(machine_option, repo, statement, family, every, param, release, instance, dry_run,
-         build_dir)
+    _run(machine_option, repo, list(pieces or []), snippet, family, every, param, release,
+         instance, dry_run, build_dir)
 
 
 def main() -> None:

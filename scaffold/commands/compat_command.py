@@ -2,10 +2,12 @@
 commit: the entry belongs in the commit of the change that needs it)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from scaffold.applying.output import show_or_write
-from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
+from scaffold.errors import UsageError
+from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option, split_snippet
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
@@ -18,11 +20,20 @@ def add(repo: Path | None, device: str, prop: str, value: str, x86: bool, releas
     return show_or_write(tree, plan, dry_run, build_dir=build_dir)
 
 
-def machine_option(repo: Path | None, statement: str, families: list[str], every: bool,
-                   param: str | None, release: str | None, instance: bool, dry_run: bool,
-                   build_dir: Path | None) -> int:
+def machine_option(repo: Path | None, pieces: list[str], snippet: Path | None,
+                   families: list[str], every: bool, param: str | None, release: str | None,
+                   instance: bool, dry_run: bool, build_dir: Path | None) -> int:
     version = Version.parse(release) if release is not None else None
+    if snippet is not None:
+        pieces = pieces + split_snippet(_read_snippet(snippet))
     tree = QemuTree.open(repo)
-    plan = plan_machine_option(tree, statement, families, every, param, release=version,
+    plan = plan_machine_option(tree, pieces, families, every, param, release=version,
                                instance=instance)
     return show_or_write(tree, plan, dry_run, build_dir=build_dir)
+
+
+def _read_snippet(path: Path) -> str:
+    try:
+        return sys.stdin.read() if str(path) == "-" else path.read_text(errors="replace")
+    except OSError as exc:
+        raise UsageError(f"--from {path}: {exc.strerror}") from None

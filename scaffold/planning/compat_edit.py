@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import textwrap
+from typing import NamedTuple
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.compat_arrays import ArrayPair
@@ -225,9 +227,73 @@ def expand_families(names: list[str]) -> list[str]:
     return out
 
 
-def plan_machine_option(tree: QemuTree, statement: str, names: list[str], every: bool,
+class Piece(NamedTuple):
+    """One piece of a machine-option change: a C statement or a local declaration, its text
+    normalised (continuation lines dedented), and its node in a parse of that text."""
+
+    text: str
+    node: object
+    declares: tuple[str, ...]   # the names a declaration declares; () for a statement
+
+    @property
+    def is_declaration(self) -> bool:
+        return self.node.type == "declaration"
+
+
+_WRAPPER = "void f(void)\n{\n"
+
+
+def _body_items(snippet: str):
+    """(tree, the items of `snippet` parsed as a function body: statements, declarations
+    and comments)."""
+    tree = csyntax.parse(f"{_WRAPPER}{snippet}\n}}\n".encode())
+    fn = tree.root_node.named_children[0] if tree.root_node.named_children else None
+    body = fn.child_by_field_name("body") if fn is not None else None
+    return tree, (body.named_children if body is not None else [])
+
+
+def _normalise(text: str) -> str:
+    """The first line stripped, the others dedented together: indentation is the file's."""
+    first, _, rest = text.strip().partition("\n")
+    return first + ("\n" + textwrap.dedent(rest) if rest else "")
+
+
+def parse_piece(text: str) -> Piece:
+    """One C statement or declaration (comments may come with it), or a usage error."""
+    text = _normalise(text)
+    tree, items = _body_items(text)
+    code = [c for c in items if c.type != "comment"]
+    if tree.root_node.has_error or len(code) != 1 or not (
+            code[0].type == "declaration" or code[0].type.endswith("_statement")):
+        raise UsageError(f"not one C statement or declaration: {text!r}")
+    return Piece(text, code[0], tuple(csyntax.declared_names(code[0])))
+
+
+def split_snippet(snippet: str) -> list[str]:
+    """The pieces of a C snippet (`--from FILE`), in order; a comment goes with the piece
+    after it."""
+    raw = _WRAPPER.encode() + snippet.encode()
+    tree, items = _body_items(snippet)
+    if tree.root_node.has_error:
+        line = next((row for row, _ in csyntax.syntax_errors(tree)), 2) - 1
+        raise UsageError(f"the snippet has a C syntax error at its line {line}")
+    pieces, start = [], None
+    for item in items:
+        start = item.start_byte if start is None else start
+        if item.type != "comment":
+            pieces.append(raw[start:item.end_byte].decode())
+            start = None
+    if not pieces:
+        raise UsageError("the snippet holds no C statement or declaration")
+    return pieces
+
+
+def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str], every: bool,
                         param_name: str | None = None, release: Version | None = None,
                         instance: bool = False) -> Plan:
+    """Add statements and local declarations to a release's compat machine of each chosen
+    family: declarations with the function's leading ones, statements after its chain call,
+    all in one edit so that a declaration lands with the statement that uses it."""
     families, _ = read_families(tree)
     if not names and not every:
         raise UsageError("name the families with --family NAME (repeatable) or use --all")
@@ -246,7 +312,10 @@ def plan_machine_option(tree: QemuTree, statement: str, names: list[str], every:
             chosen = [f for f in chosen if f.name not in lacking]
         elif lacking:
             raise UsageError(f"--instance: {lacking[0]} has no instance options (only s390x has)")
-    parsed = _one_statement(statement)
+    parsed = [parse_piece(p) for p in ([pieces] if isinstance(pieces, str) else pieces)]
+    if not parsed:
+        raise UsageError("give a C statement or declaration (or --from FILE)")
+    _refuse_unused_declarations(parsed)
     plan = Plan("compat machine-option", None)
     newest, release = target_release(tree, families, release, plan)
     plan.target = release
@@ -261,21 +330,88 @@ def plan_machine_option(tree: QemuTree, statement: str, names: list[str], every:
                                 f"{'instance' if instance else 'class'} options function",
                                 path=family.file.rel, line=family.file.line(block.start),
                                 family=family.name)
-        text = _rewrite(statement, parsed, param_name, fn.param)
-        data = family.file.data
-        if any(" ".join(s.text.decode("utf-8", "replace").split()) == " ".join(text.split())
-               for s in fn.statements):
-            plan.notes.append(f"{fn.name} already has `{text}`")
+        have = {" ".join(s.text.decode("utf-8", "replace").split()) for s in fn.statements}
+        texts = [(p, _rewrite(p, param_name, fn.param)) for p in parsed]
+        new = [(p, t) for p, t in texts if " ".join(t.split()) not in have]
+        if not new:
+            plan.notes.append(f"{fn.name} already has {_quoted(t for _, t in texts)}")
             continue
+        _check_names(family, fn, new)
         indent = family.indent()
-        compat = [c.stmt for c in fn.calls if c.name == "compat_props_add"]
-        anchor = compat[0].start_byte if compat else fn.body.end - 1
-        at = csyntax.line_start(data, anchor)
-        plan.edits += _declarations(family, fn, text, indent)
-        plan.edits.append(Edit(family.file.rel, at, at, f"{indent}{text}\n".encode(),
-                               f"{fn.name} ({family.file.rel}:{fn.line}): add `{text}`", family.name))
+        statements = [t for p, t in new if not p.is_declaration]
+        plan.edits += _declarations(family, fn, [t for p, t in new if p.is_declaration],
+                                    " ".join(t for _, t in new), indent)
+        if statements:
+            compat = [c.stmt for c in fn.calls if c.name == "compat_props_add"]
+            anchor = compat[0].start_byte if compat else fn.body.end - 1
+            at = csyntax.line_start(family.file.data, anchor)
+            plan.edits.append(Edit(family.file.rel, at, at, _lines(statements, indent),
+                                   f"{fn.name} ({family.file.rel}:{fn.line}): add "
+                                   f"{_quoted(statements)}", family.name))
         plan.families.append(family.name)
     return plan.finish(tree, families)
+
+
+def _quoted(texts) -> str:
+    return " ".join(f"`{t}`" for t in texts)
+
+
+def _lines(texts: list[str], indent: str) -> bytes:
+    """Each piece on its own lines, every line indented as the function's body is."""
+    return "".join(indent + t.replace("\n", "\n" + indent) + "\n" for t in texts).encode()
+
+
+def _refuse_unused_declarations(pieces: list[Piece]) -> None:
+    """A declaration comes with the statement that uses it (an unused local does not
+    build with -Werror)."""
+    used = {n.text.decode() for p in pieces if not p.is_declaration
+            for n in csyntax.identifiers(p.node)}
+    for p in pieces:
+        unused = [name for name in p.declares if name not in used]
+        if p.is_declaration and unused:
+            raise UsageError(f"`{p.text}` declares {unused[0]}, which no statement uses: give "
+                             "the statement as another piece")
+
+
+_MACRO_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
+
+
+def _check_names(family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) -> None:
+    """Refuse a piece that uses a name the function will not see: declared neither in the
+    function (after the edit), nor at file scope, nor anywhere else the file uses it.
+    Macros and called functions come from headers: the compile step checks those."""
+    declared = {fn.param}
+    for stmt in fn.statements:
+        declared.update(csyntax.declared_names(stmt))
+    redeclared = [n for p, _ in new for n in p.declares if n in declared]
+    if redeclared:
+        raise ScaffoldError(f"{fn.name} already declares {redeclared[0]}", path=family.file.rel,
+                            line=fn.line, family=family.name)
+    declared.update(n for p, _ in new for n in p.declares)
+    declared.update(_casts(family, fn))
+    wanted = []
+    for _, text in new:
+        _, items = _body_items(text)
+        for ident in (i for item in items for i in csyntax.identifiers(item)):
+            name = ident.text.decode("utf-8", "replace")
+            callee = ident.parent.type == "call_expression" and \
+                ident.parent.child_by_field_name("function") == ident
+            if not (callee or name in declared or _MACRO_NAME.match(name) or name in wanted):
+                wanted.append(name)
+    if not wanted:
+        return
+    file_scope = {n for item in csyntax.top_level(family.file.full_tree.root_node)
+                  for n in csyntax.declared_names(item)}
+    for name in (n for n in wanted if n not in file_scope):
+        local = next((f for b in family.blocks for f in b.functions.values() for s in f.statements
+                      if name in csyntax.declared_names(s)), None)
+        if local is not None:
+            raise UsageError(f"`{name}` is declared in {local.name} ({family.file.rel}:"
+                             f"{local.line}), not in {fn.name}: give its declaration as "
+                             "another piece")
+        if not re.search(rb"\b" + name.encode() + rb"\b", family.file.data):
+            raise UsageError(f"`{name}` is declared nowhere in {fn.name} or "
+                             f"{family.file.rel}: give its declaration as another piece")
 
 
 CLASS_CAST = re.compile(r"\s*(?P<type>[A-Za-z_]\w*)\s*\*\s*(?P<var>[A-Za-z_]\w*)\s*=\s*"
@@ -300,49 +436,46 @@ def _casts(family: Family, fn: OptionsFn) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _declarations(family: Family, fn: OptionsFn, text: str, indent: str) -> list[Edit]:
-    """Declare the class cast a statement uses when the function does not have it yet:
-    at the top of the body, followed by a blank line (QEMU style)."""
+def _declarations(family: Family, fn: OptionsFn, given: list[str], text: str,
+                  indent: str) -> list[Edit]:
+    """The declarations given, after the class casts the new text uses that the function
+    does not declare yet: after the declarations the body starts with, or at its top
+    followed by a blank line (QEMU style)."""
     used = set(re.findall(r"[A-Za-z_]\w*", text))
-    declared = {n.text.decode() for s in fn.statements if s.type == "declaration"
-                for n in csyntax.identifiers(s)}
+    declared = {n for s in fn.statements for n in csyntax.declared_names(s)}
+    declared.update(n for t in given for n in _declared_in(t))
     needed = [(var, decl) for var, (decl, _) in _casts(family, fn).items()
               if var in used and var not in declared and var != fn.param]
-    if not needed:
+    if not needed and not given:
         return []
     data = family.file.data
     leading = list(itertools.takewhile(lambda s: s.type == "declaration", fn.statements))
-    lines = "".join(f"{indent}{decl}\n" for _, decl in needed)
+    lines = _lines([decl for _, decl in needed] + given, indent).decode()
     if leading:   # after the declarations the body starts with
         at = data.index(b"\n", leading[-1].end_byte) + 1
         text_out = lines
     else:
         at = data.index(b"\n", fn.body.start) + 1
         text_out = lines + "\n"
-    return [Edit(family.file.rel, at, at, text_out.encode(),
-                 f"{fn.name}: declare {', '.join(v for v, _ in needed)}", family.name)]
+    what = ", ".join([v for v, _ in needed] + [n for t in given for n in _declared_in(t)])
+    return [Edit(family.file.rel, at, at, text_out.encode(), f"{fn.name}: declare {what}",
+                 family.name)]
 
 
-def _one_statement(statement: str):
-    wrapper = f"void f(void)\n{{\n{statement}\n}}\n"
-    tree = csyntax.parse(wrapper.encode())
-    body = tree.root_node.named_children[0].child_by_field_name("body") \
-        if tree.root_node.named_children else None
-    items = [c for c in body.named_children if c.type != "comment"] if body is not None else []
-    if tree.root_node.has_error or len(items) != 1 or not items[0].type.endswith("_statement"):
-        raise UsageError(f"not one C statement: {statement!r}")
-    return items[0]
+def _declared_in(text: str) -> list[str]:
+    _, items = _body_items(text)
+    return [n for item in items for n in csyntax.declared_names(item)]
 
 
-def _rewrite(statement: str, node, param_name: str | None, param: str) -> str:
-    """Rename the statement's MachineClass variable to the function's own parameter."""
-    offset = len("void f(void)\n{\n".encode())
-    idents = list(csyntax.identifiers(node))
+def _rewrite(piece: Piece, param_name: str | None, param: str) -> str:
+    """Rename the piece's MachineClass variable to the function's own parameter."""
+    offset = len(_WRAPPER.encode())
+    idents = list(csyntax.identifiers(piece.node))
     name = param_name or next((n.text.decode() for n in idents if n.text.decode() in MACHINE_NAMES), None)
     if name is None:
-        return statement.strip()
-    raw = statement.encode()
+        return piece.text
+    raw = piece.text.encode()
     for n in sorted((n for n in idents if n.text.decode() == name), key=lambda n: -n.start_byte):
         s, e = n.start_byte - offset, n.end_byte - offset
         raw = raw[:s] + param.encode() + raw[e:]
-    return raw.decode().strip()
+    return raw.decode()

@@ -97,6 +97,20 @@ def identifiers(node):
         stack.extend(n.children)
 
 
+def declared_names(node) -> list[str]:
+    """The names a declaration (or function definition) declares: `a`, `b` and `c` of
+    `int a, *b = &x, c[2];`, `f` of `static void f(void) {...}`; none for other nodes."""
+    if node.type not in ("declaration", "function_definition"):
+        return []
+    out = []
+    for declarator in node.children_by_field_name("declarator"):
+        while declarator is not None and declarator.type != "identifier":
+            declarator = declarator.child_by_field_name("declarator")
+        if declarator is not None:
+            out.append(declarator.text.decode("utf-8", "replace"))
+    return out
+
+
 def macro_call(node):
     """(name, call node) when `node` is a statement calling a function or macro, else None."""
     call = statement_expr(node, "call_expression")
