@@ -70,7 +70,7 @@ class Compile:
         if not targets:
             return
         proc = subprocess.run(["ninja", "-C", str(self.build_dir), *targets],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, errors="replace")
         if proc.returncode != 0:
             rel, line, msg = first_error(proc.stdout + proc.stderr, self.build_dir, self.src_root)
             raise ScaffoldError(f"does not compile: {msg}; every file was put back",

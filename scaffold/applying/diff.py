@@ -21,7 +21,7 @@ def abbrev_length(repo: Path | None) -> int:
     """The object-name length git uses in this repository (7 outside one)."""
     if repo is not None:
         out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, errors="replace")
         if out.returncode == 0 and out.stdout.strip():
             return len(out.stdout.strip())
     return 7

@@ -56,6 +56,26 @@ def dirty(repo, paths: list[str]) -> list[str]:
     return sorted({line[3:] for line in out.splitlines() if line.strip()})
 
 
+# What git leaves in its folder while an operation waits for the user to finish it.
+_IN_PROGRESS = (("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick"),
+                ("REVERT_HEAD", "a revert"), ("rebase-merge", "a rebase"),
+                ("rebase-apply", "a rebase or `git am`"), ("BISECT_LOG", "a bisect"))
+
+
+def operation_in_progress(repo) -> str | None:
+    """The unfinished merge, rebase, cherry-pick, revert, am or bisect, if any: a commit
+    made now would fold it in (a merge's second parent, a cherry-pick's author)."""
+    git_dir = Path(repo.git_dir)
+    for name, what in _IN_PROGRESS:
+        if (git_dir / name).exists():
+            return f"{what} is in progress (.git/{name})"
+    return None
+
+
+def detached(repo) -> bool:
+    return repo.head.is_detached
+
+
 def branch_exists(repo, name: str) -> bool:
     return name in [h.name for h in repo.heads]
 
@@ -81,7 +101,7 @@ def git_version() -> str:
     """"2.39.5": what `git format-patch` writes under its signature line."""
     import subprocess
 
-    out = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
+    out = subprocess.run(["git", "--version"], capture_output=True, text=True, errors="replace").stdout
     return out.strip().removeprefix("git version ")
 
 

@@ -24,6 +24,12 @@ def check_writable(root: Path, paths: list[str]) -> None:
     """Refuse read-only files up front (by their mode: root may write anything)."""
     for rel in paths:
         path = root / rel
+        if path.is_symlink():   # replacing it would turn the link into a copy, and git
+            # would record C source as the link's target: edit real files only
+            raise ScaffoldError(f"file is a symbolic link (to {os.readlink(path)}); qscaffold "
+                                "edits real files only: replace the link by its target's "
+                                "content, or run on the tree it points into; nothing was "
+                                "changed", path=rel)
         mode = path.stat().st_mode
         if not mode & 0o222 or not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
             raise ScaffoldError("file is read-only; nothing was changed", path=rel)
@@ -56,12 +62,13 @@ def write_all(root: Path, contents: dict[str, tuple[bytes, bytes]]) -> None:
     kill_after = int(os.environ.get(_KILL_AFTER, "0") or 0)
     fail_after = int(os.environ.get(_FAIL_AFTER, "0") or 0)
     written: list[str] = []
+    failed = ""
     try:
-        for rel, (_, new) in contents.items():
+        for failed, (_, new) in contents.items():
             if fail_after and len(written) == fail_after:
                 raise OSError(5, "Input/output error (test hook)")
-            atomic_write(root / rel, new)
-            written.append(rel)
+            atomic_write(root / failed, new)
+            written.append(failed)
             if kill_after and len(written) == kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
     except BaseException as exc:
@@ -69,5 +76,5 @@ def write_all(root: Path, contents: dict[str, tuple[bytes, bytes]]) -> None:
             atomic_write(root / rel, contents[rel][0])
         if isinstance(exc, OSError):
             raise ScaffoldError(f"write failed ({exc.strerror}); every file was restored",
-                                path=rel) from exc
+                                path=failed) from exc
         raise

@@ -150,8 +150,14 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
             need = "--branch needs a git repository" if opts.branch else \
                 "use --no-commit to only write the files (or --dry-run)"
             raise ScaffoldError(f"{tree.root} is not a git repository; {need}")
+        busy = scm.operation_in_progress(repo)
+        if busy:
+            raise ScaffoldError(f"{busy}: finish or abort it first; nothing was changed")
         if opts.commit:
             author = scm.identity(repo)
+            if scm.detached(repo) and not opts.branch:
+                note("warning: HEAD is detached: the commits belong to no branch "
+                     "(`git switch -c NAME` keeps them)")
         dirty = scm.dirty(repo, paths)
         if dirty and not opts.allow_dirty:
             raise ScaffoldError("file has uncommitted changes; commit or stash them, or "

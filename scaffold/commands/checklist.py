@@ -92,7 +92,7 @@ def _checkpatch(tree: QemuTree, target: Version) -> Item:
     if not (tree.root / ".git").exists() or not script.exists() or not shutil.which("perl"):
         return Item(False, text, [f"run {how}"])
     head = subprocess.run(["git", "-C", str(tree.root), "log", "-1", "--format=%s"],
-                          capture_output=True, text=True).stdout.strip()
+                          capture_output=True, text=True, errors="replace").stdout.strip()
     if head != subject(target):
         return Item(False, text, [f"HEAD is not the bump commit; run {how}"])
     patch = subprocess.run(["git", "-C", str(tree.root), "format-patch", "-1", "--stdout"],
@@ -101,7 +101,7 @@ def _checkpatch(tree: QemuTree, target: Version) -> Item:
         fh.write(patch)
         fh.flush()
         proc = subprocess.run(["perl", str(script), fh.name], cwd=tree.root, capture_output=True,
-                              text=True)
+                              text=True, errors="replace")
     total = next((l for l in proc.stdout.splitlines() if l.startswith("total:")), "")
     return Item(proc.returncode == 0, text, [f"HEAD: {total}" if total else "HEAD checked"])
 
@@ -203,7 +203,7 @@ def _recipients(tree: QemuTree, families) -> Item:
     script = tree.root / "scripts" / "get_maintainer.pl"
     if script.exists() and shutil.which("perl"):
         proc = subprocess.run(["perl", str(script), "--no-git", "--no-git-fallback", "-f", *files],
-                              cwd=tree.root, capture_output=True, text=True)
+                              cwd=tree.root, capture_output=True, text=True, errors="replace")
         people = [l.split(" (")[0] for l in proc.stdout.splitlines()
                   if "@" in l and "nongnu.org" not in l]
         if people:

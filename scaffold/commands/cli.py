@@ -186,7 +186,16 @@ def check(
     from scaffold.reading.tree import QemuTree
 
     def run() -> int:
-        findings, code = run_check(QemuTree.open(repo), strict)
+        try:
+            findings, code = run_check(QemuTree.open(repo), strict)
+        except (ScaffoldError, OSError) as exc:   # a CI job parsing the JSON gets the error
+            if json_out:
+                error = ScaffoldError(exc.strerror or str(exc), path=exc.filename) \
+                    if isinstance(exc, OSError) else exc
+                _emit_json({"findings": [], "failed": True, "error": {
+                    "message": error.message, "path": error.path, "line": error.line,
+                    "family": error.family, "text": str(error)}})
+            raise
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)})
         else:

@@ -196,7 +196,7 @@ def _include_for(target: ArrayPair, macro: str, types: TypeIndex) -> list[Edit]:
                          f"include; write the type name instead (\"{types.macros[macro][0]}\")")
     include = header.removeprefix("include/")
     found = list(_INCLUDE.finditer(data))
-    if any(m.group(1).decode() == include for m in found):
+    if any(m.group(1).decode("utf-8", "replace") == include for m in found):
         return []
     hw = [m for m in found if m.group(1).startswith(b"hw/")] or found
     if not hw:
@@ -209,7 +209,7 @@ def _include_for(target: ArrayPair, macro: str, types: TypeIndex) -> list[Edit]:
 def _indent(data: bytes, entries: list[Entry]) -> str:
     if entries:
         node = entries[-1].node
-        return data[csyntax.line_start(data, node.start_byte):node.start_byte].decode()
+        return csyntax.utf8(data[csyntax.line_start(data, node.start_byte):node.start_byte])
     return "    "
 
 
@@ -281,7 +281,7 @@ def split_snippet(snippet: str) -> list[str]:
     for item in items:
         start = item.start_byte if start is None else start
         if item.type != "comment":
-            pieces.append(raw[start:item.end_byte].decode())
+            pieces.append(raw[start:item.end_byte].decode("utf-8", "replace"))
             start = None
     if not pieces:
         raise UsageError("the snippet holds no C statement or declaration")
@@ -364,7 +364,7 @@ def _lines(texts: list[str], indent: str) -> bytes:
 def _refuse_unused_declarations(pieces: list[Piece]) -> None:
     """A declaration comes with the statement that uses it (an unused local does not
     build with -Werror)."""
-    used = {n.text.decode() for p in pieces if not p.is_declaration
+    used = {n.text.decode("utf-8", "replace") for p in pieces if not p.is_declaration
             for n in csyntax.identifiers(p.node)}
     for p in pieces:
         unused = [name for name in p.declares if name not in used]
@@ -450,7 +450,7 @@ def _declarations(family: Family, fn: OptionsFn, given: list[str], text: str,
         return []
     data = family.file.data
     leading = list(itertools.takewhile(lambda s: s.type == "declaration", fn.statements))
-    lines = _lines([decl for _, decl in needed] + given, indent).decode()
+    lines = _lines([decl for _, decl in needed] + given, indent).decode("utf-8", "replace")
     if leading:   # after the declarations the body starts with
         at = data.index(b"\n", leading[-1].end_byte) + 1
         text_out = lines
@@ -471,11 +471,12 @@ def _rewrite(piece: Piece, param_name: str | None, param: str) -> str:
     """Rename the piece's MachineClass variable to the function's own parameter."""
     offset = len(_WRAPPER.encode())
     idents = list(csyntax.identifiers(piece.node))
-    name = param_name or next((n.text.decode() for n in idents if n.text.decode() in MACHINE_NAMES), None)
+    names = [csyntax.utf8(n.text) for n in idents]
+    name = param_name or next((n for n in names if n in MACHINE_NAMES), None)
     if name is None:
         return piece.text
     raw = piece.text.encode()
-    for n in sorted((n for n in idents if n.text.decode() == name), key=lambda n: -n.start_byte):
+    for n in sorted((n for n in idents if csyntax.utf8(n.text) == name), key=lambda n: -n.start_byte):
         s, e = n.start_byte - offset, n.end_byte - offset
         raw = raw[:s] + param.encode() + raw[e:]
-    return raw.decode()
+    return raw.decode("utf-8", "replace")

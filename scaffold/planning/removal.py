@@ -74,7 +74,7 @@ def plan_removal(file: SourceFile, spans: list[tuple[int, int]], what: str,
         return ids[i]
 
     candidates = [(i, name) for i, n in enumerate(nodes)
-                  for name in [defined_name(n, is_header)] if name and name.decode() not in keep]
+                  for name in [defined_name(n, is_header)] if name and csyntax.utf8(name) not in keep]
     pruned: list[bytes] = []
     while True:
         chosen = _attached_comments(nodes, chosen, data)

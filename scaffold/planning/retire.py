@@ -125,7 +125,7 @@ def _bugfix_registrations(family: Family, version: Version) -> list[tuple[int, i
         called = csyntax.macro_call(node)
         if not called or not called[0].startswith(family.spec.macro):
             continue
-        args = csyntax.split_args(called[1].child_by_field_name("arguments").text.decode()[1:-1])
+        args = csyntax.split_args(csyntax.utf8(called[1].child_by_field_name("arguments").text)[1:-1])
         if len(args) == 3 and args[:2] == [str(version.major), str(version.minor)] and args[2].isdigit():
             out.append((node.start_byte, node.end_byte, f"{version}.{args[2]}"))
     return out
@@ -324,7 +324,7 @@ def _array_uses(tree: QemuTree) -> dict[str, list[tuple[str, int]]]:
     uses: dict[str, list[tuple[str, int]]] = {}
     for rel, file in tree.files.items():
         for m in _ARRAY_USE.finditer(file.data):
-            uses.setdefault(m.group().decode(), []).append((rel, m.start()))
+            uses.setdefault(m.group().decode("utf-8", "replace"), []).append((rel, m.start()))
     return uses
 
 
@@ -359,7 +359,7 @@ def _array_steps(current: QemuTree, series: Series) -> QemuTree:
         summary = (f"No machine type adds {pair.name} any more: remove the array, its length "
                    "and their declarations.")
         if pruned:
-            summary += f" {', '.join(n.decode() for n in pruned)}, used only by it, goes too."
+            summary += f" {', '.join(csyntax.utf8(n) for n in pruned)}, used only by it, goes too."
         series.steps.append(RetireStep(f"{prefix}: Remove {pair.name}[] array", summary, plan,
                                        contents))
     return current
@@ -368,7 +368,10 @@ def _array_steps(current: QemuTree, series: Series) -> QemuTree:
 def _stale_step(current: QemuTree, series: Series) -> QemuTree:
     """One step removing every extern pair whose array is defined nowhere."""
     defined = {p.name for p in compat_arrays.all_pairs(current, extern=False)}
-    stale = [p for p in compat_arrays.all_pairs(current, extern=True) if p.name not in defined]
+    uses = _array_uses(current)
+    # an extern that anything else names is never stale: the tree is broken, not dead text
+    stale = [p for p in compat_arrays.all_pairs(current, extern=True) if p.name not in defined
+             and all(rel == p.file.rel and p.start <= at < p.end for rel, at in uses.get(p.name, []))]
     if not stale:
         return current
     plan = Plan("retire", None)
@@ -404,7 +407,7 @@ class _Listing:
             cmd = ["grep", "-rlF", *(f"--exclude-dir={d}" for d in sorted(_SKIP_DIRS))]
             cmd += [f"--include=*{s}" for s in suffixes or ()]
             for needle in needles:
-                cmd += ["-e", needle.decode()]
+                cmd += ["-e", needle.decode("utf-8", "replace")]
             self.proc = subprocess.Popen(cmd + ["--", *self.tops], cwd=root,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
@@ -462,7 +465,7 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
         if rel in after.files:
             data = after.files[rel].data
         for m in pattern.finditer(data):
-            name = m.group(1).decode()
+            name = m.group(1).decode("utf-8", "replace")
             line = csyntax.line_of(data, m.start())
             before_text = data[max(0, m.start() - 2):m.start()]
             after_text = data[m.end():m.end() + 3]
@@ -500,6 +503,6 @@ def _mentions(tree: QemuTree, retired: list[str], listing: _Listing) -> list[Fol
             continue
         for m in pattern.finditer(data):
             line = csyntax.line_of(data, m.start())
-            out.append(FollowUp("mention", f"names the removed machine type {m.group(1).decode()}",
+            out.append(FollowUp("mention", f"names the removed machine type {csyntax.utf8(m.group(1))}",
                                 rel, line))
     return out

@@ -177,6 +177,11 @@ def check_family(family: Family, defined: set[str]) -> list[Finding]:
             out.append(_finding(family, extra, "error", "latest-extra",
                                 f"{extra.version} is marked as the latest too", "unmark it",
                                 extra.macro.start if extra.macro else None))
+    for fn in family.unregistered:   # static and called by nothing: -Werror fails
+        out.append(_finding(family, None, "error", "function-unregistered",
+                            f"{fn.name} names a version newer than every {family.spec.macro}() "
+                            "registration; nothing calls it", "fix the name (a typo?) or "
+                            "register its version", fn.start))
     for i, block in enumerate(blocks):
         out += check_shape(family, block)
         out += check_compat_props(family, block, i == 0, defined)
@@ -221,6 +226,16 @@ def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
         elif pair.len_name is None:
             out.append(Finding(severity(pair.name), "extern-len", f"no `extern const size_t {pair.name}_len;` "
                                "after the array's declaration", "add it", pair.file.rel, pair.line))
+    for family in families:   # added, but neither defined nor declared: does not compile
+        for fn in [f for b in family.blocks for f in b.functions.values()] + \
+                list(family.helpers.values()):
+            for name, stmt in _compat_adds(fn):
+                if name not in defined and name not in declared:
+                    out.append(_finding(family, None, "error", "array-undefined",
+                                        f"{fn.name} adds {name}, which is defined and "
+                                        "declared nowhere (it would not compile)",
+                                        f"define {name} (and its _len), or remove the line",
+                                        stmt.start_byte))
     newest = max((f.newest.version for f in families), default=None)
     for pair in defs:
         if pair.name not in used:

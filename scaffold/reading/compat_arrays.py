@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from scaffold.errors import ScaffoldError
 from scaffold.reading import csyntax
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
@@ -71,8 +72,8 @@ def _syntax_tree(file: SourceFile, extern: bool):
 
 
 def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
-    nodes = [n for n in csyntax.top_level(_syntax_tree(file, extern).root_node)
-             if n.type == "declaration"]
+    tree = _syntax_tree(file, extern)
+    nodes = [n for n in csyntax.top_level(tree.root_node) if n.type == "declaration"]
     pairs = []
     for i, node in enumerate(nodes):
         is_extern = any(c.type == "storage_class_specifier" and c.text == b"extern" for c in node.children)
@@ -86,7 +87,26 @@ def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
         pairs.append(ArrayPair(file, m.group(1), Version(int(m.group(2)), int(m.group(3))),
                                node.start_byte, after.end_byte if paired else node.end_byte,
                                len_name if paired else None, extern, node))
+    _all_pairs_read(file, extern, tree, pairs)
     return pairs
+
+
+def _all_pairs_read(file: SourceFile, extern: bool, tree, pairs: list[ArrayPair]) -> None:
+    """Arrays never vanish silently: every array and `_len` the text holds must have been
+    read (a deleted `GlobalProperty hw_compat_4_2[] = {` line makes the parser swallow
+    the arrays after it, whose externs would then look stale)."""
+    from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN
+
+    arrays = len((ARRAY_EXTERN if extern else ARRAY_DEF).findall(file.data))
+    lens = len((_LEN_EXTERN if extern else _LEN_DEF).findall(b"\n" + file.data))
+    if arrays <= len(pairs) and lens <= sum(1 for p in pairs if p.len_name):
+        return
+    errors = csyntax.syntax_errors(tree)
+    what = "declarations" if extern else "definitions"
+    raise ScaffoldError(f"compat array {what} cannot all be read ({arrays} arrays and {lens} "
+                        f"lengths in the text, {len(pairs)} read): a C syntax error, e.g. a "
+                        "deleted line, hides them; fix the file first", path=file.rel,
+                        line=errors[0][0] if errors else None)
 
 
 def all_pairs(tree: QemuTree, extern: bool) -> list[ArrayPair]:

@@ -97,6 +97,11 @@ def identifiers(node):
         stack.extend(n.children)
 
 
+def utf8(data: bytes) -> str:
+    """C files are bytes: text taken from them never fails to decode (U+FFFD instead)."""
+    return data.decode("utf-8", "replace")
+
+
 def declared_names(node) -> list[str]:
     """The names a declaration (or function definition) declares: `a`, `b` and `c` of
     `int a, *b = &x, c[2];`, `f` of `static void f(void) {...}`; none for other nodes."""

@@ -38,7 +38,7 @@ class Policy(NamedTuple):
 def read_policy(tree: QemuTree) -> Policy | None:
     """The numbers from the tree's own boards.h (None before the policy existed)."""
     for rel in tree.array_externs:
-        found = dict((k.decode(), int(v)) for k, v in _MACRO.findall(tree.file(rel).data))
+        found = dict((k.decode("utf-8", "replace"), int(v)) for k, v in _MACRO.findall(tree.file(rel).data))
         if "DEPRECATION" in found and "DELETION" in found:
             return Policy(found["DEPRECATION"], found["DELETION"], rel)
     return None

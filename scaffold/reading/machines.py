@@ -143,6 +143,9 @@ class Family:
     blocks: list[VersionBlock]  # newest first (by version)
     extras: list[tuple[str, int]] = field(default_factory=list)  # bugfix/tagged registrations
     helpers: dict[str, OptionsFn] = field(default_factory=dict)  # bugfix machines' options
+    # Functions named for a version newer than every registration (a typo such as
+    # ccw_machine_18_1_...): a finding about the function, never a new newest version.
+    unregistered: list[OptionsFn] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -330,7 +333,7 @@ def _header_label(header: str, comment: bytes) -> str | None:
         _HEADERS[header] = re.compile(rb"/\*\s*\*\s*" + re.escape(header.encode()) +
                                       rb"-(\d+\.\d+)\s*\*/")
     m = _HEADERS[header].fullmatch(comment)
-    return m.group(1).decode() if m else None
+    return m.group(1).decode("utf-8", "replace") if m else None
 
 
 def _first_block(spec: FamilySpec, data: bytes) -> int | None:
@@ -388,6 +391,12 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
                     block.macro = macro
         pending_comment = None
     _all_registrations_read(spec, file, versions, extras)
+    registered = [v for v, b in versions.items() if b.macro is not None]
+    top = max(registered, default=None)   # the next version may be a bump half done by hand
+    unregistered = [fn for v, b in versions.items() if top and v > top and v != top.next()
+                    for fn in b.functions.values()]
+    for fn in unregistered:
+        versions.pop(_function(fn.node, spec, fn.name)[0], None)
     if not versions:
         return None
     blocks = sorted(versions.values(), key=lambda b: b.version, reverse=True)
@@ -397,7 +406,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
         for b in blocks:
             if b.macro and b.macro.form == "plain":
                 b.macro.form, b.macro.latest = "latest", False
-    return Family(spec, file, form, blocks, extras, helpers)
+    return Family(spec, file, form, blocks, extras, helpers, unregistered)
 
 
 def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, extras: list) -> None:

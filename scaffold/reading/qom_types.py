@@ -7,6 +7,7 @@ import re
 from dataclasses import field
 from pathlib import Path
 
+from scaffold.reading.csyntax import utf8
 from scaffold.records import record
 
 _DEFINE = re.compile(rb'#\s*define\s+(TYPE_\w+)\s+"([^"\n]+)"')
@@ -55,18 +56,18 @@ class TypeIndex:
                     if b"PROP" in data or b"property_add" in data:
                         for literal, macro in _PROPERTY.findall(data):
                             (index.properties if literal else prop_macros).add(
-                                (literal or macro).decode())
-                        strings.update((k.decode(), v.decode()) for k, v in _STRING_DEFINE.findall(data))
+                                utf8(literal or macro))
+                        strings.update((utf8(k), utf8(v)) for k, v in _STRING_DEFINE.findall(data))
                     if b".feat_names" in data:
                         for table in _FEATURE_NAMES.findall(data):
-                            index.properties.update(s.decode() for s in re.findall(rb'"([^"\n]+)"', table))
+                            index.properties.update(utf8(s) for s in re.findall(rb'"([^"\n]+)"', table))
                     if b"TYPE_" not in data and b"_name" not in data:
                         continue
                     rel = path[base:]
                     for macro, value in _DEFINE.findall(data):
-                        index.macros.setdefault(macro.decode(), (value.decode(), rel))
-                        index.names.add(value.decode())
-                    index.names.update(v.decode() for _, v in _NAMED.findall(data))
+                        index.macros.setdefault(utf8(macro), (utf8(value), rel))
+                        index.names.add(utf8(value))
+                    index.names.update(utf8(v) for _, v in _NAMED.findall(data))
                     if b".base_name" in data:
                         pending.append(data)
         index.properties.update(v for k, v in strings if k in prop_macros)
@@ -75,10 +76,10 @@ class TypeIndex:
                 b = _BASE.search(table)
                 if not b:
                     continue
-                parent = index.resolve(b.group(1).decode())
+                parent = index.resolve(utf8(b.group(1)))
                 for variant in _VARIANT.findall(table):
                     if parent:
-                        index.base_of[variant.decode()] = parent
+                        index.base_of[utf8(variant)] = parent
         return index
 
     def resolve(self, device: str) -> str | None:

@@ -166,9 +166,9 @@ def roles(data: bytes) -> tuple[bool, bool, list[str]] | None:
         declares = ARRAY_EXTERN.search(data) is not None
     macros: set[str] = set()
     if b"\nDEFINE_" in data and b"MACHINE" in data:
-        macros = {m.group(1).decode() for m in re.finditer(MACHINE_CALL, data)}
+        macros = {m.group(1).decode("utf-8", "replace") for m in re.finditer(MACHINE_CALL, data)}
         if b"_AS_LATEST" in data:
-            macros |= {m.group(1).decode() for m in re.finditer(LATEST_DEFINE, data)}
+            macros |= {m.group(1).decode("utf-8", "replace") for m in re.finditer(LATEST_DEFINE, data)}
     return (defines, declares, sorted(macros)) if defines or declares or macros else None
 
 

@@ -1,0 +1,234 @@
+"""A maintainer's repository is never damaged (issue 21): operations in progress, detached
+HEAD, symlinks, arrays used but defined nowhere, JSON that always comes, version typos,
+and bytes that are not UTF-8."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, git, linked_copy, real_tree, run_cli, snapshot
+from scaffold.errors import ScaffoldError
+from scaffold.planning.bump import plan_bump
+from scaffold.planning.compat_edit import plan_compat_add
+from scaffold.planning.retire import plan_retire
+from scaffold.reading.check import check_tree
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
+
+TARGET = "12.0"
+
+
+def error_line(proc) -> str:
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("qscaffold: error: "), err
+    return err
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+# --- 1. an operation in progress --------------------------------------------------------
+
+def _other_branch(repo: Path, conflict: bool) -> None:
+    git(repo, "checkout", "-q", "-b", "other")
+    (repo / "notes.txt").write_text("theirs\n")
+    if conflict:
+        (repo / "VERSION").write_text("11.2.60\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "other work")
+    git(repo, "checkout", "-q", "master")
+    if conflict:
+        (repo / "VERSION").write_text("11.2.70\n")
+        git(repo, "commit", "-q", "-am", "ours")
+
+
+@pytest.mark.parametrize("command", [("bump", TARGET), ("retire", "11.0", "--force")])
+def test_an_unfinished_merge_is_refused(repo, command):
+    _other_branch(repo, conflict=False)
+    git(repo, "merge", "--no-commit", "--no-ff", "-q", "other")
+    before, state = head(repo), git(repo, "status", "--porcelain")
+    proc = run_cli(*command, "--repo", str(repo))
+    assert proc.returncode == 1 and "a merge is in progress (.git/MERGE_HEAD)" in error_line(proc)
+    assert head(repo) == before and git(repo, "status", "--porcelain") == state
+    assert (repo / ".git/MERGE_HEAD").exists()
+
+
+def test_an_unfinished_cherry_pick_is_refused(repo):
+    _other_branch(repo, conflict=True)
+    other = git(repo, "rev-parse", "other").strip()
+    subprocess.run(["git", "-C", str(repo), "cherry-pick", other], capture_output=True)
+    assert (repo / ".git/CHERRY_PICK_HEAD").exists()
+    before = head(repo)
+    proc = run_cli("bump", TARGET, "--repo", str(repo))
+    assert proc.returncode == 1 and "a cherry-pick is in progress" in error_line(proc)
+    assert head(repo) == before and (repo / ".git/CHERRY_PICK_HEAD").exists()
+
+
+# --- 9. detached HEAD --------------------------------------------------------------------
+
+def test_detached_head_is_said(repo):
+    git(repo, "checkout", "-q", "--detach")
+    proc = run_cli("bump", TARGET, "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: HEAD is detached" in proc.stderr.decode()
+    assert git(repo, "log", "-1", "--format=%s").strip() == f"hw: add compat machines for {TARGET}"
+    attached = run_cli("bump", "12.1", "--dry-run", "--repo", str(repo))
+    assert "detached" not in attached.stderr.decode()   # a dry run commits nothing
+
+
+# --- 8. a tracked symlink among the edited files ----------------------------------------
+
+def test_a_symlinked_file_is_refused(repo):
+    real = repo / "hw/i386/pc_q35.real.c"
+    (repo / "hw/i386/pc_q35.c").rename(real)
+    os.symlink("pc_q35.real.c", repo / "hw/i386/pc_q35.c")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "q35 through a link")
+    before, files = head(repo), snapshot(repo)
+    for args in (("bump", TARGET), ("bump", TARGET, "--no-commit")):
+        proc = run_cli(*args, "--repo", str(repo))
+        err = error_line(proc)
+        assert proc.returncode == 1 and "hw/i386/pc_q35.c: file is a symbolic link" in err
+        assert head(repo) == before and snapshot(repo) == files
+        assert (repo / "hw/i386/pc_q35.c").is_symlink()
+
+
+# --- 4. arrays used but defined nowhere --------------------------------------------------
+
+def _without(root: Path, rel: str, pattern: bytes) -> None:
+    path = root / rel
+    data, n = re.subn(pattern, b"", path.read_bytes(), flags=re.S)
+    assert n == 1, (rel, pattern)
+    path.unlink()   # possibly a hard link into the cache
+    path.write_bytes(data)
+
+
+def test_an_array_added_but_defined_and_declared_nowhere_is_an_error(fixture_tree):
+    root = fixture_tree("layout-11.2")
+    _without(root, "hw/i386/pc.c", rb"\nGlobalProperty pc_compat_11_0\[\] = .*?_len = [^\n]*\n")
+    _without(root, "include/hw/i386/pc.h", rb"extern GlobalProperty pc_compat_11_0\[\];\n"
+                                           rb"extern const size_t pc_compat_11_0_len;\n\n?")
+    findings = [f for f in check_tree(QemuTree.open(root)) if f.kind == "array-undefined"]
+    assert [(f.severity, f.path, f.family) for f in findings] == [
+        ("error", "hw/i386/pc_piix.c", "i440fx"), ("error", "hw/i386/pc_q35.c", "q35")]
+    assert "adds pc_compat_11_0, which is defined and declared nowhere" in findings[0].message
+    proc = run_cli("check", "--repo", str(root))
+    assert proc.returncode == 1
+
+
+@pytest.mark.realtree
+def test_a_deleted_array_line_is_an_error_and_retire_keeps_used_externs(tmp_path):
+    root = linked_copy(real_tree("10.2"), tmp_path / "qemu")
+    pc = root / "hw/i386/pc.c"
+    text = pc.read_bytes()
+    pc.unlink()
+    pc.write_bytes(text.replace(b"GlobalProperty pc_compat_4_2[] = {\n", b""))
+    before = snapshot_of(root, ["hw/i386/pc.c", "include/hw/i386/pc.h"])
+    proc = run_cli("retire", "--no-commit", "--repo", str(root))
+    assert proc.returncode == 1 and "hw/i386/pc.c:" in error_line(proc)
+    assert "compat array definitions cannot all be read" in proc.stderr.decode()
+    assert snapshot_of(root, ["hw/i386/pc.c", "include/hw/i386/pc.h"]) == before
+    # the whole definition gone, its externs kept: they are used, so never "stale"
+    pc.write_bytes(re.sub(rb"GlobalProperty pc_compat_4_2\[\] = .*?_len = [^\n]*\n\n", b"",
+                          text, flags=re.S))
+    tree = QemuTree.open(root)
+    assert any(f.kind == "definition-missing" and f.severity == "error"
+               for f in check_tree(tree))
+    series = plan_retire(tree, Version(4, 1))
+    for step in series.steps:
+        old, new = step.contents.get("include/hw/i386/pc.h", (b"", b""))
+        assert old.count(b"pc_compat_4_2") == new.count(b"pc_compat_4_2"), step.subject
+
+
+def snapshot_of(root: Path, paths: list[str]) -> dict[str, bytes]:
+    return {p: (root / p).read_bytes() for p in paths}
+
+
+# --- 5. check --json always prints JSON -------------------------------------------------
+
+def test_check_json_carries_the_error(fixture_tree):
+    root = fixture_tree("layout-11.2")
+    virt = root / "hw/arm/virt.c"
+    virt.write_text(virt.read_text().replace("}\n", "\n", 1))
+    proc = run_cli("check", "--json", "--repo", str(root))
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["failed"] is True and report["findings"] == []
+    assert report["error"]["path"] == "hw/arm/virt.c" and report["error"]["family"] == "arm"
+    assert report["error"]["text"] in error_line(proc)
+
+
+# --- 6. a function-name typo invents no release -----------------------------------------
+
+def test_a_typo_in_a_function_name_is_a_finding_not_a_release(fixture_tree):
+    root = fixture_tree("layout-9.2")
+    ccw = root / "hw/s390x/s390-virtio-ccw.c"
+    ccw.write_text(ccw.read_text().replace("ccw_machine_9_1_instance_options(MachineState",
+                                           "ccw_machine_19_1_instance_options(MachineState"))
+    tree = QemuTree.open(root)
+    findings = check_tree(tree)
+    typo = [f for f in findings if f.kind == "function-unregistered"]
+    assert len(typo) == 1 and typo[0].severity == "error" and typo[0].family == "s390x"
+    assert "ccw_machine_19_1_instance_options names a version newer than every" in typo[0].message
+    assert not any("19" in f.fix or "19" in f.message for f in findings if f is not typo[0])
+    report = run_cli("machines", "--repo", str(root)).stdout.decode()
+    s390x = next(line for line in report.splitlines() if line.startswith("s390x"))
+    assert " 9.2 " in s390x and "19.1" not in report
+
+
+# --- 7. bytes that are not UTF-8, anywhere ----------------------------------------------
+
+def test_a_non_utf8_type_name_is_no_traceback(fixture_tree):
+    root = fixture_tree("layout-11.2")
+    header = root / "include/hw/core/boards.h"
+    header.write_bytes(header.read_bytes() + b'#define TYPE_BAD "b\xff"\n')
+    proc = run_cli("compat", "add", "virtio-blk-device", "num-queues", "1", "--release", "11.1",
+                   "--dry-run", "--repo", str(root))
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+
+
+# fixture -> (the bump's target, an older release with a compat array)
+TREES = {"layout-11.2": (Version(12, 0), Version(11, 0)), "layout-9.0": (Version(9, 1), Version(8, 2)),
+         "layout-9.2": (Version(10, 0), Version(9, 0))}
+
+
+def _files(name: str) -> list[str]:
+    base = FIXTURES / name / "before"
+    return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=st.sampled_from(sorted(TREES)), data=st.data())
+def test_random_bytes_in_any_file_never_raise_anything_but_an_error(tmp_path, tree, data):
+    """Property: random bytes (invalid UTF-8 included) put anywhere in any file that
+    qscaffold reads give a result or a ScaffoldError, never another exception."""
+    root = Path(tempfile.mkdtemp(dir=tmp_path)) / "qemu"
+    shutil.copytree(FIXTURES / tree / "before", root)
+    for _ in range(data.draw(st.integers(1, 3))):
+        rel = data.draw(st.sampled_from(_files(tree)))
+        path = root / rel
+        text = path.read_bytes()
+        at = data.draw(st.integers(0, len(text)))
+        junk = data.draw(st.binary(min_size=1, max_size=12) | st.sampled_from(
+            [b"\xff", b"\xe9", b'"\xff"', b"\x00", b"\xc3("]))
+        path.write_bytes(text[:at] + junk + text[at:])
+    target, older = TREES[tree]
+    for attempt in (lambda t: check_tree(t),
+                    lambda t: plan_bump(t, target),
+                    lambda t: plan_compat_add(t, "virtio-blk-device", "num-queues", "1",
+                                              release=older),
+                    lambda t: plan_retire(t, older, force=True)):
+        try:
+            attempt(QemuTree.open(root))
+        except ScaffoldError:
+            pass
