@@ -7,7 +7,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 import tempfile
 from pathlib import Path
 
@@ -232,3 +235,101 @@ def test_random_bytes_in_any_file_never_raise_anything_but_an_error(tmp_path, tr
             attempt(QemuTree.open(root))
         except ScaffoldError:
             pass
+
+
+# --- 2 and 3: Ctrl-C to the process group, kill -9 at several points --------------------
+
+RETIRE = ("retire", "11.1", "--force")
+
+
+def _hook(repo: Path, name: str, at: int, action: str) -> None:
+    """A git hook that does `action` when it runs for the `at`-th time."""
+    hook = repo / ".git/hooks" / name
+    hook.write_text(f"""#!/bin/sh
+count=$(cat "$(git rev-parse --git-dir)/hook-count" 2>/dev/null || echo 0)
+count=$((count + 1))
+echo $count > "$(git rev-parse --git-dir)/hook-count"
+if [ $count -eq {at} ]; then
+    {action}
+fi
+exit 0
+""")
+    hook.chmod(0o755)
+
+
+def _start(repo: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """qscaffold as a terminal starts it: its own process group, git's processes in it."""
+    return subprocess.Popen([sys.executable, "-m", "scaffold", *args, "--repo", str(repo)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, env=dict(os.environ, **(env or {})))
+
+
+def _state(repo: Path) -> tuple:
+    return head(repo), git(repo, "status", "--porcelain"), snapshot(repo)
+
+
+@pytest.fixture
+def retired(tmp_path) -> dict[str, bytes]:
+    """The tree after an uninterrupted retire series, to compare re-runs with."""
+    dest = tmp_path / "retired"
+    shutil.copytree(FIXTURES / "layout-11.2" / "before", dest)
+    proc = run_cli(*RETIRE, "--no-commit", "--repo", str(dest))
+    assert proc.returncode == 0, proc.stderr
+    return snapshot(dest)
+
+
+@pytest.mark.parametrize("hook, at", [("pre-commit", 1), ("pre-commit", 4), ("post-commit", 2)])
+def test_ctrl_c_to_the_process_group_undoes_every_commit(repo, hook, at):
+    before = _state(repo)
+    # `kill 0`: the hook's own process group, which is qscaffold's and git's
+    _hook(repo, hook, at, "kill -INT 0; sleep 5")
+    proc = _start(repo, *RETIRE)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert err.decode().strip().splitlines()[-1] == "qscaffold: interrupted; nothing was changed"
+    (repo / ".git/hook-count").unlink()
+    assert _state(repo) == before
+    assert not (repo / ".git/qscaffold-journal.json").exists()
+
+
+@pytest.mark.parametrize("point", ["written", "committed-1", "committed-3", "before-commit-2"])
+def test_after_kill_9_a_plain_rerun_finishes_the_series(repo, retired, point):
+    kill = "kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)"   # the hook's grandparent: qscaffold
+    env = {}
+    if point == "written":
+        env["QSCAFFOLD_TEST_KILL_AFTER_WRITES"] = "1"
+    elif point.startswith("committed"):        # between the commit and the index update
+        _hook(repo, "post-commit", int(point[-1]), kill)
+    else:                                      # files written, commit not made
+        _hook(repo, "pre-commit", int(point[-1]), kill + "; exit 1")
+    proc = _start(repo, *RETIRE, env=env)
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    time.sleep(0.5)   # git's own processes finish
+    assert (repo / ".git/qscaffold-journal.json").exists()
+    for name in ("post-commit", "pre-commit"):
+        (repo / ".git/hooks" / name).unlink(missing_ok=True)
+    again = run_cli(*RETIRE, "--repo", str(repo))
+    assert again.returncode == 0, again.stderr.decode()
+    assert "an interrupted run was repaired" in again.stderr.decode()
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+    after = snapshot(repo)
+    after.pop(".git/hook-count", None)
+    assert {p: d for p, d in after.items() if p in retired} == retired
+    assert not (repo / ".git/qscaffold-journal.json").exists()
+
+
+def test_a_bump_killed_between_its_commit_and_the_index_update(repo):
+    _hook(repo, "post-commit", 1, "kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)")
+    proc = _start(repo, "bump", TARGET)
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    time.sleep(0.5)
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") != ""   # index behind HEAD
+    (repo / ".git/hooks/post-commit").unlink()
+    again = run_cli("bump", TARGET, "--repo", str(repo))
+    assert again.returncode == 0, again.stderr.decode()
+    err = again.stderr.decode()
+    assert "1 of its 1 commits had been made" in err and "nothing to do" in err
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+    assert git(repo, "log", "--format=%s").splitlines()[0] == f"hw: add compat machines for {TARGET}"

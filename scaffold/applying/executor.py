@@ -3,6 +3,7 @@ for dry runs) and to run.  Safety checks all happen before the first action runs
 failure puts back what earlier actions did (modelled on tbump's executor)."""
 from __future__ import annotations
 
+import signal
 import sys
 from dataclasses import field
 from pathlib import Path
@@ -43,7 +44,7 @@ class CreateBranch:
 
     def run(self) -> None:
         self.previous = self.repo.active_branch.name if not self.repo.head.is_detached else \
-            self.repo.head.commit.hexsha
+            scm.head_sha(self.repo)
         scm.create_branch(self.repo, self.name)
 
     def undo(self) -> None:
@@ -66,11 +67,16 @@ class Commit:
         return f"commit {len(self.files)} file(s): {self.message.splitlines()[0]}"
 
     def run(self) -> None:
-        self.parent = self.repo.head.commit.hexsha
+        self.parent = scm.head_sha(self.repo)
         self.sha = scm.commit(self.repo, self.files, self.message)
 
     def undo(self) -> None:
-        if self.sha and self.repo.head.commit.hexsha == self.sha:
+        # Interrupted after git made the commit but before `sha` was set, HEAD is still
+        # a child of `parent` that this action made.
+        if not self.parent:
+            return
+        head = scm.head_sha(self.repo)
+        if head != self.parent and (head == self.sha or scm.parent_sha(self.repo, head) == self.parent):
             scm.reset_to(self.repo, self.parent)
 
 
@@ -96,8 +102,12 @@ class Group:
             action.undo()
 
 
-def execute(actions: list, quiet: bool = False) -> None:
-    """Run every action; if one fails, undo those that ran, newest first."""
+def execute(actions: list, quiet: bool = False, journal=None) -> None:
+    """Run every action; if one fails (or Ctrl-C), undo those that ran, newest first.
+
+    The undo runs with SIGINT blocked, for qscaffold and the git processes it starts
+    (they inherit the mask): a second Ctrl-C cannot stop it half-way.  `journal` (see
+    journal.py) records the run while it is in progress, for a run killed by SIGKILL."""
     done = []
     try:
         for action in actions:
@@ -106,6 +116,14 @@ def execute(actions: list, quiet: bool = False) -> None:
             done.append(action)   # a failing action may have done part of its work
             action.run()
     except BaseException:
-        for action in reversed(done):
-            action.undo()
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for action in reversed(done):
+                action.undo()
+            if journal is not None:
+                journal.close()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         raise
+    if journal is not None:
+        journal.close()

@@ -111,13 +111,60 @@ def create_branch(repo, name: str) -> None:
 
 def head_bytes(repo, path: str) -> bytes | None:
     """The file as HEAD has it (None when HEAD has no such file)."""
+    return object_bytes(repo, f"HEAD:{path}")
+
+
+def object_bytes(repo, rev: str) -> bytes | None:
+    """A blob's bytes (`HEAD:path`, an index entry's id...), or None.  A new git process
+    each time: GitPython's long-lived cat-file helper dies with the terminal's Ctrl-C, and
+    the undo that follows must still be able to read."""
     import git
 
     try:
-        blob = repo.head.commit.tree / path
-    except (KeyError, ValueError, git.BadName):
+        return repo.git.execute(["git", "cat-file", "blob", rev], stdout_as_string=False,
+                                strip_newline_in_stdout=False)
+    except git.GitCommandError:
         return None
-    return blob.data_stream.read()
+
+
+def head_sha(repo) -> str:
+    return _git(repo, "rev-parse", "HEAD").strip()
+
+
+def parent_sha(repo, sha: str) -> str | None:
+    out = _git(repo, "rev-list", "--parents", "-n", "1", sha).split()
+    return out[1] if len(out) > 1 else None
+
+
+def commits_since(repo, base: str) -> list[tuple[str, str]] | None:
+    """(sha, subject) of the commits from `base` to HEAD, oldest first; None when HEAD
+    does not descend from `base`."""
+    import git
+
+    try:
+        repo.git.merge_base("--is-ancestor", base, "HEAD")
+    except git.GitCommandError:
+        return None
+    out = _git(repo, "log", "--reverse", "--format=%H %s", f"{base}..HEAD")
+    return [tuple(line.split(" ", 1)) for line in out.splitlines() if line]   # type: ignore
+
+
+def index_entry(repo, path: str) -> str | None:
+    """The object id the index records for `path`."""
+    staged = _git(repo, "ls-files", "-s", "--", path).split()
+    return staged[1] if len(staged) > 1 else None
+
+
+def tree_entry(repo, path: str) -> str | None:
+    """The object id HEAD records for `path`."""
+    listed = _git(repo, "ls-tree", "HEAD", "--", path).split()
+    return listed[2] if len(listed) > 2 else None
+
+
+def reset_paths(repo, paths: list[str]) -> None:
+    """The index entries of `paths` as HEAD has them (the work tree is not touched)."""
+    if paths:
+        _git(repo, "reset", "-q", "HEAD", "--", *paths)
 
 
 def merge3(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
@@ -168,7 +215,7 @@ def commit(repo, files: dict[str, bytes], message: str) -> str:
             _git(repo, "commit", "-q", "-F", "-", istream=_stdin_bytes(message.encode()))
     for entry in entries:
         _git(repo, "update-index", "--add", "--cacheinfo", entry)
-    return repo.head.commit.hexsha
+    return head_sha(repo)
 
 
 def reset_to(repo, sha: str) -> None:

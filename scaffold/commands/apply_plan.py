@@ -185,8 +185,32 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
             group.append(commits[-1])
         label = f"[{i + 1}/{len(steps)}] {step.subject}" if len(steps) > 1 else step.subject
         actions.append(Group(label, group))
-    execute(actions, quiet=not opts.verbose)
+    log = None
+    if opts.commit:
+        from scaffold.applying.journal import Journal
+
+        log = Journal(repo, [(s.subject, s.contents) for s in steps])
+    execute(actions, quiet=not opts.verbose, journal=log)
     return [c.sha for c in commits]
+
+
+def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
+    """Before planning: repair what a run killed part-way left (journal.py); a dry run
+    only says that a real run will."""
+    from scaffold.applying import journal
+
+    found = journal.pending(tree.root)
+    if found is None:
+        return tree
+    if opts.dry_run or not opts.commit:
+        note(f"warning: {found.relative_to(tree.root)} records an interrupted run; the next "
+             "committing run repairs it first")
+        return tree
+    repo = scm.open_repo(tree.root)
+    done = journal.repair(repo) if repo is not None else None
+    if done:
+        note(done)
+    return QemuTree.open(tree.root)
 
 
 def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json,

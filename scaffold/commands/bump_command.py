@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,
-                                          show_dry_run)
+                                          recover, show_dry_run)
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -40,6 +40,7 @@ def run(opts: BumpOptions) -> int:
     target = Version.parse(opts.version)
     tree = QemuTree.open(opts.repo)
     check_options(opts, tree)
+    tree = recover(opts, tree)
     plan = plan_bump(tree, target, check_result=not opts.dry_run)   # dry run: see _run
     code = _run(opts, tree, plan, target)
     for text in plan.notes:  # after success: an error stays the only line

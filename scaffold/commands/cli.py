@@ -84,6 +84,9 @@ VerboseOption = typer.Option(False, "--verbose", "-v", help="Say each step as it
 def _run(fn, *args) -> None:
     try:
         code = fn(*args)
+    except KeyboardInterrupt:   # whatever ran was undone by then (executor.execute)
+        print("qscaffold: interrupted; nothing was changed", file=sys.stderr)
+        raise typer.Exit(130) from None
     except ScaffoldError as exc:
         print(f"qscaffold: error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None

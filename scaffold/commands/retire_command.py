@@ -8,7 +8,7 @@ from dataclasses import field
 from pathlib import Path
 
 from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,
-                                          show_dry_run)
+                                          recover, show_dry_run)
 from scaffold.planning.retire import Series, plan_retire
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -32,6 +32,7 @@ def run(opts: RetireOptions) -> int:
     up_to = Version.parse(opts.up_to) if opts.up_to is not None else None
     tree = QemuTree.open(opts.repo)
     check_options(opts, tree)
+    tree = recover(opts, tree)
     args = "".join(f" --family {f}" for f in opts.families) + (f" {up_to}" if up_to else "") + \
         (" --force" if opts.force and up_to else "")
 
