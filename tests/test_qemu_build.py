@@ -120,6 +120,20 @@ def test_machine_option_compiles(work):
     assert b"PCMachineClass *pcmc = PC_MACHINE_CLASS(m);" in (src / "hw/i386/pc_q35.c").read_bytes()
 
 
+def test_a_declaration_and_its_statement_compile_for_s390x(work):
+    """Issue 22's s390x example, on an older release of the 10.2 tree, compiled for the
+    s390x target (the feature list of 7.1 exists in every later tree)."""
+    src, build = work
+    proc = run_cli("compat", "machine-option", "--family", "s390x", "--instance", "--release",
+                   "9.1", "static const S390FeatInit qemu_cpu_feat = { S390_FEAT_LIST_QEMU_V7_1 };",
+                   "s390_set_qemu_cpu_model(0x8561, 15, 1, qemu_cpu_feat);",
+                   "--build-dir", str(build), "--repo", str(src))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"    static const S390FeatInit qemu_cpu_feat = { S390_FEAT_LIST_QEMU_V7_1 };\n\n" \
+        b"    ccw_machine_9_2_instance_options(machine);\n" in (src / "hw/s390x/s390-virtio-ccw.c").read_bytes()
+    subprocess.run(["git", "-C", str(src), "checkout", "-q", "--", "hw/s390x/s390-virtio-ccw.c"], check=True)
+
+
 def test_a_compile_error_puts_every_file_back(work):
     src, build = work
     before = (src / "hw/i386/pc_q35.c").read_bytes()
