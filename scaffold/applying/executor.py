@@ -76,7 +76,8 @@ class Commit:
         if not self.parent:
             return
         head = scm.head_sha(self.repo)
-        if head != self.parent and (head == self.sha or scm.parent_sha(self.repo, head) == self.parent):
+        ours = head == self.sha or scm.parent_sha(self.repo, head) == self.parent
+        if head != self.parent and ours:
             scm.reset_to(self.repo, self.parent)
 
 

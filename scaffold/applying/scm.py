@@ -101,7 +101,8 @@ def git_version() -> str:
     """"2.39.5": what `git format-patch` writes under its signature line."""
     import subprocess
 
-    out = subprocess.run(["git", "--version"], capture_output=True, text=True, errors="replace").stdout
+    out = subprocess.run(["git", "--version"], capture_output=True, text=True,
+                         errors="replace").stdout
     return out.strip().removeprefix("git version ")
 
 
