@@ -73,6 +73,21 @@ def _syntax_tree(file: SourceFile, extern: bool):
 
 def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     tree = _syntax_tree(file, extern)
+    pairs = _pairs_in(file, extern, tree)
+    if _missing(file, extern, pairs) and tree is not file.full_tree:
+        tree = file.full_tree   # the stretch parsed was too short (arrays without `_len`)
+        pairs = _pairs_in(file, extern, tree)
+    missing = _missing(file, extern, pairs)
+    if missing:   # arrays never vanish silently (see _missing)
+        errors = csyntax.syntax_errors(tree)
+        raise ScaffoldError(f"compat array {'declarations' if extern else 'definitions'} "
+                            f"cannot all be read ({missing}): a C syntax error, e.g. a deleted "
+                            "line, hides them; fix the file first", path=file.rel,
+                            line=errors[0][0] if errors else None)
+    return pairs
+
+
+def _pairs_in(file: SourceFile, extern: bool, tree) -> list[ArrayPair]:
     nodes = [n for n in csyntax.top_level(tree.root_node) if n.type == "declaration"]
     pairs = []
     for i, node in enumerate(nodes):
@@ -87,26 +102,20 @@ def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
         pairs.append(ArrayPair(file, m.group(1), Version(int(m.group(2)), int(m.group(3))),
                                node.start_byte, after.end_byte if paired else node.end_byte,
                                len_name if paired else None, extern, node))
-    _all_pairs_read(file, extern, tree, pairs)
     return pairs
 
 
-def _all_pairs_read(file: SourceFile, extern: bool, tree, pairs: list[ArrayPair]) -> None:
-    """Arrays never vanish silently: every array and `_len` the text holds must have been
-    read (a deleted `GlobalProperty hw_compat_4_2[] = {` line makes the parser swallow
-    the arrays after it, whose externs would then look stale)."""
+def _missing(file: SourceFile, extern: bool, pairs: list[ArrayPair]) -> str:
+    """What the text holds but the syntax tree did not give: a deleted
+    `GlobalProperty hw_compat_4_2[] = {` line makes the parser swallow the arrays after it,
+    whose externs would then look stale.  Empty when everything was read."""
     from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN
 
     arrays = len((ARRAY_EXTERN if extern else ARRAY_DEF).findall(file.data))
     lens = len((_LEN_EXTERN if extern else _LEN_DEF).findall(b"\n" + file.data))
     if arrays <= len(pairs) and lens <= sum(1 for p in pairs if p.len_name):
-        return
-    errors = csyntax.syntax_errors(tree)
-    what = "declarations" if extern else "definitions"
-    raise ScaffoldError(f"compat array {what} cannot all be read ({arrays} arrays and {lens} "
-                        f"lengths in the text, {len(pairs)} read): a C syntax error, e.g. a "
-                        "deleted line, hides them; fix the file first", path=file.rel,
-                        line=errors[0][0] if errors else None)
+        return ""
+    return f"{arrays} arrays and {lens} lengths in the text, {len(pairs)} read"
 
 
 def all_pairs(tree: QemuTree, extern: bool) -> list[ArrayPair]:
