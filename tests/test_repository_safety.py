@@ -333,3 +333,15 @@ def test_a_bump_killed_between_its_commit_and_the_index_update(repo):
     assert "1 of its 1 commits had been made" in err and "nothing to do" in err
     assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
     assert git(repo, "log", "--format=%s").splitlines()[0] == f"hw: add compat machines for {TARGET}"
+
+
+def test_the_journal_of_a_linked_worktree_is_found(repo, tmp_path):
+    from scaffold.applying import journal
+
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", str(linked))
+    git_dir = Path(git(linked, "rev-parse", "--absolute-git-dir").strip())
+    assert journal.pending(linked) is None
+    (git_dir / journal.NAME).write_text("{}")
+    assert journal.pending(linked) == git_dir / journal.NAME
+    assert journal.pending(repo) is None   # the main work tree's own journal is apart

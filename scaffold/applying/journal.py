@@ -49,8 +49,13 @@ class Journal:
 
 
 def pending(root: Path) -> Path | None:
-    """The journal of an interrupted run in the repository at `root`, if there is one."""
+    """The journal of an interrupted run in the repository at `root`, if there is one
+    (read without GitPython: a dry run does not import it).  In a linked worktree `.git`
+    is a file naming the git folder."""
     git_dir = root / ".git"
+    if git_dir.is_file():
+        text = git_dir.read_text(errors="replace").strip()
+        git_dir = (root / text.removeprefix("gitdir:").strip()).resolve()
     return git_dir / NAME if (git_dir / NAME).exists() else None
 
 

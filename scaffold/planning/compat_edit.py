@@ -339,7 +339,8 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
         _check_names(family, fn, new)
         indent = family.indent()
         statements = [t for p, t in new if not p.is_declaration]
-        plan.edits += _declarations(family, fn, [t for p, t in new if p.is_declaration],
+        plan.edits += _declarations(family, fn, [(t, p.declares) for p, t in new
+                                                 if p.is_declaration],
                                     " ".join(t for _, t in new), indent)
         if statements:
             compat = [c.stmt for c in fn.calls if c.name == "compat_props_add"]
@@ -436,35 +437,30 @@ def _casts(family: Family, fn: OptionsFn) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _declarations(family: Family, fn: OptionsFn, given: list[str], text: str,
-                  indent: str) -> list[Edit]:
+def _declarations(family: Family, fn: OptionsFn, given: list[tuple[str, tuple[str, ...]]],
+                  text: str, indent: str) -> list[Edit]:
     """The declarations given, after the class casts the new text uses that the function
     does not declare yet: after the declarations the body starts with, or at its top
     followed by a blank line (QEMU style)."""
     used = set(re.findall(r"[A-Za-z_]\w*", text))
     declared = {n for s in fn.statements for n in csyntax.declared_names(s)}
-    declared.update(n for t in given for n in _declared_in(t))
+    declared.update(n for _, names in given for n in names)
     needed = [(var, decl) for var, (decl, _) in _casts(family, fn).items()
               if var in used and var not in declared and var != fn.param]
     if not needed and not given:
         return []
     data = family.file.data
     leading = list(itertools.takewhile(lambda s: s.type == "declaration", fn.statements))
-    lines = _lines([decl for _, decl in needed] + given, indent).decode("utf-8", "replace")
+    lines = _lines([decl for _, decl in needed] + [t for t, _ in given], indent).decode()
     if leading:   # after the declarations the body starts with
         at = data.index(b"\n", leading[-1].end_byte) + 1
         text_out = lines
     else:
         at = data.index(b"\n", fn.body.start) + 1
         text_out = lines + "\n"
-    what = ", ".join([v for v, _ in needed] + [n for t in given for n in _declared_in(t)])
+    what = ", ".join([v for v, _ in needed] + [n for _, names in given for n in names])
     return [Edit(family.file.rel, at, at, text_out.encode(), f"{fn.name}: declare {what}",
                  family.name)]
-
-
-def _declared_in(text: str) -> list[str]:
-    _, items = _body_items(text)
-    return [n for item in items for n in csyntax.declared_names(item)]
 
 
 def _rewrite(piece: Piece, param_name: str | None, param: str) -> str:
@@ -476,7 +472,8 @@ def _rewrite(piece: Piece, param_name: str | None, param: str) -> str:
     if name is None:
         return piece.text
     raw = piece.text.encode()
-    for n in sorted((n for n in idents if csyntax.utf8(n.text) == name), key=lambda n: -n.start_byte):
+    for n in sorted((n for n, text in zip(idents, names) if text == name),
+                    key=lambda n: -n.start_byte):
         s, e = n.start_byte - offset, n.end_byte - offset
         raw = raw[:s] + param.encode() + raw[e:]
     return raw.decode("utf-8", "replace")

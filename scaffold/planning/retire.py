@@ -328,6 +328,12 @@ def _array_uses(tree: QemuTree) -> dict[str, list[tuple[str, int]]]:
     return uses
 
 
+def _used_elsewhere(uses: dict[str, list[tuple[str, int]]], name: str, own: list) -> bool:
+    """Whether anything names the array outside its own definition and declarations."""
+    return any(not any(p.file.rel == rel and p.start <= at < p.end for p in own)
+               for rel, at in uses.get(name, []))
+
+
 def _array_steps(current: QemuTree, series: Series) -> QemuTree:
     """One step per array that nothing adds any more: definition, `_len`, both externs."""
     families, _ = read_families(current)
@@ -338,9 +344,7 @@ def _array_steps(current: QemuTree, series: Series) -> QemuTree:
     orphans = []
     for pair in defs:
         own = [pair] + ([decls[pair.name]] if pair.name in decls else [])
-        elsewhere = [(rel, at) for rel, at in uses.get(pair.name, [])
-                     if not any(p.file.rel == rel and p.start <= at < p.end for p in own)]
-        if pair.version < newest and not elsewhere:
+        if pair.version < newest and not _used_elsewhere(uses, pair.name, own):
             orphans.append(pair)
     for pair in sorted(orphans, key=lambda p: (p.version, p.prefix != "hw")):
         defs = {p.name: p for p in compat_arrays.all_pairs(current, extern=False)}
@@ -370,8 +374,8 @@ def _stale_step(current: QemuTree, series: Series) -> QemuTree:
     defined = {p.name for p in compat_arrays.all_pairs(current, extern=False)}
     uses = _array_uses(current)
     # an extern that anything else names is never stale: the tree is broken, not dead text
-    stale = [p for p in compat_arrays.all_pairs(current, extern=True) if p.name not in defined
-             and all(rel == p.file.rel and p.start <= at < p.end for rel, at in uses.get(p.name, []))]
+    stale = [p for p in compat_arrays.all_pairs(current, extern=True)
+             if p.name not in defined and not _used_elsewhere(uses, p.name, [p])]
     if not stale:
         return current
     plan = Plan("retire", None)

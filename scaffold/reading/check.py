@@ -196,9 +196,10 @@ def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
     decls = compat_arrays.all_pairs(tree, extern=True)
     declared = {p.name: p for p in decls}
     defined = {p.name: p for p in defs}
-    used = {name for f in families for b in f.blocks for fn in b.functions.values()
-            for name, _ in _compat_adds(fn)}
-    used |= {name for f in families for fn in f.helpers.values() for name, _ in _compat_adds(fn)}
+    adds = [(f, fn, name, stmt) for f in families
+            for fn in [fn for b in f.blocks for fn in b.functions.values()] + list(f.helpers.values())
+            for name, stmt in _compat_adds(fn)]
+    used = {name for _, _, name, _ in adds}
 
     def severity(name: str) -> str:   # what nothing uses can neither fail to build nor link
         return "error" if name in used else "warning"
@@ -226,16 +227,13 @@ def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
         elif pair.len_name is None:
             out.append(Finding(severity(pair.name), "extern-len", f"no `extern const size_t {pair.name}_len;` "
                                "after the array's declaration", "add it", pair.file.rel, pair.line))
-    for family in families:   # added, but neither defined nor declared: does not compile
-        for fn in [f for b in family.blocks for f in b.functions.values()] + \
-                list(family.helpers.values()):
-            for name, stmt in _compat_adds(fn):
-                if name not in defined and name not in declared:
-                    out.append(_finding(family, None, "error", "array-undefined",
-                                        f"{fn.name} adds {name}, which is defined and "
-                                        "declared nowhere (it would not compile)",
-                                        f"define {name} (and its _len), or remove the line",
-                                        stmt.start_byte))
+    for family, fn, name, stmt in adds:   # neither defined nor declared: does not compile
+        if name not in defined and name not in declared:
+            out.append(_finding(family, None, "error", "array-undefined",
+                                f"{fn.name} adds {name}, which is defined and declared "
+                                "nowhere (it would not compile)",
+                                f"define {name} (and its _len), or remove the line",
+                                stmt.start_byte))
     newest = max((f.newest.version for f in families), default=None)
     for pair in defs:
         if pair.name not in used:
