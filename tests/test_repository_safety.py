@@ -210,7 +210,8 @@ def _files(name: str) -> list[str]:
     return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("QSCAFFOLD_FUZZ_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=st.sampled_from(sorted(TREES)), data=st.data())
 def test_random_bytes_in_any_file_never_raise_anything_but_an_error(tmp_path, tree, data):
     """Property: random bytes (invalid UTF-8 included) put anywhere in any file that
@@ -345,3 +346,31 @@ def test_the_journal_of_a_linked_worktree_is_found(repo, tmp_path):
     (git_dir / journal.NAME).write_text("{}")
     assert journal.pending(linked) == git_dir / journal.NAME
     assert journal.pending(repo) is None   # the main work tree's own journal is apart
+
+
+def test_an_interrupt_that_a_failing_git_command_reports_first_is_still_an_interrupt():
+    """On a real tree the terminal's Ctrl-C killed `git commit` mid-write and its error
+    ("index.lock write error") reached qscaffold before the signal did."""
+    from scaffold.applying.executor import execute
+
+    undone = []
+
+    class Interrupted:
+        def describe(self):
+            return "a git command the terminal's Ctrl-C kills"
+
+        def run(self):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)
+            except KeyboardInterrupt:
+                pass   # as if the child's failure surfaced instead
+            raise ScaffoldError("git commit failed: write error")
+
+        def undo(self):
+            undone.append(self)
+
+    with pytest.raises(KeyboardInterrupt):
+        execute([Interrupted()], quiet=True)
+    assert len(undone) == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -110,13 +110,22 @@ def execute(actions: list, quiet: bool = False, journal=None) -> None:
     (they inherit the mask): a second Ctrl-C cannot stop it half-way.  `journal` (see
     journal.py) records the run while it is in progress, for a run killed by SIGKILL."""
     done = []
+    # A terminal's Ctrl-C also reaches git's processes: the git command running then may
+    # fail before Python sees the signal.  Remembered, it is reported as what it was.
+    interrupted: list[int] = []
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         for action in actions:
             if not quiet:
                 print(f"qscaffold: {action.describe()}", file=sys.stderr)
             done.append(action)   # a failing action may have done part of its work
             action.run()
-    except BaseException:
+    except BaseException as exc:
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             for action in reversed(done):
@@ -124,7 +133,11 @@ def execute(actions: list, quiet: bool = False, journal=None) -> None:
             if journal is not None:
                 journal.close()
         finally:
+            signal.signal(signal.SIGINT, previous)
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        if interrupted and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
         raise
+    signal.signal(signal.SIGINT, previous)
     if journal is not None:
         journal.close()

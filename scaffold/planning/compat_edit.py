@@ -393,7 +393,9 @@ def _check_names(family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) ->
     wanted = []
     for _, text in new:
         _, items = _body_items(text)
-        for ident in (i for item in items for i in csyntax.identifiers(item)):
+        idents = sorted((i for item in items for i in csyntax.identifiers(item)),
+                        key=lambda i: i.start_byte)   # named in the order written
+        for ident in idents:
             name = ident.text.decode("utf-8", "replace")
             callee = ident.parent.type == "call_expression" and \
                 ident.parent.child_by_field_name("function") == ident

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 
 from scaffold.planning.plan import Edit
+from scaffold.errors import ScaffoldError
 from scaffold.reading import csyntax
 from scaffold.reading.tree import SourceFile
 
@@ -64,6 +65,12 @@ def plan_removal(file: SourceFile, spans: list[tuple[int, int]], what: str,
     nodes = list(csyntax.top_level(root))
     chosen = {i for i, n in enumerate(nodes)
               if any(s <= n.start_byte and n.end_byte <= e for s, e in spans)}
+    for s, e in spans:   # read from a parse of part of the file, hidden in the whole one
+        if not any(s <= nodes[i].start_byte and nodes[i].end_byte <= e for i in chosen):
+            errors = csyntax.syntax_errors(file.full_tree)
+            raise ScaffoldError(f"cannot {what}: a C syntax error in the file hides it; fix "
+                                "the file first", path=file.rel,
+                                line=errors[0][0] if errors else file.line(s), family=family)
     is_header = file.rel.endswith(".h")
     before = identifiers(data)
     ids: dict[int, Counter] = {}
