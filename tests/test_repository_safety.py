@@ -293,7 +293,8 @@ def test_ctrl_c_to_the_process_group_undoes_every_commit(repo, hook, at):
     assert not (repo / ".git/qscaffold-journal.json").exists()
 
 
-@pytest.mark.parametrize("point", ["written", "committed-1", "committed-3", "before-commit-2"])
+@pytest.mark.parametrize("point", ["written", "committed-1", "committed-3", "before-commit-2",
+                                   "during-commit-2"])
 def test_after_kill_9_a_plain_rerun_finishes_the_series(repo, retired, point):
     kill = "kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)"   # the hook's grandparent: qscaffold
     env = {}
@@ -301,15 +302,15 @@ def test_after_kill_9_a_plain_rerun_finishes_the_series(repo, retired, point):
         env["QSCAFFOLD_TEST_KILL_AFTER_WRITES"] = "1"
     elif point.startswith("committed"):        # between the commit and the index update
         _hook(repo, "post-commit", int(point[-1]), kill)
-    else:                                      # files written, commit not made
+    elif point.startswith("before"):           # files written, commit not made
         _hook(repo, "pre-commit", int(point[-1]), kill + "; exit 1")
+    else:                                      # git commits on, an orphan, after the kill
+        _hook(repo, "pre-commit", int(point[-1]), kill + "; sleep 1")
     proc = _start(repo, *RETIRE, env=env)
     proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL
-    time.sleep(0.5)   # git's own processes finish
+    # no pause: the re-run waits for the orphaned git processes of the killed run
     assert (repo / ".git/qscaffold-journal.json").exists()
-    for name in ("post-commit", "pre-commit"):
-        (repo / ".git/hooks" / name).unlink(missing_ok=True)
     again = run_cli(*RETIRE, "--repo", str(repo))
     assert again.returncode == 0, again.stderr.decode()
     assert "an interrupted run was repaired" in again.stderr.decode()

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from pathlib import Path
 
 from scaffold.applying import scm, writer
 from scaffold.errors import ScaffoldError
 
 NAME = "qscaffold-journal.json"
+_MARK = "QSCAFFOLD_RUN"
 
 
 def digest(data: bytes) -> str:
@@ -36,7 +39,11 @@ class Journal:
 
     def __init__(self, repo, steps: list[tuple[str, dict[str, tuple[bytes, bytes]]]]):
         self.path = path_of(repo)
-        record = {"base": scm.head_sha(repo), "steps": [
+        token = f"{os.getpid()}-{time.time_ns()}"
+        # Every git process of the run (and its hooks) carries the token: after a kill -9
+        # they run on as orphans, and the repair waits for them rather than race them.
+        os.environ[_MARK] = token
+        record = {"base": scm.head_sha(repo), "token": token, "steps": [
             {"subject": subject, "files": {p: [digest(old), digest(new)]
                                            for p, (old, new) in contents.items()}}
             for subject, contents in steps]}
@@ -46,6 +53,29 @@ class Journal:
 
     def close(self) -> None:
         self.path.unlink(missing_ok=True)
+        os.environ.pop(_MARK, None)
+
+
+def _wait_for_orphans(token: str, seconds: float = 30) -> None:
+    """Wait until no process of the interrupted run is left (Linux's /proc; elsewhere
+    there is nothing to look at)."""
+    needle = f"{_MARK}={token}\0".encode()
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if needle in (proc / "environ").read_bytes() + b"\0":
+                    alive.append(proc.name)
+            except OSError:
+                continue
+        if not alive:
+            return
+        if time.monotonic() > deadline:
+            raise ScaffoldError(f"processes of the interrupted run are still running "
+                                f"(pid {', '.join(alive)}); wait for them, then re-run",
+                                path=f".git/{NAME}")
+        time.sleep(0.1)
 
 
 def pending(root: Path) -> Path | None:
@@ -66,6 +96,7 @@ def repair(repo) -> str | None:
     if not path.exists():
         return None
     record = json.loads(path.read_text())
+    _wait_for_orphans(record.get("token", ""))
     steps = record["steps"]
     commits = scm.commits_since(repo, record["base"])
     subjects = [s["subject"] for s in steps]
