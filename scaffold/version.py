@@ -1,4 +1,5 @@
-"""QEMU release numbers: X.0, X.1, X.2, then (X+1).0."""
+"""QEMU release numbers: X.0, X.1, X.2, then (X+1).0 since 4.0; before that 1.0 ... 1.7,
+2.0 ... 2.12, 3.0 and 3.1 (trees still carry those machine types and arrays)."""
 from __future__ import annotations
 
 import re
@@ -7,6 +8,12 @@ from typing import NamedTuple
 from scaffold.errors import UsageError
 
 LAST_MINOR = 2  # three releases a year since 4.0
+_LAST_MINOR_BEFORE_4 = {1: 7, 2: 12, 3: 1}
+
+
+def last_minor(major: int) -> int:
+    """The last minor release of a major series: 2.12 came before 3.0, 3.1 before 4.0."""
+    return _LAST_MINOR_BEFORE_4.get(major, LAST_MINOR)
 _FORMAT = re.compile(r"(0|[1-9][0-9]*)\.([0-9]+)")
 
 
@@ -23,19 +30,21 @@ class Version(NamedTuple):
         if not m:
             raise UsageError(f"invalid version {text!r}: expected MAJOR.MINOR, for example 11.0")
         version = cls(int(m.group(1)), int(m.group(2)))
-        if version.minor > LAST_MINOR:
-            raise UsageError(f"invalid version {text!r}: QEMU releases go X.0, X.1, X.2")
+        if version.minor > last_minor(version.major):
+            series = "X.0, X.1, X.2" if version.major >= 4 else \
+                f"{version.major}.0 ... {version.major}.{last_minor(version.major)}"
+            raise UsageError(f"invalid version {text!r}: QEMU releases go {series}")
         return version
 
     def next(self) -> "Version":
-        if self.minor < LAST_MINOR:
+        if self.minor < last_minor(self.major):
             return Version(self.major, self.minor + 1)
         return Version(self.major + 1, 0)
 
     def prev(self) -> "Version":
         if self.minor > 0:
             return Version(self.major, self.minor - 1)
-        return Version(self.major - 1, LAST_MINOR)
+        return Version(self.major - 1, last_minor(self.major - 1))
 
     @property
     def sym(self) -> str:
