@@ -5,6 +5,7 @@ bump would write, before it is written.
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from scaffold.reading import compat_arrays
@@ -14,6 +15,7 @@ from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 SEVERITIES = ("error", "pending", "warning", "info")
+_NOTE = re.compile(r"(?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<message>.*)", re.S)
 
 
 class Finding(NamedTuple):
@@ -285,8 +287,12 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
     notes = []
     if families is None:
         families, notes = read_families(tree)
-    out = [Finding("info", "family-unknown", note.split(": ", 1)[1], "", note.split(": ", 1)[0])
-           for note in notes]
+    out = []
+    for note in notes:   # "path[:line]: message"
+        m = _NOTE.match(note)
+        kind = "family-disabled" if "disabled by `#if 0`" in note else "family-unknown"
+        line = int(m.group("line")) if m.group("line") else None
+        out.append(Finding("info", kind, m.group("message"), "", m.group("path"), line))
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     for family in families:
         # a family's findings depend on its file and on which of its own arrays exist:

@@ -37,6 +37,8 @@ def parse(data: bytes, old_tree=None, region: tuple[int, int] | None = None,
     """Parse C.  With `old_tree` (already told of the edits) only the changed parts are
     re-parsed; with `region` (start, end) only those bytes are (offsets stay the file's);
     `anchor` is a known (offset, row) at or before the region, to count lines from."""
+    if IF_0.search(data):
+        data = blank_disabled(data)
     parser = _parser()
     if region is not None:
         from tree_sitter import Parser, Point, Range
@@ -46,6 +48,43 @@ def parse(data: bytes, old_tree=None, region: tuple[int, int] | None = None,
         parser = Parser(_language())
         parser.included_ranges = [Range(Point(*points[start]), Point(*points[end]), start, end)]
     return parser.parse(data, old_tree) if old_tree is not None else parser.parse(data)
+
+
+# `#if 0` at the start of a line: code the preprocessor drops (downstream forks keep
+# upstream's machine types there); _DIRECTIVE: the conditionals that nest around it.
+IF_0 = re.compile(rb"^[ \t]*#[ \t]*if[ \t]+0\b", re.M)
+_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b[^\n]*\n?", re.M)
+
+
+def disabled_spans(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of the lines that `#if 0` compiles out: from after the `#if 0` line to
+    its `#else`, `#elif` or `#endif` (the directives themselves stay)."""
+    out, depth, start = [], 0, None
+    for m in _DIRECTIVE.finditer(data):
+        word = m.group(1)
+        if start is None:
+            if word == b"if" and IF_0.match(m.group()):
+                start, depth = m.end(), 0
+        elif word in (b"if", b"ifdef", b"ifndef"):
+            depth += 1
+        elif word == b"endif" and depth:
+            depth -= 1
+        elif depth == 0 and word in (b"else", b"elif", b"endif"):
+            out.append((start, m.start()))
+            start = None
+    if start is not None:
+        out.append((start, len(data)))
+    return out
+
+
+def blank_disabled(data: bytes) -> bytes:
+    """`data` with what `#if 0` compiles out turned to spaces, newlines kept: offsets and
+    lines stay the file's, and code that never compiles (a brace missing there) is no
+    parse error, as it is none for the compiler."""
+    out = bytearray(data)
+    for start, end in disabled_spans(data):
+        out[start:end] = re.sub(rb"[^\n]", b" ", data[start:end])
+    return bytes(out)
 
 
 def points_of(data: bytes, offsets: list[int],

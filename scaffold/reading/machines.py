@@ -346,7 +346,12 @@ def _first_block(spec: FamilySpec, data: bytes) -> int | None:
 
 def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     data = file.data
-    if "tree" not in file.__dict__:   # not parsed yet: parse only the versioned part
+    # A downstream fork may compile upstream's types out with `#if 0` (the parse sees
+    # blanks there); a part of the file could start inside it: then parse all of it.
+    disabled = csyntax.disabled_spans(data) if csyntax.IF_0.search(data) else []
+    if disabled:
+        file.unfocus()
+    elif "tree" not in file.__dict__:   # not parsed yet: parse only the versioned part
         start = _first_block(spec, data)
         if start is not None:
             file.focus(start)
@@ -390,7 +395,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
                                             path=file.rel, line=macro.line, family=spec.name)
                     block.macro = macro
         pending_comment = None
-    _all_registrations_read(spec, file, versions, extras)
+    _all_registrations_read(spec, file, versions, extras, disabled)
     registered = [v for v, b in versions.items() if b.macro is not None]
     top = max(registered, default=None)   # the next version may be a bump half done by hand
     unregistered = [fn for v, b in versions.items() if top and v > top and v != top.next()
@@ -409,12 +414,21 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     return Family(spec, file, form, blocks, extras, helpers, unregistered)
 
 
-def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, extras: list) -> None:
+def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, extras: list,
+                            disabled: list[tuple[int, int]]) -> None:
     """A family must never vanish silently: every registration the text holds must have
     been read from the syntax tree.  A half-finished edit (a deleted closing brace) makes
-    tree-sitter swallow the rest of the file; that is an error, at the first parse error."""
+    tree-sitter swallow the rest of the file; that is an error, at the first parse error.
+    Registrations that `#if 0` compiles out are counted apart, for a note."""
     data, macro = b"\n" + file.data, b"\n" + spec.macro.encode()   # calls start a line
     calls = data.count(macro + b"(") + data.count(macro + b"_AS_LATEST(")
+    if disabled:
+        found = [m.start() for m in re.finditer(re.escape(macro) + rb"(?:_AS_LATEST)?\(", data)]
+        off = [at for at in found if any(s <= at < e for s, e in disabled)]
+        calls -= len(off)
+        if off:
+            first = min(s for s, e in disabled if any(s <= at < e for at in off))
+            file.__dict__.setdefault("_disabled", {})[spec.name] = (len(off), file.line(first - 1))   # the `#if 0` line
     read = sum(1 for b in versions.values() if b.macro) + len(extras)
     if calls <= read:
         return
@@ -454,6 +468,11 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
             family = read[spec.name]
             if family:
                 families.append(family)
+            off = file.__dict__.get("_disabled", {}).get(spec.name)
+            if off:
+                notes.append(f"{rel}:{off[1]}: {spec.name}: {off[0]} {spec.macro} "
+                             f"registration{'s' if off[0] != 1 else ''} disabled by `#if 0` "
+                             "(a downstream tree): left alone")
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     families.sort(key=lambda f: order[f.name])
     return families, notes

@@ -1,0 +1,59 @@
+"""A downstream fork's tree (issue 19): upstream's arm virt types compiled out with `#if 0`,
+the fork's own types registered after them.  Registrations `#if 0` disables are not the
+tree's machine types: they are left alone, said in one line, and never a syntax error."""
+from __future__ import annotations
+
+from conftest import run_cli, snapshot
+from scaffold.reading.check import check_tree
+from scaffold.reading.tree import QemuTree
+
+TREE = "downstream-if0"
+NOTE = ("hw/arm/virt.c:34: arm: 3 DEFINE_VIRT_MACHINE registrations disabled by `#if 0` "
+        "(a downstream tree): left alone")
+
+
+def test_the_live_families_are_bumped_and_the_disabled_ones_left_alone(fixture_tree):
+    root = fixture_tree(TREE)
+    before = snapshot(root)
+    proc = run_cli("bump", "8.2", "--no-commit", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert f"note: {NOTE}" in proc.stderr.decode()
+    after = snapshot(root)
+    assert {p for p in after if after[p] != before[p]} == {
+        "hw/core/machine.c", "include/hw/boards.h", "hw/s390x/s390-virtio-ccw.c"}
+    assert b"DEFINE_CCW_MACHINE(8_2, \"8.2\", true);" in after["hw/s390x/s390-virtio-ccw.c"]
+    findings = check_tree(QemuTree.open(root))
+    assert not [f for f in findings if f.severity in ("error", "pending")]
+    disabled = [f for f in findings if f.kind == "family-disabled"]
+    assert [(f.severity, f.path, f.line) for f in disabled] == [("info", "hw/arm/virt.c", 34)]
+
+
+def test_machines_names_no_arm_family(fixture_tree):
+    report = run_cli("machines", "--repo", str(fixture_tree(TREE))).stdout.decode()
+    assert not any(line.startswith("arm ") for line in report.splitlines())
+    assert NOTE in report
+
+
+def test_a_brace_missing_in_compiled_out_code_is_no_error(fixture_tree):
+    root = fixture_tree(TREE)
+    virt = root / "hw/arm/virt.c"
+    virt.write_text(virt.read_text().replace(
+        "    compat_props_add(mc->compat_props, hw_compat_8_0, hw_compat_8_0_len);\n}\n",
+        "    compat_props_add(mc->compat_props, hw_compat_8_0, hw_compat_8_0_len);\n", 1))
+    proc = run_cli("check", "--repo", str(root))
+    assert proc.returncode == 1 and b"pending" in proc.stdout and b"error" not in proc.stdout
+
+
+def test_a_real_missing_brace_is_still_an_error(fixture_tree):
+    root = fixture_tree(TREE)
+    ccw = root / "hw/s390x/s390-virtio-ccw.c"
+    ccw.write_text(ccw.read_text().replace(
+        "    ccw_machine_8_1_class_options(mc);\n    compat_props_add(mc->compat_props, "
+        "hw_compat_8_0, hw_compat_8_0_len);\n}\n",
+        "    ccw_machine_8_1_class_options(mc);\n    compat_props_add(mc->compat_props, "
+        "hw_compat_8_0, hw_compat_8_0_len);\n", 1))
+    before = snapshot(root)
+    proc = run_cli("bump", "8.2", "--no-commit", "--repo", str(root))
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and "hw/s390x/s390-virtio-ccw.c:" in err and "s390x" in err
+    assert "cannot be read" in err and snapshot(root) == before
