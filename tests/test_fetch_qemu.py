@@ -80,6 +80,24 @@ def test_a_version_the_mirror_does_not_serve_falls_back_to_the_next(tmp_path):
 def test_nothing_served_is_one_line(tmp_path):
     env = fake_apt(tmp_path, ["1:11.1.3+ds-1", "1:11.1.2+ds-1"], ["1:11.1.3+ds-1", "1:11.1.2+ds-1"])
     proc = fetch(env, tmp_path / "cache", "11.1")
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr   # 3: not served
     assert proc.stderr.splitlines()[-1] == ("fetch-qemu: no qemu 11.1 source package could be "
                                             "downloaded (tried 1:11.1.3+ds-1, 1:11.1.2+ds-1)")
+
+
+@pytest.mark.realtree
+def test_a_series_the_mirror_does_not_serve_is_a_loud_skip(tmp_path):
+    """CI on a mirror that dropped a series: that coverage is skipped, said loudly, and
+    the run passes (here: a series that never existed)."""
+    (tmp_path / "test_gone.py").write_text(
+        "from conftest import real_tree\n\n"
+        "def test_needs_a_gone_series():\n    real_tree('1.9')\n\n"
+        "def test_needs_it_too():\n    real_tree('1.9')\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-p", "conftest", str(tmp_path / "test_gone.py")],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(os.environ, PYTHONPATH=str(REPO / "tests")))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 skipped" in proc.stdout
+    assert ("MISSING COVERAGE: the Debian mirror does not serve QEMU 1.9 any more; 2 test(s) "
+            "of that series were skipped") in proc.stdout

@@ -13,17 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import build_tree, ninja, run_cli
 
 pytestmark = [pytest.mark.qemu_build, pytest.mark.realtree]
 
 
 def qemu_build(*args: str) -> tuple[Path, Path]:
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "qemu-build"), "10.2", *args],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    src, build = proc.stdout.strip().splitlines()[-2:]
-    return Path(src), Path(build)
+    return build_tree("10.2", *args)
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +29,6 @@ def work():
         subprocess.run(["git", "-C", str(src), "config", key, value], check=True)
     yield src, build
     qemu_build("--reset")
-
-
-def ninja(build: Path, *targets: str) -> None:
-    proc = subprocess.run(["ninja", "-C", str(build), *targets], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:]
 
 
 def machines(build: Path) -> dict[str, dict]:

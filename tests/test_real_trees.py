@@ -11,7 +11,10 @@ import subprocess
 
 import pytest
 
-from conftest import arrays, changed_files, current_layout, expected_file, linked_copy, real_tree, run_cli
+from conftest import (arrays, changed_files, current_layout, expected_file, linked_copy, newest_tree,
+                      real_tree, run_cli)
+from scaffold.reading.check import check_tree
+from scaffold.reading.machines import read_families
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -239,3 +242,21 @@ def test_real_run_writes_only_the_bumped_files(release, tmp_path):
         assert (copy / path).read_bytes() == expected_file((root / path).read_bytes(), hunks, path)
     again = run_cli("bump", target, "--no-commit", "--repo", str(copy))
     assert again.returncode == 0 and b"nothing to do" in again.stderr
+
+
+@pytest.mark.realtree
+def test_the_newest_served_series_bumps_to_its_next_release_cleanly(tmp_path):
+    """Not only the series above: whatever the mirror serves newest (10.2 today, 11.1
+    once served) bumps to its next release, and the result checks clean."""
+    root = newest_tree()
+    tree = QemuTree.open(root)
+    major, minor, _ = tree.version
+    target = Version(major, minor).next()
+    copy = linked_copy(root, tmp_path / "qemu")
+    (copy / "VERSION").unlink()   # the development branch of the next release
+    (copy / "VERSION").write_text(f"{major}.{minor}.50\n")
+    proc = run_cli("bump", str(target), "--no-commit", "--repo", str(copy))
+    assert proc.returncode == 0, proc.stderr.decode()
+    bumped = QemuTree.open(copy)
+    assert {f.newest.version for f in read_families(bumped)[0]} == {target}
+    assert [f for f in check_tree(bumped) if f.severity != "info"] == []
