@@ -16,6 +16,7 @@ from dataclasses import field
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
+from scaffold.planning.fields import plan_field
 from scaffold.planning.plan import Edit, Plan
 from scaffold.planning.removal import plan_removal
 from scaffold.reading import compat_arrays, csyntax
@@ -249,6 +250,9 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     blocked: dict[str, Version] = {}
     fields: set[tuple[str, str]] = set()
+    removed_fields: set[tuple[str, str]] = set()
+    why_kept: dict[tuple[str, str], str] = {}
+    mentions: dict[str, list[str]] | None = None   # field -> files naming it (grep, once)
     current = tree
     for version in sorted({v for vs in chosen.values() for v in vs}):
         groups: dict[str, list[str]] = {}
@@ -282,12 +286,33 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
                 fields |= _class_fields(family, block)
             if not plan.edits:
                 continue
+            step_fields = sorted({f for name in plan.families
+                                  for f in _class_fields(families[name],
+                                                         families[name].block(version))})
+            gone = []
+            if step_fields:
+                if mentions is None:
+                    mentions = _mentions_of(fields_listing)
+                for type_, field in step_fields:   # removed with their last setter
+                    removal = plan_field(current, type_, field, mentions.get(field, []),
+                                         list(plan.edits))
+                    if removal.reason:
+                        why_kept[(type_, field)] = removal.reason
+                        continue
+                    plan.edits += removal.edits
+                    removed_fields.add((type_, field))
+                    gone.append((type_, field, removal.value))
             current, contents = _finish_step(current, plan)
             series.retired += types
             series.steps.append(_machine_step(subsystem, types, version, policy, plan, contents))
+            for type_, field, value in gone:
+                series.steps[-1].summary += (
+                    f" No remaining machine type sets {type_}::{field}: remove it, and fold "
+                    f"the code reading it with {value}.")
     current = _array_steps(current, series)
     current = _stale_step(current, series)
-    series.followups += _field_followups(tree, current, fields, fields_listing)
+    series.followups += _field_followups(tree, current, fields - removed_fields, fields_listing,
+                                         why_kept)
     series.followups += _mentions(tree, series.retired, mentions_listing)
     series.provenance = f"Generated with `qscaffold retire{provenance_args}`."
     return series
@@ -404,7 +429,7 @@ class _Listing:
 
     def __init__(self, root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None,
                  needles: list[bytes]):
-        self.root, self.suffixes = root, suffixes
+        self.root, self.suffixes, self.needles = root, suffixes, needles
         self.tops = tuple(t for t in tops if (root / t).is_dir())
         self.proc = None
         if self.tops and needles and shutil.which("grep"):
@@ -418,10 +443,11 @@ class _Listing:
     def files(self) -> list[str] | None:
         if self.proc is None:
             return None
-        out, _ = self.proc.communicate()
-        if self.proc.returncode not in (0, 1):
-            return None
-        return sorted(out.decode("utf-8", "surrogateescape").splitlines())
+        if not hasattr(self, "_files"):   # asked more than once (fields, then follow-ups)
+            out, _ = self.proc.communicate()
+            self._files = None if self.proc.returncode not in (0, 1) else \
+                sorted(out.decode("utf-8", "surrogateescape").splitlines())
+        return self._files
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -457,8 +483,18 @@ def _every_file(root, tops, suffixes) -> list[str]:
     return sorted(out)
 
 
+def _mentions_of(listing: _Listing) -> dict[str, list[str]]:
+    """needle -> the files of the listing that name it as a word."""
+    out: dict[str, list[str]] = {}
+    for rel, data in _walk(listing, listing.needles):
+        for needle in listing.needles:
+            if re.search(rb"\b" + re.escape(needle) + rb"\b", data):
+                out.setdefault(csyntax.utf8(needle), []).append(rel)
+    return out
+
+
 def _field_followups(before: QemuTree, after: QemuTree, fields,
-                     listing: _Listing) -> list[FollowUp]:
+                     listing: _Listing, why_kept: dict | None = None) -> list[FollowUp]:
     """Class fields no remaining machine type sets, with their declaration and readers."""
     if not fields:
         return []
@@ -483,14 +519,17 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
     out = []
     for type_, name in sorted(fields):
         info = found[name]
-        if info["set"]:
+        kept = (why_kept or {}).get((type_, name))
+        alive = kept is not None and kept.startswith(("still set", "its value", "its declaration"))
+        if info["set"] and (kept is None or alive):
             continue
         decl = info["decl"][0] if info["decl"] else (None, None)
         reads = ", ".join(f"{p}:{l}" for p, l in info["read"][:8])
         more = f" (+{len(info['read']) - 8} more)" if len(info["read"]) > 8 else ""
         out.append(FollowUp("class-field", f"{type_}::{name}: no remaining machine type sets it; "
                             f"remove the field and the code reading it ({reads or 'read nowhere'}"
-                            f"{more})", decl[0], decl[1]))
+                            f"{more})" + (f"; not done: {kept}" if kept else ""),
+                            decl[0], decl[1]))
     return out
 
 

@@ -1,0 +1,334 @@
+"""Class fields that no remaining machine type sets, removed in the commit of the machine
+type that set them last, as upstream does (`smc->rma_limit`, `vmc->no_ged`...).
+
+The field goes when every use is mechanical: its declaration in the class struct, its
+assignments outside versioned options functions (the base class_init's gives the value
+every remaining machine type now gets; none: zero), and readers of the forms
+`if (F) {...}`, `if (!F)`, `else if` chains, `F && x` / `F || x` in a condition,
+`F ? a : b` and `return F;`, folded with that value.  Anything else is a reason to keep
+the field, said as a follow-up with file:line."""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from scaffold.planning.plan import Edit
+from scaffold.reading import csyntax
+from scaffold.reading.tree import QemuTree
+
+_VERSIONED = re.compile(r"_\d+_\d+(?:_\d+)?_")   # pc_q35_machine_4_2_options, rhel920_...
+_FALSE = {"false", "0", "NULL", "0x0"}
+_TRUE = {"true", "1"}
+
+
+class Removal(NamedTuple):
+    """The edits removing one field, or why it stays."""
+
+    edits: list[Edit]
+    value: str | None = None      # the value its readers were folded with
+    reason: str | None = None     # why it stays (a follow-up), with file:line
+
+
+def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
+               removed: list[Edit]) -> Removal:
+    """Remove `type_::name` from the files in `paths` (those that mention it), given the
+    edits of the machine step that removes its last setter."""
+    gone = {(e.path, e.start, e.end) for e in removed}
+    uses: list[tuple[str, object]] = []
+    declarations = []
+    for rel in paths:
+        file = tree.file(rel)
+        for node in _nodes(file.full_tree.root_node):
+            if any(p == rel and s <= node.start_byte < e for p, s, e in gone):
+                continue
+            if node.type == "field_expression" and _field(node) == name:
+                uses.append((rel, node))
+            elif node.type == "field_declaration" and name in _declared(node) and \
+                    _struct_name(node) == type_:
+                declarations.append((rel, node))
+    if len(declarations) != 1 or len(_declared(declarations[0][1])) != 1:
+        return Removal([], reason="its declaration is not one field alone")
+    setters, readers = [], []
+    for rel, node in uses:
+        (setters if _assigned(node) else readers).append((rel, node))
+    values = []
+    for rel, node in setters:
+        fn = _function_name(node)
+        where = f"{rel}:{node.start_point[0] + 1}"
+        if fn is None or _VERSIONED.search(fn + "_"):
+            return Removal([], reason=f"still set in {fn or 'code'} ({where})")
+        values.append(csyntax.utf8(node.parent.child_by_field_name("right").text))
+    decl_rel, decl = declarations[0]
+    kind = csyntax.utf8(decl.child_by_field_name("type").text)
+    value = values[0] if values else ("false" if kind == "bool" else "0")
+    if len(set(values)) > 1 or value not in _FALSE | _TRUE:
+        return Removal([], reason="its value is not one constant "
+                                  f"({', '.join(values)})")
+    edits = [_delete_lines(tree, decl_rel, decl, f"remove {type_}::{name}")]
+    edits += [_delete_lines(tree, rel, node.parent.parent, f"remove the {name} assignment")
+              for rel, node in setters]
+    folds = [(rel, node, _fold(tree, rel, node, value in _TRUE, value)) for rel, node in readers]
+    done = [f for _, _, f in folds if isinstance(f, Edit)]
+
+    def inside(rel: str, start: int, end: int, other=None) -> bool:
+        """Within what another fold removes or rewrites (a reader in a dropped branch)."""
+        return any(e is not other and e.path == rel and e.start <= start and end <= e.end and
+                   (e.start, e.end) != (start, end) for e in done)
+
+    for rel, node, fold in folds:
+        if isinstance(fold, str):
+            if inside(rel, node.start_byte, node.end_byte):
+                continue
+            return Removal([], reason=f"{fold} ({rel}:{node.start_point[0] + 1}); remove it "
+                                      "by hand")
+        if not inside(rel, fold.start, fold.end, fold) and fold not in edits:
+            edits.append(fold)
+    for rel in sorted({e.path for e in edits}):
+        more, unused = _unused_after(tree.file(rel).data, rel, [e for e in removed if e.path == rel],
+                                     [e for e in edits if e.path == rel])
+        if unused:
+            return Removal([], reason=f"folding its readers leaves {unused} unused ({rel}); "
+                                      "remove it by hand")
+        edits += more
+    return Removal(edits, value)
+
+
+_DECLARATOR = {"init_declarator", "declaration", "function_declarator", "pointer_declarator",
+               "array_declarator", "parameter_declaration"}
+# An initializer that can go with its unused local: none, a literal, or a QOM cast or
+# class getter of plain names (`VIRT_MACHINE_GET_CLASS(vms)`).
+_PURE = re.compile(rb"[^=]*(=\s*([0-9A-Za-z_.\"-]+|[A-Z][A-Z0-9_]*\([\w\s>(),-]*\)))?\s*;", re.S)
+
+
+def _unused_after(data: bytes, rel: str, others: list[Edit],
+                  folds: list[Edit]) -> tuple[list[Edit], str | None]:
+    """Names the folded code used that are now only declared: a local whose declaration
+    can go with it (as upstream removes `vmc` with the last `vmc->field`), or the name
+    that makes the field stay (-Werror refuses an unused local or static function)."""
+    from scaffold.planning.plan import splice
+
+    everything = sorted(others + folds, key=lambda e: e.start)
+    shifts = []   # (end of an edit in the new text, how far it moved what follows)
+    moved = 0
+    for e in everything:
+        moved += len(e.text) - (e.end - e.start)
+        shifts.append((e.end + moved, moved))   # where it ends in the new text
+    after = splice(data, everything)
+    root = csyntax.parse(after).root_node
+    extra: list[Edit] = []
+    before = csyntax.parse(data).root_node
+    for fold in folds:
+        gone = {n.text for n in _nodes(before) if n.type == "identifier"
+                and fold.start <= n.start_byte < fold.end} - \
+            set(re.findall(rb"[A-Za-z_]\w*", fold.text))
+        at = fold.start + sum(len(e.text) - (e.end - e.start) for e in everything
+                              if e.end <= fold.start)
+        scope = _enclosing_function(root, at) or root
+        for name in sorted(gone):
+            uses = [n for n in _nodes(scope) if n.type == "identifier" and n.text == name]
+            local = any(n.parent.type in _DECLARATOR for n in uses)
+            if not local:   # a file-level name: its remaining uses anywhere in the file
+                uses = [n for n in _nodes(root) if n.type == "identifier" and n.text == name]
+            if not uses or not all(n.parent.type in _DECLARATOR for n in uses):
+                continue
+            if not local and not any(_static(n) for n in uses):
+                continue   # an external function or variable: used elsewhere, or not
+            decl = uses[0]
+            while decl is not None and decl.type != "declaration":
+                decl = decl.parent
+            if not (local and len(uses) == 1 and decl is not None and
+                    csyntax.declared_names(decl) == [csyntax.utf8(name)] and
+                    _PURE.fullmatch(decl.text)):
+                return [], csyntax.utf8(name)
+            start, end = _line_span(after, decl)
+            back = ([m for end_new, m in shifts if end_new <= start] or [0])[-1]
+            edit = Edit(rel, start - back, end - back, b"", f"remove the unused {csyntax.utf8(name)}")
+            if edit not in extra:
+                extra.append(edit)
+    return extra, None
+
+
+def _static(node) -> bool:
+    """Whether the declaration or definition `node` names is `static`."""
+    while node is not None and node.type not in ("declaration", "function_definition"):
+        node = node.parent
+    return node is not None and any(c.type == "storage_class_specifier" and c.text == b"static"
+                                    for c in node.children)
+
+
+def _enclosing_function(root, offset: int):
+    for node in csyntax.top_level(root):
+        if node.type == "function_definition" and node.start_byte <= offset < node.end_byte:
+            return node
+    return None
+
+
+def _nodes(root):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children)
+
+
+def _field(node) -> str | None:
+    field = node.child_by_field_name("field")
+    return csyntax.utf8(field.text) if field is not None else None
+
+
+def _declared(node) -> list[str]:
+    return [csyntax.utf8(d.text) for d in node.children_by_field_name("declarator")
+            if d.type == "field_identifier"]
+
+
+def _struct_name(node) -> str | None:
+    while node is not None and node.type != "struct_specifier":
+        node = node.parent
+    name = node.child_by_field_name("name") if node is not None else None
+    return csyntax.utf8(name.text) if name is not None else None
+
+
+def _assigned(node) -> bool:
+    """`X->f = v;` as a statement of its own."""
+    parent = node.parent
+    return (parent.type == "assignment_expression" and parent.child_by_field_name("left") == node
+            and csyntax.utf8(parent.child_by_field_name("operator").text) == "="
+            and parent.parent.type == "expression_statement")
+
+
+def _function_name(node) -> str | None:
+    while node is not None and node.type != "function_definition":
+        node = node.parent
+    if node is None:
+        return None
+    from scaffold.reading.machines import function_name
+
+    return function_name(node)
+
+
+def _line_span(data: bytes, node, first=None) -> tuple[int, int]:
+    """From the start of the first line of `first` (default: the node) to after the node's
+    last line.  A blank line next to it goes too where it would be left doubled, or
+    against a brace."""
+    start = csyntax.line_start(data, (first or node).start_byte)
+    end = data.find(b"\n", node.end_byte)
+    end = len(data) if end < 0 else end + 1
+    blank_before = start > 1 and data[start - 2:start] == b"\n\n"
+    next_line = data[end:data.find(b"\n", end) + 1 if data.find(b"\n", end) >= 0 else len(data)]
+    if blank_before and (next_line == b"\n" or next_line.strip() == b"}"):
+        start -= 1                     # `...;\n\n    if (F) {...}\n}`: no blank before `}`
+    elif next_line == b"\n" and data[csyntax.line_start(data, start - 1):start].strip() == b"{":
+        end += 1                       # `{\n    if (F) {...}\n\n`: none after `{`
+    return start, end
+
+
+def _delete_lines(tree: QemuTree, rel: str, node, what: str) -> Edit:
+    start, end = _line_span(tree.file(rel).data, node)
+    return Edit(rel, start, end, b"", what)
+
+
+def _simplify(node, target, truth: bool):
+    """(True/False, None) or (None, residual text) for a condition in which `target`
+    stands for a constant; None where the form is not one we fold."""
+    if node == target:
+        return truth, None
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        known, text = _simplify(node.named_children[0], target, truth) or (None, None)
+        return None if known is None and text is None else (known, text and f"({text})")
+    if node.type == "unary_expression" and csyntax.utf8(node.child_by_field_name("operator").text) == "!":
+        inner = _simplify(node.child_by_field_name("argument"), target, truth)
+        if inner is None:
+            return None
+        return (not inner[0], None) if inner[1] is None else (None, "!" + inner[1])
+    if node.type == "binary_expression":
+        op = csyntax.utf8(node.child_by_field_name("operator").text)
+        if op in ("&&", "||"):
+            left = _simplify(node.child_by_field_name("left"), target, truth)
+            right = _simplify(node.child_by_field_name("right"), target, truth)
+            if left is None or right is None:
+                return None
+            for side, other in ((left, right), (right, left)):
+                if side[1] is None:   # a constant side decides, or leaves the other
+                    if side[0] == (op == "||"):
+                        return side[0], None
+                    return other
+            return None, f"{left[1]} {op} {right[1]}"
+    if _contains(node, target):
+        return None
+    return None, csyntax.utf8(node.text)
+
+
+def _contains(node, target) -> bool:
+    return node.start_byte <= target.start_byte and target.end_byte <= node.end_byte
+
+
+def _fold(tree: QemuTree, rel: str, target, truth: bool, value: str) -> Edit | str:
+    """The edit folding the reader `target`, or why it cannot be folded."""
+    top = target
+    while top.parent is not None and top.parent.type in (
+            "parenthesized_expression", "unary_expression", "binary_expression"):
+        top = top.parent
+    context = top.parent
+    data = tree.file(rel).data
+    if context.type == "return_statement" and top == target:
+        return Edit(rel, target.start_byte, target.end_byte, value.encode(),
+                    f"return {value} for {_field(target)}")
+    simple = _simplify(top, target, truth)
+    if simple is None:
+        return "a reader of a form not folded"
+    known, text = simple
+    if context.type == "conditional_expression" and context.child_by_field_name("condition") == top:
+        if known is None:
+            return Edit(rel, top.start_byte, top.end_byte, text.encode(), "simplify a condition")
+        branch = context.child_by_field_name("consequence" if known else "alternative")
+        return Edit(rel, context.start_byte, context.end_byte, branch.text, "fold a ?:")
+    if context.type != "if_statement" or context.child_by_field_name("condition") != top:
+        return "a reader of a form not folded"
+    if known is None:   # the rest of the condition stays: `(F && x)` with F true is `(x)`
+        inner = text[1:-1] if text.startswith("(") and text.endswith(")") else text
+        return Edit(rel, top.start_byte + 1, top.end_byte - 1, inner.encode(),
+                    "simplify a condition")
+    return _fold_if(data, rel, context, known)
+
+
+def _fold_if(data: bytes, rel: str, stmt, known: bool) -> Edit | str:
+    consequence = stmt.child_by_field_name("consequence")
+    alternative = stmt.child_by_field_name("alternative")
+    kept = consequence if known else (alternative.named_children[0] if alternative else None)
+    if stmt.parent.type == "else_clause":   # `} else if (F) {...}`
+        if kept is not None:
+            return Edit(rel, stmt.start_byte, stmt.end_byte, kept.text, "fold an else-if")
+        clause = stmt.parent
+        before = clause.prev_sibling
+        return Edit(rel, before.end_byte, clause.end_byte, b"", "drop an else-if")
+    if kept is None:   # the comment right above it explains it: it goes too
+        first = stmt
+        while first.prev_sibling is not None and first.prev_sibling.type == "comment" and \
+                data.count(b"\n", first.prev_sibling.end_byte, first.start_byte) == 1:
+            first = first.prev_sibling
+        start, end = _line_span(data, stmt, first)
+        return Edit(rel, start, end, b"", "drop an if")
+    if kept.type == "if_statement":          # `if (F) {...} else if (x) {...}`, F false
+        return Edit(rel, stmt.start_byte, stmt.end_byte, kept.text, "fold an if")
+    if kept.type != "compound_statement":
+        return Edit(rel, stmt.start_byte, stmt.end_byte, kept.text, "fold an if")
+    body = [c for c in kept.named_children if c.type != "comment"]
+    preceding = stmt.prev_named_sibling
+    if any(c.type == "declaration" for c in body) and preceding is not None and \
+            preceding.type not in ("declaration", "comment"):
+        return "its branch declares variables among statements"
+    start = csyntax.line_start(data, stmt.start_byte)
+    indent = data[start:stmt.start_byte]
+    inner = data[data.index(b"\n", kept.start_byte) + 1:csyntax.line_start(data, kept.end_byte - 1)]
+    lines = inner.split(b"\n")
+    step = _common_step(lines, indent)
+    dedented = b"\n".join(line[step:] if line.strip() else line for line in lines)
+    end = data.find(b"\n", stmt.end_byte)
+    end = len(data) if end < 0 else end + 1
+    return Edit(rel, start, end, dedented, "unwrap an if")
+
+
+def _common_step(lines: list[bytes], indent: bytes) -> int:
+    """How much deeper than the `if` its body is indented (4 in QEMU)."""
+    depths = [len(line) - len(line.lstrip(b" \t")) for line in lines if line.strip()]
+    return max(min(depths, default=len(indent)) - len(indent), 0)
