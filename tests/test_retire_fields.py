@@ -112,9 +112,8 @@ def test_pseries_fields_go_as_upstream_removed_them():
 @pytest.mark.qemu_build
 @pytest.mark.realtree
 def test_every_step_that_removes_fields_compiles():
-    """The 10.2 tree's arm virt 5.x and pseries 5.x take six fields with them
-    (no_kvm_steal_time, no_secure_gpio, pre_5_1_assoc_refpoints, ...): every commit is
-    compiled with -Werror for the targets that build the files it edits."""
+    """The 10.2 tree's arm virt 5.x and pseries 5.x take four fields with them: every
+    commit is compiled with -Werror for the targets that build the files it edits."""
     src, build = build_tree("10.2", "--reset")
     try:
         for key, value in (("user.name", "Test"), ("user.email", "test@example.org")):
