@@ -36,10 +36,16 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
     gone = {(e.path, e.start, e.end) for e in removed}
     uses: list[tuple[str, object]] = []
     declarations = []
-    for rel in paths:
+    word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    for rel in paths:   # found as text, then asked of the syntax tree (files run to 160 KB)
         file = tree.file(rel)
-        for node in _nodes(file.full_tree.root_node):
-            if any(p == rel and s <= node.start_byte < e for p, s, e in gone):
+        root = file.full_tree.root_node
+        for m in word.finditer(file.data):
+            if any(p == rel and s <= m.start() < e for p, s, e in gone):
+                continue
+            node = root.descendant_for_byte_range(m.start(), m.end())
+            node = node.parent if node is not None and node.type == "field_identifier" else None
+            if node is None:
                 continue
             if node.type == "field_expression" and _field(node) == name:
                 uses.append((rel, node))

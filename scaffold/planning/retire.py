@@ -188,8 +188,11 @@ def _enclosing(family: Family, offset: int) -> str:
 
 
 def _class_fields(family: Family, block: VersionBlock) -> set[tuple[str, str]]:
-    """(class type, field) the removed version sets through a class cast (pcmc->x = ...)."""
-    out = set()
+    """(class type, field) the version sets through a class cast (pcmc->x = ...)."""
+    cached = block.__dict__.get("_class_fields")
+    if cached is not None:
+        return cached
+    out = block.__dict__["_class_fields"] = set()
     for fn in block.functions.values():
         casts = {}
         for stmt in fn.statements:
@@ -289,6 +292,11 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
             step_fields = sorted({f for name in plan.families
                                   for f in _class_fields(families[name],
                                                          families[name].block(version))})
+            # a field a kept version still sets stays: known from the families, no parse
+            still = {f for fam in families.values() for b in fam.blocks
+                     if not (fam.name in plan.families and b.version == version)
+                     for f in _class_fields(fam, b)}
+            step_fields = [f for f in step_fields if f not in still]
             gone = []
             if step_fields:
                 if mentions is None:
@@ -461,13 +469,16 @@ def _walk(listing: _Listing, needles: list[bytes]):
     root = listing.root
     if not listing.tops or not needles:
         return
+    read = listing.__dict__.setdefault("_read", {})   # fields, then follow-ups: read once
     listed = listing.files()
     paths = listed if listed is not None else _every_file(root, listing.tops, listing.suffixes)
     for rel in paths:
-        try:
-            data = (root / rel).read_bytes()
-        except OSError:
-            continue
+        if rel not in read:
+            try:
+                read[rel] = (root / rel).read_bytes()
+            except OSError:
+                read[rel] = b""
+        data = read[rel]
         if len(data) <= 2_000_000 and any(n in data for n in needles):
             yield rel, data
 
