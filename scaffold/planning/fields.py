@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from scaffold.planning.plan import Edit
+from scaffold.planning.plan import Edit, splice
 from scaffold.reading import csyntax
+from scaffold.reading.machines import function_name
 from scaffold.reading.tree import QemuTree
 
 _VERSIONED = re.compile(r"_\d+_\d+(?:_\d+)?_")   # pc_q35_machine_4_2_options, rhel920_...
@@ -111,8 +112,6 @@ def _unused_after(data: bytes, rel: str, others: list[Edit],
     """Names the folded code used that are now only declared: a local whose declaration
     can go with it (as upstream removes `vmc` with the last `vmc->field`), or the name
     that makes the field stay (-Werror refuses an unused local or static function)."""
-    from scaffold.planning.plan import splice
-
     everything = sorted(others + folds, key=lambda e: e.start)
     shifts = []   # (end of an edit in the new text, how far it moved what follows)
     moved = 0
@@ -205,11 +204,7 @@ def _assigned(node) -> bool:
 def _function_name(node) -> str | None:
     while node is not None and node.type != "function_definition":
         node = node.parent
-    if node is None:
-        return None
-    from scaffold.reading.machines import function_name
-
-    return function_name(node)
+    return function_name(node) if node is not None else None
 
 
 def _line_span(data: bytes, node, first=None) -> tuple[int, int]:
