@@ -8,5 +8,12 @@ Value types (Version, Edit, Finding...) are NamedTuples."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar, dataclass_transform
 
-record = dataclass(eq=False, repr=False)
+T = TypeVar("T")
+
+
+@dataclass_transform(eq_default=False, field_specifiers=())
+def record(cls: type[T]) -> type[T]:
+    """`@dataclass(eq=False, repr=False)`, in a form type checkers read as a dataclass."""
+    return dataclass(eq=False, repr=False)(cls)

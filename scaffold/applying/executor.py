@@ -7,6 +7,7 @@ import signal
 import sys
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 from scaffold.applying import scm, writer
 from scaffold.records import record
@@ -35,7 +36,7 @@ class WriteFiles:
 class CreateBranch:
     """Create and check out a branch; undo goes back and deletes it."""
 
-    repo: object
+    repo: Any
     name: str
     previous: str | None = None
 
@@ -57,7 +58,7 @@ class Commit:
     """Commit these bytes of these files (what the tool wrote, without the user's own
     uncommitted lines); undone by moving the branch back."""
 
-    repo: object
+    repo: Any
     files: dict[str, bytes]
     message: str
     sha: str = field(default="", init=False)

@@ -54,7 +54,7 @@ def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = Fal
         show_diff(tree, plan.contents(tree))
     else:
         contents = plan.contents(tree)
-        actions = [WriteFiles(tree.root, contents)]
+        actions: list = [WriteFiles(tree.root, contents)]
         if build_dir is not None:
             from scaffold.applying.build import compile_step
 

@@ -20,7 +20,8 @@ def open_repo(root: Path):
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
-    if repo.bare or Path(repo.working_tree_dir).resolve() != root.resolve():
+    if repo.bare or repo.working_tree_dir is None or \
+            Path(repo.working_tree_dir).resolve() != root.resolve():
         return None
     return repo
 

@@ -176,7 +176,7 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
         steps = [Step(steps[-1].subject, "", "", final)]
     commits = []
     for i, step in enumerate(steps):
-        group = [WriteFiles(tree.root, step.contents)]
+        group: list = [WriteFiles(tree.root, step.contents)]
         if opts.build_dir:
             group.append(compile_step(opts.build_dir, tree.root, list(step.contents)))
         if opts.commit:

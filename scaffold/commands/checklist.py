@@ -110,7 +110,8 @@ def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
     policy = read_policy(tree)
     if policy is None:
         return [Item(True, "Lifecycle: this tree predates the versioned machine type policy (9.1)")]
-    newly, past = [], {}   # past: family name -> (family, blocks)
+    newly: list = []
+    past: dict = {}   # family name -> (family, blocks)
     for family in families:
         for block in family.blocks:
             status = policy.status(block.version, target)

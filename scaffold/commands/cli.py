@@ -20,7 +20,7 @@ import typer  # noqa: E402
 try:  # recent Typer releases vendor click
     from typer._click import exceptions as click_exc  # noqa: E402
 except ImportError:  # pragma: no cover
-    from click import exceptions as click_exc  # noqa: E402
+    from click import exceptions as click_exc  # type: ignore[no-redef]  # noqa: E402
 
 from scaffold.errors import ScaffoldError
 

@@ -1,6 +1,8 @@
 """`qscaffold machines` and `qscaffold check`: what the tree holds, as text or JSON."""
 from __future__ import annotations
 
+from typing import Any
+
 from scaffold.reading.machines import reset_convention
 from scaffold.reading.check import check_tree, failing
 from scaffold.reading.lifecycle import current_release, read_policy
@@ -15,7 +17,7 @@ def machines(tree: QemuTree) -> dict:
     families, notes = read_families(tree)
     policy = read_policy(tree)
     current = current_release(tree.version) if tree.version else None
-    out = {"tree": str(tree.root), "version": ".".join(map(str, tree.version)) if tree.version else None,
+    out: dict[str, Any] = {"tree": str(tree.root), "version": ".".join(map(str, tree.version)) if tree.version else None,
            "policy": {"deprecation_years": policy.deprecation, "deletion_years": policy.deletion,
                       "source": policy.source} if policy else None,
            "families": [], "notes": notes}
@@ -92,7 +94,7 @@ def check(tree: QemuTree, strict: bool = False) -> tuple[list, int]:
 
 
 def render_check(findings: list) -> str:
-    counts = {}
+    counts: dict[str, int] = {}
     for f in findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
     lines = [str(f) for f in findings]

@@ -39,8 +39,9 @@ def _check_block(family: Family, block: VersionBlock, latest: bool) -> None:
             raise family.error(f"{fn.name} does not take one named parameter", fn.start)
     if block.macro is None:
         raise _shape_error(family, block, f"no {family.spec.macro}() registration")
-    fn = block.class_fn
-    expect = render_macro(block.macro, family, block.version, latest, fn.name)
+    class_fn = block.class_fn
+    assert class_fn is not None   # every kind of function was found above
+    expect = render_macro(block.macro, family, block.version, latest, class_fn.name)
     if expect != block.macro.text:
         raise family.error(f"registration of {block.version} has an unexpected shape "
                            f"(expected {expect.splitlines()[0]!r})", block.macro.start)
@@ -63,6 +64,8 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
             raise _shape_error(family, older, f"comes before {newest.version} in the file "
                                               "(blocks are ordered newest first)")
     convention = reset_convention(family)
+    macro, class_fn = newest.macro, newest.class_fn
+    assert macro is not None and class_fn is not None   # _check_block made sure
     names = {fn.name: renamed(fn.name, family, newest.version, target)
              for fn in newest.functions.values()}
     indent = family.indent()
@@ -73,8 +76,8 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
     if newest.header:
         subs.append((newest.header.start, newest.header.end,
                      render("block_header.c.j2", machine=family.spec.header, version=target)))
-    subs.append((newest.macro.start, newest.macro.end,
-                 render_macro(newest.macro, family, target, True, names[newest.class_fn.name])))
+    subs.append((macro.start, macro.end,
+                 render_macro(macro, family, target, True, names[class_fn.name])))
     copy, pos = [], newest.start
     for start, end, text in sorted(subs):
         copy += [data[pos:start], text.encode()]
@@ -97,19 +100,20 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
                           f"{fn.name}: chain to {names[fn.name]}", family.name))
 
     # 3. Its registration takes the older form.
-    demoted = render_macro(newest.macro, family, newest.version, False, newest.class_fn.name)
-    if demoted != newest.macro.text:
-        edits.append(Edit(path, newest.macro.start, newest.macro.end, demoted.encode(),
+    demoted = render_macro(macro, family, newest.version, False, class_fn.name)
+    if demoted != macro.text:
+        edits.append(Edit(path, macro.start, macro.end, demoted.encode(),
                           f"{newest.version} is no longer the latest", family.name))
 
     # 4. 8.1-9.2 x86 trees: only the second-newest resets the alias, so the reset moves.
-    if convention == "second" and older is not None:
+    if convention == "second" and older is not None and older.class_fn is not None:
+        older_fn = older.class_fn
         for stmt in older.alias_lines():
             start = csyntax.line_start(data, stmt.start_byte)
             end = data.index(b"\n", stmt.end_byte) + 1
             edits.append(Edit(path, start, end, b"",
-                              f"{older.class_fn.name}: drop the "
-                              f"{assigned_field(stmt, older.class_fn.param)} reset", family.name))
+                              f"{older_fn.name}: drop the "
+                              f"{assigned_field(stmt, older_fn.param)} reset", family.name))
     return edits
 
 

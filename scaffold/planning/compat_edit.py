@@ -6,7 +6,7 @@ import difflib
 import itertools
 import re
 import textwrap
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.compat_arrays import ArrayPair
@@ -32,10 +32,10 @@ class Entry:
     device: str      # as written in C
     property: str
     value: str
-    node: object
+    node: Any
 
 
-def _entries(pair: ArrayPair) -> tuple[object, list[Entry]]:
+def _entries(pair: ArrayPair) -> tuple[Any, list[Entry]]:
     init = pair.node.child_by_field_name("declarator").child_by_field_name("value")
     out = []
     for child in init.named_children:
@@ -232,7 +232,7 @@ class Piece(NamedTuple):
     normalised (continuation lines dedented), and its node in a parse of that text."""
 
     text: str
-    node: object
+    node: Any
     declares: tuple[str, ...]   # the names a declaration declares; () for a statement
 
     @property

@@ -10,7 +10,7 @@ the field, said as a follow-up with file:line."""
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from scaffold.planning.plan import Edit, splice
 from scaffold.reading import csyntax
@@ -55,7 +55,8 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
                 declarations.append((rel, node))
     if len(declarations) != 1 or len(_declared(declarations[0][1])) != 1:
         return Removal([], reason="its declaration is not one field alone")
-    setters, readers = [], []
+    setters: list[tuple[str, Any]] = []
+    readers: list[tuple[str, Any]] = []
     for rel, node in uses:
         (setters if _assigned(node) else readers).append((rel, node))
     values = []

@@ -54,7 +54,7 @@ def _attached_comments(nodes: list, chosen: set[int], data: bytes) -> set[int]:
 
 
 def plan_removal(file: SourceFile, spans: list[tuple[int, int]], what: str,
-                 family: str | None = None, keep: set[str] = frozenset()
+                 family: str | None = None, keep: frozenset[str] | set[str] = frozenset()
                  ) -> tuple[list[Edit], list[bytes]]:
     """Edits removing the top-level items that lie within `spans`, the comments attached
     to them, and the file-local definitions only they used.  `keep` names definitions

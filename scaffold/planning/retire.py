@@ -225,6 +225,7 @@ def _families(tree: QemuTree, names: list[str]) -> list[Family]:
 def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, dict]:
     """Check the step like any plan; the tree after it is the next step's start."""
     plan.finish(current, None)
+    assert plan.result is not None   # a step always has edits
     return plan.result, plan.contents(current)
 
 
@@ -236,7 +237,7 @@ def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] |
     # the series is planned, for what the series may remove (a superset, filtered later).
     fields_listing = _Listing(tree.root, ("hw", "include", "target"), (".c", ".h"), sorted(
         {f.encode() for family in families for v in chosen.get(family.name, [])
-         for _, f in _class_fields(family, family.block(v))}))
+         for block in [family.block(v)] if block for _, f in _class_fields(family, block)}))
     mentions_listing = _Listing(tree.root, ("tests", "docs"), None, sorted(
         {f"{family.spec.machine}-".encode() for family in families if chosen.get(family.name)}))
     try:
@@ -259,7 +260,7 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
     current = tree
     for version in sorted({v for vs in chosen.values() for v in vs}):
         groups: dict[str, list[str]] = {}
-        for name in sorted(chosen, key=order.get):
+        for name in sorted(chosen, key=lambda n: order[n]):
             if version in chosen[name] and name not in blocked:
                 spec = next(s for s in FAMILIES if s.name == name)
                 groups.setdefault(spec.subsystem, []).append(name)
@@ -290,8 +291,8 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
             if not plan.edits:
                 continue
             step_fields = sorted({f for name in plan.families
-                                  for f in _class_fields(families[name],
-                                                         families[name].block(version))})
+                                  for block in [families[name].block(version)] if block
+                                  for f in _class_fields(families[name], block)})
             # a field a kept version still sets stays: known from the families, no parse
             still = {f for fam in families.values() for b in fam.blocks
                      if not (fam.name in plan.families and b.version == version)
@@ -380,10 +381,10 @@ def _array_steps(current: QemuTree, series: Series) -> QemuTree:
         if pair.version < newest and not _used_elsewhere(uses, pair.name, own):
             orphans.append(pair)
     for pair in sorted(orphans, key=lambda p: (p.version, p.prefix != "hw")):
-        defs = {p.name: p for p in compat_arrays.all_pairs(current, extern=False)}
+        defined = {p.name: p for p in compat_arrays.all_pairs(current, extern=False)}
         decls = {p.name: p for p in compat_arrays.all_pairs(current, extern=True)}
         plan = Plan("retire", pair.version)
-        target = defs[pair.name]
+        target = defined[pair.name]
         edits, pruned = plan_removal(target.file, [(target.start, target.end)],
                                      f"remove {pair.name}[]")
         plan.edits += edits

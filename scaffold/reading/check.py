@@ -6,7 +6,7 @@ bump would write, before it is written.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import FamilySpec
@@ -110,7 +110,7 @@ def check_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> lis
     return out
 
 
-def _compat_adds(fn: OptionsFn) -> list[tuple[str, object]]:
+def _compat_adds(fn: OptionsFn) -> list[tuple[str, Any]]:
     """Names of the hw_/pc_compat arrays a function adds, with the call statements."""
     out = []
     for call in fn.calls:
@@ -203,16 +203,16 @@ def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
             for name, stmt in _compat_adds(fn)]
     used = {name for _, _, name, _ in adds}
 
-    def severity(name: str) -> str:   # what nothing uses can neither fail to build nor link
+    def severity_of(name: str) -> str:   # what nothing uses can neither fail to build nor link
         return "error" if name in used else "warning"
 
     for pair in defs:
         if pair.len_name is None:
-            out.append(Finding(severity(pair.name), "array-len", f"{pair.name} has no {pair.name}_len after it",
+            out.append(Finding(severity_of(pair.name), "array-len", f"{pair.name} has no {pair.name}_len after it",
                                f"add `const size_t {pair.name}_len = G_N_ELEMENTS({pair.name});`",
                                pair.file.rel, pair.line))
         if pair.name not in declared:
-            out.append(Finding(severity(pair.name), "extern-missing", f"{pair.name} is defined but not declared",
+            out.append(Finding(severity_of(pair.name), "extern-missing", f"{pair.name} is defined but not declared",
                                f"add `extern GlobalProperty {pair.name}[];` and its _len",
                                pair.file.rel, pair.line))
     for pair in decls:
@@ -227,7 +227,7 @@ def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
                                    "nowhere and used nowhere", "remove the extern lines "
                                    "(qscaffold retire does)", pair.file.rel, pair.line))
         elif pair.len_name is None:
-            out.append(Finding(severity(pair.name), "extern-len", f"no `extern const size_t {pair.name}_len;` "
+            out.append(Finding(severity_of(pair.name), "extern-len", f"no `extern const size_t {pair.name}_len;` "
                                "after the array's declaration", "add it", pair.file.rel, pair.line))
     for family, fn, name, stmt in adds:   # neither defined nor declared: does not compile
         if name not in defined and name not in declared:
@@ -284,12 +284,13 @@ def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
 
 
 def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Finding]:
-    notes = []
+    notes: list[str] = []
     if families is None:
         families, notes = read_families(tree)
     out = []
     for note in notes:   # "path[:line]: message"
         m = _NOTE.match(note)
+        assert m is not None   # notes are written "path[:line]: message"
         kind = "family-disabled" if "disabled by `#if 0`" in note else "family-unknown"
         line = int(m.group("line")) if m.group("line") else None
         out.append(Finding("info", kind, m.group("message"), "", m.group("path"), line))

@@ -2,6 +2,8 @@
 `_len`, and the matching `extern` pairs in the headers."""
 from __future__ import annotations
 
+from typing import Any
+
 import re
 
 from scaffold.errors import ScaffoldError
@@ -25,7 +27,7 @@ class ArrayPair:
     end: int            # end of the `_len` declaration
     len_name: str | None
     extern: bool
-    node: object        # the array's declaration node
+    node: Any           # the array's declaration node
 
     @property
     def name(self) -> str:
@@ -98,9 +100,9 @@ def _pairs_in(file: SourceFile, extern: bool, tree) -> list[ArrayPair]:
             continue
         after = nodes[i + 1] if i + 1 < len(nodes) else None
         len_name = _declared(after) if after is not None else None
-        paired = len_name == name + "_len"
+        paired = after is not None and len_name == f"{name}_len"
         pairs.append(ArrayPair(file, m.group(1), Version(int(m.group(2)), int(m.group(3))),
-                               node.start_byte, after.end_byte if paired else node.end_byte,
+                               node.start_byte, after.end_byte if after is not None and paired else node.end_byte,
                                len_name if paired else None, extern, node))
     return pairs
 

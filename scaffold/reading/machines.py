@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import field
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
@@ -44,7 +44,7 @@ class OptionsFn:
     body: Span
     line: int
     statements: list  # tree-sitter nodes of the body's statements
-    node: object = None
+    node: Any = None   # the function_definition (a tree-sitter node)
 
     def name_spans(self) -> list[Span]:
         """Every use of the function's own name inside its definition."""
@@ -66,8 +66,8 @@ class Call(NamedTuple):
     """A function call made as a statement (`name(args);`)."""
 
     name: str
-    call: object   # the call_expression node
-    stmt: object   # the statement node
+    call: Any      # the call_expression node
+    stmt: Any      # the statement node
 
     @property
     def args(self) -> list[str]:
@@ -108,7 +108,9 @@ class VersionBlock:
         starts = [f.start for f in self.functions.values()]
         if self.header:
             starts.append(self.header.start)
-        return min(starts) if starts else self.macro.start
+        if starts or self.macro is None:
+            return min(starts)
+        return self.macro.start
 
     @property
     def end(self) -> int:
@@ -185,8 +187,8 @@ class Family:
         """Whether the newest version is its binary's default machine: an `is_default = true`
         line in its body, or where the latest marker is defined (the _AS_LATEST macro, or
         a `*latest*` function), or a `true` flag passed by the _AS_LATEST macro (x86)."""
-        for stmt in self.newest.alias_lines():
-            if assigned_field(stmt, self.newest.class_fn.param) == "is_default":
+        for stmt in self.newest.alias_lines():   # alias lines come from a class function
+            if assigned_field(stmt, self.newest.class_fn.param) == "is_default":  # type: ignore[union-attr]
                 return stmt.named_children[0].child_by_field_name("right").text == b"true"
         for node in csyntax.top_level(self.file.full_tree.root_node):
             text = node.text.decode("utf-8", "replace")

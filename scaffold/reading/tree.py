@@ -109,7 +109,7 @@ class QemuTree:
     def _scan(self) -> None:
         base = len(str(self.root).rstrip(os.sep)) + 1
         found: list = []
-        known, seen = _load_index(self.root), {}
+        known, seen = _load_index(self.root), {}   # type: ignore[var-annotated]
         racy = time.time_ns() - RACY_NS
         for top in ("hw", "include"):
             _collect(os.path.join(self.root, top), found, known, seen, racy)
