@@ -16,6 +16,17 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _trees: dict[str, Path] = {}
 
 
+# The fetched QEMU trees and their builds are kept where scripts/ keep them (CI pays a full
+# build once); qscaffold's own caches (file index, compiled templates) go under pytest's tmp
+# for the tests, never into a maintainer's ~/.cache/qscaffold (pruning could evict theirs).
+TREES_CACHE = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_tool_cache(tmp_path_factory):
+    os.environ["QSCAFFOLD_CACHE"] = str(tmp_path_factory.mktemp("qscaffold-cache"))
+
+
 NOT_SERVED = 3   # scripts/fetch-qemu's exit status when the mirror does not serve a series
 _missing: dict[str, int] = {}   # series the mirror does not serve -> tests skipped for it
 
@@ -23,8 +34,8 @@ _missing: dict[str, int] = {}   # series the mirror does not serve -> tests skip
 def _fetch(*args: str) -> Path | None:
     if not shutil.which("apt-get") and not os.environ.get("CI"):
         pytest.skip("apt-get is not available here: real QEMU trees cannot be fetched")
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch-qemu"), *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch-qemu"), *args,
+                           "--cache", TREES_CACHE], capture_output=True, text=True)
     if proc.returncode == NOT_SERVED:
         return None
     if proc.returncode != 0:
@@ -63,8 +74,8 @@ def pytest_terminal_summary(terminalreporter):
 
 def build_tree(release: str, *args: str) -> tuple[Path, Path]:
     """scripts/qemu-build: (the git work tree, its configured build directory), cached."""
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "qemu-build"), release, *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "qemu-build"), release, *args,
+                           "--cache", TREES_CACHE], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     src, build = proc.stdout.strip().splitlines()[-2:]
     return Path(src), Path(build)

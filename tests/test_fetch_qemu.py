@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, TREES_CACHE
 
 APT_CACHE = """#!/bin/sh
 # showsrc qemu: the versions the fake index lists
@@ -96,7 +96,8 @@ def test_a_series_the_mirror_does_not_serve_is_a_loud_skip(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "-p", "conftest", str(tmp_path / "test_gone.py")],
                           capture_output=True, text=True, cwd=tmp_path,
-                          env=dict(os.environ, PYTHONPATH=str(REPO / "tests")))
+                          env=dict(os.environ, PYTHONPATH=str(REPO / "tests"),
+                                   QSCAFFOLD_CACHE=TREES_CACHE))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 skipped" in proc.stdout
     assert ("MISSING COVERAGE: the Debian mirror does not serve QEMU 1.9 any more; 2 test(s) "
