@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from conftest import FIXTURES, linked_copy, real_tree, run_cli
+from helpers import FIXTURES, linked_copy, real_tree, run_cli
 from scaffold.planning import bump as bump_module
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.check import check_tree

@@ -3,7 +3,7 @@ the fork's own types registered after them.  Registrations `#if 0` disables are 
 tree's machine types: they are left alone, said in one line, and never a syntax error."""
 from __future__ import annotations
 
-from conftest import run_cli, snapshot
+from helpers import run_cli, snapshot
 from scaffold.reading.check import check_tree
 from scaffold.reading.tree import QemuTree
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TREES_CACHE
+from helpers import REPO, TREES_CACHE
 
 APT_CACHE = """#!/bin/sh
 # showsrc qemu: the versions the fake index lists
@@ -90,7 +90,7 @@ def test_a_series_the_mirror_does_not_serve_is_a_loud_skip(tmp_path):
     """CI on a mirror that dropped a series: that coverage is skipped, said loudly, and
     the run passes (here: a series that never existed)."""
     (tmp_path / "test_gone.py").write_text(
-        "from conftest import real_tree\n\n"
+        "from helpers import real_tree\n\n"
         "def test_needs_a_gone_series():\n    real_tree('1.9')\n\n"
         "def test_needs_it_too():\n    real_tree('1.9')\n")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from conftest import FIXTURES, USER, git, run_cli, snapshot
+from helpers import FIXTURES, USER, git, run_cli, snapshot
 
 TREE = "layout-11.2"      # current layout, four families, header in include/hw/core/
 TARGET = "12.0"

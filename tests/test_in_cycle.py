@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import real_tree, run_cli, snapshot
+from helpers import real_tree, run_cli, snapshot
 from scaffold.errors import UsageError
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
 from scaffold.reading.qom_types import TypeIndex

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES, arrays, current_layout, expected_file, run_cli, snapshot
+from helpers import FIXTURES, arrays, current_layout, expected_file, run_cli, snapshot
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

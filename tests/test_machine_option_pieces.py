@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import expected_file, linked_copy, real_tree, run_cli, snapshot
+from helpers import expected_file, linked_copy, real_tree, run_cli, snapshot
 from scaffold.errors import UsageError
 from scaffold.planning.compat_edit import plan_machine_option, split_snippet
 from scaffold.reading.tree import QemuTree

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import build_tree, newest_tree, ninja, run_cli
+from helpers import build_tree, newest_tree, ninja, run_cli
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, snapshot
+from helpers import FIXTURES, snapshot
 from scaffold.planning.bump import plan_bump
 from scaffold.commands.bump_command import BumpOptions, run
 from scaffold.errors import ScaffoldError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_tree, ninja, run_cli
+from helpers import build_tree, ninja, run_cli
 
 pytestmark = [pytest.mark.qemu_build, pytest.mark.realtree]
 

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import (arrays, changed_files, current_layout, expected_file, linked_copy, newest_tree,
+from helpers import (arrays, changed_files, current_layout, expected_file, linked_copy, newest_tree,
                       real_tree, run_cli)
 from scaffold.reading.check import check_tree
 from scaffold.reading.machines import read_families

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, git, linked_copy, real_tree, run_cli, snapshot
+from helpers import FIXTURES, git, linked_copy, real_tree, run_cli, snapshot
 from scaffold.errors import ScaffoldError
 from scaffold.planning.bump import plan_bump
 from scaffold.planning.compat_edit import plan_compat_add

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import USER, expected_file, git, linked_copy, real_tree, run_cli, snapshot
+from helpers import USER, expected_file, git, linked_copy, real_tree, run_cli, snapshot
 from scaffold.planning.retire import plan_retire
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import build_tree, expected_file, real_tree, run_cli, snapshot
+from helpers import build_tree, expected_file, real_tree, run_cli, snapshot
 from scaffold.planning.retire import plan_retire
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import linked_copy, real_tree, run_cli, snapshot
-from conftest import git
+from helpers import linked_copy, real_tree, run_cli, snapshot
+from helpers import git
 from test_git_and_safety import TARGET, TREE, one_line_error
 
 

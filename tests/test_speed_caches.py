@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import real_tree, run_cli
+from helpers import real_tree, run_cli
 from scaffold.planning import retire as retire_module
 from scaffold.planning.retire import plan_retire
 from scaffold.reading.tree import QemuTree
@@ -88,7 +88,7 @@ def test_follow_ups_without_grep_are_the_same(monkeypatch):
 def test_incremental_parses_equal_fresh_ones(name, target):
     """The result's syntax trees are re-parsed incrementally, counting lines from the
     region's start: they must be the trees (and rows) a fresh parse gives."""
-    from conftest import FIXTURES
+    from helpers import FIXTURES
     from scaffold.planning.bump import plan_bump
     from scaffold.reading import csyntax
     from scaffold.version import Version

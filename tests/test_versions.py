@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import real_tree, run_cli
+from helpers import real_tree, run_cli
 from scaffold.errors import UsageError
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
 from scaffold.reading.tree import QemuTree

@@ -1,0 +1,282 @@
+"""What the tests share: real QEMU trees (Debian source packages) and their builds, scratch
+copies, running the CLI, and hand-written expectations.  Fixtures live in conftest.py."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scaffold.version import Version
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_trees: dict[str, Path] = {}
+
+
+# The fetched QEMU trees and their builds are kept where scripts/ keep them (CI pays a full
+# build once); qscaffold's own caches (file index, compiled templates) go under pytest's tmp
+# for the tests, never into a maintainer's ~/.cache/qscaffold (pruning could evict theirs).
+TREES_CACHE = os.environ.get("QSCAFFOLD_CACHE") or os.path.expanduser("~/.cache/qscaffold")
+
+
+NOT_SERVED = 3   # scripts/fetch-qemu's exit status when the mirror does not serve a series
+_missing: dict[str, int] = {}   # series the mirror does not serve -> tests skipped for it
+
+
+def _fetch(*args: str) -> Path | None:
+    if not shutil.which("apt-get") and not os.environ.get("CI"):
+        pytest.skip("apt-get is not available here: real QEMU trees cannot be fetched")
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch-qemu"), *args,
+                           "--cache", TREES_CACHE], capture_output=True, text=True)
+    if proc.returncode == NOT_SERVED:
+        return None
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/fetch-qemu {' '.join(args)} failed:\n{proc.stderr}")
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def real_tree(release: str) -> Path:
+    """The unpacked Debian QEMU source tree for a major.minor (fetched once, cached).
+    A series the mirror no longer serves skips the test, and the run ends with a loud
+    line saying which coverage is missing (Debian drops series; CI must not fail for it)."""
+    found = _trees.get(release) if release in _trees or release in _missing else _fetch(release)
+    if found is None:
+        _missing[release] = _missing.get(release, 0) + 1
+        pytest.skip(f"MISSING COVERAGE: the mirror does not serve QEMU {release}")
+    _trees[release] = found
+    return found
+
+
+def newest_tree() -> Path:
+    """The tree of the newest series the mirror serves: the suite follows QEMU forward."""
+    if "newest" not in _trees:
+        found = _fetch("--newest")
+        if found is None:
+            pytest.fail("the mirror serves no QEMU source package at all")
+        _trees["newest"] = found
+    return _trees["newest"]
+
+
+def build_tree(release: str, *args: str) -> tuple[Path, Path]:
+    """scripts/qemu-build: (the git work tree, its configured build directory), cached."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "qemu-build"), release, *args,
+                           "--cache", TREES_CACHE], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    src, build = proc.stdout.strip().splitlines()[-2:]
+    return Path(src), Path(build)
+
+
+def ninja(build: Path, *targets: str) -> None:
+    proc = subprocess.run(["ninja", "-C", str(build), *targets], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def linked_copy(src: Path, dest: Path) -> Path:
+    """A copy of a tree made of hard links: fast, and safe because qscaffold replaces files
+    by rename (a file it writes gets a new inode; the cached tree is never modified)."""
+    proc = subprocess.run(["cp", "-al", str(src), str(dest)], capture_output=True)
+    if proc.returncode != 0:
+        shutil.copytree(src, dest, symlinks=True)
+    return dest
+
+
+def changed_files(original: Path, copy: Path) -> set[str]:
+    """Files of `copy` that are no longer the same inode (or content) as in `original`."""
+    changed = set()
+    for dirpath, dirnames, filenames in os.walk(copy):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            path = Path(dirpath, name)
+            rel = path.relative_to(copy)
+            orig = original / rel
+            if not orig.exists():
+                changed.add(str(rel))
+            elif path.stat().st_ino != orig.stat().st_ino and path.read_bytes() != orig.read_bytes():
+                changed.add(str(rel))
+    return changed
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "scaffold", *args], cwd=cwd, capture_output=True,
+                           env=full_env)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file's bytes (fixture-sized trees only), to prove a tree was left as it was."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            path = Path(dirpath, name)
+            out[str(path.relative_to(root))] = path.read_bytes()
+    return out
+
+
+def expected_file(original: bytes, hunks: list[tuple[str, str]], path: str) -> bytes:
+    """`original` with each hand-written (old, new) hunk applied; `old` must occur once."""
+    text = original
+    for old, new in hunks:
+        assert text.count(old.encode()) == 1, f"{path}: expectation's old text must occur once"
+        text = text.replace(old.encode(), new.encode())
+    return text
+
+
+def arrays(l: str, p: str, boards: str = "include/hw/boards.h",
+           x86: bool = True) -> dict[str, list[tuple[str, str]]]:
+    """New empty arrays for release l go right above the newest existing one, p."""
+    def define(prefix):
+        return (f"GlobalProperty {prefix}_compat_{p}[] =",
+                f"GlobalProperty {prefix}_compat_{l}[] = {{}};\n"
+                f"const size_t {prefix}_compat_{l}_len = G_N_ELEMENTS({prefix}_compat_{l});\n\n"
+                f"GlobalProperty {prefix}_compat_{p}[] =")
+
+    def declare(prefix):
+        return (f"extern GlobalProperty {prefix}_compat_{p}[];",
+                f"extern GlobalProperty {prefix}_compat_{l}[];\n"
+                f"extern const size_t {prefix}_compat_{l}_len;\n\n"
+                f"extern GlobalProperty {prefix}_compat_{p}[];")
+
+    hunks = {"hw/core/machine.c": [define("hw")], boards: [declare("hw")]}
+    if x86:
+        hunks.update({"hw/i386/pc.c": [define("pc")], "include/hw/i386/pc.h": [declare("pc")]})
+    return hunks
+
+
+def current_layout(L: Version, N: Version, boards: str = "include/hw/boards.h",
+                   families: tuple[str, ...] = ("arm", "m68k", "i440fx", "q35", "s390x", "spapr"),
+                   extra: tuple[str, ...] = ()) -> dict[str, list[tuple[str, str]]]:
+    """The 10.0-and-later layout, written by hand: expected hunks for bumping L to N.
+    `extra` names further virt-shaped families (loongarch)."""
+    l, n, p = L.sym, N.sym, L.prev().sym
+    la, lb, na, nb = L.major, L.minor, N.major, N.minor
+    virt_old = f"""static void virt_machine_{l}_options(MachineClass *mc)
+{{
+}}
+DEFINE_VIRT_MACHINE_AS_LATEST({la}, {lb})
+"""
+    virt_new = f"""static void virt_machine_{n}_options(MachineClass *mc)
+{{
+}}
+DEFINE_VIRT_MACHINE_AS_LATEST({na}, {nb})
+
+static void virt_machine_{l}_options(MachineClass *mc)
+{{
+    virt_machine_{n}_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+DEFINE_VIRT_MACHINE({la}, {lb})
+"""
+
+    def x86(prefix: str, macro: str) -> tuple[str, str]:
+        old = f"""static void pc_{prefix}_machine_{l}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_options(m);
+}}
+
+DEFINE_{macro}_MACHINE_AS_LATEST({la}, {lb});
+"""
+        new = f"""static void pc_{prefix}_machine_{n}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_options(m);
+}}
+
+DEFINE_{macro}_MACHINE_AS_LATEST({na}, {nb});
+
+static void pc_{prefix}_machine_{l}_options(MachineClass *m)
+{{
+    pc_{prefix}_machine_{n}_options(m);
+    compat_props_add(m->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+    compat_props_add(m->compat_props, pc_compat_{l}, pc_compat_{l}_len);
+}}
+
+DEFINE_{macro}_MACHINE({la}, {lb});
+"""
+        return old, new
+
+    s390_old = f"""static void ccw_machine_{l}_instance_options(MachineState *machine)
+{{
+}}
+
+static void ccw_machine_{l}_class_options(MachineClass *mc)
+{{
+}}
+DEFINE_CCW_MACHINE_AS_LATEST({la}, {lb});
+"""
+    s390_new = f"""static void ccw_machine_{n}_instance_options(MachineState *machine)
+{{
+}}
+
+static void ccw_machine_{n}_class_options(MachineClass *mc)
+{{
+}}
+DEFINE_CCW_MACHINE_AS_LATEST({na}, {nb});
+
+static void ccw_machine_{l}_instance_options(MachineState *machine)
+{{
+    ccw_machine_{n}_instance_options(machine);
+}}
+
+static void ccw_machine_{l}_class_options(MachineClass *mc)
+{{
+    ccw_machine_{n}_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+DEFINE_CCW_MACHINE({la}, {lb});
+"""
+    spapr_old = f"""/*
+ * pseries-{L}
+ */
+static void spapr_machine_{l}_class_options(MachineClass *mc)
+{{
+    /* Defaults for the latest behaviour inherited from the base class */
+}}
+
+DEFINE_SPAPR_MACHINE_AS_LATEST({la}, {lb});
+"""
+    spapr_new = f"""/*
+ * pseries-{N}
+ */
+static void spapr_machine_{n}_class_options(MachineClass *mc)
+{{
+    /* Defaults for the latest behaviour inherited from the base class */
+}}
+
+DEFINE_SPAPR_MACHINE_AS_LATEST({na}, {nb});
+
+/*
+ * pseries-{L}
+ */
+static void spapr_machine_{l}_class_options(MachineClass *mc)
+{{
+    spapr_machine_{n}_class_options(mc);
+    compat_props_add(mc->compat_props, hw_compat_{l}, hw_compat_{l}_len);
+}}
+
+DEFINE_SPAPR_MACHINE({la}, {lb});
+"""
+    by_family = {
+        "arm": ("hw/arm/virt.c", (virt_old, virt_new)),
+        "m68k": ("hw/m68k/virt.c", (virt_old, virt_new)),
+        "loongarch": ("hw/loongarch/virt.c", (virt_old, virt_new)),
+        "i440fx": ("hw/i386/pc_piix.c", x86("i440fx", "I440FX")),
+        "q35": ("hw/i386/pc_q35.c", x86("q35", "Q35")),
+        "s390x": ("hw/s390x/s390-virtio-ccw.c", (s390_old, s390_new)),
+        "spapr": ("hw/ppc/spapr.c", (spapr_old, spapr_new)),
+    }
+    hunks = {by_family[f][0]: [by_family[f][1]] for f in families + extra}
+    return {**hunks, **arrays(l, p, boards)}
+
+
+USER = ("Test User", "test@example.com")
+
+
+def git(root: Path, *args: str, env: dict | None = None) -> str:
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                          env=dict(os.environ, **(env or {})))
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
