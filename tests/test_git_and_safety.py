@@ -220,6 +220,18 @@ def test_failure_during_writes_restores_every_file(fixture_tree):
     assert snapshot(root) == before
 
 
+def test_a_write_failure_names_the_file_that_failed(fixture_tree):
+    """Files are written in path order; the third, hw/i386/pc.c, fails.  The message named
+    the last file put back (the rollback loop rebound the name) before issue 20."""
+    root = fixture_tree(TREE)
+    before = snapshot(root)
+    proc = run_cli("bump", TARGET, "--no-commit", "--repo", str(root),
+                   env={"QSCAFFOLD_TEST_FAIL_AFTER_WRITES": "2"})
+    assert proc.returncode == 1
+    assert one_line_error(proc).startswith("qscaffold: error: hw/i386/pc.c: write failed")
+    assert snapshot(root) == before
+
+
 def test_modes_line_endings_and_foreign_bytes_survive(fixture_tree, reference):
     root = fixture_tree(TREE)
     arm = root / "hw/arm/virt.c"
