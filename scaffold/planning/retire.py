@@ -305,6 +305,13 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
                 for type_, field in step_fields:   # removed with their last setter
                     removal = plan_field(current, type_, field, mentions.get(field, []),
                                          list(plan.edits))
+                    clash = next((e for e in removal.edits for o in plan.edits if e.path == o.path
+                                  and e.start < o.end and o.start < e.end), None)
+                    if clash is not None:   # `if (vmc->a && vmc->b)`: one field a step
+                        removal = removal._replace(reason=f"its reader at {clash.path}:"
+                                                   f"{current.file(clash.path).line(clash.start)}"
+                                                   " is folded for another field of this step;"
+                                                   " remove it by hand")
                     if removal.reason:
                         why_kept[(type_, field)] = removal.reason
                         continue
