@@ -112,7 +112,8 @@ def test_add_on_a_real_tree_reports_older_entries():
         b'    { TYPE_VIRTIO_NET, "guest_tunnel_csum", "off" },\n};\nconst size_t hw_compat_10_1_len',
         b'    { TYPE_VIRTIO_NET, "guest_tunnel_csum", "off" },\n    { "scsi-hd", "dpofua", "on" },\n'
         b'};\nconst size_t hw_compat_10_1_len')
-    assert any(n.startswith("info: hw_compat_10_0 sets scsi-hd dpofua = \"off\"") for n in plan.notes)
+    assert any(n.kind == "older-entry" and n.severity == "info" and
+               n.message.startswith('hw_compat_10_0 sets scsi-hd dpofua = "off"') for n in plan.notes)
     with pytest.raises(ScaffoldError, match="already sets virtio-net-device host_tunnel"):
         plan_compat_add(tree, "TYPE_VIRTIO_NET", "host_tunnel", "on")
     with pytest.raises(UsageError, match="unknown device type"):

@@ -8,7 +8,7 @@ from scaffold.reading.check import check_tree
 from scaffold.reading.tree import QemuTree
 
 TREE = "downstream-if0"
-NOTE = ("hw/arm/virt.c:34: arm: 3 DEFINE_VIRT_MACHINE registrations disabled by `#if 0` "
+NOTE = ("hw/arm/virt.c:34: info[C902]: arm: 3 DEFINE_VIRT_MACHINE registrations disabled by `#if 0` "
         "(a downstream tree): left alone")
 
 
@@ -17,7 +17,7 @@ def test_the_live_families_are_bumped_and_the_disabled_ones_left_alone(fixture_t
     before = snapshot(root)
     proc = run_cli("bump", "8.2", "--no-commit", "--repo", str(root))
     assert proc.returncode == 0, proc.stderr.decode()
-    assert f"note: {NOTE}" in proc.stderr.decode()
+    assert f"qscaffold: {NOTE}" in proc.stderr.decode()
     after = snapshot(root)
     assert {p for p in after if after[p] != before[p]} == {
         "hw/core/machine.c", "include/hw/boards.h", "hw/s390x/s390-virtio-ccw.c"}

@@ -104,11 +104,12 @@ def test_add_to_an_older_release_says_what_it_affects():
     start = old.index(b"GlobalProperty hw_compat_8_2[]")
     end = old.index(b"};\n", start)
     assert new == old[:end] + b'    { "virtio-gpu-device", "blob", "false" },\n' + old[end:]
-    affects = next(n for n in plan.notes if n.startswith("info: affects"))
-    assert affects == ("info: affects the 8.2 machine types and older: arm virt-8.2, "
+    affects = next(n for n in plan.notes if n.kind == "affects")
+    assert affects.severity == "info"
+    assert affects.message == ("affects the 8.2 machine types and older: arm virt-8.2, "
                        "i440fx pc-i440fx-8.2, m68k virt-8.2, q35 pc-q35-8.2, "
                        "s390x s390-ccw-virtio-8.2, spapr pseries-8.2")
-    assert any("stable branch" in n for n in plan.notes)       # VERSION 10.2.2
+    assert "stable-branch" in [n.kind for n in plan.notes]      # VERSION 10.2.2
 
 
 @pytest.mark.realtree
@@ -116,8 +117,10 @@ def test_add_warns_about_the_same_property_in_a_newer_array():
     tree = QemuTree.open(real_tree("10.2"))
     # hw_compat_10_0 sets scsi-hd dpofua = "off"; adding it to 9.2 as well
     plan = plan_compat_add(tree, "scsi-hd", "dpofua", "on", release=Version(9, 2))
-    warning = next(n for n in plan.notes if "newer hw_compat_10_0" in n)
-    assert "9.2 and older get the new entry instead" in warning
+    warning = next(n for n in plan.notes if n.kind == "newer-entry")
+    assert warning.severity == "warning"
+    assert "the newer hw_compat_10_0" in warning.message
+    assert "9.2 and older get the new entry instead" in warning.message
 
 
 def test_add_refuses_a_missing_or_newest_release(fixture_tree):

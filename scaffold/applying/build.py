@@ -8,6 +8,8 @@ C files that include them are what check them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import json
 import os
 import re
@@ -15,7 +17,6 @@ import subprocess
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError, UsageError
-from scaffold.records import record
 
 _DIAGNOSTIC = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<msg>.*)$",
                          re.M)
@@ -49,7 +50,7 @@ def first_error(output: str, build_dir: Path, src_root: Path) -> tuple[str | Non
     return rel, int(m.group("line")), m.group("msg").strip()
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Compile:
     """An executor action: rebuild the objects of the edited C files (nothing to undo)."""
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import signal
 import sys
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scaffold.applying import scm, writer
-from scaffold.records import record
 
 
-@record
+@dataclass(eq=False, repr=False)
 class WriteFiles:
     """Write new file contents atomically; undo puts the old ones back."""
 
@@ -32,7 +31,7 @@ class WriteFiles:
                 writer.atomic_write(self.root / rel, old)
 
 
-@record
+@dataclass(eq=False, repr=False)
 class CreateBranch:
     """Create and check out a branch; undo goes back and deletes it."""
 
@@ -53,7 +52,7 @@ class CreateBranch:
         self.repo.git.branch("-D", self.name)
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Commit:
     """Commit these bytes of these files (what the tool wrote, without the user's own
     uncommitted lines); undone by moving the branch back."""
@@ -82,7 +81,7 @@ class Commit:
             scm.reset_to(self.repo, self.parent)
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Group:
     """Several actions shown as one step ("[3/39] hw/arm/virt: Remove ..."), as tbump's
     ActionGroup; run in order, undone newest first."""

@@ -4,6 +4,8 @@ step is a group of actions (write, compile, commit) that the executor runs in or
 undoes, newest first, if anything fails."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sys
 from pathlib import Path
 from typing import Callable
@@ -12,10 +14,9 @@ from scaffold.applying import diff, scm
 from scaffold.applying.output import abbrev as output_abbrev, emit, show_diff
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.tree import QemuTree
-from scaffold.records import record
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Step:
     """One commit's worth of change: its message (without trailers) and file contents."""
 
@@ -29,7 +30,7 @@ class Step:
                                   self.provenance if provenance else None, signoff)
 
 
-@record
+@dataclass(eq=False, repr=False)
 class ApplyOptions:
     """How to apply planned steps: the options every editing command shares."""
 

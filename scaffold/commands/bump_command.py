@@ -1,6 +1,8 @@
 """`qscaffold bump X.Y`: plan, then show (dry run) or write and commit."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import json
 from pathlib import Path
 
@@ -9,10 +11,9 @@ from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.records import record
 
 
-@record
+@dataclass(eq=False, repr=False)
 class BumpOptions(ApplyOptions):
     """`qscaffold bump` options."""
 
@@ -43,8 +44,8 @@ def run(opts: BumpOptions) -> int:
     tree = recover(opts, tree)
     plan = plan_bump(tree, target, check_result=not opts.dry_run)   # dry run: see _run
     code = _run(opts, tree, plan, target)
-    for text in plan.notes:  # after success: an error stays the only line
-        note(f"note: {text}")
+    for finding in plan.notes:  # after success: an error stays the only line
+        note(str(finding))
     return code
 
 

@@ -5,7 +5,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from scaffold.reading import check, compat_arrays
 from scaffold.commands.bump_command import subject
@@ -13,12 +13,11 @@ from scaffold.reading.lifecycle import current_release, read_policy
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.records import record
 
 DEVEL_LIST = "qemu-devel@nongnu.org"
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Item:
     """One line of the cycle-start checklist."""
 

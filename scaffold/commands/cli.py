@@ -22,7 +22,7 @@ try:  # recent Typer releases vendor click
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exc  # type: ignore[no-redef]  # noqa: E402
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ScaffoldError, UsageError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 LAYOUTS = """Layouts (how a family's file registers its versions; `machines` shows them):
@@ -183,12 +183,17 @@ def check(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
+    explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE",
+                                          help="Say what a finding's code means and why it "
+                                          "matters (C101 or chain-missing; `all` lists them)."),
 ) -> None:
     """Verify the whole compat chain (exit 1 on errors or a pending bump)."""
     from scaffold.commands.reports import check as run_check, render_check
     from scaffold.reading.tree import QemuTree
 
     def run() -> int:
+        if explain is not None:
+            return _explain(explain)
         try:
             findings, code = run_check(QemuTree.open(repo), strict)
         except (ScaffoldError, OSError) as exc:   # a CI job parsing the JSON gets the error
@@ -205,6 +210,19 @@ def check(
             print(render_check(findings), end="")
         return code
     _run(run)
+
+
+def _explain(code: str) -> int:
+    from scaffold import rules
+
+    if code == "all":
+        print("\n".join(f"{r.code} {r.name:<22} {r.severity:<8} {r.summary}" for r in rules.RULES))
+        return 0
+    rule = rules.lookup(code)
+    if rule is None:
+        raise UsageError(f"no rule {code!r} (`qscaffold check --explain all` lists them)")
+    print(rule.explain(), end="")
+    return 0
 
 
 @app.command()

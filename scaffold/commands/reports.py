@@ -20,7 +20,7 @@ def machines(tree: QemuTree) -> dict:
     out: dict[str, Any] = {"tree": str(tree.root), "version": ".".join(map(str, tree.version)) if tree.version else None,
            "policy": {"deprecation_years": policy.deprecation, "deletion_years": policy.deletion,
                       "source": policy.source} if policy else None,
-           "families": [], "notes": notes}
+           "families": [], "notes": [str(n) for n in notes]}
     for family in families:
         versions = []
         for block in family.blocks:

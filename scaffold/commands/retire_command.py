@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,
@@ -12,10 +12,9 @@ from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check
 from scaffold.planning.retire import Series, plan_retire
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.records import record
 
 
-@record
+@dataclass(eq=False, repr=False)
 class RetireOptions(ApplyOptions):
     """`qscaffold retire` options."""
 

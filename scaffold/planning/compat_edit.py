@@ -2,6 +2,8 @@
 the last release's compat array or compat machines (the seed article's second half)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import difflib
 import itertools
 import re
@@ -18,14 +20,14 @@ from scaffold.planning.templates import render
 from scaffold.reading.lifecycle import current_release
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.records import record
+from scaffold.findings import Finding
 
 
 def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Entry:
     """One entry of a compat array: device, property, value, and where it is."""
 
@@ -88,8 +90,10 @@ def target_release(tree: QemuTree, families: list[Family], release: Version | No
                                 f"the released {last} machine types); --release {last} "
                                 "names that array on purpose")
         if micro < 50:
-            plan.notes.append(f"warning: VERSION {major}.{minor}.{micro} is a stable branch: "
-                              f"this changes the released {release or last} machine types")
+            plan.notes.append(Finding("warning", "stable-branch",
+                                      f"VERSION {major}.{minor}.{micro} is a stable branch: "
+                                      f"this changes the released {release or last} machine "
+                                      "types"))
     return newest, release or last
 
 
@@ -119,7 +123,8 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
         if not force:
             raise UsageError(f"unknown device type {device!r} (no #define TYPE_... or type "
                              "registration for it in the tree); --force adds it anyway")
-        plan.notes.append(f"warning: {device} is not a type this tree declares (--force)")
+        plan.notes.append(Finding("warning", "type-unknown",
+                                  f"{device} is not a type this tree declares (--force)"))
         name = name or device
     if prop not in types.properties:
         if not force:
@@ -128,32 +133,37 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
             raise UsageError(f"unknown property {prop!r}: no DEFINE_PROP_*(\"{prop}\", ...) or "
                              f"object_*property_add*(..., \"{prop}\", ...) in the tree{hint} "
                              "(--force adds it anyway)")
-        plan.notes.append(f"warning: no device in this tree declares a property {prop} (--force)")
+        plan.notes.append(Finding("warning", "property-unknown",
+                                  f"no device in this tree declares a property {prop} (--force)"))
     if is_macro:
         plan.edits += _include_for(target, device, types)
-    plan.notes += [f"warning: {advice}" for advice in types.advice(name)]
+    plan.notes += [Finding("warning", "type-advice", advice) for advice in types.advice(name)]
 
     init, entries = _entries(target)
     for e in entries:
-        if types.resolve(e.device) == name and e.property == _c_string(prop):
+        if (types.resolve(e.device) or e.device) == name and e.property == _c_string(prop):
             raise ScaffoldError(f"{target.name} already sets {name} {prop} (= {e.value})",
                                 path=target.file.rel, line=e.node.start_point[0] + 1)
     for pair in pairs:
         if pair is target or pair.version >= newest:
             continue
         for e in _entries(pair)[1]:
-            if types.resolve(e.device) != name or e.property != _c_string(prop):
+            if (types.resolve(e.device) or e.device) != name or e.property != _c_string(prop):
                 continue
             where = f"({pair.file.rel}:{e.node.start_point[0] + 1})"
             if pair.version < release:
-                plan.notes.append(f"info: {pair.name} sets {name} {prop} = {e.value} {where}; "
-                                  f"it is added after {target.name}, so {pair.version} and older "
-                                  "keep that value")
+                plan.notes.append(Finding("info", "older-entry",
+                                          f"{pair.name} sets {name} {prop} = {e.value} {where}; "
+                                          f"it is added after {target.name}, so {pair.version} "
+                                          "and older keep that value"))
             else:
-                plan.notes.append(f"warning: the newer {pair.name} already sets {name} {prop} = "
-                                  f"{e.value} {where} for {pair.version} and older; {release} and "
-                                  f"older get the new entry instead (older arrays are added last)")
-    plan.notes.append(f"info: affects {_affected(families, prefix, release)}")
+                plan.notes.append(Finding("warning", "newer-entry",
+                                          f"the newer {pair.name} already sets {name} {prop} = "
+                                          f"{e.value} {where} for {pair.version} and older; "
+                                          f"{release} and older get the new entry instead "
+                                          "(older arrays are added last)"))
+    plan.notes.append(Finding("info", "affects",
+                              f"affects {_affected(families, prefix, release)}"))
     style = _style(entries) if entries else \
         _style([e for p in pairs for e in _entries(p)[1]])
     text = render("compat_entry.c.j2", device=device if is_macro else _c_string(device),
@@ -188,8 +198,13 @@ def _include_for(target: ArrayPair, macro: str, types: TypeIndex) -> list[Edit]:
     """A TYPE_ macro must compile where it is written: the file uses it already or
     includes its header, or the header's #include is added after the file's hw/ ones."""
     data = target.file.data
+    if re.search(rb"\b" + macro.encode() + rb"\b", data):
+        return []
+    if macro not in types.macros:   # --force: a type the tree does not declare
+        raise UsageError(f"{macro} is #defined nowhere in the tree, so {target.file.rel} "
+                         "would not compile; write the type name as a string instead")
     header = types.macros[macro][1]
-    if re.search(rb"\b" + macro.encode() + rb"\b", data) or header == target.file.rel:
+    if header == target.file.rel:
         return []
     if not header.startswith("include/"):
         raise UsageError(f"{macro} is defined in {header}, which {target.file.rel} cannot "
@@ -334,7 +349,10 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
         texts = [(p, _rewrite(p, param_name, fn.param)) for p in parsed]
         new = [(p, t) for p, t in texts if " ".join(t.split()) not in have]
         if not new:
-            plan.notes.append(f"{fn.name} already has {_quoted(t for _, t in texts)}")
+            plan.notes.append(Finding("info", "already-present",
+                                      f"{fn.name} already has {_quoted(t for _, t in texts)}",
+                                      path=family.file.rel, line=family.file.line(fn.start),
+                                      family=family.name))
             continue
         _check_names(family, fn, new)
         indent = family.indent()

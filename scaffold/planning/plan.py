@@ -6,14 +6,14 @@ contents, and check them before anything touches the disk.
 from __future__ import annotations
 
 import re
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.records import record
+from scaffold.findings import Finding
 
 
 class Edit(NamedTuple):
@@ -28,7 +28,7 @@ class Edit(NamedTuple):
         return f"{self.path}: {self.what}"
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Plan:
     """The edits a command would make, and what it found along the way."""
 
@@ -37,7 +37,7 @@ class Plan:
     edits: list[Edit] = field(default_factory=list)
     families: list[str] = field(default_factory=list)   # families this plan changes
     done: list[str] = field(default_factory=list)       # parts already in the tree
-    notes: list[str] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)   # what it saw on the way
     result: QemuTree | None = field(default=None, repr=False)   # the tree after the edits
     _before: tuple | None = field(default=None, repr=False)     # (tree, families) before
 
@@ -88,7 +88,7 @@ class Plan:
             "families": self.families,
             "files": self.paths,
             "done": self.done,
-            "notes": self.notes,
+            "notes": [str(n) for n in self.notes],
             "edits": [{"file": e.path, "start": e.start, "end": e.end, "what": e.what,
                        "family": e.family, "text": e.text.decode("utf-8", "surrogateescape")}
                       for e in self.edits],

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
@@ -26,12 +26,11 @@ from scaffold.reading.machines import (Family, VersionBlock, assigned_field, fun
                                       read_families)
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.records import record
 
 DOC = "docs/about/deprecated.rst"
 
 
-@record
+@dataclass(eq=False, repr=False)
 class RetireStep:
     """One commit of a retire series."""
 
@@ -45,7 +44,7 @@ class RetireStep:
                 "edits": self.plan.as_json()["edits"]}
 
 
-@record
+@dataclass(eq=False, repr=False)
 class FollowUp:
     """Something retire leaves to the maintainer, with where it is."""
 
@@ -63,18 +62,17 @@ class FollowUp:
         return {"kind": self.kind, "message": self.message, "path": self.path, "line": self.line}
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Series:
-    """A retire series: its steps, the machine types it retires, notes and follow-ups."""
+    """A retire series: its steps, the machine types it retires and follow-ups."""
 
     steps: list[RetireStep] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)     # machine type names
-    notes: list[str] = field(default_factory=list)
     provenance: str = ""
 
     def as_json(self) -> dict:
-        return {"command": "retire", "retired": self.retired, "notes": self.notes,
+        return {"command": "retire", "retired": self.retired,
                 "steps": [s.as_json() for s in self.steps],
                 "followups": [f.as_json() for f in self.followups]}
 

@@ -5,44 +5,14 @@ bump would write, before it is written.
 """
 from __future__ import annotations
 
-import re
-from typing import Any, NamedTuple
+from typing import Any
 
+from scaffold.findings import Finding, failing, ordered
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import FamilySpec
 from scaffold.reading.machines import Family, OptionsFn, VersionBlock, read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-
-SEVERITIES = ("error", "pending", "warning", "info")
-_NOTE = re.compile(r"(?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<message>.*)", re.S)
-
-
-class Finding(NamedTuple):
-    severity: str        # error | pending (a bump is due) | warning | info
-    kind: str            # stable identifier, for scripts and tests
-    message: str
-    fix: str = ""
-    path: str | None = None
-    line: int | None = None
-    family: str | None = None
-    version: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}: " if self.path and self.line else \
-            (f"{self.path}: " if self.path else "")
-        who = " ".join(x for x in (self.family, self.version) if x)
-        who = f"{who}: " if who else ""
-        fix = f" (fix: {self.fix})" if self.fix else ""
-        return f"{where}{self.severity}: {who}{self.message}{fix}"
-
-    def as_json(self) -> dict:
-        return self._asdict()
-
-    @property
-    def key(self) -> tuple:
-        return (self.kind, self.family, self.version, self.message)
-
 
 def _finding(family: Family, block: VersionBlock | None, severity: str, kind: str, message: str,
              fix: str = "", offset: int | None = None) -> Finding:
@@ -260,12 +230,16 @@ def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
     if newest:
         top = max(newest.values())
         release = top.prev()
-        defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
+        pairs = compat_arrays.all_pairs(tree, extern=False)
+        defined = {p.name for p in pairs}
         for prefix in sorted({p for f in families for p in f.spec.arrays}):
             if array_name(prefix, release) not in defined:
+                home = max((p for p in pairs if p.prefix == prefix), default=None,
+                           key=lambda p: p.version)   # where its siblings are defined
                 out.append(Finding("warning", "array-missing",
                                    f"{array_name(prefix, release)} is not defined, but the "
-                                   f"{release} machine types need it", f"qscaffold bump {top}"))
+                                   f"{release} machine types need it", f"qscaffold bump {top}",
+                                   home.file.rel if home else None))
     if tree.version and newest:
         major, minor, micro = tree.version
         release = Version(major, minor)
@@ -284,16 +258,10 @@ def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
 
 
 def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Finding]:
-    notes: list[str] = []
+    notes: list[Finding] = []   # what the reader saw and left alone
     if families is None:
         families, notes = read_families(tree)
-    out = []
-    for note in notes:   # "path[:line]: message"
-        m = _NOTE.match(note)
-        assert m is not None   # notes are written "path[:line]: message"
-        kind = "family-disabled" if "disabled by `#if 0`" in note else "family-unknown"
-        line = int(m.group("line")) if m.group("line") else None
-        out.append(Finding("info", kind, m.group("message"), "", m.group("path"), line))
+    out = list(notes)
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     for family in families:
         # a family's findings depend on its file and on which of its own arrays exist:
@@ -306,10 +274,7 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
         out += cache[own]
     out += check_arrays(tree, families)
     out += check_versions(tree, families)
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    return sorted(out, key=lambda f: (order[f.severity], f.path or "", f.line or 0))
+    return ordered(out)
 
 
-def failing(findings: list[Finding], strict: bool = False) -> list[Finding]:
-    bad = ("error", "pending", "warning") if strict else ("error", "pending")
-    return [f for f in findings if f.severity in bad]
+__all__ = ["Finding", "check_tree", "failing"]

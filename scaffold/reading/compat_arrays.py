@@ -2,6 +2,8 @@
 `_len`, and the matching `extern` pairs in the headers."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any
 
 import re
@@ -10,13 +12,12 @@ from scaffold.errors import ScaffoldError
 from scaffold.reading import csyntax
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
-from scaffold.records import record
 
 _NAME = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)(_len)?\Z")
 ARRAY_NAME = re.compile(r"(hw|pc)_compat_\d+_\d+\Z")
 
 
-@record
+@dataclass(eq=False, repr=False)
 class ArrayPair:
     """A compat array with its `_len` (a definition, or the two extern lines)."""
 

@@ -6,7 +6,7 @@ so the planner can splice new text in without touching anything else.
 from __future__ import annotations
 
 import re
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -15,7 +15,7 @@ from scaffold.errors import ScaffoldError
 from scaffold.reading.families import FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
-from scaffold.records import record
+from scaffold.findings import Finding
 
 # How a file registers one version (QEMU-FACTS "Earlier layouts"):
 #   latest:   NAME_AS_LATEST(A, B) / NAME(A, B)             newest marked by the macro
@@ -32,7 +32,7 @@ class Span(NamedTuple):
     end: int
 
 
-@record
+@dataclass(eq=False, repr=False)
 class OptionsFn:
     """One versioned options function, located in its file."""
 
@@ -77,7 +77,7 @@ class Call(NamedTuple):
                 if a.type != "comment"]
 
 
-@record
+@dataclass(eq=False, repr=False)
 class MacroCall:
     """One registration macro call (DEFINE_*_MACHINE...), as written."""
 
@@ -94,7 +94,7 @@ class MacroCall:
     align: str = ""      # tagged form: indentation of the continuation line
 
 
-@record
+@dataclass(eq=False, repr=False)
 class VersionBlock:
     """Everything one version of a family has: options functions, registration, header."""
 
@@ -135,7 +135,7 @@ class VersionBlock:
         return False
 
 
-@record
+@dataclass(eq=False, repr=False)
 class Family:
     """One family's versioned machine types, read from its file."""
 
@@ -441,7 +441,7 @@ def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, 
                         "file first", path=file.rel, line=line, family=spec.name)
 
 
-def read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
+def read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
     """Every known family found in the tree, and notes on files no family handles.
     Read once per tree (a tree is never changed in place: edits make a new one)."""
     cached = tree.__dict__.get("_families")
@@ -450,8 +450,9 @@ def read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
     return list(cached[0]), list(cached[1])
 
 
-def _read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
-    families, notes = [], []
+def _read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
+    families: list[Family] = []
+    notes: list[Finding] = []
     for rel, macros in sorted(tree.machine_files.items()):
         claimed = {}
         for macro in macros:
@@ -460,8 +461,9 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
                 claimed[spec.name] = spec
         others = sorted(m for m in macros if not spec_for(m, rel))
         if others:
-            notes.append(f"{rel}: versioned machine macro(s) {', '.join(others)} of no known "
-                         "family: not handled")
+            notes.append(Finding("info", "family-unknown", f"versioned machine macro(s) "
+                                 f"{', '.join(others)} of no known family: not handled",
+                                 path=rel))
         for spec in claimed.values():
             file = tree.file(rel)
             read = file.__dict__.setdefault("_families", {})   # a file's bytes never change
@@ -472,9 +474,10 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[str]]:
                 families.append(family)
             off = file.__dict__.get("_disabled", {}).get(spec.name)
             if off:
-                notes.append(f"{rel}:{off[1]}: {spec.name}: {off[0]} {spec.macro} "
-                             f"registration{'s' if off[0] != 1 else ''} disabled by `#if 0` "
-                             "(a downstream tree): left alone")
+                notes.append(Finding("info", "family-disabled", f"{off[0]} {spec.macro} "
+                                     f"registration{'s' if off[0] != 1 else ''} disabled by "
+                                     "`#if 0` (a downstream tree): left alone",
+                                     path=rel, line=off[1], family=spec.name))
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     families.sort(key=lambda f: order[f.name])
     return families, notes

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.reading.csyntax import utf8
-from scaffold.records import record
 
 _DEFINE = re.compile(rb'#\s*define\s+(TYPE_\w+)\s+"([^"\n]+)"')
 _NAMED = re.compile(rb'\.(name|generic_name|transitional_name|non_transitional_name)\s*=\s*"([^"\n]+)"')
@@ -28,7 +27,7 @@ _FEATURE_NAMES = re.compile(rb'\.feat_names\s*=\s*\{(.*?)\}', re.S)
 _TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
 
 
-@record
+@dataclass(eq=False, repr=False)
 class TypeIndex:
     """QOM type names and properties declared across the tree."""
 

@@ -12,7 +12,7 @@ import os
 import re
 import time
 import zlib
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
 from scaffold.errors import UsageError
 from scaffold.version import parse_tree_version
-from scaffold.records import record
 
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
@@ -34,7 +33,7 @@ LATEST_DEFINE = rb"\n#\s*define\s+(\w+)_AS_LATEST\b"
 RACY_NS = 2_000_000_000
 
 
-@record
+@dataclass(eq=False, repr=False)
 class SourceFile:
     """One C file: its bytes and, parsed on first use, its syntax tree."""
 
@@ -77,7 +76,7 @@ class SourceFile:
         return csyntax.line_of(self.data, offset)
 
 
-@record
+@dataclass(eq=False, repr=False)
 class QemuTree:
     """The files of a QEMU tree that matter to us, by role."""
 
