@@ -47,7 +47,7 @@ class Version(NamedTuple):
         return Version(self.major - 1, last_minor(self.major - 1))
 
     @property
-    def sym(self) -> str:
+    def underscored(self) -> str:
         """The form used in C identifiers: 10_2."""
         return f"{self.major}_{self.minor}"
 

@@ -152,7 +152,7 @@ def current_layout(L: Version, N: Version, boards: str = "include/hw/boards.h",
                    extra: tuple[str, ...] = ()) -> dict[str, list[tuple[str, str]]]:
     """The 10.0-and-later layout, written by hand: expected hunks for bumping L to N.
     `extra` names further virt-shaped families (loongarch)."""
-    l, n, p = L.sym, N.sym, L.prev().sym
+    l, n, p = L.underscored, N.underscored, L.prev().underscored
     la, lb, na, nb = L.major, L.minor, N.major, N.minor
     virt_old = f"""static void virt_machine_{l}_options(MachineClass *mc)
 {{
@@ -280,3 +280,34 @@ def git(root: Path, *args: str, env: dict | None = None) -> str:
                           env=dict(os.environ, **(env or {})))
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
+
+
+def one_line_error(proc) -> str:
+    """The stderr of a failed run: exactly one `qscaffold: error: ` line, no traceback."""
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("qscaffold: error: "), err
+    assert "Traceback" not in err
+    return err
+
+
+def packaged_qemu(target: str = "x86_64") -> Path:
+    """scripts/qemu-packaged: Debian's QEMU (7.2 on bookworm), installed with apt if need be."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "qemu-packaged"), target],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return Path(proc.stdout.splitlines()[0])
+
+
+def qemu_processes() -> list[str]:
+    """Command lines of the QEMUs qscaffold started that are still running (its monitor is
+    a socketpair handed over as `-chardev socket,id=qmp,fd=N`)."""
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(a.startswith(b"socket,id=qmp,fd=") for a in cmdline):
+            out.append(b" ".join(cmdline).decode(errors="replace"))
+    return out

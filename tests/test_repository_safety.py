@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import FIXTURES, git, linked_copy, real_tree, run_cli, snapshot
+from helpers import FIXTURES, git, linked_copy, one_line_error, real_tree, run_cli, snapshot
 from scaffold.errors import ScaffoldError
 from scaffold.planning.bump import plan_bump
 from scaffold.planning.compat_edit import plan_compat_add
@@ -28,12 +28,6 @@ from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 TARGET = "12.0"
-
-
-def error_line(proc) -> str:
-    err = proc.stderr.decode()
-    assert err.count("\n") == 1 and err.startswith("qscaffold: error: "), err
-    return err
 
 
 def head(repo: Path) -> str:
@@ -61,7 +55,7 @@ def test_an_unfinished_merge_is_refused(repo, command):
     git(repo, "merge", "--no-commit", "--no-ff", "-q", "other")
     before, state = head(repo), git(repo, "status", "--porcelain")
     proc = run_cli(*command, "--repo", str(repo))
-    assert proc.returncode == 1 and "a merge is in progress (.git/MERGE_HEAD)" in error_line(proc)
+    assert proc.returncode == 1 and "a merge is in progress (.git/MERGE_HEAD)" in one_line_error(proc)
     assert head(repo) == before and git(repo, "status", "--porcelain") == state
     assert (repo / ".git/MERGE_HEAD").exists()
 
@@ -73,7 +67,7 @@ def test_an_unfinished_cherry_pick_is_refused(repo):
     assert (repo / ".git/CHERRY_PICK_HEAD").exists()
     before = head(repo)
     proc = run_cli("bump", TARGET, "--repo", str(repo))
-    assert proc.returncode == 1 and "a cherry-pick is in progress" in error_line(proc)
+    assert proc.returncode == 1 and "a cherry-pick is in progress" in one_line_error(proc)
     assert head(repo) == before and (repo / ".git/CHERRY_PICK_HEAD").exists()
 
 
@@ -100,7 +94,7 @@ def test_a_symlinked_file_is_refused(repo):
     before, files = head(repo), snapshot(repo)
     for args in (("bump", TARGET), ("bump", TARGET, "--no-commit")):
         proc = run_cli(*args, "--repo", str(repo))
-        err = error_line(proc)
+        err = one_line_error(proc)
         assert proc.returncode == 1 and "hw/i386/pc_q35.c: file is a symbolic link" in err
         assert head(repo) == before and snapshot(repo) == files
         assert (repo / "hw/i386/pc_q35.c").is_symlink()
@@ -138,7 +132,7 @@ def test_a_deleted_array_line_is_an_error_and_retire_keeps_used_externs(tmp_path
     pc.write_bytes(text.replace(b"GlobalProperty pc_compat_4_2[] = {\n", b""))
     before = snapshot_of(root, ["hw/i386/pc.c", "include/hw/i386/pc.h"])
     proc = run_cli("retire", "--no-commit", "--repo", str(root))
-    assert proc.returncode == 1 and "hw/i386/pc.c:" in error_line(proc)
+    assert proc.returncode == 1 and "hw/i386/pc.c:" in one_line_error(proc)
     assert "compat array definitions cannot all be read" in proc.stderr.decode()
     assert snapshot_of(root, ["hw/i386/pc.c", "include/hw/i386/pc.h"]) == before
     # the whole definition gone, its externs kept: they are used, so never "stale"
@@ -168,7 +162,7 @@ def test_check_json_carries_the_error(fixture_tree):
     report = json.loads(proc.stdout)
     assert report["failed"] is True and report["findings"] == []
     assert report["error"]["path"] == "hw/arm/virt.c" and report["error"]["family"] == "arm"
-    assert report["error"]["text"] in error_line(proc)
+    assert report["error"]["text"] in one_line_error(proc)
 
 
 # --- 6. a function-name typo invents no release -----------------------------------------

@@ -278,3 +278,19 @@ def test_up_to_not_past_deletion_is_refused(tmp_path):
     assert subprocess.run(["diff", "-r", str(real_tree("10.2")), str(root)]).returncode == 0
     plan = plan_retire(QemuTree.open(root), Version(5, 0), ["arm"], force=True)
     assert [s.subject for s in plan.steps] == ["hw/arm/virt: Remove deprecated virt-5.0 machine"]
+
+
+def test_the_file_search_names_words_and_skips_vendored_code(tmp_path):
+    from scaffold.reading.search import MAX_SIZE, FileSearch
+
+    (tmp_path / "tests" / "qtest").mkdir(parents=True)
+    (tmp_path / "tests" / "roms").mkdir()
+    (tmp_path / "tests" / "qtest" / "a.c").write_bytes(b'"pc-i440fx-2.0"\n')
+    (tmp_path / "tests" / "qtest" / "b.c").write_bytes(b"pc-i440fx-2.0x\n")   # not a word
+    (tmp_path / "tests" / "roms" / "c.c").write_bytes(b"pc-i440fx-2.0\n")     # vendored
+    (tmp_path / "tests" / "big.bin").write_bytes(b"pc-i440fx-2.0 " * (MAX_SIZE // 10))
+    search = FileSearch(tmp_path, ("tests", "docs"), None, [b"pc-i440fx-2.0"])
+    assert [rel for rel, _ in search.containing([b"pc-i440fx-2.0"])] == \
+        ["tests/qtest/a.c", "tests/qtest/b.c"]
+    assert search.naming() == {"pc-i440fx-2.0": ["tests/qtest/a.c"]}
+    assert list(search.containing([b"other"])) == []

@@ -1,9 +1,13 @@
-"""Git through GitPython: find the repository, check it, commit only our files.
+"""Every git command qscaffold runs: find the repository, check it, commit only our
+files, render diffs and patches.  Nothing else in the package runs git.
 
-GitPython is imported only by commands that commit (it costs ~50 ms to import).
+GitPython is imported only by commands that commit (it costs ~50 ms to import); what a
+dry run needs runs git itself.
 """
 from __future__ import annotations
 
+import os
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -83,8 +87,6 @@ def branch_exists(repo, name: str) -> bool:
 
 def check_branch_name(name: str) -> None:
     """Refuse a name git would refuse, before anything is done (git's own rules)."""
-    import subprocess
-
     proc = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True)
     if proc.returncode != 0 or name.startswith("-"):
         raise UsageError(f"--branch {name!r} is not a valid branch name")
@@ -92,16 +94,12 @@ def check_branch_name(name: str) -> None:
 
 def is_tracked(root: Path, rel: str) -> bool:
     """Whether git tracks `rel` in the repository at `root` (False outside one)."""
-    import subprocess
-
     return subprocess.run(["git", "-C", str(root), "ls-files", "--error-unmatch", "--", rel],
                           capture_output=True).returncode == 0
 
 
 def git_version() -> str:
     """"2.39.5": what `git format-patch` writes under its signature line."""
-    import subprocess
-
     out = subprocess.run(["git", "--version"], capture_output=True, text=True,
                          errors="replace").stdout
     return out.strip().removeprefix("git version ")
@@ -171,7 +169,6 @@ def reset_paths(repo, paths: list[str]) -> None:
 
 def merge3(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
     """`git merge-file`: both changes to `base` together, or None if they overlap."""
-    import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="qscaffold-merge-") as tmp:
@@ -267,3 +264,37 @@ def mbox(message: str, author: tuple[str, str], diffstat_and_diff: bytes, git_ve
             f"Date: {date or formatdate(localtime=True)}\n"
             f"Subject: {tag} {subject}\n\n{body}---\n")
     return head.encode() + diffstat_and_diff + f"-- \n{git_version}\n\n".encode()
+
+
+def abbrev_length(root: Path) -> int:
+    """The object-name length git uses in this repository (7 outside one)."""
+    if (root / ".git").exists():
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, errors="replace")
+        if out.returncode == 0 and out.stdout.strip():
+            return len(out.stdout.strip())
+    return 7
+
+
+def diff_folders(cwd: str, old: str, new: str, options: list[str]) -> bytes:
+    """`git diff --no-index` of two folders, with the user's git configuration (as
+    `git format-patch` has it) but outside any repository."""
+    cmd = ["git", "-c", "core.quotePath=false", "diff", "--no-index", "--no-prefix",
+           "--no-ext-diff", "--no-textconv", *options, old, new]
+    env = dict(os.environ)
+    env.pop("GIT_DIR", None)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, env=env)
+    if proc.returncode not in (0, 1):
+        raise ScaffoldError(f"git diff failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout
+
+
+def head_subject(root: Path) -> str:
+    return subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%s"],
+                          capture_output=True, text=True, errors="replace").stdout.strip()
+
+
+def head_patch(root: Path) -> bytes:
+    """HEAD as `git format-patch -1` writes it."""
+    return subprocess.run(["git", "-C", str(root), "format-patch", "-1", "--stdout"],
+                          capture_output=True).stdout

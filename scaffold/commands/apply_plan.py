@@ -1,51 +1,16 @@
-"""Run planned steps for real, or show them: shared by `bump` (one step) and `retire`
-(a series).  Everything that can be checked is checked before the first write; then each
-step is a group of actions (write, compile, commit) that the executor runs in order and
-undoes, newest first, if anything fails."""
+"""What every editing command does around its plan: check the options, repair what an
+interrupted run left, and show the plan (diff, JSON, patches) or write it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import json
 import sys
 from pathlib import Path
-from typing import Callable
 
 from scaffold.applying import diff, scm
-from scaffold.applying.output import abbrev as output_abbrev, emit, show_diff
-from scaffold.errors import ScaffoldError, UsageError
+from scaffold.applying.steps import ApplyOptions, Step, apply_steps, cumulative, mbox_series
+from scaffold.errors import UsageError
+from scaffold.planning.plan import Plan
 from scaffold.reading.tree import QemuTree
-
-
-@dataclass(eq=False, repr=False)
-class Step:
-    """One commit's worth of change: its message (without trailers) and file contents."""
-
-    subject: str
-    summary: str
-    provenance: str
-    contents: dict[str, tuple[bytes, bytes]]   # path -> (before this step, after it)
-
-    def message(self, signoff: tuple[str, str] | None, provenance: bool) -> str:
-        return scm.commit_message(self.subject, self.summary,
-                                  self.provenance if provenance else None, signoff)
-
-
-@dataclass(eq=False, repr=False)
-class ApplyOptions:
-    """How to apply planned steps: the options every editing command shares."""
-
-    dry_run: bool = False
-    commit: bool = True
-    format: str = "diff"
-    output: Path | None = None
-    branch: str | None = None
-    allow_dirty: bool = False
-    force: bool = False
-    signoff: bool = True
-    provenance: bool = True
-    verbose: bool = False
-    build_dir: Path | None = None
-    color: bool | None = None   # None: when stdout is a terminal
 
 
 def check_options(opts: ApplyOptions, tree: QemuTree) -> None:
@@ -79,122 +44,6 @@ def check_output_path(output: Path, tree: QemuTree, force: bool) -> None:
         raise UsageError(f"--output {output} exists; remove it or pass --force")
 
 
-def cumulative(steps: list[Step]) -> dict[str, tuple[bytes, bytes]]:
-    """path -> (before the first step, after the last) over a whole series."""
-    out: dict[str, tuple[bytes, bytes]] = {}
-    for step in steps:
-        for path, (old, new) in step.contents.items():
-            out[path] = (out[path][0] if path in out else old, new)
-    return out
-
-
-def mbox_series(tree: QemuTree, steps: list[Step], opts: ApplyOptions) -> bytes:
-    """The steps as `git format-patch` would write them after the real run."""
-    repo = scm.open_repo(tree.root)
-    author = scm.identity(repo)
-    signoff = author if opts.signoff else None
-    version = scm.git_version()
-    abbrev = output_abbrev(tree)   # one `git rev-parse` for the series, not one a step
-    out = []
-    for i, step in enumerate(steps, 1):
-        body = diff.unified_diff(step.contents, stat=True, abbrev=abbrev)
-        number = f"{i}/{len(steps)}" if len(steps) > 1 else None
-        out.append(scm.mbox(step.message(signoff, opts.provenance), author, body, version,
-                            number=number))
-    return b"".join(out)
-
-
-def _committed(tree: QemuTree, repo, steps: list[Step], dirty: list[str],
-               replan: Callable[[QemuTree], list[Step]]) -> list[dict[str, bytes]]:
-    """What each commit holds when files the steps edit carry the user's own uncommitted
-    lines: the same steps planned on HEAD's content; refused where they overlap."""
-    head = {}
-    for path in dirty:
-        data = scm.head_bytes(repo, path)
-        if data is None:
-            raise ScaffoldError("file is not in HEAD; commit it first", path=path)
-        head[path] = data
-    clean = tree.with_contents({p: (tree.file(p).data, data) for p, data in head.items()})
-    try:
-        head_steps = replan(clean)
-    except ScaffoldError as exc:
-        raise ScaffoldError(f"without your uncommitted changes the tree cannot be changed "
-                            f"({exc}); commit or stash them", path=dirty[0]) from None
-    if [sorted(s.contents) for s in head_steps] != [sorted(s.contents) for s in steps]:
-        raise ScaffoldError("your uncommitted changes alter what would be changed; commit or "
-                            "stash them", path=dirty[0])
-    work_final, head_final = cumulative(steps), cumulative(head_steps)
-    for path in dirty:
-        merged = scm.merge3(head[path], head_final[path][1], work_final[path][0])
-        if merged != work_final[path][1]:
-            raise ScaffoldError("your uncommitted changes overlap the lines this change edits; "
-                                "commit or stash them first", path=path)
-    return [{p: new for p, (_, new) in s.contents.items()} for s in head_steps]
-
-
-def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
-                replan: Callable[[QemuTree], list[Step]]) -> list[str]:
-    """Write (and compile, and commit) every step; returns the commits' hashes."""
-    from scaffold.applying import writer   # not needed by dry runs: imported here
-    from scaffold.applying.executor import Commit, CreateBranch, Group, WriteFiles, execute
-
-    final = cumulative(steps)
-    paths = sorted(final)
-    writer.check_writable(tree.root, paths)
-    repo = None
-    committed = [{p: new for p, (_, new) in s.contents.items()} for s in steps]
-    actions: list = []
-    author = None
-    if opts.commit or opts.branch:
-        repo = scm.open_repo(tree.root)
-        if repo is None:
-            need = "--branch needs a git repository" if opts.branch else \
-                "use --no-commit to only write the files (or --dry-run)"
-            raise ScaffoldError(f"{tree.root} is not a git repository; {need}")
-        busy = scm.operation_in_progress(repo)
-        if busy:
-            raise ScaffoldError(f"{busy}: finish or abort it first; nothing was changed")
-        if opts.commit:
-            author = scm.identity(repo)
-            if scm.detached(repo) and not opts.branch:
-                note("warning: HEAD is detached: the commits belong to no branch "
-                     "(`git switch -c NAME` keeps them)")
-        dirty = scm.dirty(repo, paths)
-        if dirty and not opts.allow_dirty:
-            raise ScaffoldError("file has uncommitted changes; commit or stash them, or "
-                                "pass --allow-dirty", path=dirty[0])
-        if dirty and opts.commit:
-            committed = _committed(tree, repo, steps, dirty, replan)
-        if opts.branch:
-            if scm.branch_exists(repo, opts.branch):
-                raise UsageError(f"branch {opts.branch} already exists")
-            actions.append(CreateBranch(repo, opts.branch))
-    if opts.build_dir:
-        from scaffold.applying.build import compile_step
-
-        compile_step(opts.build_dir, tree.root, paths)   # a build dir that is not one: refuse now
-    if not opts.commit:   # one write of the final result (and one compile)
-        steps = [Step(steps[-1].subject, "", "", final)]
-    commits = []
-    for i, step in enumerate(steps):
-        group: list = [WriteFiles(tree.root, step.contents)]
-        if opts.build_dir:
-            group.append(compile_step(opts.build_dir, tree.root, list(step.contents)))
-        if opts.commit:
-            commits.append(Commit(repo, committed[i], step.message(
-                author if opts.signoff else None, opts.provenance)))
-            group.append(commits[-1])
-        label = f"[{i + 1}/{len(steps)}] {step.subject}" if len(steps) > 1 else step.subject
-        actions.append(Group(label, group))
-    log = None
-    if opts.commit:
-        from scaffold.applying.journal import Journal
-
-        log = Journal(repo, [(s.subject, s.contents) for s in steps])
-    execute(actions, quiet=not opts.verbose, journal=log)
-    return [c.sha for c in commits]
-
-
 def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
     """Before planning: repair what a run killed part-way left (journal.py); a dry run
     only says that a real run will."""
@@ -214,14 +63,11 @@ def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
     return QemuTree.open(tree.root)
 
 
-def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json,
-                 check: Callable[[], None] = lambda: None) -> None:
-    """Show what a real run would do, once `check` (the plan's last check) has passed."""
+def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json) -> None:
+    """Show what a real run would do: the diff, the JSON plan or the patches."""
     if opts.format == "diff":
-        show_diff(tree, cumulative(steps), opts.output, opts.color, meanwhile=check)
-        return
-    check()
-    if opts.format == "json":
+        show_diff(tree, cumulative(steps), opts.output, opts.color)
+    elif opts.format == "json":
         emit(as_json(), opts.output)
     else:
         emit(mbox_series(tree, steps, opts), opts.output)
@@ -229,3 +75,44 @@ def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json,
 
 def note(message: str) -> None:
     print(f"qscaffold: {message}", file=sys.stderr)
+
+
+def emit(data: bytes, output: Path | None) -> None:
+    if output:
+        output.write_bytes(data)
+        print(f"qscaffold: wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
+              color: bool | None = None) -> None:
+    """Print (or save) the diff, colored on a terminal."""
+    color = (sys.stdout.isatty() if color is None else color) and not output
+    emit(diff.unified_diff(contents, color=color, abbrev=scm.abbrev_length(tree.root)), output)
+
+
+def show_json(plan: Plan, output: Path | None = None) -> None:
+    emit(json.dumps(plan.as_json(), indent=2).encode() + b"\n", output)
+
+
+def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = False,
+                  build_dir: Path | None = None) -> int:
+    """For commands that do not commit: print the diff, or write the files atomically
+    (and compile them in `build_dir`; a compiler error puts them back)."""
+    if not plan.edits:
+        print("qscaffold: nothing to do", file=sys.stderr)
+    elif dry_run:
+        show_diff(tree, plan.contents(tree))
+    else:
+        step = Step(plan.command, "", "", plan.contents(tree))
+        apply_steps(ApplyOptions(commit=False, verbose=verbose, build_dir=build_dir), tree,
+                    [step], replan=lambda clean: [step])   # replan: only when committing
+        for edit in plan.edits:
+            print(f"qscaffold: {edit.describe()}", file=sys.stderr)
+        print("qscaffold: files written, nothing committed (commit them with the change "
+              "that needs them)", file=sys.stderr)
+    for note in plan.notes:
+        print(f"qscaffold: {note}", file=sys.stderr)
+    return 0

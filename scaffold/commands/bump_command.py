@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import json
 from pathlib import Path
 
-from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,
-                                          recover, show_dry_run)
+from scaffold.applying.steps import ApplyOptions, Step, apply_steps
+from scaffold.commands.apply_plan import check_options, note, recover, show_dry_run
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -42,7 +42,7 @@ def run(opts: BumpOptions) -> int:
     tree = QemuTree.open(opts.repo)
     check_options(opts, tree)
     tree = recover(opts, tree)
-    plan = plan_bump(tree, target, check_result=not opts.dry_run)   # dry run: see _run
+    plan = plan_bump(tree, target)
     code = _run(opts, tree, plan, target)
     for finding in plan.notes:  # after success: an error stays the only line
         note(str(finding))
@@ -64,11 +64,11 @@ def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
     if not plan.edits:
         note(f"nothing to do: the tree already has the {target} machine types and compat arrays")
         if opts.format == "json":
-            show_dry_run(opts, tree, [], as_json, plan.check_result)
+            show_dry_run(opts, tree, [], as_json)
         return 0
     step = step_for(plan, plan.contents(tree))
     if opts.dry_run:
-        show_dry_run(opts, tree, [step], as_json, plan.check_result)
+        show_dry_run(opts, tree, [step], as_json)
         _warnings(tree, plan, target)   # after the last check: an error stays the only line
         return 0
     _warnings(tree, plan, target)

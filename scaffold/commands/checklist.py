@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
+from scaffold.applying import scm
 from scaffold.reading import check, compat_arrays
 from scaffold.commands.bump_command import subject
 from scaffold.reading.lifecycle import current_release, read_policy
@@ -90,12 +91,9 @@ def _checkpatch(tree: QemuTree, target: Version) -> Item:
            "scripts/checkpatch.pl bump.patch`")
     if not (tree.root / ".git").exists() or not script.exists() or not shutil.which("perl"):
         return Item(False, text, [f"run {how}"])
-    head = subprocess.run(["git", "-C", str(tree.root), "log", "-1", "--format=%s"],
-                          capture_output=True, text=True, errors="replace").stdout.strip()
-    if head != subject(target):
+    if scm.head_subject(tree.root) != subject(target):
         return Item(False, text, [f"HEAD is not the bump commit; run {how}"])
-    patch = subprocess.run(["git", "-C", str(tree.root), "format-patch", "-1", "--stdout"],
-                           capture_output=True).stdout
+    patch = scm.head_patch(tree.root)
     with tempfile.NamedTemporaryFile(suffix=".patch") as fh:
         fh.write(patch)
         fh.flush()

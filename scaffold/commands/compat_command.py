@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scaffold.applying.output import show_or_write
+from scaffold.commands.apply_plan import show_or_write
 from scaffold.errors import UsageError
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option, split_snippet
 from scaffold.reading.tree import QemuTree

@@ -29,7 +29,7 @@ def machines(tree: QemuTree) -> dict:
                              "line": family.file.line(block.start)})
         out["families"].append({
             "name": family.name, "file": family.file.rel,
-            "layout": family.form, "alias_reset": reset_convention(family),
+            "layout": family.layout, "alias_reset": reset_convention(family),
             "newest": str(family.newest.version), "alias": family.alias(),
             "default": family.is_default(),
             "bugfix_types": bugfix_types(family),

@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scaffold.commands.apply_plan import (ApplyOptions, Step, apply_steps, check_options, note,
-                                          recover, show_dry_run)
+from scaffold.applying.steps import ApplyOptions, Step, apply_steps
+from scaffold.commands.apply_plan import check_options, note, recover, show_dry_run
 from scaffold.planning.retire import Series, plan_retire
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

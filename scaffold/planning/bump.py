@@ -23,7 +23,7 @@ def render_macro(macro: MacroCall, family: Family, version: Version, latest: boo
 def renamed(name: str, family: Family, old: Version, new: Version) -> str:
     kind = next(k for k in family.spec.options if k.match(name))
     m = kind.match(name)
-    return name[:m.start("major")] + new.sym + name[m.end("minor"):]
+    return name[:m.start("major")] + new.underscored + name[m.end("minor"):]
 
 
 def _shape_error(family: Family, block: VersionBlock, what: str) -> ScaffoldError:
@@ -32,9 +32,9 @@ def _shape_error(family: Family, block: VersionBlock, what: str) -> ScaffoldErro
 
 def _check_block(family: Family, block: VersionBlock, latest: bool) -> None:
     for kind in family.spec.options:
-        if kind.kind not in block.functions:
-            raise _shape_error(family, block, f"no {kind.kind} function")
-        fn = block.functions[kind.kind]
+        if kind.role not in block.functions:
+            raise _shape_error(family, block, f"no {kind.role} function")
+        fn = block.functions[kind.role]
         if not fn.param:
             raise family.error(f"{fn.name} does not take one named parameter", fn.start)
     if block.macro is None:
@@ -94,7 +94,7 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
         body = render("demoted_options.c.j2", indent=indent, chain=names[fn.name], param=fn.param,
                       resets=[assigned_field(s, fn.param) for s in newest.alias_lines()]
                       if fn.kind.adds_compat and convention != "none" else [],
-                      arrays=[f"{p}_compat_{newest.version.sym}" for p in family.spec.arrays]
+                      arrays=[f"{p}_compat_{newest.version.underscored}" for p in family.spec.arrays]
                       if fn.kind.adds_compat else [])
         edits.append(Edit(path, fn.body.start, fn.body.end, body.encode(),
                           f"{fn.name}: chain to {names[fn.name]}", family.name))
@@ -125,7 +125,7 @@ def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[
         pairs = compat_arrays.all_pairs(tree, extern)
         for prefix in prefixes:
             mine = [p for p in pairs if p.prefix == prefix]
-            name = f"{prefix}_compat_{release.sym}"
+            name = f"{prefix}_compat_{release.underscored}"
             if any(p.version == release for p in mine):
                 done.append(f"{name} {what}")
                 continue
@@ -143,7 +143,7 @@ def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[
     return edits, done
 
 
-def plan_bump(tree: QemuTree, target: Version, check_result: bool = True) -> Plan:
+def plan_bump(tree: QemuTree, target: Version) -> Plan:
     families, notes = read_families(tree)
     if not families:
         raise ScaffoldError(f"{tree.root}: no versioned machine types found")
@@ -172,7 +172,7 @@ def plan_bump(tree: QemuTree, target: Version, check_result: bool = True) -> Pla
     array_edits, done = plan_arrays(tree, release, prefixes)
     plan.edits += array_edits
     plan.done += done
-    return plan.finish(tree, families, check_result)
+    return plan.checked(tree, families)
 
 
 def _check_done(family: Family, target: Version, defined: set[str]) -> None:

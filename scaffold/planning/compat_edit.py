@@ -112,9 +112,9 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
     target = next((p for p in pairs if p.version == release), None)
     if target is None:
         if release == newest.prev():
-            raise ScaffoldError(f"{prefix}_compat_{release.sym} does not exist: add the "
+            raise ScaffoldError(f"{prefix}_compat_{release.underscored} does not exist: add the "
                                 f"{newest.next()} machine types first (qscaffold bump {newest.next()})")
-        raise ScaffoldError(f"{prefix}_compat_{release.sym} does not exist (the {release} machine "
+        raise ScaffoldError(f"{prefix}_compat_{release.underscored} does not exist (the {release} machine "
                             "types were removed, or never had one)")
     types = types or TypeIndex.scan(tree.root)
     is_macro = re.fullmatch(r"TYPE_[A-Z0-9_]+", device) is not None
@@ -181,7 +181,7 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
     else:  # `= {};` opens into the multi-line form
         plan.edits.append(Edit(target.file.rel, init.start_byte, init.end_byte,
                                f"{{\n{indent}{text},\n}}".encode(), f"{target.name}: add {name} {prop}"))
-    return plan.finish(tree, families)
+    return plan.checked(tree, families)
 
 
 def _affected(families: list[Family], prefix: str, release: Version) -> str:
@@ -368,7 +368,7 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
                                    f"{fn.name} ({family.file.rel}:{fn.line}): add "
                                    f"{_quoted(statements)}", family.name))
         plan.families.append(family.name)
-    return plan.finish(tree, families)
+    return plan.checked(tree, families)
 
 
 def _quoted(texts) -> str:

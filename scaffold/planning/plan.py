@@ -39,7 +39,6 @@ class Plan:
     done: list[str] = field(default_factory=list)       # parts already in the tree
     notes: list[Finding] = field(default_factory=list)   # what it saw on the way
     result: QemuTree | None = field(default=None, repr=False)   # the tree after the edits
-    _before: tuple | None = field(default=None, repr=False)     # (tree, families) before
 
     @property
     def paths(self) -> list[str]:
@@ -59,27 +58,16 @@ class Plan:
         self.edits = [e._replace(text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
                       for e in self.edits]
 
-    def finish(self, tree: QemuTree, families, check_result: bool = True) -> "Plan":
-        """Line endings as the file has them; then the result is checked before anything
-        is written, here or (`check_result=False`) when the caller says: a dry run checks
-        while git renders the diff."""
+    def checked(self, tree: QemuTree, families) -> "Plan":
+        """The plan made ready to show or write: new text takes the file's line endings,
+        and the result must have no new C parse error and no `check` finding worse than
+        before; sets `result` (the tree after the edits)."""
         if self.edits:
             self.match_line_endings(tree)
-            self._before = (tree, families)
-            if check_result:
-                self.check_result()
+            contents = self.contents(tree)
+            self.result = tree.with_contents(contents, check_syntax(tree, self, contents))
+            verify(tree, families, self.result)
         return self
-
-    def check_result(self) -> None:
-        """No new C parse error, and `qscaffold check` no worse than before; sets `result`
-        (the tree after the edits)."""
-        if self._before is None:
-            return
-        tree, families = self._before
-        contents = self.contents(tree)
-        self.result = tree.with_contents(contents, check_syntax(tree, self, contents))
-        verify(tree, families, self.result)
-        self._before = None
 
     def as_json(self) -> dict:
         return {
@@ -116,35 +104,14 @@ def splice(data: bytes, edits: list[Edit]) -> bytes:
 def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, bytes]]) -> dict:
     """Refuse a result with more parse errors than the file had (macro calls aside).
 
-    The new text is parsed incrementally: the old syntax tree is told about the edits and
-    tree-sitter re-parses only what they touch.  Returns (new syntax tree, parsed region)
-    by path."""
+    The new text is parsed incrementally (SourceFile.reparse).  Returns (new syntax
+    tree, parsed region) by path."""
     parsed = {}
     for path, (old, new) in contents.items():
-        file = tree.file(path)
-        edits = [e for e in plan.edits if e.path == path]
-        region = file.region
-        if region and "full_tree" in file.__dict__:
-            old_tree, region = file.full_tree, None     # already parsed whole: stay whole
-        else:
-            if region and not all(region[0] <= e.start and e.end <= region[1] for e in edits):
-                file = file.unfocused()     # an edit outside the parsed region: parse it all
-                region = None
-            old_tree = file.tree
-        edited = old_tree.copy()
-        anchor = csyntax.region_anchor(old_tree)
-        points = csyntax.points_of(old, [o for e in edits for o in (e.start, e.end)], anchor)
-        for e in sorted(edits, key=lambda e: e.start, reverse=True):
-            start = points[e.start]
-            rows = e.text.count(b"\n")
-            end = (start[0] + rows, len(e.text) - e.text.rfind(b"\n") - 1) if rows \
-                else (start[0], start[1] + len(e.text))
-            edited.edit(start_byte=e.start, old_end_byte=e.end, new_end_byte=e.start + len(e.text),
-                        start_point=start, old_end_point=points[e.end], new_end_point=end)
+        edits = [(e.start, e.end, e.text) for e in plan.edits if e.path == path]
+        old_tree, new_tree, region = tree.file(path).reparse(new, edits)
         before = csyntax.syntax_errors(old_tree)
-        if region:
-            region = (region[0], region[1] + len(new) - len(old))
-        parsed[path] = (csyntax.parse(new, edited, region, anchor), region)
+        parsed[path] = (new_tree, region)
         after = csyntax.syntax_errors(parsed[path][0])
         if len(after) > len(before):
             known = set(before)

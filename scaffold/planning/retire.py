@@ -8,10 +8,7 @@ What cannot be done mechanically is reported as a follow-up, never guessed.
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 
 from scaffold.errors import ScaffoldError, UsageError
@@ -24,6 +21,7 @@ from scaffold.reading.families import FAMILIES
 from scaffold.reading.lifecycle import Policy, current_release, read_policy
 from scaffold.reading.machines import (Family, VersionBlock, assigned_field, function_name,
                                       read_families)
+from scaffold.reading.search import FileSearch
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
@@ -187,10 +185,10 @@ def _enclosing(family: Family, offset: int) -> str:
 
 def _class_fields(family: Family, block: VersionBlock) -> set[tuple[str, str]]:
     """(class type, field) the version sets through a class cast (pcmc->x = ...)."""
-    cached = block.__dict__.get("_class_fields")
+    cached = block.memo.get("class_fields")
     if cached is not None:
         return cached
-    out = block.__dict__["_class_fields"] = set()
+    out = block.memo["class_fields"] = set()
     for fn in block.functions.values():
         casts = {}
         for stmt in fn.statements:
@@ -222,7 +220,7 @@ def _families(tree: QemuTree, names: list[str]) -> list[Family]:
 
 def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, dict]:
     """Check the step like any plan; the tree after it is the next step's start."""
-    plan.finish(current, None)
+    plan.checked(current, None)
     assert plan.result is not None   # a step always has edits
     return plan.result, plan.contents(current)
 
@@ -231,23 +229,17 @@ def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] |
                 force: bool = False, provenance_args: str = "") -> Series:
     families = _families(tree, names or [])
     chosen, policy = _selected(tree, families, up_to, force)
-    # The follow-ups search thousands of files of tests/, docs/, hw/...: grep does it while
-    # the series is planned, for what the series may remove (a superset, filtered later).
-    fields_listing = _Listing(tree.root, ("hw", "include", "target"), (".c", ".h"), sorted(
+    # What the series may remove (a superset, filtered later), and where it is named.
+    fields_search = FileSearch(tree.root, ("hw", "include", "target"), (".c", ".h"), sorted(
         {f.encode() for family in families for v in chosen.get(family.name, [])
          for block in [family.block(v)] if block for _, f in _class_fields(family, block)}))
-    mentions_listing = _Listing(tree.root, ("tests", "docs"), None, sorted(
+    mentions_search = FileSearch(tree.root, ("tests", "docs"), None, sorted(
         {f"{family.spec.machine}-".encode() for family in families if chosen.get(family.name)}))
-    try:
-        return _plan_series(tree, chosen, policy, provenance_args, fields_listing,
-                            mentions_listing)
-    finally:
-        fields_listing.close()
-        mentions_listing.close()
+    return _plan_series(tree, chosen, policy, provenance_args, fields_search, mentions_search)
 
 
 def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance_args: str,
-                 fields_listing: "_Listing", mentions_listing: "_Listing") -> Series:
+                 fields_search: FileSearch, mentions_search: FileSearch) -> Series:
     series = Series()
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     blocked: dict[str, Version] = {}
@@ -299,7 +291,7 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
             gone = []
             if step_fields:
                 if mentions is None:
-                    mentions = _mentions_of(fields_listing)
+                    mentions = fields_search.naming()
                 for type_, field in step_fields:   # removed with their last setter
                     removal = plan_field(current, type_, field, mentions.get(field, []),
                                          list(plan.edits))
@@ -325,9 +317,9 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
                     f"the code reading it with {value}.")
     current = _array_steps(current, series)
     current = _stale_step(current, series)
-    series.followups += _field_followups(tree, current, fields - removed_fields, fields_listing,
+    series.followups += _field_followups(tree, current, fields - removed_fields, fields_search,
                                          why_kept)
-    series.followups += _mentions(tree, series.retired, mentions_listing)
+    series.followups += _mentions(tree, series.retired, mentions_search)
     series.provenance = f"Generated with `qscaffold retire{provenance_args}`."
     return series
 
@@ -434,91 +426,15 @@ def _stale_step(current: QemuTree, series: Series) -> QemuTree:
 
 # --- what is reported rather than done -------------------------------------------------
 
-_SKIP_DIRS = {".git", "roms", "subprojects", "build", "pc-bios", "linux-headers", "python"}
-
-
-class _Listing:
-    """The files below `tops` that contain one of `needles`, listed by a grep that runs in
-    the background from the start; None from `files()` where grep is missing or failed."""
-
-    def __init__(self, root, tops: tuple[str, ...], suffixes: tuple[str, ...] | None,
-                 needles: list[bytes]):
-        self.root, self.suffixes, self.needles = root, suffixes, needles
-        self.tops = tuple(t for t in tops if (root / t).is_dir())
-        self.proc = None
-        if self.tops and needles and shutil.which("grep"):
-            cmd = ["grep", "-rlF", *(f"--exclude-dir={d}" for d in sorted(_SKIP_DIRS))]
-            cmd += [f"--include=*{s}" for s in suffixes or ()]
-            for needle in needles:
-                cmd += ["-e", needle.decode("utf-8", "replace")]
-            self.proc = subprocess.Popen(cmd + ["--", *self.tops], cwd=root,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-
-    def files(self) -> list[str] | None:
-        if self.proc is None:
-            return None
-        if not hasattr(self, "_files"):   # asked more than once (fields, then follow-ups)
-            out, _ = self.proc.communicate()
-            self._files = None if self.proc.returncode not in (0, 1) else \
-                sorted(out.decode("utf-8", "surrogateescape").splitlines())
-        return self._files
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _walk(listing: _Listing, needles: list[bytes]):
-    """(relative path, bytes) of the files of `listing` that contain one of `needles`
-    (grep's list when it has one, else every file below its folders)."""
-    root = listing.root
-    if not listing.tops or not needles:
-        return
-    read = listing.__dict__.setdefault("_read", {})   # fields, then follow-ups: read once
-    listed = listing.files()
-    paths = listed if listed is not None else _every_file(root, listing.tops, listing.suffixes)
-    for rel in paths:
-        if rel not in read:
-            try:
-                read[rel] = (root / rel).read_bytes()
-            except OSError:
-                read[rel] = b""
-        data = read[rel]
-        if len(data) <= 2_000_000 and any(n in data for n in needles):
-            yield rel, data
-
-
-def _every_file(root, tops, suffixes) -> list[str]:
-    base = len(str(root).rstrip(os.sep)) + 1
-    out = []
-    for top in tops:
-        for dirpath, dirnames, filenames in os.walk(root / top):
-            dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
-            out += [os.path.join(dirpath, n)[base:] for n in filenames
-                    if suffixes is None or n.endswith(suffixes)]
-    return sorted(out)
-
-
-def _mentions_of(listing: _Listing) -> dict[str, list[str]]:
-    """needle -> the files of the listing that name it as a word."""
-    out: dict[str, list[str]] = {}
-    for rel, data in _walk(listing, listing.needles):
-        for needle in listing.needles:
-            if re.search(rb"\b" + re.escape(needle) + rb"\b", data):
-                out.setdefault(csyntax.utf8(needle), []).append(rel)
-    return out
-
-
 def _field_followups(before: QemuTree, after: QemuTree, fields,
-                     listing: _Listing, why_kept: dict | None = None) -> list[FollowUp]:
+                     search: FileSearch, why_kept: dict | None = None) -> list[FollowUp]:
     """Class fields no remaining machine type sets, with their declaration and readers."""
     if not fields:
         return []
     names = {f for _, f in fields}
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
     found: dict[str, dict[str, list]] = {n: {"set": [], "read": [], "decl": []} for n in names}
-    for rel, data in _walk(listing, [n.encode() for n in names]):
+    for rel, data in search.containing([n.encode() for n in names]):
         if rel in after.files:
             data = after.files[rel].data
         for m in pattern.finditer(data):
@@ -550,7 +466,7 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
     return out
 
 
-def _mentions(tree: QemuTree, retired: list[str], listing: _Listing) -> list[FollowUp]:
+def _mentions(tree: QemuTree, retired: list[str], search: FileSearch) -> list[FollowUp]:
     """Every line of tests/ and docs/ that names a removed machine type."""
     if not retired:
         return []
@@ -558,7 +474,7 @@ def _mentions(tree: QemuTree, retired: list[str], listing: _Listing) -> list[Fol
     pattern = re.compile(rb"(?<![\w.-])(" + alternatives + rb")(?![\w]|\.\d)")
     out = []
     prefixes = sorted({t.rsplit("-", 1)[0].encode() + b"-" for t in retired})
-    for rel, data in _walk(listing, prefixes):
+    for rel, data in search.containing(prefixes):
         if b"\0" in data[:4096]:
             continue
         for m in pattern.finditer(data):

@@ -10,6 +10,7 @@ from typing import Any
 from scaffold.findings import Finding, failing, ordered
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import FamilySpec
+from scaffold.reading.lifecycle import current_release
 from scaffold.reading.machines import Family, OptionsFn, VersionBlock, read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -24,7 +25,7 @@ def _finding(family: Family, block: VersionBlock | None, severity: str, kind: st
 
 
 def array_name(prefix: str, version: Version) -> str:
-    return f"{prefix}_compat_{version.sym}"
+    return f"{prefix}_compat_{version.underscored}"
 
 
 def _versioned_callee(spec: FamilySpec, name: str):
@@ -47,8 +48,8 @@ def check_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> lis
     """`block` calls `newer`'s options of the same kind, with its own parameter."""
     out = []
     for kind in family.spec.options:
-        fn = block.functions.get(kind.kind)
-        target = newer.functions.get(kind.kind)
+        fn = block.functions.get(kind.role)
+        target = newer.functions.get(kind.role)
         if fn is None or target is None:
             continue
         via = _bugfix_fn(family, fn)
@@ -98,7 +99,7 @@ def check_compat_props(family: Family, block: VersionBlock, newest: bool,
     Only arrays the tree defines are wanted: the oldest machine types predate them."""
     out = []
     for kind in family.spec.options:
-        fn = block.functions.get(kind.kind)
+        fn = block.functions.get(kind.role)
         if fn is None:
             continue
         fn = _bugfix_fn(family, fn) or fn
@@ -127,9 +128,9 @@ def check_compat_props(family: Family, block: VersionBlock, newest: bool,
 def check_shape(family: Family, block: VersionBlock) -> list[Finding]:
     out = []
     for kind in family.spec.options:
-        if kind.kind not in block.functions:
+        if kind.role not in block.functions:
             out.append(_finding(family, block, "error", "function-missing",
-                                f"no {kind.kind} function for {block.version}"))
+                                f"no {kind.role} function for {block.version}"))
     if block.macro is None:
         out.append(_finding(family, block, "error", "registration-missing",
                             f"{block.version} has options but no {family.spec.macro}() registration"))
@@ -242,8 +243,7 @@ def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
                                    home.file.rel if home else None))
     if tree.version and newest:
         major, minor, micro = tree.version
-        release = Version(major, minor)
-        expected = release if micro < 50 else release.next()
+        expected = current_release(tree.version)
         top = max(newest.values())
         if top < expected:
             out.append(Finding("pending", "bump-pending",
@@ -268,7 +268,7 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
         # cached on the (immutable) family, so a series re-checks only what it changed
         own = frozenset(n for b in family.blocks for p in family.spec.arrays
                         for n in [array_name(p, b.version)] if n in defined)
-        cache = family.__dict__.setdefault("_findings", {})
+        cache = family.memo.setdefault("findings", {})
         if own not in cache:
             cache[own] = check_family(family, defined)
         out += cache[own]

@@ -32,7 +32,7 @@ class ArrayPair:
 
     @property
     def name(self) -> str:
-        return f"{self.prefix}_compat_{self.version.sym}"
+        return f"{self.prefix}_compat_{self.version.underscored}"
 
     @property
     def line(self) -> int:
@@ -48,7 +48,7 @@ def _declared(node) -> str | None:
 
 def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     """Array/`_len` pairs in file order (definitions, or `extern` declarations)."""
-    cache = file.__dict__.setdefault("_pairs", {})
+    cache = file.memo.setdefault("pairs", {})
     if extern not in cache:
         cache[extern] = _read_pairs(file, extern)
     return cache[extern]
@@ -67,11 +67,11 @@ def _syntax_tree(file: SourceFile, extern: bool):
     ends = [m.end() for m in (_LEN_EXTERN if extern else _LEN_DEF).finditer(file.data)]
     if not (first and ends and ends[-1] > first.start()):
         return file.full_tree
-    file.focus(first.start(), ends[-1])
+    file.parse_only(first.start(), ends[-1])
     region = file.region
     if region is None or (region[0] <= first.start() and ends[-1] <= region[1]):
         return file.tree
-    return file.full_tree   # focused on something else (a family in the same file)
+    return file.full_tree   # parsed for something else (a family in the same file)
 
 
 def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:

@@ -16,7 +16,7 @@ V = r"(?P<major>\d+)_(?P<minor>\d+)"
 class OptionsKind(NamedTuple):
     """One per-version function: name patterns (current first), parameter type, role."""
 
-    kind: str
+    role: str              # "options", "class_options", "instance_options": the key in a block
     patterns: tuple[str, ...]
     param_type: str
     adds_compat: bool  # class-level options add the release's compat arrays

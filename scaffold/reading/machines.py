@@ -102,6 +102,7 @@ class VersionBlock:
     functions: dict[str, OptionsFn]
     macro: MacroCall | None
     header: Span | None
+    memo: dict = field(default_factory=dict)   # what planners derived from it
 
     @property
     def start(self) -> int:
@@ -141,13 +142,14 @@ class Family:
 
     spec: FamilySpec
     file: SourceFile
-    form: str
+    layout: str                 # its registrations' form: latest, plain, flag... (`machines`)
     blocks: list[VersionBlock]  # newest first (by version)
     extras: list[tuple[str, int]] = field(default_factory=list)  # bugfix/tagged registrations
     helpers: dict[str, OptionsFn] = field(default_factory=dict)  # bugfix machines' options
     # Functions named for a version newer than every registration (a typo such as
     # ccw_machine_18_1_...): a finding about the function, never a new newest version.
     unregistered: list[OptionsFn] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)   # findings, by the arrays the tree has
 
     @property
     def name(self) -> str:
@@ -218,7 +220,7 @@ def reset_convention(family: Family) -> str:
     "none": the newest carries no alias lines (10.0 layout and later, non-x86);
     "all": every older version resets them (7.2/8.0 trees);
     "second": only the second-newest does, so a bump moves the reset (8.1 to 9.2)."""
-    if family.form in MACRO_MARKED or not family.newest.alias_lines():
+    if family.layout in MACRO_MARKED or not family.newest.alias_lines():
         return "none"
     older = family.blocks[1:3]
     if len(older) >= 2 and older[1].alias_lines():
@@ -352,11 +354,11 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     # blanks there); a part of the file could start inside it: then parse all of it.
     disabled = csyntax.disabled_spans(data) if csyntax.IF_0.search(data) else []
     if disabled:
-        file.unfocus()
-    elif "tree" not in file.__dict__:   # not parsed yet: parse only the versioned part
+        file.parse_whole()
+    elif not file.parsed:   # parse only the versioned part
         start = _first_block(spec, data)
         if start is not None:
-            file.focus(start)
+            file.parse_only(start)
     versions: dict[Version, VersionBlock] = {}
     extras: list = []
     helpers: dict = {}
@@ -376,10 +378,10 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
             elif found:
                 version, fn = found
                 block = versions.setdefault(version, VersionBlock(version, {}, None, None))
-                if fn.kind.kind in block.functions:
+                if fn.kind.role in block.functions:
                     raise ScaffoldError(f"{fn.name} is defined twice", path=file.rel,
                                         line=fn.line, family=spec.name)
-                block.functions[fn.kind.kind] = fn
+                block.functions[fn.kind.role] = fn
                 if spec.header and pending_comment is not None and not block.header \
                         and data[pending_comment.end_byte:node.start_byte].strip() == b"" \
                         and _header_label(spec.header, pending_comment.text) == str(version):
@@ -408,12 +410,12 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
         return None
     blocks = sorted(versions.values(), key=lambda b: b.version, reverse=True)
     forms = {b.macro.form for b in blocks if b.macro}
-    form = "latest" if "latest" in forms else (forms.pop() if len(forms) == 1 else "mixed")
-    if form == "latest":
+    layout = "latest" if "latest" in forms else (forms.pop() if len(forms) == 1 else "mixed")
+    if layout == "latest":
         for b in blocks:
             if b.macro and b.macro.form == "plain":
                 b.macro.form, b.macro.latest = "latest", False
-    return Family(spec, file, form, blocks, extras, helpers, unregistered)
+    return Family(spec, file, layout, blocks, extras, helpers, unregistered)
 
 
 def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, extras: list,
@@ -430,7 +432,7 @@ def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, 
         calls -= len(off)
         if off:
             first = min(s for s, e in disabled if any(s <= at < e for at in off))
-            file.__dict__.setdefault("_disabled", {})[spec.name] = (len(off), file.line(first - 1))   # the `#if 0` line
+            file.memo.setdefault("disabled", {})[spec.name] = (len(off), file.line(first - 1))   # the `#if 0` line
     read = sum(1 for b in versions.values() if b.macro) + len(extras)
     if calls <= read:
         return
@@ -444,9 +446,9 @@ def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, 
 def read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
     """Every known family found in the tree, and notes on files no family handles.
     Read once per tree (a tree is never changed in place: edits make a new one)."""
-    cached = tree.__dict__.get("_families")
+    cached = tree.memo.get("families")
     if cached is None:
-        cached = tree.__dict__["_families"] = _read_families(tree)
+        cached = tree.memo["families"] = _read_families(tree)
     return list(cached[0]), list(cached[1])
 
 
@@ -466,13 +468,13 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
                                  path=rel))
         for spec in claimed.values():
             file = tree.file(rel)
-            read = file.__dict__.setdefault("_families", {})   # a file's bytes never change
+            read = file.memo.setdefault("families", {})
             if spec.name not in read:
                 read[spec.name] = read_family(spec, file)
             family = read[spec.name]
             if family:
                 families.append(family)
-            off = file.__dict__.get("_disabled", {}).get(spec.name)
+            off = file.memo.get("disabled", {}).get(spec.name)
             if off:
                 notes.append(Finding("info", "family-disabled", f"{off[0]} {spec.macro} "
                                      f"registration{'s' if off[0] != 1 else ''} disabled by "

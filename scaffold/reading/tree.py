@@ -39,8 +39,10 @@ class SourceFile:
 
     rel: str
     data: bytes
-    # Bytes to parse, when only part of the file matters (see `focus`); None: all of it.
+    # Bytes to parse, when only part of the file matters (see `parse_only`); None: all.
     region: tuple[int, int] | None = None
+    # What readers derived from these bytes (families, arrays...): bytes never change.
+    memo: dict = field(default_factory=dict)
 
     @cached_property
     def tree(self):
@@ -50,27 +52,55 @@ class SourceFile:
     def full_tree(self):
         return self.tree if self.region is None else csyntax.parse(self.data)
 
-    def focus(self, start: int, end: int | None = None) -> None:
-        """Parse only from `start` (a blank line before what we look for) to `end`.
+    @property
+    def parsed(self) -> bool:
+        return "tree" in self.__dict__
+
+    def parse_only(self, start: int, end: int | None = None) -> None:
+        """Parse only from `start` (a blank line before what we look for) to `end`, if
+        the file is not parsed yet.
 
         QEMU's family files hold their versioned machine types at the end and the compat
         arrays sit together, so this spares parsing most of a 160 KB file.  A region that
         does not start cleanly falls back to the whole file."""
-        if "tree" in self.__dict__:
+        if self.parsed:
             return
         start = self.data.rfind(b"\n\n", 0, start) + 1
         self.region = (start, len(self.data) if end is None else end)
         root = self.tree.root_node
         first = root.children[0] if root.children else None
         if start == 0 or first is None or first.type == "ERROR" or first.is_missing:
-            self.unfocus()
+            self.parse_whole()
 
-    def unfocus(self) -> None:
+    def parse_whole(self) -> None:
         self.region = None
         self.__dict__.pop("tree", None)
 
-    def unfocused(self) -> "SourceFile":
-        return self if self.region is None else SourceFile(self.rel, self.data)
+    def reparse(self, new: bytes, edits: list[tuple[int, int, bytes]]):
+        """The syntax tree of `new`, this file's bytes with `edits` (start, end, text)
+        made: tree-sitter is told about the edits and re-parses only what they touch.
+        Returns (old syntax tree, new syntax tree, new region)."""
+        file, region = self, self.region
+        if region and "full_tree" in self.__dict__:
+            old_tree, region = self.full_tree, None     # already parsed whole: stay whole
+        else:
+            if region and not all(region[0] <= s and e <= region[1] for s, e, _ in edits):
+                file, region = SourceFile(self.rel, self.data), None   # an edit outside it
+            old_tree = file.tree
+        edited = old_tree.copy()
+        anchor = csyntax.region_anchor(old_tree)
+        points = csyntax.points_of(self.data, [o for s, e, _ in edits for o in (s, e)], anchor)
+        for start_byte, end_byte, text in sorted(edits, key=lambda e: e[0], reverse=True):
+            start = points[start_byte]
+            rows = text.count(b"\n")
+            end = (start[0] + rows, len(text) - text.rfind(b"\n") - 1) if rows \
+                else (start[0], start[1] + len(text))
+            edited.edit(start_byte=start_byte, old_end_byte=end_byte,
+                        new_end_byte=start_byte + len(text), start_point=start,
+                        old_end_point=points[end_byte], new_end_point=end)
+        if region:
+            region = (region[0], region[1] + len(new) - len(self.data))
+        return old_tree, csyntax.parse(new, edited, region, anchor), region
 
     def line(self, offset: int) -> int:
         return csyntax.line_of(self.data, offset)
@@ -85,6 +115,7 @@ class QemuTree:
     array_defs: list[str] = field(default_factory=list)      # files defining hw/pc compat arrays
     array_externs: list[str] = field(default_factory=list)   # files declaring them
     machine_files: dict[str, set[str]] = field(default_factory=dict)  # file -> macros it calls
+    memo: dict = field(default_factory=dict)   # what readers derived (a tree never changes)
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "QemuTree":
@@ -137,7 +168,7 @@ class QemuTree:
         files = dict(self.files)
         for rel, (_, new) in contents.items():
             files[rel] = SourceFile(rel, new)
-            if parsed and rel in parsed:
+            if parsed and rel in parsed:   # syntax trees already made for them
                 files[rel].__dict__["tree"], files[rel].region = parsed[rel]
         clone = QemuTree(self.root, files, list(self.array_defs), list(self.array_externs),
                          dict(self.machine_files))

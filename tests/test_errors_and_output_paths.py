@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import linked_copy, real_tree, run_cli, snapshot
-from helpers import git
-from test_git_and_safety import TARGET, TREE, one_line_error
+from helpers import git, linked_copy, one_line_error, real_tree, run_cli, snapshot
+
+TREE, TARGET = "layout-11.2", "12.0"   # the current layout, bumped to its next release
 
 
 # --- --allow-dirty commits only the tool's lines ---------------------------------------

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from helpers import FIXTURES, USER, git, run_cli, snapshot
+from helpers import FIXTURES, USER, git, one_line_error, run_cli, snapshot
 
 TREE = "layout-11.2"      # current layout, four families, header in include/hw/core/
 TARGET = "12.0"
@@ -25,13 +25,6 @@ def reference(fixture_tree, tmp_path) -> dict[str, bytes]:
     proc = run_cli("bump", TARGET, "--no-commit", "--repo", str(dest))
     assert proc.returncode == 0, proc.stderr
     return snapshot(dest)
-
-
-def one_line_error(proc) -> str:
-    err = proc.stderr.decode()
-    assert err.count("\n") == 1 and err.startswith("qscaffold: error: "), err
-    assert "Traceback" not in err
-    return err
 
 
 # --- commit ---------------------------------------------------------------------------

@@ -9,9 +9,7 @@ import time
 
 import pytest
 
-from helpers import real_tree, run_cli
-from scaffold.planning import retire as retire_module
-from scaffold.planning.retire import plan_retire
+from helpers import run_cli
 from scaffold.reading.tree import QemuTree
 
 
@@ -72,16 +70,6 @@ def test_templates_render_the_same_from_the_bytecode_cache(fixture_tree, tmp_pat
                     env={"QSCAFFOLD_CACHE": str(tmp_path / "c")}).stdout for _ in range(2)]
     assert outs[0] == outs[1] and outs[0].startswith(b"diff --git")
     assert list((tmp_path / "c" / "jinja").iterdir())
-
-
-@pytest.mark.realtree
-def test_follow_ups_without_grep_are_the_same(monkeypatch):
-    tree = QemuTree.open(real_tree("10.2"))
-    with_grep = [str(f) for f in plan_retire(tree).followups]
-    monkeypatch.setattr(retire_module.shutil, "which", lambda name: None)
-    without = [str(f) for f in plan_retire(QemuTree.open(real_tree("10.2"))).followups]
-    assert with_grep == without and len(with_grep) > 5
-
 
 
 @pytest.mark.parametrize("name, target", [("layout-11.2", "12.0"), ("layout-9.0", "9.1")])

@@ -444,7 +444,7 @@ def test_layout_detection():
     forms = {}
     for name in CASES:
         for family in read_families(QemuTree.open(FIXTURES / name / "before"))[0]:
-            forms[(name, family.name)] = (family.form, reset_convention(family))
+            forms[(name, family.name)] = (family.layout, reset_convention(family))
     assert forms[("layout-9.0", "i440fx")] == ("tagged", "second")
     assert forms[("layout-9.0", "spapr")] == ("flag", "none")
     assert forms[("layout-9.0", "m68k")] == ("flag_num", "none")

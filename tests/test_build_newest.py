@@ -1,6 +1,6 @@
 """The newest series the mirror serves, proven in QEMU's own build (issue 19): bumped to
 its next release, it compiles with -Werror and the binary's default machine is the new
-type.  10.2 today (the same cached build as test_qemu_build.py); 11.1 once Debian serves
+type.  10.2 today (the same cached build as test_build_proof.py); 11.1 once Debian serves
 it, with no change here."""
 from __future__ import annotations
 

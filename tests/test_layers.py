@@ -1,0 +1,74 @@
+"""The package's layers hold: a lower layer never imports an upper one, and only
+applying/scm.py runs git (issue 20).  Imports inside functions count too."""
+from __future__ import annotations
+
+import ast
+import re
+
+from helpers import REPO
+
+PACKAGE = REPO / "scaffold"
+# What each layer may import besides itself and the shared modules at the top.
+MAY_IMPORT = {
+    "shared": set(),
+    "reading": set(),
+    "planning": {"reading"},
+    "applying": {"reading"},
+    "running": set(),          # QEMU processes and QMP: never reads or edits a tree
+    "commands": {"reading", "planning", "applying", "running"},
+}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in MAY_IMPORT else "shared"
+
+
+def imports(path) -> list[tuple[int, str]]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("scaffold"):
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            out += [(node.lineno, n if layer(n) != "shared" or node.module == "scaffold"
+                     else node.module) for n in names]
+        elif isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names if a.name.startswith("scaffold")]
+    return out
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(REPO).with_suffix("")
+        yield path, ".".join(rel.parts)
+
+
+def test_lower_layers_never_import_upper_ones():
+    wrong = []
+    for path, module in modules():
+        own = layer(module)
+        if module == "scaffold.__main__":
+            continue
+        for line, target in imports(path):
+            other = layer(target)
+            if other not in (own, "shared") and other not in MAY_IMPORT[own]:
+                wrong.append(f"{path.relative_to(REPO)}:{line}: {own} imports {target} ({other})")
+            if own == "shared" and other != "shared":
+                wrong.append(f"{path.relative_to(REPO)}:{line}: a shared module imports {target}")
+    assert wrong == []
+
+
+def test_only_scm_runs_git():
+    runs_git = re.compile(r"""\[\s*["']git["']|^\s*import git\b|^\s*from git\b""", re.M)
+    found = [str(path.relative_to(REPO)) for path, _ in modules()
+             if runs_git.search(path.read_text())]
+    assert found == ["scaffold/applying/scm.py"]
+
+
+def test_the_check_is_able_to_fail(tmp_path):
+    """The scan sees an upward import inside a function, and git run by hand."""
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from scaffold.commands.cli import app\n"
+                      "    subprocess.run([\"git\", \"status\"])\n")
+    assert [t for _, t in imports(sample)] == ["scaffold.commands.cli.app"]
+    assert layer("scaffold.commands.cli.app") == "commands"
+    assert re.search(r"""\[\s*["']git["']""", sample.read_text())
