@@ -80,6 +80,7 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
     items.append(_checkpatch(tree, target))
     items += _lifecycle(tree, families, target)
     items.append(_docs(tree, families))
+    items.append(_prove(target))
     items.append(_recipients(tree, families))
     return target, items
 
@@ -180,6 +181,17 @@ def _arrays_only_used_by(families, past) -> list[str]:
                     users.setdefault(name, set()).add(block.version in gone)
     return sorted((n for n, flags in users.items() if flags == {True}),
                   key=lambda n: [int(x) for x in re.findall(r"\d+", n)], reverse=True)
+
+
+def _prove(target: Version) -> Item:
+    """What only running two QEMUs shows (a new vmstate field, a changed default): never
+    ticked from the tree, since it needs the previous release's binary."""
+    release = target.prev()
+    return Item(False, f"Proved against the previous release ({release}): every machine type "
+                "both binaries offer keeps its devices' properties and migrates",
+                [f"`qscaffold prove --old /path/to/qemu-{release}/qemu-system-x86_64 "
+                 "--build-dir build --backward` (and each target you build; `--baseline FILE` "
+                 "for the known differences, each with its reason)"])
 
 
 def _docs(tree: QemuTree, families) -> Item:

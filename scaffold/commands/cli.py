@@ -156,6 +156,37 @@ def retire(
                             verbose=verbose, build_dir=build_dir))
 
 
+@app.command()
+def prove(
+    old: Path = typer.Option(..., "--old", metavar="BINARY", help="The older QEMU binary "
+                             "(e.g. Debian's, from scripts/qemu-packaged)."),
+    new: Optional[Path] = typer.Option(None, "--new", metavar="BINARY",
+                                       help="The newer QEMU binary."),
+    build_dir: Optional[Path] = typer.Option(None, "--build-dir", file_okay=False,
+                                             help="Take the newer binary from this build."),
+    machine: list[str] = typer.Option([], "--machine", metavar="GLOB",
+                                      help="Only these machine types (repeatable)."),
+    devices: Optional[Path] = typer.Option(None, "--devices", metavar="FILE", dir_okay=False,
+                                           help="Devices to add, one `-device` line each "
+                                           "(default: the target's matrix)."),
+    backward: bool = typer.Option(False, "--backward", help="Also migrate new to old."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", dir_okay=False,
+                                            help="Known differences, each with its reason "
+                                            "(TOML); they do not fail."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Machine types proven at once "
+                             "(default: one per core)."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    verbose: bool = VerboseOption,
+) -> None:
+    """Run an older and a newer QEMU on every versioned machine type both offer: compare
+    every device property, then migrate old to new (exit 1 on anything not in --baseline)."""
+    from scaffold.commands.prove_command import ProveOptions, run
+
+    _run(run, ProveOptions(old=old, new=new, build_dir=build_dir, machines=machine,
+                           devices=devices, backward=backward, baseline=baseline, jobs=jobs,
+                           json=json_out, verbose=verbose))
+
+
 def _emit_json(data) -> None:
     import json
 

@@ -1,0 +1,1 @@
+"""Running QEMU: processes, QMP (through qemu.qmp), what a binary reports."""

@@ -1,0 +1,211 @@
+"""`qscaffold prove` (issue 18): an older QEMU binary (Debian's 7.2) against the tree's
+build (10.2), every versioned x86 machine type both offer, properties and migration.
+
+The unit tests need no QEMU; the qemu_build tests run the real binaries.  The mutation
+test takes real entries out of the build tree's compat arrays and must find exactly them,
+on exactly the machine types at or below each array's release."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import REPO, build_tree, git, ninja, packaged_qemu, qemu_processes, run_cli
+from scaffold.errors import UsageError
+from scaffold.running import baseline, devices
+from scaffold.running.walk import same_value
+
+BASELINE = REPO / "baselines" / "x86_64-7.2-to-10.2.toml"
+SHARED = [f"pc-{f}-{v}" for f in ("i440fx", "q35")
+          for v in ("7.2", "7.1", "7.0", "6.2", "6.1", "6.0", "5.2", "5.1", "5.0")]
+
+
+# --- no QEMU needed ------------------------------------------------------------------------
+
+def test_a_devices_file_gets_ids_and_one_device_per_line(tmp_path):
+    parsed = devices.parse("# storage\n-blockdev driver=null-co,node-name=b0 "
+                           "-device virtio-blk-pci,drive=b0\n\n-device qemu-xhci,id=xhci\n")
+    assert [(d.driver, d.id) for d in parsed] == [("virtio-blk-pci", "dev0"), ("qemu-xhci", "xhci")]
+    assert parsed[0].args[-1] == "virtio-blk-pci,drive=b0,id=dev0"
+    with pytest.raises(UsageError, match="devices:2: one `-device TYPE,...` per line"):
+        devices.parse("-device e1000\n-device e1000 -device e1000e\n")
+    assert {d.driver for d in devices.default("x86_64")} >= {"virtio-blk-pci", "e1000", "VGA"}
+    with pytest.raises(UsageError, match="no default device matrix for riscv64"):
+        devices.default("riscv64")
+
+
+def test_a_baseline_needs_a_reason_and_matches_by_glob(tmp_path):
+    known = baseline.load(BASELINE)
+    assert known[0].explains("pc-q35-7.2", "e1000", "rombar", 1, -1)
+    assert not known[0].explains("pc-q35-7.2", "e1000", "rombar", 0, -1)
+    bad = tmp_path / "b.toml"
+    bad.write_text('[[known]]\nproperty = "x"\n')
+    with pytest.raises(UsageError, match="entry 1 needs a reason"):
+        baseline.load(bad)
+
+
+def test_structures_compare_on_what_both_sides_have():
+    assert same_value({"cpus": 1, "cores": 1}, {"cpus": 1, "cores": 1, "modules": 1})
+    assert not same_value({"cpus": 1}, {"cpus": 2, "modules": 1})
+    word = {"cpuid-register": "EDX", "cpuid-input-eax": 1, "features": 5}
+    newer = [word, {"cpuid-register": "EBX", "cpuid-input-eax": 36, "features": 0}]
+    assert same_value([word], newer)
+    assert not same_value([word], [dict(word, features=4)])
+
+
+def test_devices_that_moved_are_matched_by_type():
+    from scaffold.running.prove import MachineResult, _pairs
+    from scaffold.running.walk import QomObject
+
+    def obj(type_name):
+        return QomObject("p", type_name, {"x": 1}, ())
+    before = {"/machine/u/device<rtc>#0": obj("rtc"), "/machine/u/dma": obj("i8257"),
+              "/machine/u/dma2": obj("i8257"), "/machine/p/a": obj("e1000")}
+    after = {"/machine/u/lpc/rtc": obj("rtc"), "/machine/u/lpc/dma[0]": obj("i8257"),
+             "/machine/p/a": obj("e1000")}
+    result = MachineResult("pc-q35-7.2")
+    assert [k for k, _, _ in _pairs(before, after, result)] == ["/machine/p/a", "/machine/u/lpc/rtc"]
+    # two DMA controllers on one side, one on the other: not guessed, listed
+    assert result.only_old == ["/machine/u/dma (i8257)", "/machine/u/dma2 (i8257)"]
+    assert result.only_new == ["/machine/u/lpc/dma[0] (i8257)"]
+
+
+def test_bad_binaries_are_one_line(tmp_path):
+    proc = run_cli("prove", "--old", str(tmp_path / "qemu-system-x86_64"), "--new", "/bin/true")
+    assert proc.returncode == 2 and b"no such QEMU binary" in proc.stderr
+    fake = tmp_path / "qemu-system-x86_64"
+    fake.write_text("#!/bin/sh\necho 'qemu-system-x86_64: -machine none: broken' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    proc = run_cli("prove", "--old", str(fake), "--new", str(fake))
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1, err
+    assert "did not start: -machine none: broken" in err
+
+
+# --- the real binaries ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def binaries():
+    old = packaged_qemu("x86_64")
+    src, build = build_tree("10.2", "--reset")
+    ninja(build, "qemu-system-x86_64")
+    return old, src, build
+
+
+def prove_json(old, build, *args: str) -> tuple[int, dict]:
+    proc = run_cli("prove", "--old", str(old), "--build-dir", str(build), "--json",
+                   "--baseline", str(BASELINE), *args)
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.mark.qemu_build
+def test_every_shared_x86_machine_type_keeps_its_promise(binaries):
+    old, _, build = binaries
+    code, report = prove_json(old, build, "--backward")
+    machines = {m["machine"]: m for m in report["machines"]}
+    assert set(SHARED) <= set(machines)
+    for name, m in machines.items():
+        assert (m["error"], m["differences"]) == (None, []), name
+        assert m["migration"]["status"] == "ok" and m["backward"]["status"] == "ok", name
+        # rombar 1 -> -1 on every PCI device: a known change of representation
+        assert {k["property"] for k in m["known"]} == {"rombar"}, name
+    assert code == 0 and not report["failed"]
+    assert qemu_processes() == []
+
+
+# Real entries of the 10.2 tree's arrays, taken out of the build: (file, the entry's line,
+# the device type and property prove must report, the array's release).
+REMOVED = [
+    ("hw/core/machine.c", '    { "virtio-rng-pci", "vectors", "0" },\n', "virtio-rng-pci", "vectors", "7.1"),
+    ("hw/core/machine.c", '    { "e1000", "init-vet", "off" },\n', "e1000", "init-vet", "6.0"),
+    ("hw/i386/pc.c", '    { "ICH9-LPC", "noreboot", "true" },\n', "ICH9-LPC", "noreboot", "7.2"),
+    ("hw/i386/pc.c", '    { "qemu64" "-" TYPE_X86_CPU, "model", "6" },\n', "qemu64-x86_64-cpu",
+     "model", "6.0"),
+]
+# Taken out too: an entry whose property 7.2 does not have (only 10.2 lists it) but whose
+# vmstate field it guards: without it the 10.2 side expects bytes 7.2 never sends.
+TIMADJ = ("hw/core/machine.c", '    { "e1000e", "migrate-timadj", "off" },\n')
+
+
+def _at_or_below(machine: str, release: str) -> bool:
+    version = tuple(int(x) for x in machine.rsplit("-", 1)[1].split("."))
+    return version <= tuple(int(x) for x in release.split("."))
+
+
+@pytest.mark.qemu_build
+def test_entries_taken_out_are_found_exactly_where_they_applied(binaries):
+    old, src, build = binaries
+    try:
+        for path, line, *_ in [*REMOVED, (*TIMADJ, None, None, None)]:
+            text = (src / path).read_text()
+            assert text.count(line) == 1, line
+            (src / path).write_text(text.replace(line, ""))
+        ninja(build, "qemu-system-x86_64")
+        code, report = prove_json(old, build)
+    finally:
+        git(src, "checkout", "--", "hw/core/machine.c", "hw/i386/pc.c")
+    found = {(m["machine"], d["type"], d["property"])
+             for m in report["machines"] for d in m["differences"]}
+    expected = {(m["machine"], device, prop)
+                for m in report["machines"] for _, _, device, prop, release in REMOVED
+                if _at_or_below(m["machine"], release)
+                and (device != "ICH9-LPC" or m["machine"].startswith("pc-q35"))}
+    assert found == expected
+    # every shared type but pc-i440fx-7.2 (ICH9-LPC is q35's; the others are 7.1 and older)
+    assert {m for m, _, _ in expected} == set(SHARED) - {"pc-i440fx-7.2"} and code == 1
+    for m in report["machines"]:   # the destination's own words, on every machine type
+        migration = m["migration"]
+        assert migration["status"] == "failed", m["machine"]
+        assert "e1000e" in migration["error"] and "load" in migration["error"], migration
+    assert qemu_processes() == []
+
+
+@pytest.mark.qemu_build
+def test_ctrl_c_leaves_no_qemu_running(binaries):
+    old, _, build = binaries
+    proc = subprocess.Popen([sys.executable, "-m", "scaffold", "prove", "--old", str(old),
+                             "--build-dir", str(build), "-j", "2"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not qemu_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert qemu_processes(), "prove started no QEMU"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    time.sleep(0.2)
+    assert qemu_processes() == []
+
+
+@pytest.mark.qemu_build
+def test_kill_9_leaves_no_qemu_running(binaries):
+    old, _, build = binaries
+    proc = subprocess.Popen([sys.executable, "-m", "scaffold", "prove", "--old", str(old),
+                             "--build-dir", str(build), "-j", "2"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not qemu_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10   # the parent-death signal reaches them at once
+    while qemu_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert qemu_processes() == []
+
+
+def test_the_checklist_asks_for_the_proof_with_its_command():
+    from helpers import FIXTURES
+    from scaffold.commands import checklist
+    from scaffold.reading.tree import QemuTree
+
+    target, items = checklist.build(QemuTree.open(FIXTURES / "layout-11.2" / "before"), None)
+    item = next(i for i in items if i.text.startswith("Proved against the previous release"))
+    assert str(target) == "12.0" and "(11.2)" in item.text and not item.done
+    assert "`qscaffold prove --old /path/to/qemu-11.2/qemu-system-x86_64 --build-dir build " \
+           "--backward`" in item.details[0]
