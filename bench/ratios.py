@@ -65,23 +65,23 @@ def fixture_family(root: Path, count: int) -> None:
     blocks = []
     for i, v in enumerate(versions):
         if i == 0:
-            blocks.append(f"static void virt_machine_{v.sym}_options(MachineClass *mc)\n{{\n}}\n"
+            blocks.append(f"static void virt_machine_{v.underscored}_options(MachineClass *mc)\n{{\n}}\n"
                           f"DEFINE_VIRT_MACHINE_AS_LATEST({v.major}, {v.minor})\n")
         else:
             newer = versions[i - 1]
-            blocks.append(f"static void virt_machine_{v.sym}_options(MachineClass *mc)\n{{\n"
-                          f"    virt_machine_{newer.sym}_options(mc);\n"
-                          f"    compat_props_add(mc->compat_props, hw_compat_{v.sym}, "
-                          f"hw_compat_{v.sym}_len);\n}}\nDEFINE_VIRT_MACHINE({v.major}, {v.minor})\n")
+            blocks.append(f"static void virt_machine_{v.underscored}_options(MachineClass *mc)\n{{\n"
+                          f"    virt_machine_{newer.underscored}_options(mc);\n"
+                          f"    compat_props_add(mc->compat_props, hw_compat_{v.underscored}, "
+                          f"hw_compat_{v.underscored}_len);\n}}\nDEFINE_VIRT_MACHINE({v.major}, {v.minor})\n")
     (root / "hw/arm/virt.c").write_text(
         "#include \"qemu/osdep.h\"\n\n#define DEFINE_VIRT_MACHINE_AS_LATEST(major, minor) \\\n"
         "    DEFINE_VIRT_MACHINE_IMPL(true, major, minor)\n\n" + "\n".join(blocks))
     (root / "hw/core/machine.c").write_text("#include \"qemu/osdep.h\"\n\n" + "".join(
-        f"GlobalProperty hw_compat_{v.sym}[] = {{}};\n"
-        f"const size_t hw_compat_{v.sym}_len = G_N_ELEMENTS(hw_compat_{v.sym});\n\n"
+        f"GlobalProperty hw_compat_{v.underscored}[] = {{}};\n"
+        f"const size_t hw_compat_{v.underscored}_len = G_N_ELEMENTS(hw_compat_{v.underscored});\n\n"
         for v in versions[1:]))
     (root / "include/hw/boards.h").write_text("".join(
-        f"extern GlobalProperty hw_compat_{v.sym}[];\nextern const size_t hw_compat_{v.sym}_len;\n\n"
+        f"extern GlobalProperty hw_compat_{v.underscored}[];\nextern const size_t hw_compat_{v.underscored}_len;\n\n"
         for v in versions[1:]))
 
 

@@ -32,16 +32,12 @@ def work():
 
 
 def machines(build: Path) -> dict[str, dict]:
-    """QMP query-machines of the x86_64 binary."""
-    commands = '{"execute": "qmp_capabilities"}\n{"execute": "query-machines"}\n{"execute": "quit"}\n'
-    proc = subprocess.run([str(build / "qemu-system-x86_64"), "-machine", "none", "-accel", "tcg",
-                           "-nodefaults", "-display", "none", "-qmp", "stdio"],
-                          input=commands, capture_output=True, text=True, timeout=60)
-    for line in proc.stdout.splitlines():
-        reply = json.loads(line)
-        if isinstance(reply.get("return"), list):
-            return {m["name"]: m for m in reply["return"]}
-    raise AssertionError(proc.stdout + proc.stderr)
+    """QMP query-machines of the x86_64 binary (through qemu.qmp, as prove asks)."""
+    from scaffold.running.qemu import Qemu
+
+    with Qemu(build / "qemu-system-x86_64", ["-machine", "none", "-accel", "tcg",
+                                            "-nodefaults", "-display", "none"], "x86_64") as vm:
+        return {m["name"]: m for m in vm.cmd("query-machines")}
 
 
 def compare(src: Path, build: Path, a: str, b: str) -> list[dict]:

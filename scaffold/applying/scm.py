@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -48,7 +49,6 @@ def identity(repo=None) -> tuple[str, str]:
 
 
 def _global_configs() -> list[Path]:
-    import os
 
     home = Path.home()
     xdg = Path(os.environ.get("XDG_CONFIG_HOME", home / ".config"))
@@ -169,8 +169,6 @@ def reset_paths(repo, paths: list[str]) -> None:
 
 def merge3(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
     """`git merge-file`: both changes to `base` together, or None if they overlap."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="qscaffold-merge-") as tmp:
         names = []
         for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
@@ -198,8 +196,6 @@ def commit(repo, files: dict[str, bytes], message: str) -> str:
     uncommitted lines (--allow-dirty); the user's index keeps its other staged work and
     records the committed bytes for these files, so their own edits show as unstaged on
     top.  Hooks run as for any `git commit`."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="qscaffold-index-") as tmp:
         index = str(Path(tmp, "index"))
         entries = []
@@ -243,8 +239,6 @@ def _git(repo, *args, istream=None) -> str:
 
 
 def _stdin_bytes(data: bytes):
-    import tempfile
-
     fh = tempfile.TemporaryFile()
     fh.write(data)
     fh.seek(0)

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from scaffold.applying import diff, scm
+from scaffold.applying import diff, scm, writer
+from scaffold.applying.build import compile_step
+from scaffold.applying.executor import Commit, CreateBranch, Group, WriteFiles, execute
+from scaffold.applying.journal import Journal
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.tree import QemuTree
 
@@ -103,9 +106,6 @@ def _committed(tree: QemuTree, repo, steps: list[Step], dirty: list[str],
 def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
                 replan: Callable[[QemuTree], list[Step]]) -> list[str]:
     """Write (and compile, and commit) every step; returns the commits' hashes."""
-    from scaffold.applying import writer   # not needed by dry runs: imported here
-    from scaffold.applying.executor import Commit, CreateBranch, Group, WriteFiles, execute
-
     final = cumulative(steps)
     paths = sorted(final)
     writer.check_writable(tree.root, paths)
@@ -138,8 +138,6 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
                 raise UsageError(f"branch {opts.branch} already exists")
             actions.append(CreateBranch(repo, opts.branch))
     if opts.build_dir:
-        from scaffold.applying.build import compile_step
-
         compile_step(opts.build_dir, tree.root, paths)   # a build dir that is not one: refuse now
     if not opts.commit:   # one write of the final result (and one compile)
         steps = [Step(steps[-1].subject, "", "", final)]
@@ -156,8 +154,6 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
         actions.append(Group(label, group))
     log = None
     if opts.commit:
-        from scaffold.applying.journal import Journal
-
         log = Journal(repo, [(s.subject, s.contents) for s in steps])
     execute(actions, quiet=not opts.verbose, journal=log)
     return [c.sha for c in commits]

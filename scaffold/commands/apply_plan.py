@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from scaffold.applying import diff, scm
+from scaffold.applying import diff, journal, scm
 from scaffold.applying.steps import ApplyOptions, Step, apply_steps, cumulative, mbox_series
 from scaffold.errors import UsageError
 from scaffold.planning.plan import Plan
@@ -47,8 +47,6 @@ def check_output_path(output: Path, tree: QemuTree, force: bool) -> None:
 def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
     """Before planning: repair what a run killed part-way left (journal.py); a dry run
     only says that a real run will."""
-    from scaffold.applying import journal
-
     found = journal.pending(tree.root)
     if found is None:
         return tree

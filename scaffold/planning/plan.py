@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from scaffold.reading import csyntax
+from scaffold.reading import check, csyntax
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -123,8 +123,6 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
 
 def verify(before: QemuTree, families, after: QemuTree) -> None:
     """The changed tree must pass `qscaffold check` wherever the original did."""
-    from scaffold.reading import check
-
     new = [f for f in check.check_tree(after) if f.severity == "error"]
     if not new:
         return

@@ -10,7 +10,7 @@ import re
 
 from scaffold.errors import ScaffoldError
 from scaffold.reading import csyntax
-from scaffold.reading.tree import QemuTree, SourceFile
+from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN, QemuTree, SourceFile
 from scaffold.version import Version
 
 _NAME = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)(_len)?\Z")
@@ -61,8 +61,6 @@ _LEN_EXTERN = re.compile(rb"\nextern\s+const\s+size_t\s+(?:hw|pc)_compat_\d+_\d+
 def _syntax_tree(file: SourceFile, extern: bool):
     """The pairs sit together (machine.c and pc.c, boards.h and pc.h): parse just that
     stretch, unless the file is already parsed in a way that covers it."""
-    from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN
-
     first = (ARRAY_EXTERN if extern else ARRAY_DEF).search(file.data)
     ends = [m.end() for m in (_LEN_EXTERN if extern else _LEN_DEF).finditer(file.data)]
     if not (first and ends and ends[-1] > first.start()):
@@ -112,8 +110,6 @@ def _missing(file: SourceFile, extern: bool, pairs: list[ArrayPair]) -> str:
     """What the text holds but the syntax tree did not give: a deleted
     `GlobalProperty hw_compat_4_2[] = {` line makes the parser swallow the arrays after it,
     whose externs would then look stale.  Empty when everything was read."""
-    from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN
-
     arrays = len((ARRAY_EXTERN if extern else ARRAY_DEF).findall(file.data))
     lens = len((_LEN_EXTERN if extern else _LEN_DEF).findall(b"\n" + file.data))
     if arrays <= len(pairs) and lens <= sum(1 for p in pairs if p.len_name):

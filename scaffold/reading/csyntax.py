@@ -18,7 +18,7 @@ _CONTAINERS = {"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "p
 
 
 @lru_cache(maxsize=1)
-def _language():
+def _language():   # imported at the first parse: `prove`, `--help`, `--explain` never parse
     import tree_sitter_c
     from tree_sitter import Language
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from fnmatch import fnmatchcase
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -109,8 +110,6 @@ def _show(value: Any) -> str:
 
 
 def shared_machines(old: Binary, new: Binary, patterns: list[str] | None) -> list[str]:
-    from fnmatch import fnmatchcase
-
     both = sorted(set(old.machines) & set(new.machines), key=_machine_order)
     if patterns:
         both = [m for m in both if any(fnmatchcase(m, p) for p in patterns)]
