@@ -157,6 +157,61 @@ def retire(
 
 
 @app.command()
+def lint(
+    repo: Optional[Path] = RepoOption,
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
+) -> None:
+    """Check every compat entry against the QOM model of the tree (exit 1 on errors)."""
+    from scaffold.commands.qom_command import render_lint, run_lint
+    from scaffold.reading.tree import QemuTree
+
+    def run() -> int:
+        findings, code, model = run_lint(QemuTree.open(repo), strict)
+        if json_out:
+            _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code),
+                        "types": len(model.types), "cannot_tell": model.unresolved})
+        else:
+            print(render_lint(findings, model), end="")
+        return code
+    _run(run)
+
+
+@app.command()
+def qom(
+    type_name: Optional[str] = typer.Argument(None, metavar="[TYPE]", help="A QOM type: "
+                                              "virtio-blk-pci or TYPE_VIRTIO_BLK."),
+    prop: Optional[str] = typer.Option(None, "--property", metavar="NAME", help="Every type "
+                                       "that defines, inherits or aliases this property."),
+    unresolved: bool = typer.Option(False, "--unresolved", help="What the model cannot tell."),
+    repo: Optional[Path] = RepoOption,
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """What the tree's C source says about a QOM type or property: parents, subtypes,
+    properties with kind, default and file:line."""
+    from scaffold.commands import qom_command as q
+    from scaffold.reading.tree import QemuTree
+
+    def run() -> int:
+        if sum(x is not None and x is not False for x in (type_name, prop, unresolved)) != 1:
+            raise UsageError("give a TYPE, --property NAME or --unresolved (one of them)")
+        model = q.load(QemuTree.open(repo))
+        if unresolved:
+            report: dict = {"cannot_tell": model.unresolved}
+            text = "\n".join(model.unresolved) + "\n"
+        elif prop is not None:
+            report = q.property_report(model, prop)
+            text = q.render_property(report)
+        else:
+            assert type_name is not None
+            report = q.type_report(model, type_name)
+            text = q.render_type(report)
+        _emit_json(report) if json_out else print(text, end="")
+        return 0
+    _run(run)
+
+
+@app.command()
 def prove(
     old: Path = typer.Option(..., "--old", metavar="BINARY", help="The older QEMU binary "
                              "(e.g. Debian's, from scripts/qemu-packaged)."),

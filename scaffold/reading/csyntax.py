@@ -240,3 +240,20 @@ def line_start(data: bytes, offset: int) -> int:
 
 def line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
+
+
+def c_string(literal: str) -> str:
+    """The text of a C string literal (`"a\\"b"` -> `a"b`); concatenated literals joined."""
+    parts = re.findall(r'"((?:[^"\\\n]|\\.)*)"', literal)
+    return "".join(re.sub(r"\\(.)", r"\1", p) for p in parts)
+
+
+def function_name(node) -> str | None:
+    """The name a function_definition defines (None for odd declarators)."""
+    decl = node.child_by_field_name("declarator")
+    while decl is not None and decl.type == "pointer_declarator":
+        decl = decl.child_by_field_name("declarator")
+    if decl is None or decl.type != "function_declarator":
+        return None
+    ident = decl.child_by_field_name("declarator")
+    return utf8(ident.text) if ident is not None and ident.type == "identifier" else None

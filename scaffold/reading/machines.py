@@ -252,14 +252,7 @@ def _bugfix_function(node, spec: FamilySpec, name: str | None) -> OptionsFn | No
     return None
 
 
-def function_name(node) -> str | None:
-    decl = node.child_by_field_name("declarator")
-    while decl is not None and decl.type == "pointer_declarator":
-        decl = decl.child_by_field_name("declarator")
-    if decl is None or decl.type != "function_declarator":
-        return None
-    ident = decl.child_by_field_name("declarator")
-    return ident.text.decode("utf-8", "replace") if ident is not None and ident.type == "identifier" else None
+function_name = csyntax.function_name   # retire and bump import it from here
 
 
 def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:

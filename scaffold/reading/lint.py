@@ -1,0 +1,190 @@
+"""`qscaffold lint`: is each compat entry right?  Every entry of every GlobalProperty array
+a machine type applies, checked against the QOM model of the tree.
+
+QEMU applies compat properties with &error_abort: an entry on a type without that
+property aborts QEMU when such a device is created on an older machine type; an entry on
+a type that does not exist does nothing.  Where the model cannot tell, lint says so
+(info) and never reports an error.
+"""
+from __future__ import annotations
+
+import re
+
+from scaffold.findings import Finding, ordered
+from scaffold.reading.qom.entries import Entry
+from scaffold.reading.qom.model import QomModel
+from scaffold.reading import csyntax
+
+_VERSIONED = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)$")
+_INT_RANGES = {"uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
+               "uint64": (0, 2**64 - 1), "int32": (-2**31, 2**31 - 1),
+               "int64": (-2**63, 2**63 - 1)}
+_SIZE = re.compile(r"\d+(?:\.\d+)?\s*[kKmMgGtTpPeE]?[bB]?")
+
+
+def _finding(severity: str, kind: str, entry: Entry, message: str, fix: str = "") -> Finding:
+    return Finding(severity, kind, f"{entry.array}: {entry.text}: {message}", fix, entry.path,
+                   entry.line)
+
+
+def lint(model: QomModel, entries: list[Entry]) -> list[Finding]:
+    out: list[Finding] = []
+    for entry in entries:
+        out += check_entry(model, entry, entries)
+    out += _duplicates(model, entries)
+    out += _redundant(model, entries)
+    return ordered(out)
+
+
+def _literal(model: QomModel, expr: str) -> list[str] | None:
+    """What a C expression of an entry names (strings, macros); None: cannot tell."""
+    return model.resolve(expr)
+
+
+def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Finding]:
+    types = _literal(model, entry.driver)
+    props = _literal(model, entry.prop)
+    if types is None or props is None:
+        what = entry.driver if types is None else entry.prop
+        return [_finding("info", "cannot-tell", entry, f"the model cannot tell what {what} "
+                         "names")]
+    known = [t for t in types if t in model.types]
+    if not known:
+        if any(t in model.names for t in types):
+            return [_finding("info", "cannot-tell", entry, f"{types[0]} is registered by code "
+                             "the model does not follow (a loop); its properties are not "
+                             "checked")]
+        return [_finding("error", "type-unknown", entry, f"no type {types[0]} in this tree: "
+                         "the entry does nothing", "name an existing type (qscaffold qom "
+                         f"--property {props[0]})")]
+    out: list[Finding] = []
+    type_name, prop = known[0], props[0]
+    found = model.property(type_name, prop)
+    if found is None:
+        if entry.optional:
+            return []
+        below = [t for t in model.concrete(type_name) if model.property(t, prop)]
+        concrete = model.concrete(type_name)
+        if below and len(below) == len(concrete):
+            return []   # every concrete subtype defines it (a shared macro): fine
+        owners = model.owners(prop)
+        if below:
+            left = [t for t in concrete if t not in below]
+            return [_finding("error", "property-missing", entry, f"{prop} is defined on "
+                             f"{', '.join(below[:4])} but not on {', '.join(left[:4])}, which "
+                             f"{type_name} also covers: QEMU aborts when one is created",
+                             "name the types that have it, or mark the entry .optional")]
+        where = f"; types that have it: {', '.join(owners[:5])}" if owners else \
+            "; no type in this tree has it"
+        return [_finding("error", "property-missing", entry, f"{type_name} has no property "
+                         f"{prop}{where}", "name the type that owns it (qscaffold qom "
+                         f"--property {prop})")]
+    owner, p = found
+    if p.alias_of and not p.alias_of.startswith("?") and \
+            not _also_set(model, entries, entry, p.alias_of.split(" ")[0], prop):
+        target = p.alias_of.split(" ")[0]
+        transports = [t for t in model.types if t != type_name and
+                      any(target in model.types[a].alias_all for a in model.ancestors(t))]
+        left = sorted(set(t for t in transports if not model.types[t].abstract))
+        out.append(_finding("warning", "property-alias", entry, f"{type_name} has {prop} only "
+                            f"as an alias of {target}'s; the entry leaves out "
+                            f"{', '.join(left[:4]) or 'the other transports'}",
+                            f"name {target} instead"))
+    base = model.types.get(owner)
+    if base is not None and base.variants and type_name in base.variants and type_name != owner:
+        same = {(e.array, d) for e in entries for d in (_literal(model, e.driver) or [])
+                if e.array == entry.array and _first(model, e.prop) == prop}
+        left = [v for v in base.variants if (entry.array, v) not in same]
+        if left:
+            out.append(_finding("warning", "variant-only", entry, f"{prop} is defined on "
+                                f"{owner}; the entry names {type_name} only and leaves out "
+                                f"{', '.join(left)}", f"name {owner} instead"))
+    if p.cond and not any(c.startswith("#else") for c in p.cond):
+        out.append(_finding("warning", "property-conditional", entry, f"{owner}'s {prop} exists "
+                            f"only under {' / '.join(p.cond)} ({p.where})",
+                            "check the entry applies in every build"))
+    value = _literal(model, entry.value)
+    if value is not None and not _parses(p.kind, value[0]):
+        out.append(_finding("error", "value-invalid", entry, f"{value[0]!r} is not a value "
+                            f"of {prop}'s kind {p.kind} ({p.where})", "write a valid value"))
+    return out
+
+
+def _also_set(model: QomModel, entries: list[Entry], entry: Entry, target: str,
+              prop: str) -> bool:
+    """The same array sets `prop` on `target` (or a type it descends from) too."""
+    above = set(model.ancestors(target))
+    return any(e.array == entry.array and e.path == entry.path and
+               set(_literal(model, e.driver) or []) & above and
+               _first(model, e.prop) == prop for e in entries)
+
+
+def _first(model: QomModel, expr: str) -> str | None:
+    names = _literal(model, expr)
+    return names[0] if names else None
+
+
+def _parses(kind: str, value: str) -> bool:
+    text = value.strip()
+    if kind == "bool":
+        return text.lower() in ("on", "off", "yes", "no", "true", "false")
+    if kind in _INT_RANGES:
+        try:
+            number = int(text, 0)
+        except ValueError:
+            return False
+        low, high = _INT_RANGES[kind]
+        return low <= number <= high
+    if kind in ("size", "size32"):
+        return bool(_SIZE.fullmatch(text)) or text.startswith("0x")
+    if kind == "OnOffAuto":
+        return text in ("on", "off", "auto")
+    return True   # strings, enums through a PropertyInfo: cannot tell, so accepted
+
+
+def _key(model: QomModel, entry: Entry) -> tuple[str, str] | None:
+    types, props = _literal(model, entry.driver), _literal(model, entry.prop)
+    return (types[0], props[0]) if types and props else None   # noqa
+
+
+def _duplicates(model: QomModel, entries: list[Entry]) -> list[Finding]:
+    out: list[Finding] = []
+    seen: dict[tuple, Entry] = {}
+    for entry in entries:
+        key = _key(model, entry)
+        if key is None:
+            continue
+        scope = (entry.path, entry.array, entry.array_line, key)
+        if scope in seen:
+            first = seen[scope]
+            out.append(_finding("warning", "entry-duplicate", entry, f"{key[0]} {key[1]} is "
+                                f"set twice in {entry.array} (also line {first.line})",
+                                "keep one"))
+        else:
+            seen[scope] = entry
+    return out
+
+
+def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
+    """The same type, property and value in an older and a newer array of the same prefix:
+    the newer one already applies to the older machine types."""
+    versioned = []
+    for entry in entries:
+        m = _VERSIONED.fullmatch(entry.array)
+        key = _key(model, entry)
+        if m and key is not None:
+            version = (int(m.group(2)), int(m.group(3)))
+            versioned.append((entry, m.group(1), version, key))
+    out = []
+    for entry, prefix, version, key in versioned:
+        value = csyntax.c_string(entry.value) if entry.value.startswith('"') else entry.value
+        newer = [(v, e) for e, p, v, k in versioned if p == prefix and k == key and v > version]
+        if not newer:
+            continue
+        v, e = min(newer)
+        other = csyntax.c_string(e.value) if e.value.startswith('"') else e.value
+        if other == value:
+            out.append(_finding("warning", "entry-redundant", entry, f"the newer {e.array} sets "
+                                f"{key[0]} {key[1]} = {other} too ({e.path}:{e.line}), and "
+                                "applies to these machine types already", "remove this one"))
+    return out

@@ -1,0 +1,475 @@
+"""The QOM model of a tree: every type the C source registers, its parent, whether it is
+abstract, and its properties (own, inherited, or aliases of a child's), with where each
+is defined, its kind, its literal default and its build condition.
+
+Built from every file's facts (facts.py), cached per file by mtime and size.  What the
+model cannot resolve (a type name built by code it does not understand) it counts and
+names; it never guesses, and a question about it gets "cannot tell" (None).
+"""
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from scaffold.cache import cache_dir
+from scaffold.reading import csyntax
+from scaffold.reading.qom import facts as facts_module
+
+SKIP_DIRS = {".git", "tests", "roms", "subprojects", "linux-headers", "python", "build",
+             "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps", "rust"}
+RACY_NS = 2_000_000_000
+# Facts cached by an older extractor are read again: the key is the extractor's source.
+_CACHE_VERSION = zlib.crc32(Path(facts_module.__file__).read_bytes() +
+                            Path(facts_module.__file__).with_name("entries.py").read_bytes())
+
+
+@dataclass(eq=False, repr=False)
+class Prop:
+    name: str
+    kind: str
+    where: str                 # file:line
+    default: str | None = None
+    cond: tuple[str, ...] = ()
+    alias_of: str | None = None   # "TYPE property" when this is an alias of a child's
+
+
+@dataclass(eq=False, repr=False)
+class QomType:
+    name: str
+    parent: str | None
+    where: str
+    abstract: bool = False
+    interfaces: list[str] = field(default_factory=list)
+    props: dict[str, Prop] = field(default_factory=dict)
+    alias_all: list[str] = field(default_factory=list)   # every property of these types
+    cond: tuple[str, ...] = ()
+    variants: list[str] = field(default_factory=list)    # virtio-pci: the generated types
+
+
+@dataclass(eq=False, repr=False)
+class QomModel:
+    types: dict[str, QomType] = field(default_factory=dict)
+    unresolved: list[str] = field(default_factory=list)   # what the model could not tell
+    defines: dict[str, list[str]] = field(default_factory=dict)
+    functional: dict[str, list] = field(default_factory=dict)   # NAME(x) -> [params, body]
+    entries: list = field(default_factory=list)   # every GlobalProperty entry (entries.py)
+    _resolved: dict[str, list[str] | None] = field(default_factory=dict)
+    files: int = 0
+    names: set[str] = field(default_factory=set)   # name-like literals of registering files
+
+    # -- questions ------------------------------------------------------------------------
+
+    def resolve(self, expr: str) -> list[str] | None:
+        """The type name(s) a C expression names; None when the model cannot tell."""
+        if expr not in self._resolved:
+            self._resolved[expr] = _resolve(expr.strip(), self.defines, 0, self.functional)
+        return self._resolved[expr]
+
+    def ancestors(self, name: str) -> list[str]:
+        out, seen = [], set()
+        while name in self.types and name not in seen:
+            seen.add(name)
+            out.append(name)
+            parent = self.types[name].parent
+            if parent is None:
+                break
+            name = parent
+        return out
+
+    def subtypes(self, name: str) -> list[str]:
+        return sorted(t for t in self.types if name in self.ancestors(t)[1:])
+
+    def concrete(self, name: str) -> list[str]:
+        return [t for t in [name, *self.subtypes(name)] if t in self.types
+                and not self.types[t].abstract]
+
+    def property(self, type_name: str, prop: str, depth: int = 0) -> tuple[str, Prop] | None:
+        """(owning type, Prop) of `prop` on `type_name` or an ancestor; aliases of all of
+        a child's properties (virtio proxies) give an alias Prop."""
+        for t in self.ancestors(type_name):
+            found = self.types[t].props.get(prop)
+            if found is not None:
+                return t, found
+            for child in self.types[t].alias_all:
+                if depth < 3:
+                    inner = self.property(child, prop, depth + 1)
+                    if inner is not None:
+                        owner, p = inner
+                        return t, Prop(prop, p.kind, p.where, p.default, p.cond,
+                                       alias_of=f"{owner} {prop}")
+        return None
+
+    def all_properties(self, type_name: str) -> dict[str, tuple[str, Prop]]:
+        out: dict[str, tuple[str, Prop]] = {}
+        for t in reversed(self.ancestors(type_name)):
+            for child in self.types[t].alias_all:
+                for name, (owner, p) in self.all_properties(child).items():
+                    out[name] = (t, Prop(name, p.kind, p.where, p.default, p.cond,
+                                         alias_of=f"{owner} {name}"))
+            for name, p in self.types[t].props.items():
+                out[name] = (t, p)
+        return out
+
+    def owners(self, prop: str) -> list[str]:
+        """Types that define `prop` themselves (not inherited, not aliased)."""
+        return sorted(t for t, qt in self.types.items() if prop in qt.props
+                      and qt.props[prop].alias_of is None)
+
+
+def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
+             functional: dict[str, list] | None = None) -> list[str] | None:
+    """Strings, macros and function-like macros (`ACCEL_CLASS_NAME("tcg")`) concatenated."""
+    if depth > 8:
+        return None
+    functional = functional or {}
+    expr = expr.strip()
+    while expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
+        expr = expr[1:-1].strip()
+    out = [""]
+    for token, args in _tokens(expr):
+        if token.startswith('"'):
+            out = [o + facts_module.csyntax.c_string(token) for o in out]
+            continue
+        if args is not None:
+            macro = functional.get(token)
+            if macro is None or len(macro[0]) != len(args):
+                return None
+            body = macro[1]
+            for param, arg in zip(macro[0], args):
+                body = re.sub(rf"#\s*{param}\b", lambda _: '"' + arg.strip().strip('"') + '"', body)
+                body = re.sub(rf"\b{param}\b", lambda _: arg, body)
+            got = _resolve(body.replace("##", ""), defines, depth + 1, functional)
+        elif token in defines:
+            got = []
+            for value in defines[token]:
+                one = _resolve(value, defines, depth + 1, functional)
+                if one is None:
+                    return None
+                got += [g for g in one if g not in got]
+        else:
+            return None
+        if got is None:
+            return None
+        out = [o + g for o in out for g in got]
+    return out
+
+
+def _tokens(expr: str) -> list[tuple[str, list[str] | None]]:
+    """`"a" TYPE_X F("b", c)` -> [('"a"', None), ('TYPE_X', None), ('F', ['"b"', 'c'])]."""
+    out: list[tuple[str, list[str] | None]] = []
+    i = 0
+    while i < len(expr):
+        ch = expr[i]
+        if ch.isspace():
+            i += 1
+        elif ch == '"':
+            m = re.match(r'"(?:[^"\\\n]|\\.)*"', expr[i:])
+            if not m:
+                return [("?", None)]
+            out.append((m.group(0), None))
+            i += m.end()
+        elif ch.isalpha() or ch == "_":
+            m = re.match(r"\w+", expr[i:])
+            assert m is not None
+            i += m.end()
+            j = i
+            while j < len(expr) and expr[j].isspace():
+                j += 1
+            if j < len(expr) and expr[j] == "(":
+                depth, k = 0, j
+                while k < len(expr):
+                    depth += expr[k] == "("
+                    depth -= expr[k] == ")"
+                    if depth == 0:
+                        break
+                    k += 1
+                out.append((m.group(0), _args(expr[j + 1:k])))
+                i = k + 1
+            else:
+                out.append((m.group(0), None))
+        else:
+            return [("?", None)]
+    return out
+
+
+def _args(text: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return out + [cur.strip()] if cur.strip() or out else []
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# -- building ------------------------------------------------------------------------------
+
+def load(root: Path) -> QomModel:
+    """The model of the tree at `root` (facts cached per file by mtime and size)."""
+    facts = _all_facts(root)
+    return build(facts)
+
+
+def _cache_file(root: Path) -> Path:
+    key = zlib.crc32(str(root.resolve()).encode())
+    return cache_dir() / f"qom-{key:08x}.marshal"
+
+
+def _all_facts(root: Path) -> dict[str, dict]:
+    path = _cache_file(root)
+    try:
+        cached = marshal.loads(path.read_bytes())
+        if cached.get("version") != _CACHE_VERSION:
+            cached = {}
+    except (OSError, ValueError, EOFError, TypeError):
+        cached = {}
+    old: dict = cached.get("files", {})
+    new: dict = {}
+    out: dict[str, dict] = {}
+    racy = time.time_ns() - RACY_NS
+    changed = False
+    for rel, st in _c_files(root):
+        stamp = (st.st_mtime_ns, st.st_size)
+        hit = old.get(rel)
+        if hit is not None and hit[0] == stamp:
+            facts = hit[1]
+        else:
+            changed = True
+            try:
+                data = (root / rel).read_bytes()
+            except OSError:
+                continue
+            facts = facts_module.extract(data)
+        if st.st_mtime_ns < racy:
+            new[rel] = (stamp, facts)
+        if facts:
+            out[rel] = facts
+    if changed or len(new) != len(old):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps({"version": _CACHE_VERSION, "files": new}))
+            os.replace(tmp, path)
+        except OSError:   # a read-only cache only costs time
+            pass
+    return out
+
+
+def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+    base = len(str(root).rstrip(os.sep)) + 1
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if not entry.is_dir() or entry.name in SKIP_DIRS or entry.name.startswith("."):
+            continue
+        stack = [entry.path]
+        while stack:
+            folder = stack.pop()
+            try:
+                items = list(os.scandir(folder))
+            except OSError:
+                continue
+            for item in items:
+                if item.is_dir(follow_symlinks=False):
+                    if item.name not in SKIP_DIRS:
+                        stack.append(item.path)
+                elif item.name.endswith((".c", ".h", ".c.inc", ".h.inc")):
+                    yield item.path[base:], item.stat()
+
+
+def build(all_facts: dict[str, dict]) -> QomModel:
+    model = QomModel(files=len(all_facts))
+    for facts in all_facts.values():
+        for name, values in facts["defines"].items():
+            known = model.defines.setdefault(name, [])
+            known += [v for v in values if v not in known]
+        model.functional.update(facts.get("functional", {}))
+    functions: dict[str, list[tuple[str, dict]]] = {}
+    arrays: dict[str, list[tuple[str, list]]] = {}
+    macros: dict[str, list] = {}
+    for rel, facts in all_facts.items():
+        for name, fn in facts["functions"].items():
+            functions.setdefault(name, []).append((rel, fn))
+        for name, props in facts["arrays"].items():
+            arrays.setdefault(name, []).append((rel, props))
+        macros.update(facts["macros"])
+        model.unresolved += [f"{rel}: {u}" for u in facts["unresolved"]]
+        model.names.update(facts.get("strings", ()))
+        model.entries += [(e[0], rel, *e[1:]) for e in facts.get("entries", ())]
+
+    def fn_of(name: str | None, rel: str) -> tuple[str, dict] | None:
+        found = functions.get(name or "", [])
+        same = [f for f in found if f[0] == rel]
+        return (same or found or [None])[0]   # type: ignore[list-item]
+
+    def array_of(name: str, rel: str) -> tuple[str, list] | None:
+        found = arrays.get(name, [])
+        same = [a for a in found if a[0] == rel]
+        return (same or found or [None])[0]   # type: ignore[list-item]
+
+    def add_type(names: list[str] | None, parent_expr: str | None, rel: str, info: dict,
+                 class_init: str | None, instance_init: str | None) -> list[str]:
+        if names is None:
+            model.unresolved.append(f"{rel}:{info.get('line')}: a type named {info.get('name')}")
+            return []
+        parents = model.resolve(parent_expr) if parent_expr else [None]
+        parent = parents[0] if parents else None
+        for name in names:
+            qt = model.types.setdefault(name, QomType(name, parent, f"{rel}:{info.get('line')}"))
+            qt.parent = qt.parent or parent
+            qt.abstract = qt.abstract or bool(info.get("abstract"))
+            qt.cond = tuple(info.get("cond", ()))
+            qt.interfaces += [i for e in info.get("interfaces", []) for i in model.resolve(e) or []]
+            for init in (class_init, instance_init):
+                _apply_calls(model, qt, init, rel, fn_of, array_of, macros, set())
+        return names
+
+    for rel, facts in all_facts.items():
+        for info in facts["types"]:
+            if "macro_item" in info:   # a TypeInfo written by a macro: expand it
+                info = _expand_item(model, info)
+                if info is None:
+                    continue
+            add_type(model.resolve(info["name"]), info.get("parent"), rel, info,
+                     info.get("class_init"), info.get("instance_init"))
+        for info in facts["virtio"]:
+            generic = model.resolve(info["generic_name"]) if "generic_name" in info else None
+            base = model.resolve(info["base_name"]) if "base_name" in info else None
+            if base is None and generic:
+                base = [f"{generic[0]}-base-type"]
+            if not base:
+                model.unresolved.append(f"{rel}:{info['line']}: a virtio-pci type")
+                continue
+            # virtio_pci_types_register(): the generic type gets disable-legacy/-modern
+            # (virtio_pci_generic_class_init); without a base_name its base gets them
+            generic_init = "virtio_pci_generic_class_init"
+            own = info.get("class_init") if "base_name" in info else generic_init
+            add_type(base, info.get("parent") or "TYPE_VIRTIO_PCI", rel,
+                     {**info, "abstract": True, "name": info.get("base_name")},
+                     own, info.get("instance_init"))
+            variants = []
+            for key in ("generic_name", "transitional_name", "non_transitional_name"):
+                names = model.resolve(info[key]) if key in info else None
+                for name in names or []:
+                    qt = model.types.setdefault(name, QomType(name, base[0],
+                                                              f"{rel}:{info['line']}"))
+                    variants.append(name)
+                    init = (generic_init if "base_name" in info else info.get("class_init")) \
+                        if key == "generic_name" else None
+                    _apply_calls(model, qt, init, rel, fn_of, array_of, macros, set())
+            model.types[base[0]].variants = variants
+        models = facts["cpu_models"]
+        if models:
+            feature_names = sorted({n for n in facts["features"] if n})
+            for suffix in ("x86_64-cpu", "i386-cpu"):
+                if suffix not in model.types:
+                    model.types[suffix] = QomType(suffix, None, rel)
+                for name in models:
+                    model.types.setdefault(f"{name}-{suffix}",
+                                           QomType(f"{name}-{suffix}", suffix, rel))
+                for feat in feature_names:   # QEMU accepts both spellings of a feature
+                    for spelling in {feat, feat.replace("_", "-"), feat.replace("-", "_")}:
+                        model.types[suffix].props.setdefault(
+                            spelling, Prop(spelling, "bool", rel, cond=()))
+    return model
+
+
+def _expand_item(model: QomModel, info: dict) -> dict | None:
+    macro = model.functional.get(info["macro_item"])
+    if macro is None or not macro[1].startswith("{") or len(macro[0]) != len(info["args"]):
+        return None
+    body = macro[1]
+    for param, arg in zip(macro[0], info["args"]):
+        body = re.sub(rf"\b{param}\b", lambda _: arg, body)
+    fields = facts_module.designated_fields(body)
+    return {**fields, "line": info["line"], "cond": info["cond"]} if "name" in fields else None
+
+
+def _apply_calls(model: QomModel, qt: QomType, name: str | None, rel: str, fn_of, array_of,
+                 macros, seen: set) -> None:
+    """A class_init or instance_init, and the helpers it calls that add properties."""
+    found = fn_of(name, rel)
+    if found is None or (found[0], name) in seen or len(seen) > 12:
+        return
+    seen.add((found[0], name))
+    _apply(model, qt, found, array_of, macros)
+    for callee in found[1].get("calls", ()):
+        if callee != name and callee in _HELPER_OK(found[1]):
+            _apply_calls(model, qt, callee, found[0], fn_of, array_of, macros, seen)
+
+
+def _HELPER_OK(fn: dict) -> set[str]:
+    return set(fn.get("calls", ()))
+
+
+def _apply(model: QomModel, qt: QomType, found: tuple[str, dict], array_of, macros) -> None:
+    rel, fn = found
+    for array in fn["arrays"]:
+        got = array_of(array, rel)
+        if got is None:
+            model.unresolved.append(f"{rel}:{fn['line']}: properties {array} (not found)")
+            continue
+        for p in _expand(got[1], macros, 0):
+            names = [p["name"]] if p.get("name") else model.resolve(p.get("expr") or "")
+            if not names:
+                model.unresolved.append(f"{got[0]}:{p['line']}: a property named by "
+                                        f"{p.get('expr')}")
+            for n in names or []:
+                qt.props.setdefault(n, Prop(n, p["kind"], f"{got[0]}:{p['line']}",
+                                            p.get("default"), tuple(p.get("cond", ()))))
+    for key in ("class", "object"):
+        for p in fn[key]:
+            names = [p["name"]] if p.get("name") else model.resolve(p["expr"])
+            if not names:
+                model.unresolved.append(f"{rel}:{p['line']}: a property named by {p['expr']}")
+            for n in names or []:
+                qt.props.setdefault(n, Prop(n, p["kind"], f"{rel}:{p['line']}",
+                                            cond=tuple(fn.get("cond", ()))))
+    for a in fn["aliases"]:
+        qt.props.setdefault(a["name"], Prop(a["name"], "alias", f"{rel}:{a['line']}",
+                                            alias_of=f"? {a['target']}"))
+    for expr in fn["alias_all"]:
+        names = model.resolve(expr)
+        if names:
+            qt.alias_all += [n for n in names if n not in qt.alias_all]
+        else:
+            model.unresolved.append(f"{rel}:{fn['line']}: the child type {expr}")
+
+
+def _expand(props: list[dict], macros: dict, depth: int) -> list[dict]:
+    out = []
+    for p in props:
+        if "macro" in p:
+            if p["macro"] in macros and depth < 4:
+                for q in _expand(macros[p["macro"]], macros, depth + 1):
+                    q = dict(q, line=p["line"], cond=list(p.get("cond", [])) +
+                             list(q.get("cond", [])))
+                    if "param" in q:   # the property's name is the caller's argument
+                        first = p.get("first") or ""
+                        q["name"] = csyntax.c_string(first) if first.startswith('"') else None
+                        q["expr"] = first
+                    out.append(q)
+        else:
+            out.append(p)
+    return out
+
+
+def describe(value: Any) -> str:
+    return "cannot tell" if value is None else str(value)
