@@ -140,25 +140,25 @@ RULES = [
          "Nothing to add: a re-run after a partial change, or a duplicate request."),
 
     # -- lint: is each compat entry right? (against the QOM model of the tree)
-    Rule("L101", "type-unknown", "error", "an entry names a type the tree does not register",
+    Rule("L101", "entry-type-unknown", "error", "an entry names a type the tree does not register",
          "QEMU ignores a compat entry whose type does not exist: the old behaviour the entry "
          "was meant to keep is lost, silently, on every older machine type."),
-    Rule("L102", "property-missing", "error",
+    Rule("L102", "entry-property-missing", "error",
          "an entry's type (with its parents) has no such property, and the entry is not optional",
          "Compat properties are applied with &error_abort: creating such a device on an older "
          "machine type aborts QEMU. An entry on an abstract parent is fine when every "
          "concrete subtype has the property."),
-    Rule("L103", "value-invalid", "error", "an entry's value cannot be parsed by the property's kind",
+    Rule("L103", "entry-value-invalid", "error", "an entry's value cannot be parsed by the property's kind",
          "The value is parsed when a device is created, with &error_abort: QEMU aborts."),
-    Rule("L201", "property-alias", "warning",
+    Rule("L201", "entry-alias", "warning",
          "the type has the property only as an alias of a child device's (a virtio proxy)",
          "An entry on virtio-X-pci reaches virtio-X-device's property through the proxy's "
          "alias, so the ccw and mmio transports keep the new default: name the device."),
-    Rule("L202", "variant-only", "warning",
+    Rule("L202", "entry-variant-only", "warning",
          "the entry names one virtio-pci variant while the property sits on their base",
          "virtio-X-pci, -transitional and -non-transitional share virtio-X-pci-base: an "
          "entry on one leaves the others with the new default."),
-    Rule("L203", "property-conditional", "warning",
+    Rule("L203", "entry-conditional", "warning",
          "the property exists only under a build condition",
          "In a build without it the entry names a missing property: QEMU aborts there."),
     Rule("L204", "entry-duplicate", "warning", "the same type and property twice in one array",
@@ -167,7 +167,7 @@ RULES = [
          "an older array repeats the value the next newer array already sets",
          "Older arrays are added after newer ones, and the newer one applies to the older "
          "machine types too: the older entry changes nothing."),
-    Rule("L901", "cannot-tell", "info", "the model cannot tell what an entry names",
+    Rule("L901", "entry-cannot-tell", "info", "the model cannot tell what an entry names",
          "A name built by code the model does not follow (a loop, a macro it cannot expand). "
          "Nothing is claimed about it; `qscaffold qom` shows what the model knows."),
 ]

@@ -163,8 +163,56 @@ def test_already_present_statements_are_an_info(fixture_tree):
         release=Version(8, 1)).notes)
 
 
+# lint's rules, on the qom-entries fixture (a small QOM world: device, virtio-device,
+# virtio-blk-device, virtio-pci and the virtio-blk-pci variants, e1000 registered by a
+# loop): code -> the entries added to hw_compat_11_0, which are all quiet as they are.
+NEWER = '    { "virtio-blk-device", "num-queues", "1" },\n'
+LINT = {
+    "L101": '    { "virtio-blk-devicee", "num-queues", "1" },\n',
+    "L102": '    { "virtio-blk-device", "num-queue", "1" },\n',
+    "L103": '    { "virtio-blk-device", "num-queues", "many" },\n',
+    "L201": '    { "virtio-blk-pci", "queue-size", "64" },\n',
+    "L202": '    { "virtio-blk-pci", "vectors", "3" },\n',
+    "L203": '    { "virtio-blk-device", "scsi", "true" },\n',
+    "L204": NEWER,
+    "L205": '    { TYPE_VIRTIO_BLK, "queue-size", "128" },\n',
+    "L901": '    { "e1000", "mitigation", "off" },\n',
+}
+
+
+def _lint(tree: QemuTree) -> list:
+    from scaffold.commands.qom_command import run_lint
+
+    return run_lint(tree)[0]
+
+
+@pytest.mark.parametrize("code", sorted(LINT))
+def test_a_lint_rule_fires_on_its_entry_and_only_there(code, fixture_tree):
+    quiet = _lint(changed(fixture_tree, "qom-entries", []))
+    assert quiet == [], [str(f) for f in quiet]
+    tree = changed(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + LINT[code])])
+    found = [f for f in _lint(tree) if f.code == code]
+    assert found, [str(f) for f in _lint(tree)]
+    assert all(f.path == MACHINE and f.line for f in found)
+    assert all(f.severity == rules.lookup(code).severity for f in found)
+
+
+def test_an_entry_some_subtypes_lack_is_an_error_naming_them(fixture_tree):
+    """vmapple's { TYPE_VIRTIO_PCI, "disable-legacy", "on" }: the generic virtio-*-pci
+    types have it, the transitional ones do not (QEMU's binary agrees)."""
+    entry = '    { TYPE_VIRTIO_PCI, "disable-legacy", "on" },\n'
+    tree = changed(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + entry)])
+    found = [f for f in _lint(tree) if f.code == "L102"]
+    assert len(found) == 1
+    assert "defined on virtio-blk-pci but not on virtio-blk-pci-non-transitional, " \
+           "virtio-blk-pci-transitional" in found[0].message
+    optional = entry.replace('"on" }', '"on", .optional = true }')
+    tree = changed(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + optional)])
+    assert [f for f in _lint(tree) if f.code == "L102"] == []
+
+
 def test_every_rule_has_its_fixtures():
-    tested = set(CHECK) | set(SEEN_ON) | set(ADD) | {"C105", "A104", "A108"}
+    tested = set(CHECK) | set(SEEN_ON) | set(ADD) | set(LINT) | {"C105", "A104", "A108"}
     assert {r.code for r in rules.RULES} == tested
 
 

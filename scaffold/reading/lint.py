@@ -46,15 +46,15 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
     props = _literal(model, entry.prop)
     if types is None or props is None:
         what = entry.driver if types is None else entry.prop
-        return [_finding("info", "cannot-tell", entry, f"the model cannot tell what {what} "
+        return [_finding("info", "entry-cannot-tell", entry, f"the model cannot tell what {what} "
                          "names")]
     known = [t for t in types if t in model.types]
     if not known:
         if any(t in model.names for t in types):
-            return [_finding("info", "cannot-tell", entry, f"{types[0]} is registered by code "
+            return [_finding("info", "entry-cannot-tell", entry, f"{types[0]} is registered by code "
                              "the model does not follow (a loop); its properties are not "
                              "checked")]
-        return [_finding("error", "type-unknown", entry, f"no type {types[0]} in this tree: "
+        return [_finding("error", "entry-type-unknown", entry, f"no type {types[0]} in this tree: "
                          "the entry does nothing", "name an existing type (qscaffold qom "
                          f"--property {props[0]})")]
     out: list[Finding] = []
@@ -70,13 +70,13 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
         owners = model.owners(prop)
         if below:
             left = [t for t in concrete if t not in below]
-            return [_finding("error", "property-missing", entry, f"{prop} is defined on "
+            return [_finding("error", "entry-property-missing", entry, f"{prop} is defined on "
                              f"{', '.join(below[:4])} but not on {', '.join(left[:4])}, which "
                              f"{type_name} also covers: QEMU aborts when one is created",
                              "name the types that have it, or mark the entry .optional")]
         where = f"; types that have it: {', '.join(owners[:5])}" if owners else \
             "; no type in this tree has it"
-        return [_finding("error", "property-missing", entry, f"{type_name} has no property "
+        return [_finding("error", "entry-property-missing", entry, f"{type_name} has no property "
                          f"{prop}{where}", "name the type that owns it (qscaffold qom "
                          f"--property {prop})")]
     owner, p = found
@@ -86,7 +86,7 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
         transports = [t for t in model.types if t != type_name and
                       any(target in model.types[a].alias_all for a in model.ancestors(t))]
         left = sorted(set(t for t in transports if not model.types[t].abstract))
-        out.append(_finding("warning", "property-alias", entry, f"{type_name} has {prop} only "
+        out.append(_finding("warning", "entry-alias", entry, f"{type_name} has {prop} only "
                             f"as an alias of {target}'s; the entry leaves out "
                             f"{', '.join(left[:4]) or 'the other transports'}",
                             f"name {target} instead"))
@@ -96,16 +96,16 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
                 if e.array == entry.array and _first(model, e.prop) == prop}
         left = [v for v in base.variants if (entry.array, v) not in same]
         if left:
-            out.append(_finding("warning", "variant-only", entry, f"{prop} is defined on "
+            out.append(_finding("warning", "entry-variant-only", entry, f"{prop} is defined on "
                                 f"{owner}; the entry names {type_name} only and leaves out "
                                 f"{', '.join(left)}", f"name {owner} instead"))
     if p.cond and not any(c.startswith("#else") for c in p.cond):
-        out.append(_finding("warning", "property-conditional", entry, f"{owner}'s {prop} exists "
+        out.append(_finding("warning", "entry-conditional", entry, f"{owner}'s {prop} exists "
                             f"only under {' / '.join(p.cond)} ({p.where})",
                             "check the entry applies in every build"))
     value = _literal(model, entry.value)
     if value is not None and not _parses(p.kind, value[0]):
-        out.append(_finding("error", "value-invalid", entry, f"{value[0]!r} is not a value "
+        out.append(_finding("error", "entry-value-invalid", entry, f"{value[0]!r} is not a value "
                             f"of {prop}'s kind {p.kind} ({p.where})", "write a valid value"))
     return out
 

@@ -48,7 +48,7 @@ _COND = re.compile(r"^\s*#\s*(?P<d>if|ifdef|ifndef|elif|else|endif)\b(?P<rest>.*
 def extract(data: bytes) -> dict[str, Any] | None:
     """The QOM facts of one file, or None when it has none."""
     has_defines = b"#define" in data or b"# define" in data
-    parse = any(m in data for m in MARKERS)
+    parse = any(m in data for m in MARKERS) or b"GlobalProperty" in data
     if not parse and not has_defines:
         return None
     facts: dict[str, Any] = {"defines": {}, "functional": {}, "types": [], "virtio": [],
@@ -57,8 +57,6 @@ def extract(data: bytes) -> dict[str, Any] | None:
     text = csyntax.utf8(data)
     if has_defines:
         _defines(text, facts)
-    if b"GlobalProperty" in data:
-        parse = True
     if parse:
         root = csyntax.parse(data).root_node
         _walk(root, data, [], facts)
@@ -248,6 +246,14 @@ def _declaration(node, conds: list[str], facts: dict) -> None:
         # models, and the aliases of their versions (EPYC-IBPB is EPYC-v2): both are types
         for m in re.finditer(rf"\.(?:name|alias)\s*=\s*({_STRING})", text):
             facts["cpu_models"].append(csyntax.c_string(m.group(1)))
+        # each model is also registered as MODEL-vN, one per version it lists (v1 always)
+        chunks = re.split(rf"\n    {{\s*\n\s*\.name\s*=\s*", text)
+        for chunk in chunks[1:]:
+            name = re.match(_STRING, chunk)
+            if name:
+                versions = {1} | {int(v) for v in re.findall(r"\.version\s*=\s*(\d+)", chunk)}
+                facts["cpu_models"] += [f"{csyntax.c_string(name.group(0))}-v{v}"
+                                        for v in sorted(versions)]
     elif "FeatureWordInfo" in head and "feature_word_info" in head:
         for block in re.finditer(r"\.feat_names\s*=\s*\{(.*?)\}", text, re.S):
             facts["features"] += [csyntax.c_string(s) for s in re.findall(_STRING, block.group(1))]
