@@ -183,7 +183,7 @@ LINT = {
 def _lint(tree: QemuTree) -> list:
     from scaffold.commands.qom_command import run_lint
 
-    return run_lint(tree)[0]
+    return run_lint(tree.root)[0]
 
 
 @pytest.mark.parametrize("code", sorted(LINT))

@@ -77,12 +77,27 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
     bad = check.failing(findings, strict=True)   # clean: nothing above info
     items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
                       [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"] if len(bad) > 10 else [])))
+    items.append(_lint(tree))
     items.append(_checkpatch(tree, target))
     items += _lifecycle(tree, families, target)
     items.append(_docs(tree, families))
     items.append(_prove(target))
     items.append(_recipients(tree, families))
     return target, items
+
+
+def _lint(tree: QemuTree) -> Item:
+    """Every compat entry checked against the QOM model (qscaffold lint)."""
+    from scaffold.commands.qom_command import run_lint
+
+    findings, _, _ = run_lint(tree.root)
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = sum(1 for f in findings if f.severity == "warning")
+    details = [str(f) for f in errors[:10]] + ([f"... {len(errors) - 10} more"]
+                                               if len(errors) > 10 else [])
+    if warnings:
+        details.append(f"{warnings} warnings: `qscaffold lint` lists them")
+    return Item(not errors, "`qscaffold lint` finds no error in the compat entries", details)
 
 
 def _checkpatch(tree: QemuTree, target: Version) -> Item:

@@ -167,7 +167,7 @@ def lint(
     from scaffold.reading.tree import QemuTree
 
     def run() -> int:
-        findings, code, model = run_lint(QemuTree.open(repo), strict)
+        findings, code, model = run_lint(QemuTree.locate(repo), strict)
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code),
                         "types": len(model.types), "cannot_tell": model.unresolved})
@@ -195,7 +195,7 @@ def qom(
     def run() -> int:
         if sum(x is not None and x is not False for x in (type_name, prop, unresolved)) != 1:
             raise UsageError("give a TYPE, --property NAME or --unresolved (one of them)")
-        model = q.load(QemuTree.open(repo))
+        model = q.load(QemuTree.locate(repo))
         if unresolved:
             report: dict = {"cannot_tell": model.unresolved}
             text = "\n".join(model.unresolved) + "\n"

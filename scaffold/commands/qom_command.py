@@ -3,6 +3,7 @@ tree, as the question a developer asks before writing a compat entry, and every 
 checked against it."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from scaffold.errors import UsageError
@@ -11,11 +12,10 @@ from scaffold.reading.lint import lint
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.entries import read_entries
 from scaffold.reading.qom.model import Prop, QomModel
-from scaffold.reading.tree import QemuTree
 
 
-def load(tree: QemuTree) -> QomModel:
-    return qom_model.load(tree.root)
+def load(root: Path) -> QomModel:
+    return qom_model.load(root)
 
 
 def _prop_json(owner: str, p: Prop) -> dict[str, Any]:
@@ -88,8 +88,8 @@ def render_property(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_lint(tree: QemuTree, strict: bool = False) -> tuple[list[Finding], int, QomModel]:
-    model = load(tree)
+def run_lint(root: Path, strict: bool = False) -> tuple[list[Finding], int, QomModel]:
+    model = load(root)
     findings = lint(model, read_entries(model))
     return findings, 1 if failing(findings, strict) else 0, model
 

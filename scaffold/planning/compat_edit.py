@@ -15,6 +15,9 @@ from scaffold.reading.compat_arrays import ArrayPair
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, OptionsFn, read_families
 from scaffold.planning.plan import Edit, Plan
+from scaffold.reading.lint import check_entry
+from scaffold.reading.qom import model as qom_model
+from scaffold.reading.qom.entries import Entry as ArrayEntry, read_entries
 from scaffold.reading.qom_types import TypeIndex
 from scaffold.planning.templates import render
 from scaffold.reading.lifecycle import current_release
@@ -137,7 +140,15 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
                                   f"no device in this tree declares a property {prop} (--force)"))
     if is_macro:
         plan.edits += _include_for(target, device, types)
-    plan.notes += [Finding("warning", "type-advice", advice) for advice in types.advice(name)]
+    judged = _judge(tree, target, device if is_macro else _c_string(device), prop, value, name)
+    if judged is None:   # a type the QOM model does not know: the name-based advice
+        plan.notes += [Finding("warning", "type-advice", a) for a in types.advice(name)]
+    else:
+        for finding in judged:
+            if finding.severity == "error" and not force:
+                raise UsageError(f"{finding.message} (fix: {finding.fix}; --force adds it "
+                                 "anyway)")
+            plan.notes.append(finding._replace(path=None, line=None))
 
     init, entries = _entries(target)
     for e in entries:
@@ -182,6 +193,21 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
         plan.edits.append(Edit(target.file.rel, init.start_byte, init.end_byte,
                                f"{{\n{indent}{text},\n}}".encode(), f"{target.name}: add {name} {prop}"))
     return plan.checked(tree, families)
+
+
+def _judge(tree: QemuTree, target: ArrayPair, driver: str, prop: str, value: str,
+           name: str) -> list[Finding] | None:
+    """lint's rules on the entry to be written, with the QOM model of the tree: a type
+    without the property is refused, a proxy or a variant gets the owner suggested.
+    None when the model does not know the type (it cannot tell)."""
+    model = qom_model.load(tree.root)
+    if name not in model.types:
+        return None
+    entry = ArrayEntry(target.name, target.file.rel, target.line, driver, _c_string(prop),
+                  _c_string(value), False, target.line)
+    siblings = [e for e in read_entries(model) if e.array == target.name and e.path == entry.path]
+    found = check_entry(model, entry, siblings + [entry])
+    return None if any(f.kind == "entry-cannot-tell" for f in found) else found
 
 
 def _affected(families: list[Family], prefix: str, release: Version) -> str:

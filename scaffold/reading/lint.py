@@ -68,6 +68,9 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
         if below and len(below) == len(concrete):
             return []   # every concrete subtype defines it (a shared macro): fine
         owners = model.owners(prop)
+        if prop in model.unplaced and not owners:
+            return [_finding("info", "entry-cannot-tell", entry, f"{prop} is defined in "
+                             f"{model.unplaced[prop]}, which no type the model knows binds")]
         if below:
             left = [t for t in concrete if t not in below]
             return [_finding("error", "entry-property-missing", entry, f"{prop} is defined on "

@@ -117,8 +117,9 @@ class QemuTree:
     machine_files: dict[str, set[str]] = field(default_factory=dict)  # file -> macros it calls
     memo: dict = field(default_factory=dict)   # what readers derived (a tree never changes)
 
-    @classmethod
-    def open(cls, path: str | os.PathLike | None) -> "QemuTree":
+    @staticmethod
+    def locate(path: str | os.PathLike | None) -> Path:
+        """The QEMU tree `--repo` names, or the one containing the current directory."""
         start = Path(path) if path is not None else Path.cwd()
         if not start.exists():
             raise UsageError(f"--repo {start}: no such directory")
@@ -129,6 +130,11 @@ class QemuTree:
                     break
         if not start.is_dir() or not _looks_like_qemu(start):
             raise UsageError(f"{start}: not a QEMU source tree (no hw/ and include/ folders)")
+        return start
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None) -> "QemuTree":
+        start = cls.locate(path)
         tree = cls(start)
         tree._scan()
         if not tree.array_defs or not tree.machine_files:

@@ -108,7 +108,10 @@ def _walk(node, data: bytes, conds: list[str], facts: dict) -> None:
             _walk(child, data, conds + [_condition(child)], facts)
         elif kind == "ERROR" and child.end_point[0] - child.start_point[0] > 20:
             # a macro tree-sitter cannot parse swallowed the rest of the file: what it
-            # recovered inside is still declarations and functions
+            # recovered inside is still declarations and functions; say where it began
+            facts["unresolved"].append(f"line {child.start_point[0] + 1}: a C syntax error "
+                                       f"(or a macro) hides {child.end_point[0] - child.start_point[0]} "
+                                       "lines from the parser; what it recovered was read")
             _walk(child, data, conds, facts)
         elif kind == "declaration":
             _declaration(child, conds, facts)
@@ -247,7 +250,7 @@ def _declaration(node, conds: list[str], facts: dict) -> None:
         for m in re.finditer(rf"\.(?:name|alias)\s*=\s*({_STRING})", text):
             facts["cpu_models"].append(csyntax.c_string(m.group(1)))
         # each model is also registered as MODEL-vN, one per version it lists (v1 always)
-        chunks = re.split(rf"\n    {{\s*\n\s*\.name\s*=\s*", text)
+        chunks = re.split(r"\n    {\s*\n\s*\.name\s*=\s*", text)
         for chunk in chunks[1:]:
             name = re.match(_STRING, chunk)
             if name:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import pickle
 import re
 import time
 import zlib
@@ -59,6 +60,10 @@ class QomModel:
     defines: dict[str, list[str]] = field(default_factory=dict)
     functional: dict[str, list] = field(default_factory=dict)   # NAME(x) -> [params, body]
     entries: list = field(default_factory=list)   # every GlobalProperty entry (entries.py)
+    # properties of Property arrays no type the model knows binds: where one of them is
+    # asked about, the model cannot tell (the binding is code it does not follow)
+    unplaced: dict[str, str] = field(default_factory=dict)
+    _bound: set = field(default_factory=set)
     _resolved: dict[str, list[str] | None] = field(default_factory=dict)
     files: int = 0
     names: set[str] = field(default_factory=set)   # name-like literals of registering files
@@ -224,9 +229,23 @@ def _balanced(text: str) -> bool:
 # -- building ------------------------------------------------------------------------------
 
 def load(root: Path) -> QomModel:
-    """The model of the tree at `root` (facts cached per file by mtime and size)."""
-    facts = _all_facts(root)
-    return build(facts)
+    """The model of the tree at `root`.  Facts are cached per file by mtime and size; the
+    finished model too, for a tree none of whose files changed (a warm run only stats)."""
+    files = list(_c_files(root))
+    racy = time.time_ns() - RACY_NS
+    key = zlib.crc32(repr((_CACHE_VERSION, [(rel, st.st_mtime_ns, st.st_size)
+                                            for rel, st in files])).encode())
+    whole = _cache_file(root).with_suffix(".model")
+    try:
+        data = whole.read_bytes()
+        if int.from_bytes(data[:4], "little") == key:
+            return pickle.loads(data[4:])
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass
+    model = build(_all_facts(root, files))
+    if all(st.st_mtime_ns < racy for _, st in files):
+        _write(whole, key.to_bytes(4, "little") + pickle.dumps(model, protocol=5))
+    return model
 
 
 def _cache_file(root: Path) -> Path:
@@ -234,7 +253,17 @@ def _cache_file(root: Path) -> Path:
     return cache_dir() / f"qom-{key:08x}.marshal"
 
 
-def _all_facts(root: Path) -> dict[str, dict]:
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:   # a read-only cache only costs time
+        pass
+
+
+def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str, dict]:
     path = _cache_file(root)
     try:
         cached = marshal.loads(path.read_bytes())
@@ -247,7 +276,7 @@ def _all_facts(root: Path) -> dict[str, dict]:
     out: dict[str, dict] = {}
     racy = time.time_ns() - RACY_NS
     changed = False
-    for rel, st in _c_files(root):
+    for rel, st in files:
         stamp = (st.st_mtime_ns, st.st_size)
         hit = old.get(rel)
         if hit is not None and hit[0] == stamp:
@@ -256,7 +285,7 @@ def _all_facts(root: Path) -> dict[str, dict]:
             changed = True
             try:
                 data = (root / rel).read_bytes()
-            except OSError:
+            except OSError:   # unreadable: it names nothing the model can use
                 continue
             facts = facts_module.extract(data)
         if st.st_mtime_ns < racy:
@@ -264,13 +293,7 @@ def _all_facts(root: Path) -> dict[str, dict]:
         if facts:
             out[rel] = facts
     if changed or len(new) != len(old):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps({"version": _CACHE_VERSION, "files": new}))
-            os.replace(tmp, path)
-        except OSError:   # a read-only cache only costs time
-            pass
+        _write(path, marshal.dumps({"version": _CACHE_VERSION, "files": new}))
     return out
 
 
@@ -388,6 +411,12 @@ def build(all_facts: dict[str, dict]) -> QomModel:
                     for spelling in {feat, feat.replace("_", "-"), feat.replace("-", "_")}:
                         model.types[suffix].props.setdefault(
                             spelling, Prop(spelling, "bool", rel, cond=()))
+    for name, found in arrays.items():
+        for rel, props in found:
+            if (rel, name) not in model._bound:
+                for p in _expand(props, macros, 0):
+                    for n in ([p["name"]] if p.get("name") else model.resolve(p.get("expr") or "") or []):
+                        model.unplaced.setdefault(n, f"{rel}:{p['line']} ({name})")
     return model
 
 
@@ -426,6 +455,7 @@ def _apply(model: QomModel, qt: QomType, found: tuple[str, dict], array_of, macr
         if got is None:
             model.unresolved.append(f"{rel}:{fn['line']}: properties {array} (not found)")
             continue
+        model._bound.add((got[0], array))
         for p in _expand(got[1], macros, 0):
             names = [p["name"]] if p.get("name") else model.resolve(p.get("expr") or "")
             if not names:
