@@ -22,7 +22,7 @@ def errors(findings):
 
 
 @pytest.mark.realtree
-@pytest.mark.parametrize("release", ["7.2", "10.0", "10.2"])
+@pytest.mark.parametrize("release", ["5.2", "7.2", "10.0", "10.2"])
 def test_real_trees_have_no_errors(release):
     root = real_tree(release)
     findings = check_tree(QemuTree.open(root))

@@ -314,7 +314,10 @@ def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCa
     if len(args) >= 3:   # tagged: (vA_B, "pc-q35-A.B", [initfn,] options function)
         m = re.fullmatch(r'v(\d+)_(\d+)', args[0])
         fn_kind = spec.class_kind
-        if m and args[1] == f'"{spec.machine}-{m.group(1)}.{m.group(2)}"' and fn_kind.match(args[-1]):
+        # the name ends in -A.B: pc-i440fx-A.B, or 1.0 to 1.3's "pc-1.3" (before 6.0)
+        named = args[1].startswith('"') and args[1].endswith(f'-{m.group(1)}.{m.group(2)}"') \
+            if m else False
+        if m and named and fn_kind.match(args[-1]):
             align = re.search(r",\r?\n([ \t]*)\S[^\n]*\Z", inner)
             return MacroCall(form="tagged", version=Version(int(m.group(1)), int(m.group(2))),
                              latest=None, align=align.group(1) if align else " ", **common)
