@@ -167,6 +167,17 @@ RULES = [
          "an older array repeats the value the next newer array already sets",
          "Older arrays are added after newer ones, and the newer one applies to the older "
          "machine types too: the older entry changes nothing."),
+    Rule("L206", "entry-wrong-release", "warning",
+         "an entry added since --since REV sits in an array other than the one for the "
+         "release before its cycle",
+         "A change made during the X.Y cycle keeps the old behaviour on the machine types of "
+         "the releases before it: it goes into the array of the release that just shipped. "
+         "An older array is right only when the property itself changed in that older cycle "
+         "(a late fix); lint looks for that in the property's own history."),
+    Rule("L902", "entry-older-release", "info",
+         "an entry added to an older release's array, explained by its property's history",
+         "The property changed in that older cycle, so the older array is where the fix "
+         "belongs."),
     Rule("L901", "entry-cannot-tell", "info", "the model cannot tell what an entry names",
          "A name built by code the model does not follow (a loop, a macro it cannot expand). "
          "Nothing is claimed about it; `qscaffold qom` shows what the model knows."),

@@ -95,3 +95,56 @@ def test_the_fixture_model_knows_its_types():
                                                      "virtio-blk-device num-queues", "1")
     assert m.property("virtio-blk-device", "scsi")[1].cond == ("#ifdef __linux__",)
     assert "e1000" in m.names and "e1000" not in m.types    # registered by a loop
+
+
+def _commit(root, message: str) -> str:
+    from helpers import git
+
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix(fixture_tree):
+    """The 11.2 cycle (VERSION 11.1.50) adds three entries: one to hw_compat_11_1 (right),
+    one to hw_compat_11_0 for a property that changed in the 11.1 cycle (a late fix:
+    right), one to hw_compat_11_0 for a property unchanged since 11.0 (wrong)."""
+    from helpers import USER, git
+
+    root = fixture_tree("qom-entries")
+    git(root, "init", "-q", "-b", "master")
+    git(root, "config", "user.name", USER[0])
+    git(root, "config", "user.email", USER[1])
+    (root / "VERSION").write_text("10.2.50\n")
+    _commit(root, "the 11.0 cycle")
+    blk = root / "hw/block/virtio-blk.c"
+    (root / "VERSION").write_text("11.0.50\n")
+    blk.write_text(blk.read_text().replace(
+        '    DEFINE_PROP_UINT16("queue-size"',
+        '    DEFINE_PROP_BOOL("x-late", VirtIOBlock, late, true),\n    DEFINE_PROP_UINT16("queue-size"'))
+    _commit(root, "the 11.1 cycle adds x-late")
+    (root / "VERSION").write_text("11.1.50\n")
+    base = _commit(root, "the 11.2 cycle starts")
+    machine = root / "hw/core/machine.c"
+    text = machine.read_text()
+    text = text.replace('    { "virtio-device", "use-started", "false" },\n',
+                        '    { "virtio-device", "use-started", "false" },\n'
+                        '    { "virtio-blk-device", "x-enable-wce-if-config-wce", "off" },\n')
+    text = text.replace('    { "virtio-blk-device", "num-queues", "1" },\n',
+                        '    { "virtio-blk-device", "num-queues", "1" },\n'
+                        '    { "virtio-blk-device", "x-late", "false" },\n'
+                        '    { "virtio-blk-device", "request-merging", "off" },\n')
+    machine.write_text(text)
+    blk.write_text(blk.read_text().replace(
+        '    DEFINE_PROP_BOOL("x-late"',
+        '    DEFINE_PROP_BOOL("request-merging", VirtIOBlock, merging, true),\n'
+        '    DEFINE_PROP_BOOL("x-late"'))
+    _commit(root, "entries of the 11.2 cycle")
+    proc = run_cli("lint", "--repo", str(root), "--since", base, "--json")
+    found = {(f["code"], f["message"].split(": ")[1]) for f in json.loads(proc.stdout)["findings"]
+             if f["code"] in ("L206", "L902")}
+    assert found == {("L902", '{ "virtio-blk-device", "x-late", "false" }'),
+                     ("L206", '{ "virtio-blk-device", "request-merging", "off" }')}, found
+    assert run_cli("lint", "--repo", str(root), "--since", "newest").returncode == 0
+    bad = run_cli("lint", "--repo", str(root), "--since", "no-such-rev")
+    assert bad.returncode == 2 and "--since no-such-rev: not a commit" in one_line_error(bad)

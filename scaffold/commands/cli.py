@@ -161,13 +161,17 @@ def lint(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="REV", help="Also check that "
+                                        "entries changed after REV sit in the array of the "
+                                        "release before their cycle (`newest`: the commit "
+                                        "that added the newest compat array)."),
 ) -> None:
     """Check every compat entry against the QOM model of the tree (exit 1 on errors)."""
     from scaffold.commands.qom_command import render_lint, run_lint
     from scaffold.reading.tree import QemuTree
 
     def run() -> int:
-        findings, code, model = run_lint(QemuTree.locate(repo), strict)
+        findings, code, model = run_lint(QemuTree.locate(repo), strict, since)
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code),
                         "types": len(model.types), "cannot_tell": model.unresolved})

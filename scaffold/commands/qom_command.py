@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.errors import UsageError
-from scaffold.findings import Finding, failing
-from scaffold.reading.lint import lint
+from scaffold.findings import Finding, failing, ordered
+from scaffold.version import parse_tree_version
+from scaffold.applying import scm
+from scaffold.reading.lifecycle import current_release
+from scaffold.reading.lint import VERSIONED, check_since, lint
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.entries import read_entries
 from scaffold.reading.qom.model import Prop, QomModel
@@ -88,10 +91,52 @@ def render_property(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_lint(root: Path, strict: bool = False) -> tuple[list[Finding], int, QomModel]:
+def run_lint(root: Path, strict: bool = False,
+             since: str | None = None) -> tuple[list[Finding], int, QomModel]:
     model = load(root)
-    findings = lint(model, read_entries(model))
+    entries = read_entries(model)
+    findings = lint(model, entries)
+    if since is not None:
+        findings = ordered(findings + _since(root, model, entries, since))
     return findings, 1 if failing(findings, strict) else 0, model
+
+
+def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
+    """lint --since REV: the entries changed after REV, with the VERSION of the commit
+    that changed them; `newest` is the commit that added the newest compat array."""
+    if not (root / ".git").exists():
+        raise UsageError(f"--since needs the tree's git history ({root} has no .git)")
+    if since == "newest":
+        newest = max((e.array for e in entries if VERSIONED.fullmatch(e.array)),
+                     key=lambda a: tuple(int(x) for x in a.split("_")[-2:]), default=None)
+        commits = scm.commits_naming(root, f"GlobalProperty {newest}[]") if newest else []
+        if not commits:
+            raise UsageError("--since newest: no commit added the newest compat array")
+        since = commits[-1]
+    sha = scm.commit_of(root, since)
+    if sha is None:
+        raise UsageError(f"--since {since}: not a commit of {root}")
+    versions: dict[str, str | None] = {}
+    added = {}
+    for path in sorted({e.path for e in entries}):
+        for line, commit in scm.lines_added_since(root, sha, path).items():
+            if commit not in versions:
+                versions[commit] = scm.file_at(root, commit, "VERSION")
+            added[(path, line)] = (commit, versions[commit])
+    changes: dict[str, set] = {}
+
+    def history(prop: str) -> set:
+        if prop not in changes:
+            cycles = set()
+            for commit in scm.commits_naming(root, f'"{prop}"'):
+                text = versions.get(commit) or scm.file_at(root, commit, "VERSION")
+                version = parse_tree_version(text or "")
+                if version is not None:
+                    cycles.add(current_release(version))
+            changes[prop] = cycles
+        return changes[prop]
+
+    return check_since(model, entries, added, history)
 
 
 def render_lint(findings: list[Finding], model: QomModel) -> str:

@@ -12,10 +12,12 @@ import re
 
 from scaffold.findings import Finding, ordered
 from scaffold.reading.qom.entries import Entry
-from scaffold.reading.qom.model import QomModel
 from scaffold.reading import csyntax
+from scaffold.reading.lifecycle import current_release
+from scaffold.reading.qom.model import QomModel
+from scaffold.version import Version, parse_tree_version
 
-_VERSIONED = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)$")
+VERSIONED = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)$")
 _INT_RANGES = {"uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
                "uint64": (0, 2**64 - 1), "int32": (-2**31, 2**31 - 1),
                "int64": (-2**63, 2**63 - 1)}
@@ -173,7 +175,7 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
     the newer one already applies to the older machine types."""
     versioned = []
     for entry in entries:
-        m = _VERSIONED.fullmatch(entry.array)
+        m = VERSIONED.fullmatch(entry.array)
         key = _key(model, entry)
         if m and key is not None:
             version = (int(m.group(2)), int(m.group(3)))
@@ -190,4 +192,39 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
             out.append(_finding("warning", "entry-redundant", entry, f"the newer {e.array} sets "
                                 f"{key[0]} {key[1]} = {other} too ({e.path}:{e.line}), and "
                                 "applies to these machine types already", "remove this one"))
+    return out
+
+
+def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, int], tuple],
+                history) -> list[Finding]:
+    """Entries added since a commit, in an array other than the one for the release before
+    the cycle they were added in.  `added`: (path, line) -> (commit, VERSION then);
+    `history(prop)`: the releases whose cycles changed the property (its own git history)."""
+    out = []
+    for entry in entries:
+        found = added.get((entry.path, entry.line))
+        m = VERSIONED.fullmatch(entry.array)
+        if found is None or m is None:
+            continue
+        commit, version_text = found
+        tree_version = parse_tree_version(version_text or "")
+        if tree_version is None or tree_version[2] < 50:
+            continue   # a stable branch's backport: its arrays are released ones
+        cycle = current_release(tree_version)
+        expected = cycle.prev()
+        release = Version(int(m.group(2)), int(m.group(3)))
+        if release == expected:
+            continue
+        prop = _first(model, entry.prop) or entry.prop
+        changed = history(prop)
+        if release.next() in changed:
+            out.append(_finding("info", "entry-older-release", entry, f"added in the {cycle} "
+                                f"cycle ({commit[:12]}) to {entry.array}: right, {prop} "
+                                f"changed in the {release.next()} cycle"))
+            continue
+        where = f"{m.group(1)}_compat_{expected.underscored}"
+        out.append(_finding("warning", "entry-wrong-release", entry, f"added in the {cycle} "
+                            f"cycle ({commit[:12]}, VERSION {'.'.join(map(str, tree_version))})"
+                            f" to {entry.array}, but {prop}'s history shows no change in the "
+                            f"{release.next()} cycle", f"a change of this cycle belongs in {where}"))
     return out
