@@ -4,6 +4,7 @@ catalogue's table, and `check --explain` prints each rule's why."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -77,13 +78,17 @@ def fixture_tree(tmp_path_factory):
     return make
 
 
-def changed(fixture_tree, name: str, changes) -> QemuTree:
+def changed_root(fixture_tree, name: str, changes) -> Path:
     root = fixture_tree(name)
     for path, old, new in changes:
         text = (root / path).read_text()
         assert text.count(old) == 1, (path, old)
         (root / path).write_text(text.replace(old, new))
-    return QemuTree.open(root)
+    return root
+
+
+def changed(fixture_tree, name: str, changes) -> QemuTree:
+    return QemuTree.open(changed_root(fixture_tree, name, changes))
 
 
 def codes(findings) -> set[str]:
@@ -180,19 +185,19 @@ LINT = {
 }
 
 
-def _lint(tree: QemuTree) -> list:
+def _lint(root: Path) -> list:
     from scaffold.commands.qom_command import run_lint
 
-    return run_lint(tree.root)[0]
+    return run_lint(root)[0]
 
 
 @pytest.mark.parametrize("code", sorted(LINT))
 def test_a_lint_rule_fires_on_its_entry_and_only_there(code, fixture_tree):
-    quiet = _lint(changed(fixture_tree, "qom-entries", []))
+    quiet = _lint(changed_root(fixture_tree, "qom-entries", []))
     assert quiet == [], [str(f) for f in quiet]
-    tree = changed(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + LINT[code])])
-    found = [f for f in _lint(tree) if f.code == code]
-    assert found, [str(f) for f in _lint(tree)]
+    root = changed_root(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + LINT[code])])
+    found = [f for f in _lint(root) if f.code == code]
+    assert found, [str(f) for f in _lint(root)]
     assert all(f.path == MACHINE and f.line for f in found)
     assert all(f.severity == rules.lookup(code).severity for f in found)
 
@@ -201,14 +206,14 @@ def test_an_entry_some_subtypes_lack_is_an_error_naming_them(fixture_tree):
     """vmapple's { TYPE_VIRTIO_PCI, "disable-legacy", "on" }: the generic virtio-*-pci
     types have it, the transitional ones do not (QEMU's binary agrees)."""
     entry = '    { TYPE_VIRTIO_PCI, "disable-legacy", "on" },\n'
-    tree = changed(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + entry)])
-    found = [f for f in _lint(tree) if f.code == "L102"]
+    root = changed_root(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + entry)])
+    found = [f for f in _lint(root) if f.code == "L102"]
     assert len(found) == 1
     assert "defined on virtio-blk-pci but not on virtio-blk-pci-non-transitional, " \
            "virtio-blk-pci-transitional" in found[0].message
     optional = entry.replace('"on" }', '"on", .optional = true }')
-    tree = changed(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + optional)])
-    assert [f for f in _lint(tree) if f.code == "L102"] == []
+    root = changed_root(fixture_tree, "qom-entries", [(MACHINE, NEWER, NEWER + optional)])
+    assert [f for f in _lint(root) if f.code == "L102"] == []
 
 
 def test_every_rule_has_its_fixtures():

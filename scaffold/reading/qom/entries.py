@@ -77,7 +77,7 @@ def _items(array: str, text: str, first: int) -> list[tuple]:
 
 
 def _entry(item: str) -> tuple[str, str, str, bool] | None:
-    parts = _split(item)
+    parts = csyntax.split_args(item)
     fields: dict[str, str] = {}
     positional = []
     for part in parts:
@@ -92,21 +92,3 @@ def _entry(item: str) -> tuple[str, str, str, bool] | None:
     if not driver or not prop:
         return None
     return driver, prop, value, fields.get("optional", "false") == "true"
-
-
-def _split(text: str) -> list[str]:
-    out, depth, cur, quoted = [], 0, "", False
-    prev = ""
-    for ch in text:
-        if ch == '"' and prev != "\\":
-            quoted = not quoted
-        if not quoted:
-            depth += ch in "({["
-            depth -= ch in ")}]"
-        if ch == "," and depth == 0 and not quoted:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-        prev = ch
-    return out + [cur]

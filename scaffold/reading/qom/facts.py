@@ -151,7 +151,7 @@ def _props_in(text: str, first_line: int, conds: list[str]) -> list[dict]:
     for m in _PROP_CALL.finditer(text):
         row = _row(offsets, m.start())
         kind = (m.group("kind") or "").lower()
-        rest = [a.strip() for a in _split_args(m.group("rest"))]
+        rest = csyntax.split_args(m.group("rest"))[1:]   # the arguments after the name
         raw = m.group("name")
         out.append({"name": csyntax.c_string(raw) if raw.startswith('"') else None,
                     "expr": raw, "kind": _kind(kind, rest),
@@ -174,23 +174,6 @@ def _row(offsets: list[int], at: int) -> int:
         else:
             hi = mid
     return lo
-
-
-def _split_args(text: str) -> list[str]:
-    """Top-level comma-separated arguments after the name: `, State, field, 1`."""
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    out.append(cur)
-    return [a for a in out[1:]]   # text starts with ", ..."
 
 
 _KINDS = {"bool": "bool", "bit": "bool", "bit64": "bool", "uint8": "uint8", "uint16": "uint16",
@@ -233,7 +216,7 @@ def _declaration(node, conds: list[str], facts: dict) -> None:
         if "[]" in head.replace(" ", ""):   # DEFINE_SPAPR_CPU_CORE_TYPE("970_v2.2") items
             for m in re.finditer(r"(?:^|[{,])\s*([A-Z][A-Z0-9_]+)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\)",
                                  _COMMENT.sub(" ", body)):
-                facts["types"].append({"macro_item": m.group(1), "args": _top_args(m.group(2)),
+                facts["types"].append({"macro_item": m.group(1), "args": csyntax.split_args(m.group(2)),
                                        "line": node.start_point[0] + 1, "cond": conds})
         for item in _initializers(body, "[]" in head.replace(" ", "")):
             fields = designated_fields(item)
@@ -260,19 +243,6 @@ def _declaration(node, conds: list[str], facts: dict) -> None:
     elif "FeatureWordInfo" in head and "feature_word_info" in head:
         for block in re.finditer(r"\.feat_names\s*=\s*\{(.*?)\}", text, re.S):
             facts["features"] += [csyntax.c_string(s) for s in re.findall(_STRING, block.group(1))]
-
-
-def _top_args(text: str) -> list[str]:
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        depth += ch in "(["
-        depth -= ch in ")]"
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    return out + [cur.strip()]
 
 
 def _initializers(body: str, array: bool) -> list[str]:

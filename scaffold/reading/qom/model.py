@@ -194,26 +194,13 @@ def _tokens(expr: str) -> list[tuple[str, list[str] | None]]:
                     if depth == 0:
                         break
                     k += 1
-                out.append((m.group(0), _args(expr[j + 1:k])))
+                out.append((m.group(0), csyntax.split_args(expr[j + 1:k])))
                 i = k + 1
             else:
                 out.append((m.group(0), None))
         else:
             return [("?", None)]
     return out
-
-
-def _args(text: str) -> list[str]:
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        depth += ch in "(["
-        depth -= ch in ")]"
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    return out + [cur.strip()] if cur.strip() or out else []
 
 
 def _balanced(text: str) -> bool:
