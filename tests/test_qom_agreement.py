@@ -1,5 +1,5 @@
 """The QOM model against QEMU's own introspection (issue 17): for every entry of the 10.2
-tree's compat arrays whose type the x86_64 binary has, the model's verdict (the type
+tree's compat arrays whose type the binary has (x86_64 and aarch64), the model's verdict (the type
 exists; every concrete type the entry covers has the property, some do, or none; its
 kind) must be the binary's.  Any disagreement fails and prints the table.  The model's
 recall of the binary's properties is printed (and recorded in docs/lint.md).
@@ -66,23 +66,25 @@ def verdict_of_model(model, binary: Binary, type_name: str, prop: str) -> str:
     return "all" if covered and have == len(covered) else ("some" if have else "none")
 
 
-@pytest.fixture(scope="module")
-def x86_64():
+@pytest.fixture(scope="module", params=["x86_64", "aarch64"])
+def binary(request):
+    """The 10.2 build's binary for the target (aarch64: built on first use, then cached)."""
     _, build = build_tree("10.2", "--reset")
-    ninja(build, "qemu-system-x86_64")
-    with Qemu(build / "qemu-system-x86_64", ["-machine", "none", "-nodefaults",
-                                             "-display", "none", "-accel", "tcg"],
-              "x86_64") as vm:
+    ninja(build, f"qemu-system-{request.param}")
+    with Qemu(build / f"qemu-system-{request.param}", ["-machine", "none", "-nodefaults",
+                                                       "-display", "none", "-accel", "tcg"],
+              request.param) as vm:
         yield Binary(vm)
 
 
 @pytest.mark.qemu_build
-def test_the_model_agrees_with_the_binary_on_every_entry(x86_64):
+def test_the_model_agrees_with_the_binary_on_every_entry(binary):
+    qemu = binary
     model = qom_model.load(real_tree("10.2"))
-    rows, disagree, compared = [], [], 0
+    rows, disagree, compared, conditional = [], [], 0, 0
     for entry in read_entries(model):
         names, props = model.resolve(entry.driver), model.resolve(entry.prop)
-        if not names or not props or names[0] not in x86_64.types:
+        if not names or not props or names[0] not in qemu.types:
             continue
         type_name, prop = names[0], props[0]
         if type_name not in model.types:
@@ -90,36 +92,50 @@ def test_the_model_agrees_with_the_binary_on_every_entry(x86_64):
                 continue   # the model says "cannot tell" (a loop registers it): allowed
             disagree.append(f"{entry.where}: {type_name} exists in the binary, not the model")
             continue
-        truth = verdict_of_binary(x86_64, type_name, prop)
+        found = model.property(type_name, prop)
+        if found and found[1].cond:   # a build or run-time condition: per binary, not compared
+            conditional += 1
+            continue
+        truth = verdict_of_binary(qemu, type_name, prop)
         if truth is None:
             continue
         compared += 1
-        ours = verdict_of_model(model, x86_64, type_name, prop)
+        ours = verdict_of_model(model, qemu, type_name, prop)
         kind = ""
         found = model.property(type_name, prop)
-        own = x86_64.props(type_name)
+        own = qemu.props(type_name)
         if found and own and prop in own and found[1].kind in KINDS and \
                 own[prop] in KINDS and own[prop] != found[1].kind:
             kind = f"kind {found[1].kind} != {own[prop]}"
         rows.append(f"{entry.where:28} {type_name:28} {prop:30} binary {truth:4} model {ours:4} {kind}")
         if ours != truth or kind:
             disagree.append(rows[-1])
-    print(f"\n{compared} entries compared with the x86_64 binary; {len(disagree)} disagree")
+    print(f"\n{compared} entries compared with the {qemu.vm.name} binary; "
+          f"{len(disagree)} disagree; {conditional} under a condition, not compared")
     assert compared > 100
     assert disagree == [], "\n".join(disagree)
 
 
+def _nameable(prop: dict) -> bool:
+    """A property a compat entry could name: not a link, a child or an indexed GPIO/IRQ
+    line (`sysbus-irq[3]`, `unnamed-gpio-in[0]`), which devices create per instance."""
+    return "[" not in prop["name"] and not prop.get("type", "").startswith(("link<", "child<"))
+
+
 @pytest.mark.qemu_build
-def test_recall_of_the_binarys_device_properties(x86_64):
-    """Of every property the binary's device types list, the share the model knows."""
+def test_recall_of_the_binarys_device_properties(binary):
+    qemu = binary
+    """Of every property a compat entry could name that the binary's device types list,
+    the share the model knows."""
     model = qom_model.load(real_tree("10.2"))
-    devices = {t["name"] for t in x86_64.vm.cmd("qom-list-types", implements="device",
+    devices = {t["name"] for t in qemu.vm.cmd("qom-list-types", implements="device",
                                                  abstract=False)}
     total = known = types = 0
     missed: dict[str, int] = {}
     for name in sorted(devices & set(model.types)):
         try:
-            listed = [p["name"] for p in x86_64.vm.cmd("device-list-properties", typename=name)]
+            listed = [p["name"] for p in qemu.vm.cmd("device-list-properties", typename=name)
+                      if _nameable(p)]
         except QemuError:
             continue
         types += 1
@@ -131,7 +147,9 @@ def test_recall_of_the_binarys_device_properties(x86_64):
             missed[name] = len(listed) - len(hit)
     share = known / total
     seen = len(devices & set(model.types)) / len(devices)
-    print(f"\nrecall: {known}/{total} device properties ({share:.1%}) on {types} device "
+    print(f"\n{qemu.vm.name} recall: {known}/{total} device properties ({share:.1%}) on {types} device "
           f"types; the model knows {seen:.1%} of the binary's {len(devices)} device types")
     print("most missed:", sorted(missed.items(), key=lambda kv: -kv[1])[:10])
-    assert share > 0.9 and seen > 0.9
+    # aarch64's misses: GPIO lines named in a loop (aspeed), CPU models a loop registers
+    floor_share, floor_seen = (0.95, 0.9) if qemu.vm.name == "x86_64" else (0.7, 0.7)
+    assert share > floor_share and seen > floor_seen

@@ -99,7 +99,7 @@ def _migration(m) -> str:
     if m.status == "ok":
         return f"ok ({m.seconds:.2f} s)"
     text = f"{m.status}: {m.error}"
-    return f"{text} (known: {m.reason})" if m.reason else text
+    return f"{text} (known, below)" if m.reason else text
 
 
 def render(results: list[MachineResult], only: list[str]) -> str:
@@ -113,10 +113,17 @@ def render(results: list[MachineResult], only: list[str]) -> str:
     known: dict[tuple[str, str], list] = {}
     for d in (d for r in results for d in r.known):
         known.setdefault((d.property, d.reason), []).append(d)
-    if known:
+    failures: dict[str, list[str]] = {}
+    for r in results:
+        for m in (r.migration, r.backward):
+            if m is not None and m.reason:
+                failures.setdefault(m.reason, []).append(r.machine)
+    if known or failures:
         lines += ["", "Known differences (--baseline):"]
         lines += [f"  {prop} on {len(ds)} devices of {len({d.machine for d in ds})} machine "
                   f"types: {reason}" for (prop, reason), ds in known.items()]
+        lines += [f"  migration failures on {len(set(ms))} machine types: {reason}"
+                  for reason, ms in failures.items()]
     one_side = sum(len(r.only_old) + len(r.only_new) for r in results)
     if one_side:
         lines += ["", f"info: {one_side} properties or devices exist in one binary only "

@@ -302,7 +302,11 @@ def _function(node, conds: list[str], facts: dict) -> None:
     fn: dict[str, Any] = {"line": line, "arrays": [], "class": [], "object": [], "aliases": [],
                           "alias_all": [], "cond": conds}
     for m in _SET_PROPS.finditer(text):
-        fn["arrays"].append(m.group("array") or m.group("array2"))
+        array = m.group("array") or m.group("array2")
+        fn["arrays"].append(array)
+        guard = _guard(node, node.start_byte + m.start())
+        if guard:   # `if (virtio_mem_has_legacy_guests()) device_class_set_props(...)`
+            fn.setdefault("array_conds", {})[array] = guard
     for m in _ALIAS.finditer(text):
         fn["aliases"].append({"name": csyntax.c_string(m.group("name")),
                               "target": csyntax.c_string(m.group("tname")),
@@ -323,6 +327,19 @@ def _function(node, conds: list[str], facts: dict) -> None:
     body = node.child_by_field_name("body")
     fn["calls"] = sorted(set(_CALL.findall(_text(body)))) if body is not None else []
     facts["functions"][name] = fn
+
+
+def _guard(function, at: int) -> str | None:
+    """The `if (...)` conditions around the byte `at` inside a function, as text."""
+    node = function.descendant_for_byte_range(at, at)
+    conds = []
+    while node is not None and node != function:
+        if node.type == "if_statement":
+            cond = node.child_by_field_name("condition")
+            if cond is not None and not (cond.start_byte <= at < cond.end_byte):
+                conds.append("if " + " ".join(_text(cond).split()))
+        node = node.parent
+    return " / ".join(reversed(conds)) or None
 
 
 _ADD_KINDS = {"bool": "bool", "str": "str", "uint8_ptr": "uint8", "uint16_ptr": "uint16",

@@ -443,7 +443,10 @@ def _apply(model: QomModel, qt: QomType, found: tuple[str, dict], array_of, macr
             model.unresolved.append(f"{rel}:{fn['line']}: properties {array} (not found)")
             continue
         model._bound.add((got[0], array))
+        guard = fn.get("array_conds", {}).get(array)
         for p in _expand(got[1], macros, 0):
+            if guard:
+                p = dict(p, cond=[*p.get("cond", ()), guard])
             names = [p["name"]] if p.get("name") else model.resolve(p.get("expr") or "")
             if not names:
                 model.unresolved.append(f"{got[0]}:{p['line']}: a property named by "
