@@ -174,6 +174,12 @@ RULES = [
          "the releases before it: it goes into the array of the release that just shipped. "
          "An older array is right only when the property itself changed in that older cycle "
          "(a late fix); lint looks for that in the property's own history."),
+    Rule("L207", "option-wrong-release", "warning",
+         "a statement added since --since REV sits in an older version's options function "
+         "than the release before its cycle",
+         "A machine-option change of the X.Y+1 cycle keeps the old behaviour on X.Y and older "
+         "machine types, so it goes into X.Y's options function (qscaffold compat "
+         "machine-option does that); in an older one, the X.Y types get the new behaviour."),
     Rule("L902", "entry-older-release", "info",
          "an entry added to an older release's array, explained by its property's history",
          "The property changed in that older cycle, so the older array is where the fix "

@@ -148,3 +148,28 @@ def test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix(fixtu
     assert run_cli("lint", "--repo", str(root), "--since", "newest").returncode == 0
     bad = run_cli("lint", "--repo", str(root), "--since", "no-such-rev")
     assert bad.returncode == 2 and "--since no-such-rev: not a commit" in one_line_error(bad)
+
+
+def test_since_names_a_machine_option_in_an_older_version(fixture_tree):
+    """In the 11.2 cycle (VERSION 11.1.50) a statement belongs in 11.1's options."""
+    from helpers import USER, git
+
+    root = fixture_tree("layout-11.2")
+    git(root, "init", "-q", "-b", "master")
+    git(root, "config", "user.name", USER[0])
+    git(root, "config", "user.email", USER[1])
+    (root / "VERSION").write_text("11.1.50\n")
+    base = _commit(root, "the 11.2 cycle")
+    virt = root / "hw/arm/virt.c"
+    text = virt.read_text()
+    for version in ("11_1", "11_0"):
+        head = f"    compat_props_add(mc->compat_props, hw_compat_{version}, hw_compat_{version}_len);\n"
+        assert text.count(head) == 1
+        text = text.replace(head, head + "    mc->smp_props.prefer_sockets = true;\n")
+    virt.write_text(text)
+    _commit(root, "a machine option of the 11.2 cycle, twice")
+    proc = run_cli("lint", "--repo", str(root), "--since", base, "--json")
+    found = [f for f in json.loads(proc.stdout)["findings"] if f["code"] == "L207"]
+    assert [(f["path"], f["family"], f["version"]) for f in found] == [("hw/arm/virt.c", "arm", "11.0")]
+    assert "qscaffold compat machine-option --release 11.1" in found[0]["fix"]
+    assert text.split("\n")[found[0]["line"] - 1].strip() == "mc->smp_props.prefer_sockets = true;"

@@ -11,7 +11,9 @@ from scaffold.findings import Finding, failing, ordered
 from scaffold.version import parse_tree_version
 from scaffold.applying import scm
 from scaffold.reading.lifecycle import current_release
-from scaffold.reading.lint import VERSIONED, check_since, lint
+from scaffold.reading.lint import VERSIONED, check_options_since, check_since, lint
+from scaffold.reading.machines import read_families
+from scaffold.reading.tree import QemuTree
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.entries import read_entries
 from scaffold.reading.qom.model import Prop, QomModel
@@ -136,7 +138,16 @@ def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
             changes[prop] = cycles
         return changes[prop]
 
-    return check_since(model, entries, added, history)
+    try:
+        families, _ = read_families(QemuTree.open(root))
+    except UsageError:   # no versioned machine types here: the entries only
+        families = []
+    for family in families:
+        for line, commit in scm.lines_added_since(root, sha, family.file.rel).items():
+            if commit not in versions:
+                versions[commit] = scm.file_at(root, commit, "VERSION")
+            added[(family.file.rel, line)] = (commit, versions[commit])
+    return check_since(model, entries, added, history) + check_options_since(families, added)
 
 
 def render_lint(findings: list[Finding], model: QomModel) -> str:

@@ -228,3 +228,34 @@ def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, in
                             f" to {entry.array}, but {prop}'s history shows no change in the "
                             f"{release.next()} cycle", f"a change of this cycle belongs in {where}"))
     return out
+
+
+def check_options_since(families, added: dict[tuple[str, int], tuple]) -> list[Finding]:
+    """Statements changed after a commit in a versioned options function other than the
+    one of the release before the cycle they were made in (compat machine-option's
+    target).  The newest version's functions are the cycle's own machine types: left out."""
+    out = []
+    for family in families:
+        newest = family.newest.version
+        for block in family.blocks[1:]:
+            for fn in block.functions.values():
+                first, last = family.file.line(fn.start), family.file.line(fn.end)
+                for line in range(first + 1, last):   # the body, not the signature
+                    found = added.get((family.file.rel, line))
+                    if found is None:
+                        continue
+                    tree_version = parse_tree_version(found[1] or "")
+                    if tree_version is None or tree_version[2] < 50:
+                        continue
+                    cycle = current_release(tree_version)
+                    if block.version == cycle.prev() or cycle > newest:
+                        continue
+                    text = family.file.data.split(b"\n")[line - 1].decode("utf-8", "replace")
+                    out.append(Finding("warning", "option-wrong-release",
+                                       f"{fn.name}: `{text.strip()}` was added in the {cycle} "
+                                       f"cycle ({found[0][:12]}) to the {block.version} machine "
+                                       f"types, not to {cycle.prev()}'s",
+                                       f"qscaffold compat machine-option --release {cycle.prev()}",
+                                       family.file.rel, line, family.name, str(block.version)))
+                    break   # one finding a function
+    return out
