@@ -231,3 +231,27 @@ def test_the_checklist_asks_for_the_proof_with_its_command():
     assert str(target) == "12.0" and "(11.2)" in item.text and not item.done
     assert "`qscaffold prove --old /path/to/qemu-11.2/qemu-system-x86_64 --build-dir build " \
            "--backward`" in item.details[0]
+
+
+def test_the_text_report_says_what_differs_what_is_known_and_what_failed():
+    from scaffold.commands.prove_command import render
+    from scaffold.running.prove import Difference, MachineResult, Migration
+
+    ok = MachineResult("pc-q35-7.2", migration=Migration("ok", seconds=0.03),
+                       known=[Difference("pc-q35-7.2", "/machine/peripheral/nic", "e1000",
+                                         "rombar", 1, -1, "a representation change")])
+    bad = MachineResult("pc-q35-7.1", differences=[Difference(
+        "pc-q35-7.1", "/machine/peripheral/rng", "virtio-rng-pci", "vectors", 0, 2)],
+        migration=Migration("failed", "Missing section footer for e1000e", 0.02),
+        backward=Migration("failed", "device 'cpu'", 0.02, "a TCG limit"),
+        only_new=["/machine/peripheral/rng (virtio-rng-pci) x-new"])
+    text = render([ok, bad], ["pc-q35-10.2"])
+    assert "pc-q35-7.2  properties same (1 known); migration ok (0.03 s)" in text
+    assert "pc-q35-7.1  properties 1 differ; migration failed: Missing section footer for " \
+           "e1000e; backward failed: device 'cpu' (known, below)" in text
+    assert "  pc-q35-7.1: /machine/peripheral/rng (virtio-rng-pci) vectors: 0 -> 2" in text
+    assert "  rombar on 1 devices of 1 machine types: a representation change" in text
+    assert "  migration failures on 1 machine types: a TCG limit" in text
+    assert "info: machine types only one binary offers: pc-q35-10.2" in text
+    assert text.endswith("prove: 2 machine types, 1 with something new\n")
+    assert bad.failed and not ok.failed
