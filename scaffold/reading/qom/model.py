@@ -16,7 +16,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
@@ -426,13 +426,9 @@ def _apply_calls(model: QomModel, qt: QomType, name: str | None, rel: str, fn_of
         return
     seen.add((found[0], name))
     _apply(model, qt, found, array_of, macros)
-    for callee in found[1].get("calls", ()):
-        if callee != name and callee in _HELPER_OK(found[1]):
+    for callee in found[1].get("calls", ()):   # only functions with facts are followed
+        if callee != name:
             _apply_calls(model, qt, callee, found[0], fn_of, array_of, macros, seen)
-
-
-def _HELPER_OK(fn: dict) -> set[str]:
-    return set(fn.get("calls", ()))
 
 
 def _apply(model: QomModel, qt: QomType, found: tuple[str, dict], array_of, macros) -> None:
@@ -489,7 +485,3 @@ def _expand(props: list[dict], macros: dict, depth: int) -> list[dict]:
         else:
             out.append(p)
     return out
-
-
-def describe(value: Any) -> str:
-    return "cannot tell" if value is None else str(value)
