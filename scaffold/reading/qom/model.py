@@ -26,6 +26,7 @@ SKIP_DIRS = {".git", "tests", "roms", "subprojects", "linux-headers", "python", 
              "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps", "rust"}
 RACY_NS = 2_000_000_000
 # Facts cached by an older extractor are read again: the key is the extractor's source.
+_MODEL_VERSION = zlib.crc32(Path(__file__).read_bytes())
 _CACHE_VERSION = zlib.crc32(Path(facts_module.__file__).read_bytes() +
                             Path(facts_module.__file__).with_name("entries.py").read_bytes())
 
@@ -220,8 +221,9 @@ def load(root: Path) -> QomModel:
     finished model too, for a tree none of whose files changed (a warm run only stats)."""
     files = list(_c_files(root))
     racy = time.time_ns() - RACY_NS
-    key = zlib.crc32(repr((_CACHE_VERSION, [(rel, st.st_mtime_ns, st.st_size)
-                                            for rel, st in files])).encode())
+    # the finished model also depends on how it is built: this module's source is in the key
+    key = zlib.crc32(repr((_CACHE_VERSION, _MODEL_VERSION, [(rel, st.st_mtime_ns, st.st_size)
+                                                            for rel, st in files])).encode())
     whole = _cache_file(root).with_suffix(".model")
     try:
         data = whole.read_bytes()
