@@ -155,9 +155,11 @@ RULES = [
          "An entry on virtio-X-pci reaches virtio-X-device's property through the proxy's "
          "alias, so the ccw and mmio transports keep the new default: name the device."),
     Rule("L202", "entry-variant-only", "warning",
-         "the entry names one virtio-pci variant while the property sits on their base",
-         "virtio-X-pci, -transitional and -non-transitional share virtio-X-pci-base: an "
-         "entry on one leaves the others with the new default."),
+         "the entry names one subtype while the property sits on a parent with a few others",
+         "virtio-X-pci, -transitional and -non-transitional share virtio-X-pci-base, qxl and "
+         "qxl-vga share pci-qxl: an entry on one leaves the others with the new default. "
+         "Quiet when the same array names the others too; parents with more than 8 concrete "
+         "subtypes (pci-device) are not counted."),
     Rule("L203", "entry-conditional", "warning",
          "the property exists only under a build condition",
          "In a build without it the entry names a missing property: QEMU aborts there."),

@@ -95,15 +95,16 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
                             f"as an alias of {target}'s; the entry leaves out "
                             f"{', '.join(left[:4]) or 'the other transports'}",
                             f"name {target} instead"))
-    base = model.types.get(owner)
-    if base is not None and base.variants and type_name in base.variants and type_name != owner:
+    siblings = _siblings(model, owner, type_name)
+    if siblings:
         same = {(e.array, d) for e in entries for d in (_literal(model, e.driver) or [])
                 if e.array == entry.array and _first(model, e.prop) == prop}
-        left = [v for v in base.variants if (entry.array, v) not in same]
+        left = [v for v in siblings if (entry.array, v) not in same and
+                (entry.array, owner) not in same]
         if left:
             out.append(_finding("warning", "entry-variant-only", entry, f"{prop} is defined on "
                                 f"{owner}; the entry names {type_name} only and leaves out "
-                                f"{', '.join(left)}", f"name {owner} instead"))
+                                f"{', '.join(left)}", f"name {owner} instead, or the others too"))
     if p.cond and not any(c.startswith("#else") for c in p.cond):
         out.append(_finding("warning", "entry-conditional", entry, f"{owner}'s {prop} exists "
                             f"only under {' / '.join(p.cond)} ({p.where})",
@@ -113,6 +114,23 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
         out.append(_finding("error", "entry-value-invalid", entry, f"{value[0]!r} is not a value "
                             f"of {prop}'s kind {p.kind} ({p.where})", "write a valid value"))
     return out
+
+
+# An abstract parent with more concrete subtypes than this is a broad base (pci-device,
+# device): an entry naming one of its devices is the norm, not a subtype left out.
+_FEW = 8
+
+
+def _siblings(model: QomModel, owner: str, type_name: str) -> list[str]:
+    """The other concrete types that share `owner`'s property with `type_name`: the
+    virtio-pci variants of a base, or the few concrete subtypes of an abstract parent."""
+    base = model.types.get(owner)
+    if base is None or owner == type_name:
+        return []
+    group = base.variants or (model.concrete(owner) if base.abstract else [])
+    if type_name not in group or not 2 <= len(group) <= _FEW:
+        return []
+    return [t for t in group if t != type_name]
 
 
 def _also_set(model: QomModel, entries: list[Entry], entry: Entry, target: str,
