@@ -173,3 +173,15 @@ def test_since_names_a_machine_option_in_an_older_version(fixture_tree):
     assert [(f["path"], f["family"], f["version"]) for f in found] == [("hw/arm/virt.c", "arm", "11.0")]
     assert "qscaffold compat machine-option --release 11.1" in found[0]["fix"]
     assert text.split("\n")[found[0]["line"] - 1].strip() == "mc->smp_props.prefer_sockets = true;"
+
+
+@pytest.mark.realtree
+def test_one_of_a_few_subtypes_is_a_warning_unless_the_array_names_the_others():
+    report = json.loads(run_cli("lint", "--repo", str(real_tree("10.2")), "--json").stdout)
+    variant = {f["message"].split(": ")[1] for f in report["findings"] if f["code"] == "L202"}
+    # qxl-vga's global-vmstate sits on pci-qxl, which qxl shares: qxl is left out
+    assert '{ "qxl-vga", "global-vmstate", "true" }' in variant
+    # hw_compat_4_2 names both qxl and qxl-vga for revision: quiet
+    assert not any('"revision"' in v for v in variant)
+    # pci-device has hundreds of concrete subtypes: naming one of them is the norm
+    assert not any('"e1000e"' in v for v in variant)
