@@ -10,7 +10,7 @@ import pytest
 from helpers import real_tree, run_cli, snapshot
 from scaffold.errors import UsageError
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
-from scaffold.reading.qom_types import TypeIndex
+from scaffold.reading.qom import model as qom_model
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
@@ -162,10 +162,10 @@ def test_macro_already_used_needs_no_include(fixture_tree):
     root = fixture_tree("layout-11.2")
     # machine.c already writes TYPE_VIRTIO_IOMMU_PCI: nothing to include, no warning
     tree = QemuTree.open(root)
-    types = TypeIndex.scan(root)
-    types.macros["TYPE_VIRTIO_IOMMU_PCI"] = ("virtio-iommu-pci", "include/hw/virtio/nowhere.h")
-    types.names.add("virtio-iommu-pci")
-    plan = plan_compat_add(tree, "TYPE_VIRTIO_IOMMU_PCI", "granule", "8k", types=types,
+    model = qom_model.load(root)
+    model.defines["TYPE_VIRTIO_IOMMU_PCI"] = ['"virtio-iommu-pci"']
+    model.define_where["TYPE_VIRTIO_IOMMU_PCI"] = "include/hw/virtio/nowhere.h"
+    plan = plan_compat_add(tree, "TYPE_VIRTIO_IOMMU_PCI", "granule", "8k", model=model,
                            release=Version(11, 0))
     assert [e.what for e in plan.edits if "include" in e.what] == []
 
@@ -174,12 +174,12 @@ def test_macro_already_used_needs_no_include(fixture_tree):
 def test_every_property_real_compat_arrays_set_is_known():
     for release in ("7.2", "10.0", "10.2"):
         root = real_tree(release)
-        index = TypeIndex.scan(root)
+        known = qom_model.load(root).property_names()
         for rel in ("hw/core/machine.c", "hw/i386/pc.c"):
             text = (root / rel).read_text()
             props = set(re.findall(r'^\s*\{\s*[^,{}]+,\s*"([^"]+)"\s*,', text, re.M))
             assert len(props) > 20
-            assert props <= index.properties, (release, rel, props - index.properties)
+            assert props <= known, (release, rel, props - known)
 
 
 # --- machine-option: casts, --release, --instance ----------------------------------------

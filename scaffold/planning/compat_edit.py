@@ -17,8 +17,8 @@ from scaffold.reading.machines import Family, OptionsFn, read_families
 from scaffold.planning.plan import Edit, Plan
 from scaffold.reading.lint import check_entry
 from scaffold.reading.qom import model as qom_model
+from scaffold.reading.qom.model import QomModel
 from scaffold.reading.qom.entries import Entry as ArrayEntry, read_entries
-from scaffold.reading.qom_types import TypeIndex
 from scaffold.planning.templates import render
 from scaffold.reading.lifecycle import current_release
 from scaffold.reading.tree import QemuTree
@@ -101,7 +101,7 @@ def target_release(tree: QemuTree, families: list[Family], release: Version | No
 
 
 def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: bool = False,
-                    force: bool = False, types: TypeIndex | None = None,
+                    force: bool = False, model: QomModel | None = None,
                     release: Version | None = None) -> Plan:
     families, _ = read_families(tree)
     plan = Plan("compat add", None)
@@ -119,19 +119,19 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
                                 f"{newest.next()} machine types first (qscaffold bump {newest.next()})")
         raise ScaffoldError(f"{prefix}_compat_{release.underscored} does not exist (the {release} machine "
                             "types were removed, or never had one)")
-    types = types or TypeIndex.scan(tree.root)
+    model = model or qom_model.load(tree.root)
     is_macro = re.fullmatch(r"TYPE_[A-Z0-9_]+", device) is not None
-    name = types.resolve(device) if is_macro else device
-    if name is None or (not is_macro and name not in types.names):
+    name = model.device_name(device) if is_macro else device
+    if name is None or (not is_macro and not model.declares(name)):
         if not force:
             raise UsageError(f"unknown device type {device!r} (no #define TYPE_... or type "
                              "registration for it in the tree); --force adds it anyway")
         plan.notes.append(Finding("warning", "type-unknown",
                                   f"{device} is not a type this tree declares (--force)"))
         name = name or device
-    if prop not in types.properties:
+    if prop not in model.property_names():
         if not force:
-            close = difflib.get_close_matches(prop, sorted(types.properties), n=3)
+            close = difflib.get_close_matches(prop, sorted(model.property_names()), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise UsageError(f"unknown property {prop!r}: no DEFINE_PROP_*(\"{prop}\", ...) or "
                              f"object_*property_add*(..., \"{prop}\", ...) in the tree{hint} "
@@ -139,10 +139,10 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
         plan.notes.append(Finding("warning", "property-unknown",
                                   f"no device in this tree declares a property {prop} (--force)"))
     if is_macro:
-        plan.edits += _include_for(target, device, types)
-    judged = _judge(tree, target, device if is_macro else _c_string(device), prop, value, name)
+        plan.edits += _include_for(target, device, model)
+    judged = _judge(model, target, device if is_macro else _c_string(device), prop, value, name)
     if judged is None:   # a type the QOM model does not know: the name-based advice
-        plan.notes += [Finding("warning", "type-advice", a) for a in types.advice(name)]
+        plan.notes += [Finding("warning", "type-advice", a) for a in model.advice(name)]
     else:
         for finding in judged:
             if finding.severity == "error" and not force:
@@ -152,14 +152,14 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
 
     init, entries = _entries(target)
     for e in entries:
-        if (types.resolve(e.device) or e.device) == name and e.property == _c_string(prop):
+        if (model.device_name(e.device) or e.device) == name and e.property == _c_string(prop):
             raise ScaffoldError(f"{target.name} already sets {name} {prop} (= {e.value})",
                                 path=target.file.rel, line=e.node.start_point[0] + 1)
     for pair in pairs:
         if pair is target or pair.version >= newest:
             continue
         for e in _entries(pair)[1]:
-            if (types.resolve(e.device) or e.device) != name or e.property != _c_string(prop):
+            if (model.device_name(e.device) or e.device) != name or e.property != _c_string(prop):
                 continue
             where = f"({pair.file.rel}:{e.node.start_point[0] + 1})"
             if pair.version < release:
@@ -195,12 +195,11 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
     return plan.checked(tree, families)
 
 
-def _judge(tree: QemuTree, target: ArrayPair, driver: str, prop: str, value: str,
+def _judge(model: QomModel, target: ArrayPair, driver: str, prop: str, value: str,
            name: str) -> list[Finding] | None:
     """lint's rules on the entry to be written, with the QOM model of the tree: a type
     without the property is refused, a proxy or a variant gets the owner suggested.
     None when the model does not know the type (it cannot tell)."""
-    model = qom_model.load(tree.root)
     if name not in model.types:
         return None
     entry = ArrayEntry(target.name, target.file.rel, target.line, driver, _c_string(prop),
@@ -220,21 +219,21 @@ def _affected(families: list[Family], prefix: str, release: Version) -> str:
 _INCLUDE = re.compile(rb'^#\s*include\s+"([^"]+)"[^\n]*\n', re.M)
 
 
-def _include_for(target: ArrayPair, macro: str, types: TypeIndex) -> list[Edit]:
+def _include_for(target: ArrayPair, macro: str, model: QomModel) -> list[Edit]:
     """A TYPE_ macro must compile where it is written: the file uses it already or
     includes its header, or the header's #include is added after the file's hw/ ones."""
     data = target.file.data
     if re.search(rb"\b" + macro.encode() + rb"\b", data):
         return []
-    if macro not in types.macros:   # --force: a type the tree does not declare
+    if macro not in model.define_where:   # --force: a type the tree does not declare
         raise UsageError(f"{macro} is #defined nowhere in the tree, so {target.file.rel} "
                          "would not compile; write the type name as a string instead")
-    header = types.macros[macro][1]
+    header = model.define_where[macro]
     if header == target.file.rel:
         return []
     if not header.startswith("include/"):
         raise UsageError(f"{macro} is defined in {header}, which {target.file.rel} cannot "
-                         f"include; write the type name instead (\"{types.macros[macro][0]}\")")
+                         f"include; write the type name instead (\"{model.device_name(macro)}\")")
     include = header.removeprefix("include/")
     found = list(_INCLUDE.finditer(data))
     if any(m.group(1).decode("utf-8", "replace") == include for m in found):

@@ -25,6 +25,7 @@ from scaffold.reading.qom import facts as facts_module
 SKIP_DIRS = {".git", "tests", "roms", "subprojects", "linux-headers", "python", "build",
              "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps", "rust"}
 RACY_NS = 2_000_000_000
+_TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
 # Facts cached by an older extractor are read again: the key is the extractor's source.
 _MODEL_VERSION = zlib.crc32(Path(__file__).read_bytes())
 _CACHE_VERSION = zlib.crc32(Path(facts_module.__file__).read_bytes() +
@@ -64,8 +65,11 @@ class QomModel:
     # properties of Property arrays no type the model knows binds: where one of them is
     # asked about, the model cannot tell (the binding is code it does not follow)
     unplaced: dict[str, str] = field(default_factory=dict)
+    define_where: dict[str, str] = field(default_factory=dict)   # macro -> the file defining it
+    macro_props: set[str] = field(default_factory=set)   # names DEFINE_PROP macros define
     _bound: set = field(default_factory=set)
     _resolved: dict[str, list[str] | None] = field(default_factory=dict)
+    _resolved_sets: dict[str, set[str]] = field(default_factory=dict)
     files: int = 0
     names: set[str] = field(default_factory=set)   # name-like literals of registering files
 
@@ -120,6 +124,53 @@ class QomModel:
                                          alias_of=f"{owner} {name}"))
             for name, p in self.types[t].props.items():
                 out[name] = (t, p)
+        return out
+
+    # -- what compat add asks before writing an entry -----------------------------------
+
+    def device_name(self, device: str) -> str | None:
+        """A device as written in C (`"virtio-net-device"`, `TYPE_VIRTIO_NET`) -> its name,
+        when the tree declares it (a type, a name a registering file writes, a #define)."""
+        device = device.strip()
+        if device.startswith('"') and device.endswith('"'):
+            return device[1:-1]
+        names = self.resolve(device) if re.fullmatch(r"[A-Z][A-Z0-9_]*", device) else None
+        if names:
+            return names[0]
+        return device if self.declares(device) else None
+
+    def declares(self, name: str) -> bool:
+        if name in self.types or name in self.names:
+            return True
+        if "declared" not in self._resolved_sets:
+            self._resolved_sets["declared"] = {n for macro in self.defines
+                                               if macro.startswith("TYPE_")
+                                               for n in self.resolve(macro) or []}
+        return name in self._resolved_sets["declared"]
+
+    def property_names(self) -> set[str]:
+        """Every property name the tree defines anywhere (types, unbound arrays, macros)."""
+        if "props" not in self._resolved_sets:
+            self._resolved_sets["props"] = {p for t in self.types.values() for p in t.props} \
+                | set(self.unplaced) | self.macro_props
+        return self._resolved_sets["props"]
+
+    def advice(self, name: str) -> list[str]:
+        """Why another type may be the better target (the seed article's two cases), by
+        name, for a type whose properties the model cannot tell."""
+        out = []
+        m = _TRANSPORT.fullmatch(name)
+        if m:
+            stem, transport = m.group(1), m.group(2)
+            general = next((n for n in (f"{stem}-device", stem) if self.declares(n)), None)
+            if general:
+                out.append(f"{name} applies to the {transport} transport only; {general} covers "
+                           "every transport (pci, ccw, mmio): use it unless the change is "
+                           f"{transport}-specific")
+        parent = self.types[name].parent if name in self.types else None
+        if parent in self.types and self.types[parent].variants and parent != name:
+            out.append(f"{name} does not cover its transitional variants; {parent} is the parent "
+                       "of all of them")
         return out
 
     def owners(self, prop: str) -> list[str]:
@@ -308,8 +359,11 @@ def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
 
 def build(all_facts: dict[str, dict]) -> QomModel:
     model = QomModel(files=len(all_facts))
-    for facts in all_facts.values():
+    for rel, facts in all_facts.items():
         for name, values in facts["defines"].items():
+            if name not in model.define_where or (rel.startswith("include/") and not
+                                                 model.define_where[name].startswith("include/")):
+                model.define_where[name] = rel   # a header is where an #include can reach
             known = model.defines.setdefault(name, [])
             known += [v for v in values if v not in known]
         model.functional.update(facts.get("functional", {}))
@@ -322,6 +376,8 @@ def build(all_facts: dict[str, dict]) -> QomModel:
         for name, props in facts["arrays"].items():
             arrays.setdefault(name, []).append((rel, props))
         macros.update(facts["macros"])
+        model.macro_props.update(p["name"] for props in facts["macros"].values()
+                                 for p in props if p.get("name"))
         model.unresolved += [f"{rel}: {u}" for u in facts["unresolved"]]
         model.names.update(facts.get("strings", ()))
         model.entries += [(e[0], rel, *e[1:]) for e in facts.get("entries", ())]
