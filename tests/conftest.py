@@ -24,9 +24,13 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture
 def fixture_tree(tmp_path):
-    """Copy one of tests/fixtures/<name>/before into a scratch folder."""
+    """Copy one of tests/fixtures/<name>/before into a scratch folder (a fresh copy on
+    every call: a test may compare two)."""
     def make(name: str) -> Path:
-        dest = tmp_path / name
+        dest, n = tmp_path / name, 1
+        while dest.exists():
+            n += 1
+            dest = tmp_path / f"{name}-{n}"
         shutil.copytree(FIXTURES / name / "before", dest)
         return dest
     return make

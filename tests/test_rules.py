@@ -3,12 +3,11 @@ tree it was made from (as in ruff: each rule has its fixtures).  docs/rules.md i
 catalogue's table, and `check --explain` prints each rule's why."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURES, REPO, real_tree, run_cli
+from helpers import REPO, real_tree, run_cli
 from scaffold import rules
 from scaffold.findings import SEVERITIES
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
@@ -66,16 +65,6 @@ CHECK = {
 }
 # Rules the fixtures above cannot show: on the tree named, unchanged.
 SEEN_ON = {"C901": "downstream-if0", "C902": "downstream-if0"}
-
-
-@pytest.fixture
-def fixture_tree(tmp_path_factory):
-    """A fresh copy of a fixture tree per call (a test compares two)."""
-    def make(name: str):
-        dest = tmp_path_factory.mktemp("tree") / name
-        shutil.copytree(FIXTURES / name / "before", dest)
-        return dest
-    return make
 
 
 def changed_root(fixture_tree, name: str, changes) -> Path:

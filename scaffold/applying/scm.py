@@ -284,8 +284,7 @@ def diff_folders(cwd: str, old: str, new: str, options: list[str]) -> bytes:
 
 
 def head_subject(root: Path) -> str:
-    return subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%s"],
-                          capture_output=True, text=True, errors="replace").stdout.strip()
+    return (_git_out(root, "log", "-1", "--format=%s") or "").strip()
 
 
 def head_patch(root: Path) -> bytes:

@@ -118,9 +118,13 @@ def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
     sha = scm.commit_of(root, since)
     if sha is None:
         raise UsageError(f"--since {since}: not a commit of {root}")
+    try:
+        families, _ = read_families(QemuTree.open(root))
+    except UsageError:   # no versioned machine types here: the entries only
+        families = []
     versions: dict[str, str | None] = {}
-    added = {}
-    for path in sorted({e.path for e in entries}):
+    added = {}   # (path, line) -> (commit, VERSION then), for arrays and family files
+    for path in sorted({e.path for e in entries} | {f.file.rel for f in families}):
         for line, commit in scm.lines_added_since(root, sha, path).items():
             if commit not in versions:
                 versions[commit] = scm.file_at(root, commit, "VERSION")
@@ -138,15 +142,6 @@ def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
             changes[prop] = cycles
         return changes[prop]
 
-    try:
-        families, _ = read_families(QemuTree.open(root))
-    except UsageError:   # no versioned machine types here: the entries only
-        families = []
-    for family in families:
-        for line, commit in scm.lines_added_since(root, sha, family.file.rel).items():
-            if commit not in versions:
-                versions[commit] = scm.file_at(root, commit, "VERSION")
-            added[(family.file.rel, line)] = (commit, versions[commit])
     return check_since(model, entries, added, history) + check_options_since(families, added)
 
 

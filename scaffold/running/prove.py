@@ -126,9 +126,8 @@ def usable_devices(devices: list[Device], old: Binary, new: Binary) -> tuple[lis
     keep = [d for d in devices if d.driver in old.devices and d.driver in new.devices]
     ids = {d.id for d in keep}
     # a device on the bus of one that was left out goes too (scsi-hd without virtio-scsi)
-    keep = [d for d in keep if not any(a.startswith(("bus=",)) and a[4:].split(".")[0] not in ids
-                                       for part in d.args for a in part.split(",")
-                                       if a.startswith("bus="))]
+    keep = [d for d in keep if all(a[4:].split(".")[0] in ids for part in d.args
+                                   for a in part.split(",") if a.startswith("bus="))]
     left = sorted({d.driver for d in devices} - {d.driver for d in keep})
     return keep, left
 
