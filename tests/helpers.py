@@ -2,6 +2,7 @@
 copies, running the CLI, and hand-written expectations.  Fixtures live in conftest.py."""
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -61,10 +62,32 @@ def newest_tree() -> Path:
     return _trees["newest"]
 
 
+_build_lock: list = []   # the build cache's lock, once taken: held until the session ends
+
+
+def hold_build_lock() -> None:
+    """Take scripts/qemu-build's lock for the rest of the session: a test resets the work
+    tree, edits it and builds it, and another session (a second test run, CI) sharing the
+    cache must not do the same at once.  It waits for such a session to finish."""
+    if _build_lock:
+        return
+    folder = Path(TREES_CACHE) / "build"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = open(folder / ".lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting for another run using {folder} (its lock: .lock)", file=sys.stderr)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    _build_lock.append(lock)
+
+
 def build_tree(release: str, *args: str) -> tuple[Path, Path]:
     """scripts/qemu-build: (the git work tree, its configured build directory), cached."""
+    hold_build_lock()
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "qemu-build"), release, *args,
-                           "--cache", TREES_CACHE], capture_output=True, text=True)
+                           "--cache", TREES_CACHE], capture_output=True, text=True,
+                          env=dict(os.environ, QSCAFFOLD_BUILD_LOCK_HELD="1"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     src, build = proc.stdout.strip().splitlines()[-2:]
     return Path(src), Path(build)

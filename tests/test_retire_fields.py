@@ -134,3 +134,44 @@ def test_every_step_that_removes_fields_compiles():
         assert check.returncode == 0, check.stdout.decode()
     finally:
         build_tree("10.2", "--reset")
+
+
+def _compile_retire(release: str, targets: str, *args: str) -> str:
+    """Run `retire ARGS` on the release's build tree with --build-dir: every commit is
+    compiled with QEMU's own build (configured --enable-werror) before it is made.
+    Returns the log of what was committed."""
+    src, build = build_tree(release, "--reset", "--targets", targets)
+    try:
+        for key, value in (("user.name", "Test"), ("user.email", "test@example.org")):
+            subprocess.run(["git", "-C", str(src), "config", key, value], check=True)
+        proc = run_cli("retire", *args, "--build-dir", str(build), "--repo", str(src))
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert "-Werror" in (build / "build.ninja").read_text()
+        return subprocess.run(["git", "-C", str(src), "log", "--format=%B%n--%n%b", "-p",
+                               "pristine..HEAD"], capture_output=True, text=True,
+                              check=True).stdout
+    finally:
+        build_tree(release, "--reset", "--targets", targets)
+
+
+@pytest.mark.qemu_build
+@pytest.mark.realtree
+def test_locals_a_fold_leaves_unused_go_and_the_commits_compile_on_7_2():
+    """Debian's 7.2 tree, `retire 2.1 --family i440fx --force` (issue 26, item 2): folding
+    enforce_aligned_dimm leaves `pcms` in pc_memory_pre_plug unused once `pcmc` goes, and
+    folding legacy_acpi_table_size leaves `aml_len` set but never read (and `fadt`, which
+    fed only it): all go, and every commit compiles with -Werror."""
+    log = _compile_retire("7.2", "x86_64-softmmu", "2.1", "--family", "i440fx", "--force")
+    assert "-    const PCMachineState *pcms = PC_MACHINE(hotplug_dev);\n" in log
+    assert "-    size_t aml_len = 0;\n" in log
+    assert "-    unsigned facs, dsdt, rsdt, fadt;\n+    unsigned facs, dsdt, rsdt;\n" in log
+
+
+@pytest.mark.qemu_build
+@pytest.mark.realtree
+def test_a_chain_of_locals_goes_and_the_commits_compile_on_10_0():
+    """Debian's 10.0 tree, `retire 3.1 --family spapr --force`: spapr_phb_plug's `smc` goes
+    with dr_phb_enabled's reader, and then `spapr`, which only `smc` used."""
+    log = _compile_retire("10.0", "ppc64-softmmu", "3.1", "--family", "spapr", "--force")
+    assert "-    SpaprMachineState *spapr = SPAPR_MACHINE(OBJECT(hotplug_dev));\n" \
+        "-    SpaprMachineClass *smc = SPAPR_MACHINE_GET_CLASS(spapr);\n" in log

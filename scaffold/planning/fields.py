@@ -2,11 +2,13 @@
 type that set them last, as upstream does (`smc->rma_limit`, `vmc->no_ged`...).
 
 The field goes when every use is mechanical: its declaration in the class struct, its
-assignments outside versioned options functions (the base class_init's gives the value
-every remaining machine type now gets; none: zero), and readers of the forms
-`if (F) {...}`, `if (!F)`, `else if` chains, `F && x` / `F || x` in a condition,
-`F ? a : b` and `return F;`, folded with that value.  Anything else is a reason to keep
-the field, said as a follow-up with file:line."""
+assignment in the class's own class_init (the function its `TypeInfo` names beside
+`.class_size = sizeof(TheClass)`: the value every remaining machine type now gets; none:
+the zero of a zero-initialised class), and readers of the forms `if (F) {...}`, `if (!F)`,
+`else if` chains, `F && x` / `F || x` in a condition, `F ? a : b` and `return F;`, folded
+with that value.  Any other writer keeps the field, versioned or not (isapc, xenfv,
+microvm... under any #ifdef), and so does any other form: a follow-up with file:line,
+never an edit, never advice to remove a field something still sets."""
 from __future__ import annotations
 
 import re
@@ -17,7 +19,6 @@ from scaffold.reading import csyntax
 from scaffold.reading.machines import function_name
 from scaffold.reading.tree import QemuTree
 
-_VERSIONED = re.compile(r"_\d+_\d+(?:_\d+)?_")   # pc_q35_machine_4_2_options, rhel920_...
 _FALSE = {"false", "0", "NULL", "0x0"}
 _TRUE = {"true", "1"}
 
@@ -59,12 +60,16 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
     readers: list[tuple[str, Any]] = []
     for rel, node in uses:
         (setters if _assigned(node) else readers).append((rel, node))
+    for rel, node in readers:
+        if _written(node):   # `x->f |= ...`, `x->f++`, `&x->f`: written at run time
+            return Removal([], reason=f"{STILL_WRITTEN} {_function_name(node) or 'code'} "
+                                      f"({rel}:{node.start_point[0] + 1})")
     values = []
     for rel, node in setters:
-        fn = _function_name(node)
-        where = f"{rel}:{node.start_point[0] + 1}"
-        if fn is None or _VERSIONED.search(fn + "_"):
-            return Removal([], reason=f"still set in {fn or 'code'} ({where})")
+        fn = _enclosing_function_of(node)
+        if fn is None or not _is_class_init_of(tree.file(rel).full_tree.root_node, fn, type_):
+            name = (function_name(fn) if fn is not None else None) or "code"
+            return Removal([], reason=f"{STILL_SET} {name} ({rel}:{node.start_point[0] + 1})")
         values.append(csyntax.utf8(node.parent.child_by_field_name("right").text))
     decl_rel, decl = declarations[0]
     kind = csyntax.utf8(decl.child_by_field_name("type").text)
@@ -110,9 +115,23 @@ _PURE = re.compile(rb"[^=]*(=\s*([0-9A-Za-z_.\"-]+|[A-Z][A-Z0-9_]*\([\w\s>(),-]*
 
 def _unused_after(data: bytes, rel: str, others: list[Edit],
                   folds: list[Edit]) -> tuple[list[Edit], str | None]:
-    """Names the folded code used that are now only declared: a local whose declaration
-    can go with it (as upstream removes `vmc` with the last `vmc->field`), or the name
-    that makes the field stay (-Werror refuses an unused local or static function)."""
+    """Names the folded code used that are now only declared (or only set): a local whose
+    declaration can go with it (as upstream removes `vmc` with the last `vmc->field`), or
+    the name that makes the field stay (-Werror refuses an unused local or static function,
+    and a local that is set but never read).  Repeated until nothing more goes: removing
+    `smc = SPAPR_MACHINE_GET_CLASS(spapr)` can leave `spapr` unused in its turn."""
+    extra: list[Edit] = []
+    while True:
+        more, unused = _unused_once(data, rel, others, folds + extra)
+        if unused is not None:
+            return [], unused
+        if not more:
+            return extra, None
+        extra += more
+
+
+def _unused_once(data: bytes, rel: str, others: list[Edit],
+                 folds: list[Edit]) -> tuple[list[Edit], str | None]:
     everything = sorted(others + folds, key=lambda e: e.start)
     shifts = []   # (end of an edit in the new text, how far it moved what follows)
     moved = 0
@@ -123,6 +142,13 @@ def _unused_after(data: bytes, rel: str, others: list[Edit],
     root = csyntax.parse(after).root_node
     extra: list[Edit] = []
     before = csyntax.parse(data).root_node
+
+    def removal(start: int, end: int, what: str) -> None:
+        back = ([m for end_new, m in shifts if end_new <= start] or [0])[-1]
+        edit = Edit(rel, start - back, end - back, b"", what)
+        if edit not in extra and not any(e.start < edit.end and edit.start < e.end for e in extra):
+            extra.append(edit)
+
     for fold in folds:
         gone = {n.text for n in _nodes(before) if n.type == "identifier"
                 and fold.start <= n.start_byte < fold.end} - \
@@ -132,26 +158,95 @@ def _unused_after(data: bytes, rel: str, others: list[Edit],
         scope = _enclosing_function(root, at) or root
         for name in sorted(gone):
             uses = [n for n in _nodes(scope) if n.type == "identifier" and n.text == name]
+            if any(_parameter(n) for n in uses):
+                continue   # an unused parameter is no warning
             local = any(n.parent.type in _DECLARATOR for n in uses)
             if not local:   # a file-level name: its remaining uses anywhere in the file
                 uses = [n for n in _nodes(root) if n.type == "identifier" and n.text == name]
-            if not uses or not all(n.parent.type in _DECLARATOR for n in uses):
-                continue
+            declared = [n for n in uses if n.parent.type in _DECLARATOR]
+            set_only = [n for n in uses if n not in declared and _set_statement(n) is not None]
+            if not uses or len(declared) + len(set_only) != len(uses):
+                continue   # still read
             if not local and not any(_static(n) for n in uses):
                 continue   # an external function or variable: used elsewhere, or not
-            decl = uses[0]
+            decl = declared[0] if declared else None
             while decl is not None and decl.type != "declaration":
                 decl = decl.parent
-            if not (local and len(uses) == 1 and decl is not None and
-                    csyntax.declared_names(decl) == [csyntax.utf8(name)] and
-                    _PURE.fullmatch(decl.text)):
+            names = csyntax.declared_names(decl) if decl is not None else []
+            if not (local and len(declared) == 1 and csyntax.utf8(name) in names and
+                    all(_side_effect_free(_set_statement(n)) for n in set_only)):
                 return [], csyntax.utf8(name)
-            start, end = _line_span(after, decl)
-            back = ([m for end_new, m in shifts if end_new <= start] or [0])[-1]
-            edit = Edit(rel, start - back, end - back, b"", f"remove the unused {csyntax.utf8(name)}")
-            if edit not in extra:
-                extra.append(edit)
+            what = f"remove the unused {csyntax.utf8(name)}"
+            if names == [csyntax.utf8(name)] and _PURE.fullmatch(decl.text):
+                removal(*_line_span(after, decl), what)
+            elif len(names) > 1 and (span := _declarator_span(decl, declared[0])) is not None:
+                removal(*span, what)   # `unsigned facs, dsdt, fadt;` -> `unsigned facs, dsdt;`
+            else:
+                return [], csyntax.utf8(name)
+            for n in set_only:   # `aml_len += ...;` feeding only it
+                stmt = _set_statement(n)
+                # the comment above goes too when it is about this statement alone (a blank
+                # line or the block's end follows), not when it heads a group of statements
+                follows = after[stmt.end_byte:after.find(b"\n", stmt.end_byte) + 2]
+                alone = follows.startswith(b"\n\n") or not after[stmt.end_byte:].lstrip(b" \n")[:1] \
+                    or after[stmt.end_byte:].lstrip(b" \n").startswith(b"}")
+                removal(*_line_span(after, stmt, _comment_above(after, stmt) if alone else None),
+                        what)
     return extra, None
+
+
+def _declarator_span(decl, ident) -> tuple[int, int] | None:
+    """The bytes that drop one declarator of several, with its comma; None when its
+    initializer may have side effects."""
+    items = [c for c in decl.children if c.type not in ("storage_class_specifier",
+                                                        "type_qualifier")]
+    target = ident
+    while target.parent is not None and target.parent != decl:
+        target = target.parent
+    value = target.child_by_field_name("value")
+    if value is not None and not _side_effect_free_expr(value):
+        return None
+    i = items.index(target)
+    if i > 0 and items[i - 1].type == ",":
+        return items[i - 1].start_byte, target.end_byte
+    if i + 2 < len(items) and items[i + 1].type == ",":
+        return target.start_byte, items[i + 2].start_byte
+    return None
+
+
+def _parameter(node) -> bool:
+    while node is not None and node.type in ("identifier", "pointer_declarator",
+                                             "array_declarator", "function_declarator"):
+        node = node.parent
+    return node is not None and node.type == "parameter_declaration"
+
+
+def _set_statement(node):
+    """The statement `node = ...;` (or `node += ...;`...) when that is all `node` does there."""
+    parent = node.parent
+    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node \
+            and parent.parent.type == "expression_statement":
+        return parent.parent
+    return None
+
+
+def _side_effect_free(stmt) -> bool:
+    """Nothing but reads and arithmetic: no call, no assignment but the outer one, no ++."""
+    return _side_effect_free_expr(stmt.named_children[0].child_by_field_name("right"))
+
+
+def _side_effect_free_expr(value) -> bool:
+    return not any(n.type in ("call_expression", "assignment_expression", "update_expression")
+                   for n in _nodes(value))
+
+
+def _comment_above(data: bytes, stmt):
+    """The first of the comments right above `stmt` (no blank line between), or `stmt`."""
+    first = stmt
+    while first.prev_sibling is not None and first.prev_sibling.type == "comment" and \
+            data.count(b"\n", first.prev_sibling.end_byte, first.start_byte) == 1:
+        first = first.prev_sibling
+    return first
 
 
 def _static(node) -> bool:
@@ -202,10 +297,75 @@ def _assigned(node) -> bool:
             and parent.parent.type == "expression_statement")
 
 
-def _function_name(node) -> str | None:
+STILL_SET = "still set in"          # reasons that mean a kept machine type or code sets it
+STILL_WRITTEN = "still written in"
+
+
+def _enclosing_function_of(node):
     while node is not None and node.type != "function_definition":
         node = node.parent
-    return function_name(node) if node is not None else None
+    return node
+
+
+def _function_name(node) -> str | None:
+    fn = _enclosing_function_of(node)
+    return function_name(fn) if fn is not None else None
+
+
+def _written(node) -> bool:
+    """A write other than `X->f = v;`: a compound assignment, ++/--, or its address taken."""
+    parent = node.parent
+    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node:
+        return True
+    if parent.type == "update_expression":
+        return True
+    return parent.type == "pointer_expression" and \
+        csyntax.utf8(parent.child_by_field_name("operator").text) == "&"
+
+
+def _is_class_init_of(root, fn, type_: str) -> bool:
+    """Whether `fn` is the class_init of the type whose class is `type_`: a `TypeInfo`
+    initializer in the same file with `.class_init = fn` and `.class_size =
+    sizeof(type_)`.  What it sets is what every machine type of the class starts from;
+    any other function setting the field is a machine type (or code) that keeps it."""
+    name = function_name(fn)
+    for item in csyntax.top_level(root):
+        if item.type != "declaration":
+            continue
+        for declarator in item.children_by_field_name("declarator"):
+            value = declarator.child_by_field_name("value")
+            if value is None or value.type != "initializer_list":
+                continue
+            pairs = _designated(value)
+            size = pairs.get("class_size")
+            init = pairs.get("class_init")
+            if init is not None and init.type == "identifier" and csyntax.utf8(init.text) == name \
+                    and size is not None and size.type == "sizeof_expression" \
+                    and _sizeof_type(size) == type_:
+                return True
+    return False
+
+
+def _designated(initializer) -> dict:
+    """`.field = value` pairs of an initializer list, as {field: value node}."""
+    out = {}
+    for pair in initializer.named_children:
+        if pair.type != "initializer_pair":
+            continue
+        designator = pair.child_by_field_name("designator")
+        value = pair.child_by_field_name("value")
+        if designator is not None and designator.type == "field_designator" and value is not None:
+            out[csyntax.utf8(designator.named_children[0].text)] = value
+    return out
+
+
+def _sizeof_type(node) -> str | None:
+    """`T` of `sizeof(T)`, for a plain type name."""
+    inner = node.child_by_field_name("type") or node.child_by_field_name("value")
+    while inner is not None and inner.type in ("type_descriptor", "parenthesized_expression") \
+            and inner.named_child_count == 1:
+        inner = inner.named_children[0]
+    return csyntax.utf8(inner.text) if inner is not None else None
 
 
 def _line_span(data: bytes, node, first=None) -> tuple[int, int]:
@@ -304,11 +464,7 @@ def _fold_if(data: bytes, rel: str, stmt, known: bool) -> Edit | str:
         before = clause.prev_sibling
         return Edit(rel, before.end_byte, clause.end_byte, b"", "drop an else-if")
     if kept is None:   # the comment right above it explains it: it goes too
-        first = stmt
-        while first.prev_sibling is not None and first.prev_sibling.type == "comment" and \
-                data.count(b"\n", first.prev_sibling.end_byte, first.start_byte) == 1:
-            first = first.prev_sibling
-        start, end = _line_span(data, stmt, first)
+        start, end = _line_span(data, stmt, _comment_above(data, stmt))
         return Edit(rel, start, end, b"", "drop an if")
     if kept.type == "if_statement":          # `if (F) {...} else if (x) {...}`, F false
         return Edit(rel, stmt.start_byte, stmt.end_byte, kept.text, "fold an if")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
-from scaffold.planning.fields import plan_field
+from scaffold.planning.fields import STILL_SET, STILL_WRITTEN, plan_field
 from scaffold.planning.plan import Edit, Plan
 from scaffold.planning.removal import plan_removal
 from scaffold.reading import compat_arrays, csyntax
@@ -453,7 +453,8 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
     for type_, name in sorted(fields):
         info = found[name]
         kept = (why_kept or {}).get((type_, name))
-        alive = kept is not None and kept.startswith(("still set", "its value", "its declaration"))
+        alive = kept is not None and kept.startswith((STILL_SET, STILL_WRITTEN, "its value",
+                                                      "its declaration"))
         if info["set"] and (kept is None or alive):
             continue
         decl = info["decl"][0] if info["decl"] else (None, None)
