@@ -120,6 +120,9 @@ def test_a_declaration_joins_the_leading_ones_of_a_function_with_a_cast(fixture_
                    f"({CCW}:55), not in ccw_machine_7_1_instance_options"),
     (("s390_set_qemu_cpu_model(0x8561, 15, 1, my_feat);",),
      f"`my_feat` is declared nowhere in ccw_machine_7_1_instance_options or {CCW}"),
+    # defined in a header of the tree that nothing the file includes reaches
+    (("machine->maxram_size = 2047 * PiB;",),
+     f"`PiB` is declared nowhere in ccw_machine_7_1_instance_options or {CCW}"),
     ((DECLARATION,), "declares qemu_cpu_feat, which no statement uses"),
     (("int x = 1;",), "declares x, which no statement uses"),
     ((DECLARATION, "int a; a = 1;"), "not one C statement or declaration"),
@@ -189,3 +192,18 @@ def test_an_older_release_of_the_10_2_tree():
         b"{\n    " + declaration.encode() + b"\n\n    ccw_machine_9_2_instance_options(machine);\n"
         b"    " + STATEMENT.encode() + b"\n}\n")
     assert new != old
+
+
+def test_a_name_from_a_header_the_file_includes_is_declared(fixture_tree):
+    """Upstream's 10.1-cycle statement `mc->smbios_memory_device_size = 2047 * TiB;` (issue
+    26, item 3): `TiB` comes from qemu/units.h, which the file reaches through
+    qemu/osdep.h and another header; it is not "declared nowhere"."""
+    root = fixture_tree(TREE)
+    before = snapshot(root)
+    proc = machine_option(root, "--family", "s390x", "mc->smbios_memory_device_size = 2047 * TiB;")
+    assert proc.returncode == 0, proc.stderr.decode()
+    after = snapshot(root)
+    assert after[CCW] == expected_file(before[CCW], [(
+        "    ccw_machine_7_2_class_options(mc);\n",
+        "    ccw_machine_7_2_class_options(mc);\n    mc->smbios_memory_device_size = 2047 * TiB;\n")],
+        CCW)

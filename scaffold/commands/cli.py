@@ -409,6 +409,15 @@ def main() -> None:
     except (KeyboardInterrupt, getattr(click_exc, "Abort", KeyboardInterrupt)):
         print("qscaffold: aborted", file=sys.stderr)
         code = 130
+    except Exception as exc:   # a bug of ours: one line, where it happened; the whole story
+        if os.environ.get("QSCAFFOLD_DEBUG"):   # on request
+            raise
+        import traceback   # only here: a bug's one line
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"qscaffold: internal error: {type(exc).__name__}: {exc} "
+              f"({Path(frame.filename).name}:{frame.lineno}); QSCAFFOLD_DEBUG=1 shows the "
+              "traceback", file=sys.stderr)
+        code = 70   # EX_SOFTWARE
     sys.exit(code or 0)
 
 

@@ -11,6 +11,7 @@ import textwrap
 from typing import Any, NamedTuple
 
 from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.includes import visible_names
 from scaffold.reading.compat_arrays import ArrayPair
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, OptionsFn, read_families
@@ -379,7 +380,7 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
                                       path=family.file.rel, line=family.file.line(fn.start),
                                       family=family.name))
             continue
-        _check_names(family, fn, new)
+        _check_names(tree.root, family, fn, new)
         indent = family.indent()
         statements = [t for p, t in new if not p.is_declaration]
         plan.edits += _declarations(family, fn, [(t, p.declares) for p, t in new
@@ -420,7 +421,7 @@ def _refuse_unused_declarations(pieces: list[Piece]) -> None:
 _MACRO_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
 
 
-def _check_names(family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) -> None:
+def _check_names(root, family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) -> None:
     """Refuse a piece that uses a name the function will not see: declared neither in the
     function (after the edit), nor at file scope, nor anywhere else the file uses it.
     Macros and called functions come from headers: the compile step checks those."""
@@ -448,7 +449,11 @@ def _check_names(family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) ->
         return
     file_scope = {n for item in csyntax.top_level(family.file.full_tree.root_node)
                   for n in csyntax.declared_names(item)}
-    for name in (n for n in wanted if n not in file_scope):
+    wanted = [n for n in wanted if n not in file_scope]
+    if wanted:   # `TiB`: from qemu/units.h, which the file includes (read only if need be)
+        headers = visible_names(root, family.file.rel, family.file.data)
+        wanted = [n for n in wanted if n not in headers]
+    for name in wanted:
         local = next((f for b in family.blocks for f in b.functions.values() for s in f.statements
                       if name in csyntax.declared_names(s)), None)
         if local is not None:

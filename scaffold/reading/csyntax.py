@@ -87,6 +87,24 @@ def blank_disabled(data: bytes) -> bytes:
     return bytes(out)
 
 
+# C's tokens that can hold `/*` or `//` without starting a comment come first
+_COMMENTS = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|(/\*.*?\*/|//(?:[^\n\\]|\\\n?)*)',
+                       re.S)
+
+
+def blank_comments(data: bytes) -> bytes:
+    """`data` with every comment turned to spaces, newlines kept (as the preprocessor
+    drops them before anything is compiled): what is read from it is code, and offsets
+    and lines stay the file's.  Strings and character constants are left alone."""
+    if b"/*" not in data and b"//" not in data:
+        return data
+
+    def blank(m: re.Match) -> bytes:
+        comment = m.group(1)
+        return re.sub(rb"[^\n]", b" ", comment) if comment is not None else m.group(0)
+    return _COMMENTS.sub(blank, data)
+
+
 def points_of(data: bytes, offsets: list[int],
               anchor: tuple[int, int] = (0, 0)) -> dict[int, tuple[int, int]]:
     """(row, column) of byte offsets, as tree-sitter counts them.  Lines are counted once

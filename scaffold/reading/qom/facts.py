@@ -33,14 +33,11 @@ _OBJ_ADD = re.compile(rf"\bobject_property_add(?P<kind>_\w+)?\s*\(\s*(?P<obj>[^,
                       rf"(?P<name>{_STRING}|[A-Z][A-Z0-9_]+)\s*(?:,\s*(?P<type>{_STRING}))?")
 _ALIAS = re.compile(rf"\bobject_property_add_alias\s*\(\s*(?P<obj>[^,]+),\s*(?P<name>{_STRING}),"
                     rf"\s*(?P<target>[^,]+),\s*(?P<tname>{_STRING})\s*\)")
-_SET_PROPS = re.compile(r"\bdevice_class_set_props(?:_n)?\s*\(\s*[^,]+,\s*(?P<array>\w+)"
-                        r"|\bdc->props_?\s*=\s*(?P<array2>\w+)")
 _ALIAS_ALL = re.compile(r"\bvirtio_instance_init_common\s*\((?:[^;]*?),\s*"
                         rf"(?P<type>TYPE_\w+|{_STRING})\s*\)")
 _OBJECT_DEFINE = re.compile(r"\bOBJECT_DEFINE_(?P<variant>\w*?TYPE\w*)\s*\(\s*(?P<args>[^)]*)\)")
 _DESIGNATED = re.compile(r"\.(?P<field>\w+)\s*=\s*")
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-_NAME_LITERAL = re.compile(r'"([A-Za-z][A-Za-z0-9_.+-]{0,60})"')
 _CALL = re.compile(r"\b([a-z_][a-z0-9_]*)\s*\(")
 _COND = re.compile(r"^\s*#\s*(?P<d>if|ifdef|ifndef|elif|else|endif)\b(?P<rest>.*)$")
 
@@ -54,21 +51,81 @@ def extract(data: bytes) -> dict[str, Any] | None:
     facts: dict[str, Any] = {"defines": {}, "functional": {}, "types": [], "virtio": [],
                              "arrays": {}, "macros": {}, "functions": {}, "cpu_models": [],
                              "features": [], "unresolved": [], "strings": [], "entries": []}
-    text = csyntax.utf8(data)
+    # Code, not comments: a commented-out DEFINE_PROP is no property.  The file is parsed
+    # as it is (tree-sitter's recovery from a macro it cannot parse depends on what is
+    # there); the text read from each node comes from a copy with comments blanked, whose
+    # offsets are the file's.
+    global _code
+    _code = code = csyntax.blank_comments(data)
+    text = csyntax.utf8(code)
     if has_defines:
         _defines(text, facts)
     if parse:
         root = csyntax.parse(data).root_node
-        _walk(root, data, [], facts)
+        _walk(root, code, [], facts)
         if b"GlobalProperty" in data:   # the compat entries lint checks, cached with the rest
             from scaffold.reading.qom.entries import entries_in
 
             facts["entries"] = [list(e) for e in entries_in(root)]
-        if facts["types"] or facts["virtio"] or b"type_register" in data:
+        if b"type_register" in data:
             # names a loop registers (e1000's, say): the model cannot tell their types,
             # but knows that such a name exists
-            facts["strings"] = sorted(set(_NAME_LITERAL.findall(text)))
+            facts["strings"] = _loop_registered_names(root)
     return facts if any(v for k, v in facts.items() if k != "strings") else None
+
+
+# Arrays of these are not tables a registration loop reads its type names from
+_NOT_TYPE_TABLES = {"TypeInfo", "VMStateDescription", "VMStateField", "Property",
+                    "VirtioPCIDeviceTypeInfo", "GlobalProperty"}
+
+
+def _loop_registered_names(root) -> list[str]:
+    """The `.name = "..."` strings of the file's tables when a loop registers types
+    (`for (...) { type_info.name = info->name; type_register_static(&type_info); }`,
+    directly or through a function of the file): names the model knows exist without
+    knowing their type.  A VMStateDescription's name or a string passed to virtio_init()
+    is no registration."""
+    functions = {csyntax.function_name(n): n for n in csyntax.top_level(root)
+                 if n.type == "function_definition"}
+    registering = {name for name, fn in functions.items()
+                   if any(_callee(c).startswith("type_register") for c in _calls(fn))}
+    looped = any(loop.type in ("for_statement", "while_statement", "do_statement") and
+                 any(_callee(c).startswith("type_register") or _callee(c) in registering
+                     for c in _calls(loop))
+                 for fn in functions.values() for loop in _descendants(fn))
+    if not looped:
+        return []
+    names = set()
+    for item in csyntax.top_level(root):
+        kind = item.child_by_field_name("type") if item.type == "declaration" else None
+        if kind is None or _text(kind) in _NOT_TYPE_TABLES:
+            continue
+        for pair in _descendants(item):
+            if pair.type != "initializer_pair":
+                continue
+            designator = pair.child_by_field_name("designator")
+            value = pair.child_by_field_name("value")
+            if designator is not None and _text(designator) == ".name" and \
+                    value is not None and value.type == "string_literal":
+                names.add(csyntax.c_string(_text(value)))
+    return sorted(names)
+
+
+def _descendants(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+def _calls(node):
+    return (n for n in _descendants(node) if n.type == "call_expression")
+
+
+def _callee(call) -> str:
+    fn = call.child_by_field_name("function")
+    return _text(fn) if fn is not None and fn.type == "identifier" else ""
 
 
 def _defines(text: str, facts: dict) -> None:
@@ -96,8 +153,12 @@ def _defines(text: str, facts: dict) -> None:
                 known.append(value)
 
 
+_code = b""   # the file being read, comments blanked (set by extract)
+
+
 def _text(node) -> str:
-    return csyntax.utf8(node.text)
+    """A node's code: its bytes with comments blanked."""
+    return csyntax.utf8(_code[node.start_byte:node.end_byte])
 
 
 def _walk(node, data: bytes, conds: list[str], facts: dict) -> None:
@@ -117,7 +178,7 @@ def _walk(node, data: bytes, conds: list[str], facts: dict) -> None:
             _declaration(child, conds, facts)
         elif kind == "function_definition":
             _function(child, conds, facts)
-        elif kind in ("expression_statement", "ERROR") or b"OBJECT_DEFINE" in child.text:
+        elif kind in ("expression_statement", "ERROR") or "OBJECT_DEFINE" in _text(child):
             for m in _OBJECT_DEFINE.finditer(_text(child)):
                 _object_define(m, child, conds, facts)
 
@@ -290,8 +351,10 @@ def designated_fields(item: str) -> dict[str, Any]:
 
 def _function(node, conds: list[str], facts: dict) -> None:
     text = _text(node)
-    if not any(m in text for m in ("property_add", "set_props", "dc->props",
-                                   "virtio_instance_init_common", "_init(")):
+    # helpers that only call helpers are followed too (4.x's ich9_lpc_initfn calls
+    # ich9_lpc_add_properties, which calls ich9_pm_add_properties)
+    if not any(m in text for m in ("property_add", "set_props", "->props",
+                                   "virtio_instance_init_common", "_init(", "propert")):
         return
     name = csyntax.function_name(node)
     if name is None or name.startswith("device_class_set_props"):
@@ -301,10 +364,9 @@ def _function(node, conds: list[str], facts: dict) -> None:
     line = node.start_point[0] + 1
     fn: dict[str, Any] = {"line": line, "arrays": [], "class": [], "object": [], "aliases": [],
                           "alias_all": [], "cond": conds}
-    for m in _SET_PROPS.finditer(text):
-        array = m.group("array") or m.group("array2")
+    for at, array in _bound_arrays(node):
         fn["arrays"].append(array)
-        guard = _guard(node, node.start_byte + m.start())
+        guard = _guard(node, at)
         if guard:   # `if (virtio_mem_has_legacy_guests()) device_class_set_props(...)`
             fn.setdefault("array_conds", {})[array] = guard
     for m in _ALIAS.finditer(text):
@@ -327,6 +389,31 @@ def _function(node, conds: list[str], facts: dict) -> None:
     body = node.child_by_field_name("body")
     fn["calls"] = sorted(set(_CALL.findall(_text(body)))) if body is not None else []
     facts["functions"][name] = fn
+
+
+def _bound_arrays(function) -> list[tuple[int, str]]:
+    """(offset, array) of every Property array the function binds to its class:
+    `device_class_set_props(dc, X)` (`_n` too), or before 5.0 `dc->props = X;` with any
+    name for the DeviceClass (hw/usb/bus.c: `DeviceClass *k = ...; k->props = usb_props;`)."""
+    out = []
+    device_classes = {name for n in _descendants(function) if n.type == "declaration"
+                      and _text(n.child_by_field_name("type")) == "DeviceClass"
+                      for name in csyntax.declared_names(n)}
+    for n in _descendants(function):
+        if n.type == "call_expression" and _callee(n) in ("device_class_set_props",
+                                                           "device_class_set_props_n"):
+            args = n.child_by_field_name("arguments").named_children
+            if len(args) >= 2 and args[1].type == "identifier":
+                out.append((n.start_byte, _text(args[1])))
+        elif n.type == "assignment_expression":
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            field = left.child_by_field_name("field") if left.type == "field_expression" else None
+            owner = left.child_by_field_name("argument") if field is not None else None
+            if field is not None and _text(field) in ("props", "props_") and \
+                    right.type == "identifier" and owner is not None and \
+                    _text(owner) in device_classes:   # not AspeedGPIOClass's `agc->props`
+                out.append((n.start_byte, _text(right)))
+    return sorted(out)
 
 
 def _guard(function, at: int) -> str | None:
