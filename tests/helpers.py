@@ -321,16 +321,26 @@ def packaged_qemu(target: str = "x86_64") -> Path:
     return Path(proc.stdout.splitlines()[0])
 
 
+# Every process this test session starts inherits this mark (QEMU too, through
+# qscaffold): the session looks only for its own QEMUs, never another session's.
+SESSION_MARK = f"QSCAFFOLD_TEST_SESSION={os.getpid()}-{os.urandom(4).hex()}"
+os.environ[SESSION_MARK.split("=")[0]] = SESSION_MARK.split("=")[1]
+
+
 def qemu_processes() -> list[str]:
-    """Command lines of the QEMUs qscaffold started that are still running (its monitor is
-    a socketpair handed over as `-chardev socket,id=qmp,fd=N`)."""
+    """Command lines of the QEMUs this session's qscaffold runs started that are still
+    running (its monitor is a socketpair handed over as `-chardev socket,id=qmp,fd=N`;
+    the session's mark is in their environment)."""
     out = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
             state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state == "Z" or not any(a.startswith(b"socket,id=qmp,fd=") for a in cmdline):
+                continue
+            environ = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if state != "Z" and any(a.startswith(b"socket,id=qmp,fd=") for a in cmdline):
+        if SESSION_MARK.encode() in environ:
             out.append(b" ".join(cmdline).decode(errors="replace"))
     return out

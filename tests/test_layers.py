@@ -1,5 +1,6 @@
 """The package's layers hold: a lower layer never imports an upper one, and only
-applying/scm.py runs git (issue 20).  Imports inside functions count too."""
+applying/scm.py runs git (issue 20), besides reading/history.py's read-only questions
+(issue 26).  Imports inside functions count too."""
 from __future__ import annotations
 
 import ast
@@ -58,10 +59,20 @@ def test_lower_layers_never_import_upper_ones():
 
 
 def test_only_scm_runs_git():
+    """scm.py writes with git; reading/history.py only reads the history lint asks about."""
     runs_git = re.compile(r"""\[\s*["']git["']|^\s*import git\b|^\s*from git\b""", re.M)
     found = [str(path.relative_to(REPO)) for path, _ in modules()
              if runs_git.search(path.read_text())]
-    assert found == ["scaffold/applying/scm.py"]
+    assert found == ["scaffold/applying/scm.py", "scaffold/reading/history.py"]
+
+
+def test_history_only_reads():
+    """No git command of reading/history.py writes: only these read-only ones."""
+    text = (PACKAGE / "reading" / "history.py").read_text()
+    commands = set(re.findall(r'_(?:git|run)\(root, "([a-z-]+)"', text)) | \
+        set(re.findall(r'"-C", str\(root\), "([a-z-]+)"', text))
+    assert commands and commands <= {"rev-parse", "ls-tree", "blame", "cat-file", "show", "log",
+                                     "rev-list"}, commands
 
 
 def test_the_check_is_able_to_fail(tmp_path):

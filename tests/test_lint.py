@@ -206,3 +206,27 @@ def test_the_model_reads_code_as_4x_trees_wrote_it(fixture_tree):
     findings = {(f["line"], f["code"]) for f in json.loads(proc.stdout)["findings"]}
     assert findings == {(19, "L101"), (21, "L101"), (23, "L102"), (25, "L102")}, proc.stdout
     assert proc.returncode == 1
+
+
+def test_since_says_when_git_cannot_answer(fixture_tree):
+    """A history git cannot read (here: an object gone) is an error with git's words,
+    never an empty answer that makes `lint --since` silently find nothing."""
+    from helpers import USER, git
+
+    root = fixture_tree("qom-entries")
+    git(root, "init", "-q", "-b", "master")
+    git(root, "config", "user.name", USER[0])
+    git(root, "config", "user.email", USER[1])
+    (root / "VERSION").write_text("11.1.50\n")
+    base = _commit(root, "the 11.2 cycle")
+    machine = root / "hw/core/machine.c"
+    machine.write_text(machine.read_text().replace(
+        '    { "virtio-device", "use-started", "false" },\n',
+        '    { "virtio-device", "use-started", "false" },\n'
+        '    { "virtio-blk-device", "request-merging", "off" },\n'))
+    _commit(root, "an entry")
+    blob = git(root, "rev-parse", f"{base}:hw/core/machine.c").strip()
+    (root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    proc = run_cli("lint", "--repo", str(root), "--since", base)
+    err = one_line_error(proc)
+    assert proc.returncode == 1 and "git blame failed:" in err, err

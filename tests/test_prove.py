@@ -281,3 +281,29 @@ def test_the_text_report_says_what_differs_what_is_known_and_what_failed():
     assert "info: machine types only one binary offers: pc-q35-10.2" in text
     assert text.endswith("prove: 2 machine types, 1 with something new\n")
     assert bad.failed and not ok.failed
+
+
+def test_the_session_sees_only_its_own_qemus():
+    """Another session's QEMU (or CI's) is not this session's leftover: only processes
+    with this session's mark in their environment count."""
+    import os
+    import sys
+
+    from helpers import SESSION_MARK
+
+    key = SESSION_MARK.split("=")[0]
+    fake = [sys.executable, "-c", "import time; time.sleep(30)", "-chardev", "socket,id=qmp,fd=3"]
+    foreign = subprocess.Popen(fake, env={k: v for k, v in os.environ.items() if k != key})
+    ours = subprocess.Popen(fake)
+    try:
+        deadline = time.monotonic() + 10
+        while len(qemu_processes()) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        found = qemu_processes()
+        assert len(found) == 1, found   # ours, not the foreign one
+    finally:
+        foreign.kill()
+        ours.kill()
+        foreign.wait()
+        ours.wait()
+    assert qemu_processes() == []

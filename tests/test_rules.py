@@ -205,11 +205,44 @@ def test_an_entry_some_subtypes_lack_is_an_error_naming_them(fixture_tree):
     assert [f for f in _lint(root) if f.code == "L102"] == []
 
 
+# Rules whose fixtures are a test of their own (a real tree, a plan's notes, git history):
+# code -> (test module, test function).  Each must exist and check that code, so that a
+# rule whose test is deleted or no longer names it fails test_every_rule_has_its_fixtures.
+BY_HAND = {
+    "C105": ("test_rules", "test_the_bugfix_chain_is_seen_on_real_qemu"),
+    "A104": ("test_rules", "test_the_transport_advice_fires_on_a_proxy_only"),
+    "A108": ("test_rules", "test_already_present_statements_are_an_info"),
+    "L206": ("test_lint", "test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix"),
+    "L902": ("test_lint", "test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix"),
+    "L207": ("test_lint", "test_since_names_a_machine_option_in_an_older_version"),
+}
+
+
+def _hand_tested() -> set[str]:
+    import importlib
+    import inspect
+
+    found = set()
+    for code, (module, name) in BY_HAND.items():
+        test = getattr(importlib.import_module(module), name, None)
+        assert test is not None, f"{code}: {module}.{name} is gone"
+        assert f'"{code}"' in inspect.getsource(test), f"{code}: {module}.{name} no longer checks it"
+        found.add(code)
+    return found
+
+
 def test_every_rule_has_its_fixtures():
-    # L206, L207 and L902 need git history: tests/test_lint.py's --since tests make them fire
-    tested = set(CHECK) | set(SEEN_ON) | set(ADD) | set(LINT) | {"C105", "A104", "A108",
-                                                                   "L206", "L207", "L902"}
+    tested = set(CHECK) | set(SEEN_ON) | set(ADD) | set(LINT) | _hand_tested()
     assert {r.code for r in rules.RULES} == tested
+
+
+def test_a_rule_that_loses_its_test_is_seen(monkeypatch):
+    monkeypatch.setitem(BY_HAND, "C105", ("test_rules", "test_no_such_test"))
+    with pytest.raises(AssertionError, match="C105: test_rules.test_no_such_test is gone"):
+        _hand_tested()
+    monkeypatch.setitem(BY_HAND, "C105", ("test_rules", "test_the_catalogue_is_well_formed"))
+    with pytest.raises(AssertionError, match="C105: .* no longer checks it"):
+        _hand_tested()
 
 
 def test_the_catalogue_is_well_formed():

@@ -293,44 +293,7 @@ def head_patch(root: Path) -> bytes:
                           capture_output=True).stdout
 
 
-# -- history, for `lint --since` --------------------------------------------------------------
-
 def _git_out(root: Path, *args: str) -> str | None:
     proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                           errors="replace")
     return proc.stdout if proc.returncode == 0 else None
-
-
-def commit_of(root: Path, rev: str) -> str | None:
-    """The commit `rev` names, or None when it names none."""
-    out = _git_out(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    return out.strip() if out else None
-
-
-def lines_added_since(root: Path, rev: str, path: str) -> dict[int, str]:
-    """line number -> the commit that last changed it, for the lines of `path` (as in the
-    work tree's HEAD) changed after `rev`."""
-    out = _git_out(root, "blame", "--porcelain", f"{rev}..HEAD", "--", path)
-    if out is None:
-        return {}
-    added: dict[int, str] = {}
-    boundary: set[str] = set()
-    sha = ""
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and len(parts[0]) == 40 and all(c in "0123456789abcdef" for c in parts[0]):
-            sha = parts[0]
-            added[int(parts[2])] = sha
-        elif line == "boundary":
-            boundary.add(sha)
-    return {n: s for n, s in added.items() if s not in boundary}
-
-
-def file_at(root: Path, sha: str, path: str) -> str | None:
-    return _git_out(root, "show", f"{sha}:{path}")
-
-
-def commits_naming(root: Path, text: str) -> list[str]:
-    """Commits that added or removed `text` anywhere (git log -S), newest first."""
-    out = _git_out(root, "log", "--format=%H", "-S", text)
-    return out.split() if out else []

@@ -8,9 +8,8 @@ from typing import Any
 
 from scaffold.errors import UsageError
 from scaffold.findings import Finding, failing, ordered
-from scaffold.version import parse_tree_version
-from scaffold.applying import scm
-from scaffold.reading.lifecycle import current_release
+from scaffold.version import Version
+from scaffold.reading import history
 from scaffold.reading.lint import VERSIONED, check_options_since, check_since, lint
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
@@ -105,17 +104,19 @@ def run_lint(root: Path, strict: bool = False,
 
 def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
     """lint --since REV: the entries changed after REV, with the VERSION of the commit
-    that changed them; `newest` is the commit that added the newest compat array."""
+    that changed them; `newest` is the commit that added the newest compat array.
+    Every question to git is bounded (reading/history.py): on upstream's whole history
+    a property's changes are looked for in one cycle and the files that define it."""
     if not (root / ".git").exists():
         raise UsageError(f"--since needs the tree's git history ({root} has no .git)")
     if since == "newest":
-        newest = max((e.array for e in entries if VERSIONED.fullmatch(e.array)),
-                     key=lambda a: tuple(int(x) for x in a.split("_")[-2:]), default=None)
-        commits = scm.commits_naming(root, f"GlobalProperty {newest}[]") if newest else []
-        if not commits:
+        newest = max((e for e in entries if VERSIONED.fullmatch(e.array)),
+                     key=lambda e: tuple(int(x) for x in e.array.split("_")[-2:]), default=None)
+        origin = history.line_origin(root, newest.path, newest.array_line) if newest else None
+        if origin is None:
             raise UsageError("--since newest: no commit added the newest compat array")
-        since = commits[-1]
-    sha = scm.commit_of(root, since)
+        since = origin
+    sha = history.commit_of(root, since)
     if sha is None:
         raise UsageError(f"--since {since}: not a commit of {root}")
     try:
@@ -125,24 +126,29 @@ def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
     versions: dict[str, str | None] = {}
     added = {}   # (path, line) -> (commit, VERSION then), for arrays and family files
     for path in sorted({e.path for e in entries} | {f.file.rel for f in families}):
-        for line, commit in scm.lines_added_since(root, sha, path).items():
+        for line, commit in history.lines_added_since(root, sha, path).items():
             if commit not in versions:
-                versions[commit] = scm.file_at(root, commit, "VERSION")
+                versions[commit] = history.file_at(root, commit, "VERSION")
             added[(path, line)] = (commit, versions[commit])
-    changes: dict[str, set] = {}
+    cycles: list[history.Cycles] = []
+    answers: dict[tuple[str, Version], bool] = {}
+    oldest = min((Version(int(m.group(2)), int(m.group(3))).next() for e in entries
+                  if (e.path, e.line) in added for m in [VERSIONED.fullmatch(e.array)] if m),
+                 default=None)
 
-    def history(prop: str) -> set:
-        if prop not in changes:
-            cycles = set()
-            for commit in scm.commits_naming(root, f'"{prop}"'):
-                text = versions.get(commit) or scm.file_at(root, commit, "VERSION")
-                version = parse_tree_version(text or "")
-                if version is not None:
-                    cycles.add(current_release(version))
-            changes[prop] = cycles
-        return changes[prop]
+    def changed_in(prop: str, cycle: Version) -> bool:
+        """Whether a commit of `cycle` added or removed `"prop"` where it is defined."""
+        if (prop, cycle) not in answers:
+            if not cycles:
+                cycles.append(history.Cycles.read(root, min(oldest or cycle, cycle)))
+            span = cycles[0].range_of(cycle)
+            # where it is defined, and headers (a DEFINE_PROP macro that names it)
+            files = model.files_defining(prop) + ["*.h"]
+            answers[(prop, cycle)] = span is not None and bool(
+                history.commits_naming(root, f'"{prop}"', files, span))
+        return answers[(prop, cycle)]
 
-    return check_since(model, entries, added, history) + check_options_since(families, added)
+    return check_since(model, entries, added, changed_in) + check_options_since(families, added)
 
 
 def render_lint(findings: list[Finding], model: QomModel) -> str:

@@ -173,8 +173,8 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
             while decl is not None and decl.type != "declaration":
                 decl = decl.parent
             names = csyntax.declared_names(decl) if decl is not None else []
-            if not (local and len(declared) == 1 and csyntax.utf8(name) in names and
-                    all(_side_effect_free(_set_statement(n)) for n in set_only)):
+            if decl is None or not (local and len(declared) == 1 and csyntax.utf8(name) in names
+                                    and all(_side_effect_free(_set_statement(n)) for n in set_only)):
                 return [], csyntax.utf8(name)
             what = f"remove the unused {csyntax.utf8(name)}"
             if names == [csyntax.utf8(name)] and _PURE.fullmatch(decl.text):

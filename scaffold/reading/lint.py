@@ -214,10 +214,11 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
 
 
 def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, int], tuple],
-                history) -> list[Finding]:
+                changed_in) -> list[Finding]:
     """Entries added since a commit, in an array other than the one for the release before
     the cycle they were added in.  `added`: (path, line) -> (commit, VERSION then);
-    `history(prop)`: the releases whose cycles changed the property (its own git history)."""
+    `changed_in(prop, cycle)`: whether the property's own git history changed in that
+    release's cycle."""
     out = []
     for entry in entries:
         found = added.get((entry.path, entry.line))
@@ -234,8 +235,7 @@ def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, in
         if release == expected:
             continue
         prop = _first(model, entry.prop) or entry.prop
-        changed = history(prop)
-        if release.next() in changed:
+        if changed_in(prop, release.next()):
             out.append(_finding("info", "entry-older-release", entry, f"added in the {cycle} "
                                 f"cycle ({commit[:12]}) to {entry.array}: right, {prop} "
                                 f"changed in the {release.next()} cycle"))

@@ -68,6 +68,13 @@ class QomModel:
     define_where: dict[str, str] = field(default_factory=dict)   # macro -> the file defining it
     macro_props: set[str] = field(default_factory=set)   # names DEFINE_PROP macros define
     _bound: set = field(default_factory=set)
+
+    def files_defining(self, prop: str) -> list[str]:
+        """The files where a property of that name is defined (for any type), or where a
+        macro defining it lives: where its history is."""
+        files = {p.where.rsplit(":", 1)[0] for t in self.types.values()
+                 for name, p in t.props.items() if name == prop and not p.alias_of}
+        return sorted(f for f in files if f)
     _resolved: dict[str, list[str] | None] = field(default_factory=dict)
     _resolved_sets: dict[str, set[str]] = field(default_factory=dict)
     files: int = 0

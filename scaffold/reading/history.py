@@ -1,0 +1,144 @@
+"""The tree's git history, read only: what `lint --since` asks of it.
+
+Every question is bounded as upstream's history (120,000 commits since 2003) requires:
+blame from a commit on, the release cycles read from VERSION's own history in one call,
+and a property's changes looked for only inside the cycle in question and the files that
+define it.  A git failure is an error with git's own words, never an empty answer (an
+empty answer would make `lint --since` silently find nothing)."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scaffold.errors import ScaffoldError
+from scaffold.version import Version, parse_tree_version
+
+
+class HistoryError(ScaffoldError):
+    """git could not answer a question about the history."""
+
+
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              errors="replace")
+    except OSError as exc:
+        raise HistoryError(f"git could not be run: {exc.strerror or exc}") from None
+
+
+def _git(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
+    proc = _run(root, *args)
+    if proc.returncode not in ok:
+        words = " ".join(proc.stderr.split()) or f"exit status {proc.returncode}"
+        raise HistoryError(f"git {args[0]} failed: {words[:300]}")
+    return proc.stdout
+
+
+def commit_of(root: Path, rev: str) -> str | None:
+    """The commit `rev` names, or None when it names none."""
+    out = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", ok=(0, 1, 128))
+    return out.strip() or None
+
+
+def lines_added_since(root: Path, rev: str, path: str) -> dict[int, str]:
+    """line number -> the commit that last changed it, for the lines of `path` (as in
+    HEAD) changed after `rev`.  A file HEAD does not have has no such lines."""
+    if not _git(root, "ls-tree", "--name-only", "HEAD", "--", path).strip():
+        return {}
+    out = _git(root, "blame", "--porcelain", f"{rev}..HEAD", "--", path)
+    added: dict[int, str] = {}
+    boundary: set[str] = set()
+    sha = ""
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and len(parts[0]) == 40 and all(c in "0123456789abcdef" for c in parts[0]):
+            sha = parts[0]
+            added[int(parts[2])] = sha
+        elif line == "boundary":
+            boundary.add(sha)
+    return {n: s for n, s in added.items() if s not in boundary}
+
+
+def file_at(root: Path, sha: str, path: str) -> str | None:
+    """`path` as commit `sha` has it; None when it has no such file."""
+    if _run(root, "cat-file", "-e", f"{sha}:{path}").returncode != 0:
+        return None
+    return _git(root, "show", f"{sha}:{path}")
+
+
+def line_origin(root: Path, path: str, line: int) -> str | None:
+    """The commit that wrote line `line` of `path` as HEAD has it (one line's blame: it
+    walks back only as far as that commit)."""
+    out = _git(root, "blame", "--porcelain", "-L", f"{line},{line}", "HEAD", "--", path)
+    first = out.split("\n", 1)[0].split()
+    return first[0] if first and len(first[0]) == 40 else None
+
+
+def commits_naming(root: Path, text: str, paths: list[str], rev_range: str = "HEAD") -> list[str]:
+    """Commits of `rev_range` that added or removed `text` in `paths` (git log -S),
+    newest first."""
+    return _git(root, "log", "--format=%H", "-S", text, rev_range, "--", *paths).split()
+
+
+@dataclass(eq=False, repr=False)
+class Cycles:
+    """Where each release cycle starts and ends in the history, from VERSION's changes
+    (one `git log` of VERSION: a few hundred commits upstream)."""
+
+    root: Path
+    changes: list[tuple[str, Version]] = field(default_factory=list)  # (commit, cycle), oldest first
+
+    @classmethod
+    def read(cls, root: Path, oldest: Version) -> "Cycles":
+        """VERSION's changes back to the start of the `oldest` cycle asked about: git's
+        output is read as it comes and git is stopped there (upstream's whole VERSION
+        history costs a walk of every commit)."""
+        from scaffold.reading.lifecycle import current_release
+
+        cmd = ["git", "-C", str(root), "log", "--first-parent", "--format=commit %H", "-p",
+               "-U0", "--", "VERSION"]
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, errors="replace")
+        except OSError as exc:
+            raise HistoryError(f"git could not be run: {exc.strerror or exc}") from None
+        found: list[tuple[str, Version]] = []
+        sha = ""
+        stopped = False
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("commit "):
+                sha = line.split()[1]
+            elif line.startswith("+") and not line.startswith("+++"):
+                version = parse_tree_version(line[1:])
+                if version is not None and sha:
+                    cycle = current_release(version)
+                    if cycle < oldest:   # the oldest cycle's start is behind us
+                        stopped = True
+                        break
+                    found.append((sha, cycle))
+                    sha = ""   # one version a commit
+        if stopped:
+            proc.kill()
+        _, err = proc.communicate()
+        if not stopped and proc.returncode != 0:
+            words = " ".join(err.split()) or f"exit status {proc.returncode}"
+            raise HistoryError(f"git log failed: {words[:300]}")
+        return cls(root, list(reversed(found)))
+
+    def range_of(self, cycle: Version) -> str | None:
+        """The git range of the commits made in `cycle` (VERSION said a version of it),
+        or None when the history never was in that cycle."""
+        start = next((i for i, (_, c) in enumerate(self.changes) if c == cycle), None)
+        if start is None:
+            return None
+        end = next((sha for sha, c in self.changes[start + 1:] if c != cycle), None)
+        first = self.changes[start][0]
+        base = f"{first}^" if _has_parent(self.root, first) else None
+        top = f"{end}^" if end else "HEAD"
+        return f"{base}..{top}" if base else top
+
+
+def _has_parent(root: Path, sha: str) -> bool:
+    return bool(_git(root, "rev-list", "--parents", "-n", "1", sha).split()[1:])
