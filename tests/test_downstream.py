@@ -56,4 +56,4 @@ def test_a_real_missing_brace_is_still_an_error(fixture_tree):
     proc = run_cli("bump", "8.2", "--no-commit", "--repo", str(root))
     err = proc.stderr.decode()
     assert proc.returncode == 1 and "hw/s390x/s390-virtio-ccw.c:" in err and "s390x" in err
-    assert "cannot be read" in err and snapshot(root) == before
+    assert "brace is never closed" in err and snapshot(root) == before

@@ -72,7 +72,7 @@ def test_history_only_reads():
     commands = set(re.findall(r'_(?:git|run)\(root, "([a-z-]+)"', text)) | \
         set(re.findall(r'"-C", str\(root\), "([a-z-]+)"', text))
     assert commands and commands <= {"rev-parse", "ls-tree", "blame", "cat-file", "show", "log",
-                                     "rev-list"}, commands
+                                     "rev-list", "ls-files"}, commands
 
 
 def test_the_check_is_able_to_fail(tmp_path):

@@ -89,20 +89,46 @@ def pending(root: Path) -> Path | None:
     return git_dir / NAME if (git_dir / NAME).exists() else None
 
 
+def _load(path: Path) -> dict:
+    """The journal, checked against its schema: a truncated or damaged one (a power cut)
+    is one line saying what to do, never a traceback and never a guess."""
+    damaged = ScaffoldError("the record of an interrupted qscaffold run cannot be read "
+                            "(empty, cut short or damaged); check `git log` and `git status`, "
+                            f"then remove .git/{NAME}", path=f".git/{NAME}")
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise damaged from None
+
+    def digests(value) -> bool:
+        return isinstance(value, list) and len(value) == 2 and \
+            all(isinstance(h, str) and len(h) == 40 for h in value)
+    ok = isinstance(record, dict) and isinstance(record.get("base"), str) and \
+        isinstance(record.get("token", ""), str) and isinstance(record.get("steps"), list) and \
+        all(isinstance(step, dict) and isinstance(step.get("subject"), str) and
+            isinstance(step.get("files"), dict) and
+            all(isinstance(k, str) and digests(v) for k, v in step["files"].items())
+            for step in record["steps"])
+    if not ok:
+        raise damaged
+    record.setdefault("token", "")
+    return record
+
+
 def repair(repo) -> str | None:
     """Bring the repository back to a committed state of the interrupted run recorded in
     its journal; returns what was done (None: no journal)."""
     path = path_of(repo)
     if not path.exists():
         return None
-    record = json.loads(path.read_text())
-    _wait_for_orphans(record.get("token", ""))
+    record = _load(path)
+    _wait_for_orphans(record["token"])
     steps = record["steps"]
     commits = scm.commits_since(repo, record["base"])
     subjects = [s["subject"] for s in steps]
     if commits is None or [c[1] for c in commits] != subjects[:len(commits)]:
         raise ScaffoldError("an interrupted qscaffold run is recorded here, but HEAD has moved "
-                            "on since; check `git log` and `git status`, then remove the file",
+                            f"on since; check `git log` and `git status`, then remove .git/{NAME}",
                             path=f".git/{NAME}")
     done = len(commits)
     seen: dict[str, set[str]] = {}
@@ -127,7 +153,8 @@ def repair(repo) -> str | None:
             committed = scm.head_bytes(repo, rel)
             if digest(data) != new or committed is None or digest(committed) != old:
                 raise ScaffoldError("changed since an interrupted qscaffold run (recorded in "
-                                    f".git/{NAME}); check it, then remove that file", path=rel)
+                                    f".git/{NAME}); check it, then remove .git/{NAME}",
+                                    path=rel)
             writer.atomic_write(root / rel, committed)
             restored.append(rel)
     path.unlink()

@@ -62,7 +62,7 @@ class Format(str, Enum):
 
 
 RepoOption = typer.Option(None, "--repo", help="QEMU tree (default: the one containing the "
-                          "current directory).", file_okay=False)
+                          "current directory).")
 DryRunOption = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing.")
 BuildDirOption = typer.Option(None, "--build-dir", file_okay=False, help="A configured QEMU "
                               "build directory: compile the edited files' objects with ninja "
@@ -81,6 +81,16 @@ NoProvenanceOption = typer.Option(False, "--no-provenance", help="Do not declare
 VerboseOption = typer.Option(False, "--verbose", "-v", help="Say each step as it runs.")
 
 
+def _git_failure(exc: Exception) -> str:
+    """GitPython's error as one line: the git command and git's own words."""
+    command = getattr(exc, "command", None)
+    name = " ".join(str(c) for c in command[:2]) if isinstance(command, (list, tuple)) \
+        else "git"
+    words = getattr(exc, "stderr", None) or str(exc)
+    words = " ".join(str(words).replace("stderr:", "").split()).strip("' ")
+    return f"{name} failed: {words[:300]}"
+
+
 def _run(fn, *args) -> None:
     try:
         code = fn(*args)
@@ -88,11 +98,20 @@ def _run(fn, *args) -> None:
         print("qscaffold: interrupted; nothing was changed", file=sys.stderr)
         raise typer.Exit(130) from None
     except ScaffoldError as exc:
+        _json_error(exc.message, exc.path, exc.line, exc.family, str(exc))
         print(f"qscaffold: error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:   # a file we were asked to read or write: one line, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
+        _json_error(str(exc.strerror or exc), str(exc.filename) if exc.filename else None)
         print(f"qscaffold: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        if not type(exc).__module__.startswith("git."):   # GitPython's: a git command failed
+            raise
+        message = _git_failure(exc)
+        _json_error(message)
+        print(f"qscaffold: error: {message}; nothing was changed", file=sys.stderr)
         raise typer.Exit(1) from None
     raise typer.Exit(code or 0)
 
@@ -246,10 +265,24 @@ def prove(
                            json=json_out, verbose=verbose))
 
 
+_json = {"asked": False, "printed": False}   # --json on the command line; printed yet
+
+
 def _emit_json(data) -> None:
     import json
 
+    _json["printed"] = True
     print(json.dumps(data, indent=2))
+
+
+def _json_error(message: str, path: str | None = None, line: int | None = None,
+                family: str | None = None, text: str | None = None) -> None:
+    """A command asked for JSON that fails before printing it still prints JSON: a CI job
+    parsing the output gets the error, not nothing."""
+    if _json["asked"] and not _json["printed"]:
+        _emit_json({"findings": [], "failed": True, "error": {
+            "message": message, "path": path, "line": line, "family": family,
+            "text": text or message}})
 
 
 @app.command(epilog=LAYOUTS)
@@ -284,16 +317,7 @@ def check(
     def run() -> int:
         if explain is not None:
             return _explain(explain)
-        try:
-            findings, code = run_check(QemuTree.open(repo), strict)
-        except (ScaffoldError, OSError) as exc:   # a CI job parsing the JSON gets the error
-            if json_out:
-                error = ScaffoldError(exc.strerror or str(exc), path=exc.filename) \
-                    if isinstance(exc, OSError) else exc
-                _emit_json({"findings": [], "failed": True, "error": {
-                    "message": error.message, "path": error.path, "line": error.line,
-                    "family": error.family, "text": str(error)}})
-            raise
+        findings, code = run_check(QemuTree.open(repo), strict)
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)})
         else:
@@ -395,7 +419,24 @@ def compat_machine_option(
          instance, dry_run, build_dir)
 
 
+def _not_text(args: list[str]) -> str | None:
+    """The first argument that is not UTF-8 text (Python keeps such bytes as surrogates):
+    C source and git messages are text, so it is refused before anything is read."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+    return None
+
+
 def main() -> None:
+    _json["asked"] = "--json" in sys.argv[1:]
+    bad = _not_text(sys.argv[1:])
+    if bad is not None:
+        _json_error(f"an argument is not UTF-8 text: {bad}")
+        print(f"qscaffold: error: an argument is not UTF-8 text: {bad}", file=sys.stderr)
+        sys.exit(2)
     try:
         code = app(standalone_mode=False)
     except click_exc.NoArgsIsHelpError as exc:
@@ -404,6 +445,7 @@ def main() -> None:
     except click_exc.UsageError as exc:
         hint = f" (see 'qscaffold {exc.ctx.command_path.split(' ', 1)[1]} --help')" \
             if exc.ctx and " " in exc.ctx.command_path else ""
+        _json_error(exc.format_message())
         print(f"qscaffold: error: {exc.format_message()}{hint}", file=sys.stderr)
         code = 2
     except (KeyboardInterrupt, getattr(click_exc, "Abort", KeyboardInterrupt)):

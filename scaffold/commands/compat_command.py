@@ -2,11 +2,10 @@
 commit: the entry belongs in the commit of the change that needs it)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from scaffold.commands.apply_plan import show_or_write
-from scaffold.errors import UsageError
+from scaffold.userfiles import read_text
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option, split_snippet
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -33,7 +32,4 @@ def machine_option(repo: Path | None, pieces: list[str], snippet: Path | None,
 
 
 def _read_snippet(path: Path) -> str:
-    try:
-        return sys.stdin.read() if str(path) == "-" else path.read_text(errors="replace")
-    except OSError as exc:
-        raise UsageError(f"--from {path}: {exc.strerror}") from None
+    return read_text(path, "--from")

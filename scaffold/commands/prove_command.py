@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import UsageError
+from scaffold.userfiles import read_text
 from scaffold.running import baseline as baseline_module
 from scaffold.running import devices as devices_module
 from scaffold.running.prove import Binary, MachineResult, prove, shared_machines, usable_devices
@@ -52,8 +53,8 @@ def run(opts: ProveOptions) -> int:
         raise UsageError(f"--old {opts.old}: no such QEMU binary")
     target = _target(opts.old)
     new_path = new_binary(opts, target)
-    matrix = devices_module.parse(opts.devices.read_text(), str(opts.devices)) if opts.devices \
-        else devices_module.default(target)
+    matrix = devices_module.parse(read_text(opts.devices, "--devices"), str(opts.devices)) \
+        if opts.devices else devices_module.default(target)
     known = baseline_module.load(opts.baseline) if opts.baseline else []
     old, new = Binary.inspect(opts.old, "old"), Binary.inspect(new_path, "new")
     machines = shared_machines(old, new, opts.machines)

@@ -112,6 +112,10 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
     if not PROPERTY_NAME.match(prop):
         raise UsageError(f"invalid property name {prop!r}: QOM property names are letters, "
                          "digits and - _ . +")
+    for what, text in (("value", value), ("device type", device)):
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise UsageError(f"the {what} {text!r} holds a line break or a control "
+                             "character: a compat entry's strings are one line of text")
     pairs = [p for p in compat_arrays.all_pairs(tree, extern=False) if p.prefix == prefix]
     target = next((p for p in pairs if p.version == release), None)
     if target is None:

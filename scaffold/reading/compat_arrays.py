@@ -48,6 +48,7 @@ def _declared(node) -> str | None:
 
 def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     """Array/`_len` pairs in file order (definitions, or `extern` declarations)."""
+    file.check_whole()
     cache = file.memo.setdefault("pairs", {})
     if extern not in cache:
         cache[extern] = _read_pairs(file, extern)
@@ -80,6 +81,7 @@ def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
         pairs = _pairs_in(file, extern, tree)
     missing = _missing(file, extern, pairs)
     if missing:   # arrays never vanish silently (see _missing)
+        _orphan_length(file, extern, pairs)
         errors = csyntax.syntax_errors(tree)
         raise ScaffoldError(f"compat array {'declarations' if extern else 'definitions'} "
                             f"cannot all be read ({missing}): a C syntax error, e.g. a deleted "
@@ -115,6 +117,28 @@ def _missing(file: SourceFile, extern: bool, pairs: list[ArrayPair]) -> str:
     if arrays <= len(pairs) and lens <= sum(1 for p in pairs if p.len_name):
         return ""
     return f"{arrays} arrays and {lens} lengths in the text, {len(pairs)} read"
+
+
+_LEN_NAME = re.compile(rb"\n(?:extern\s+)?const\s+size_t\s+((?:hw|pc)_compat_\d+_\d+)_len\b")
+
+
+def _orphan_length(file: SourceFile, extern: bool, pairs: list[ArrayPair]) -> None:
+    """A `_len` whose array is not there (its definition renamed or deleted, its extern
+    line deleted) is said by name, rather than as a count of what could not be read."""
+    read = {p.name for p in pairs}
+    for m in _LEN_NAME.finditer(b"\n" + file.data):
+        name = m.group(1).decode()
+        is_extern = m.group(0).lstrip().startswith(b"extern")
+        if is_extern != extern or name in read:
+            continue
+        line = file.line(m.start())   # the "\n" prepended makes m.start() the line's start
+        if extern:
+            raise ScaffoldError(f"{name} is not declared: `extern GlobalProperty {name}[];` is "
+                                f"missing before {name}_len; put it back", path=file.rel,
+                                line=line)
+        raise ScaffoldError(f"{name}_len counts {name}, which is defined nowhere (its "
+                            "definition was renamed or deleted); put it back", path=file.rel,
+                            line=line)
 
 
 def all_pairs(tree: QemuTree, extern: bool) -> list[ArrayPair]:

@@ -105,6 +105,27 @@ def blank_comments(data: bytes) -> bytes:
     return _COMMENTS.sub(blank, data)
 
 
+_LITERALS = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+
+
+def unbalanced_brace(data: bytes) -> int | None:
+    """The offset of a brace that has no partner in the code the compiler sees (comments,
+    strings and `#if 0` left out): the outermost `{` never closed (a file cut short, a
+    function left open), or a `}` that closes nothing.  None when they all pair up.
+    tree-sitter's errors cannot tell this apart from a macro it does not know."""
+    code = _LITERALS.sub(lambda m: b"\0" * len(m.group()),
+                         blank_comments(blank_disabled(data)))
+    stack = []
+    for m in re.finditer(rb"[{}]", code):
+        if m.group() == b"{":
+            stack.append(m.start())
+        elif stack:
+            stack.pop()
+        else:
+            return m.start()
+    return stack[0] if stack else None
+
+
 def points_of(data: bytes, offsets: list[int],
               anchor: tuple[int, int] = (0, 0)) -> dict[int, tuple[int, int]]:
     """(row, column) of byte offsets, as tree-sitter counts them.  Lines are counted once

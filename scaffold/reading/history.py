@@ -35,6 +35,17 @@ def _git(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
     return proc.stdout
 
 
+def untracked(root: Path, paths: list[str]) -> list[str]:
+    """Those of `paths` git does not track (none when `root` is no git work tree)."""
+    if not paths or not (root / ".git").exists():
+        return []
+    proc = _run(root, "ls-files", "-z", "--", *paths)
+    if proc.returncode != 0:
+        return []   # not a work tree git can read: the commands that commit say so
+    known = set(proc.stdout.split("\0"))
+    return [p for p in paths if p not in known]
+
+
 def commit_of(root: Path, rev: str) -> str | None:
     """The commit `rev` names, or None when it names none."""
     out = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", ok=(0, 1, 128))

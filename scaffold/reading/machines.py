@@ -464,13 +464,18 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
                                  path=rel))
         for spec in claimed.values():
             file = tree.file(rel)
+            file.check_whole(spec.name)
             read = file.memo.setdefault("families", {})
             if spec.name not in read:
                 read[spec.name] = read_family(spec, file)
             family = read[spec.name]
+            off = file.memo.get("disabled", {}).get(spec.name)
             if family:
                 families.append(family)
-            off = file.memo.get("disabled", {}).get(spec.name)
+            elif not off:   # its macros are defined here, and nothing registers with them
+                raise ScaffoldError(f"the file defines {spec.macro} but registers no machine "
+                                    "type with it: is it cut short? Fix the file first",
+                                    path=rel, family=spec.name)
             if off:
                 notes.append(Finding("info", "family-disabled", f"{off[0]} {spec.macro} "
                                      f"registration{'s' if off[0] != 1 else ''} disabled by "

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from scaffold import notices
 from scaffold.cache import cache_dir
-from scaffold.reading import csyntax
-from scaffold.errors import UsageError
+from scaffold.reading import csyntax, history
+from scaffold.errors import ScaffoldError, UsageError
 from scaffold.version import parse_tree_version
 
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
@@ -105,6 +106,42 @@ class SourceFile:
     def line(self, offset: int) -> int:
         return csyntax.line_of(self.data, offset)
 
+    def check_whole(self, family: str | None = None) -> None:
+        """A file cut short or with a function left open is an error for every command:
+        what it still holds would be read as the whole (fewer versions, a family gone)
+        and written back.  Decided once per file."""
+        if "whole" not in self.memo:
+            self.memo["whole"] = self._cut(family)
+        if self.memo["whole"] is not None:
+            raise self.memo["whole"]
+
+    def _cut(self, family: str | None) -> ScaffoldError | None:
+        at = csyntax.unbalanced_brace(self.data)
+        if at is not None:
+            opened = self.data[at:at + 1] == b"{"
+            return ScaffoldError("this brace is never closed: the file is cut short or a "
+                                 "function is left open; fix the file first" if opened else
+                                 "this brace closes nothing: fix the file first",
+                                 path=self.rel, line=self.line(at), family=family)
+        if self.data and not self.data.endswith(b"\n"):   # checkpatch refuses that: a cut
+            return ScaffoldError("the file does not end with a line break: it is cut short; "
+                                 "fix the file first", path=self.rel,
+                                 line=self.data.count(b"\n") + 1, family=family)
+        # what follows the last top-level closing brace, parsed alone (no whole parse)
+        end = len(self.data.rstrip())
+        closing = [m.end() for m in re.finditer(rb"\n\}[^\n]*\n", self.data[:end + 1])]
+        tail = closing[-1] if closing else 0
+        if not self.data[tail:end].strip():
+            return None   # it ends with an item whose braces close
+        root = csyntax.parse(self.data[tail:]).root_node
+        last = root.children[-1] if root.children else None
+        if last is not None and (last.type == "ERROR" or (
+                last.type in ("declaration", "function_definition") and last.has_error)):
+            return ScaffoldError("the file ends inside this item: it is cut short; fix the "
+                                 "file first", path=self.rel,
+                                 line=self.line(tail) + last.start_point[0], family=family)
+        return None
+
 
 @dataclass(eq=False, repr=False)
 class QemuTree:
@@ -115,6 +152,8 @@ class QemuTree:
     array_defs: list[str] = field(default_factory=list)      # files defining hw/pc compat arrays
     array_externs: list[str] = field(default_factory=list)   # files declaring them
     machine_files: dict[str, set[str]] = field(default_factory=dict)  # file -> macros it calls
+    # files that look like ours but have no role: one cut short may have lost it
+    suspect: list[str] = field(default_factory=list)
     memo: dict = field(default_factory=dict)   # what readers derived (a tree never changes)
 
     @staticmethod
@@ -137,6 +176,11 @@ class QemuTree:
         start = cls.locate(path)
         tree = cls(start)
         tree._scan()
+        # a file cut short is an error for every command (a family's file: when its family
+        # is read, which names it)
+        for rel in (*tree.suspect, *tree.array_defs, *tree.array_externs):
+            if rel not in tree.machine_files:
+                tree.file(rel).check_whole()
         if not tree.array_defs or not tree.machine_files:
             raise UsageError(f"{start}: not a QEMU source tree (no compat arrays or versioned "
                              "machine types found)")
@@ -147,11 +191,29 @@ class QemuTree:
         found: list = []
         known, seen = _load_index(self.root), {}   # type: ignore[var-annotated]
         racy = time.time_ns() - RACY_NS
+        links: list[str] = []
+        skipped: list[str] = []
         for top in ("hw", "include"):
-            _collect(os.path.join(self.root, top), found, known, seen, racy)
+            _collect(os.path.join(self.root, top), found, known, seen, racy, links, skipped)
+        if links:
+            raise ScaffoldError("a symbolic link to a directory: qscaffold reads and writes no "
+                                "file through a link (a family there would be left out); put the "
+                                "directory itself there", path=links[0][base:])
+        if skipped:
+            notices.warn(f"skipped {len(skipped)} file(s) that are not regular files (a FIFO, "
+                         f"a dangling link...): {', '.join(p[base:] for p in sorted(skipped)[:3])}"
+                         f"{' ...' if len(skipped) > 3 else ''}")
         _save_index(self.root, known, seen)
-        for full, data, (defines, declares, macros) in sorted(found):
+        found.sort()
+        rels = [full[base:].replace(os.sep, "/") for full, _, _ in found]
+        stray = set(history.untracked(self.root, rels))
+        if stray:   # `cp virt.c virt-backup.c`: never read as a family, never committed
+            notices.warn(f"not tracked by git, so not read: {', '.join(sorted(stray))} "
+                         "(git add it, or remove it)")
+        for full, data, (defines, declares, macros) in found:
             rel = full[base:].replace(os.sep, "/")
+            if rel in stray:
+                continue
             self.files[rel] = SourceFile(rel, data)
             if defines:
                 self.array_defs.append(rel)
@@ -159,6 +221,8 @@ class QemuTree:
                 self.array_externs.append(rel)
             if macros:
                 self.machine_files[rel] = set(macros)
+            if not (defines or declares or macros):
+                self.suspect.append(rel)
 
     @cached_property
     def version(self) -> tuple[int, int, int] | None:
@@ -191,24 +255,29 @@ def roles(data: bytes) -> tuple[bool, bool, list[str]] | None:
     """What a file is to us: (defines compat arrays, declares them, registration macros it
     calls), or None if it is none of these.
 
-    Versioned machine types exist to carry compat properties: every file we look for
-    (array definitions, their externs, every family's file) says "compat_", so that one
-    search rules out almost every file before any regular expression runs."""
-    if b"compat_" not in data:
+    Versioned machine types exist to carry compat properties: array definitions and their
+    externs say "compat_", a family's file "DEFINE_" and "MACHINE" (a file cut short may
+    have lost every "compat_"; it must still be seen), so that two searches rule out
+    almost every file before any regular expression runs."""
+    compat = b"compat_" in data
+    if not compat and not (b"DEFINE_" in data and b"MACHINE" in data):
         return None
+    if data and not data.endswith(b"\n"):
+        return (False, False, [])   # cut short, perhaps of its role: QemuTree.open says so
     defines = declares = False
-    if b"GlobalProperty" in data:
+    if compat and b"GlobalProperty" in data:
         defines = ARRAY_DEF.search(data) is not None
         declares = ARRAY_EXTERN.search(data) is not None
     macros: set[str] = set()
-    if b"\nDEFINE_" in data and b"MACHINE" in data:
+    if b"DEFINE_" in data and b"MACHINE" in data:
         macros = {m.group(1).decode("utf-8", "replace") for m in re.finditer(MACHINE_CALL, data)}
         if b"_AS_LATEST" in data:
             macros |= {m.group(1).decode("utf-8", "replace") for m in re.finditer(LATEST_DEFINE, data)}
     return (defines, declares, sorted(macros)) if defines or declares or macros else None
 
 
-def _collect(top: str, found: list, known: dict, seen: dict, racy: int) -> None:
+def _collect(top: str, found: list, known: dict, seen: dict, racy: int, links: list,
+             skipped: list) -> None:
     """(path, bytes, roles) of every C file below `top` that matters to us.
 
     The index (`known`) remembers each file's roles with its mtime and size, as git's
@@ -226,7 +295,13 @@ def _collect(top: str, found: list, known: dict, seen: dict, racy: int) -> None:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                     continue
+                if entry.is_symlink() and entry.is_dir():
+                    links.append(entry.path)   # refused: a family there would be left out
+                    continue
                 if not entry.name.endswith((".c", ".h")):
+                    continue
+                if not entry.is_file():   # a FIFO would hang the read; a dangling link
+                    skipped.append(entry.path)   # (an editor's .#virt.c) cannot be read
                     continue
                 path, st = entry.path, entry.stat()
                 entry_roles = get(path)
@@ -251,9 +326,12 @@ def _read(path: str) -> bytes:
         return fh.readall()
 
 
+INDEX_SCHEMA = 2   # what `roles` finds: an index of another schema is never read
+
+
 def _index_path(root: Path) -> Path:
     digest = zlib.crc32(str(root.resolve()).encode())   # hashlib costs 3 ms to import
-    return cache_dir("index", f"{root.name}-{digest:08x}.idx")
+    return cache_dir("index", f"{root.name}-{digest:08x}.v{INDEX_SCHEMA}.idx")
 
 
 def _load_index(root: Path) -> dict:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scaffold.errors import UsageError
+from scaffold.userfiles import read_text
 
 
 class Known(NamedTuple):
@@ -42,10 +43,8 @@ class Known(NamedTuple):
 
 def load(path: Path) -> list[Known]:
     try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise UsageError(f"--baseline {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_text(path, "--baseline"))
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--baseline {path}: {exc}") from None
     out = []
     for number, entry in enumerate(data.get("known", []), 1):

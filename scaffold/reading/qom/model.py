@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from scaffold import notices
 from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
 from scaffold.reading.qom import facts as facts_module
@@ -346,6 +347,7 @@ def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str,
 
 def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
     base = len(str(root).rstrip(os.sep)) + 1
+    skipped: list[str] = []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if not entry.is_dir() or entry.name in SKIP_DIRS or entry.name.startswith("."):
             continue
@@ -361,7 +363,14 @@ def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                     if item.name not in SKIP_DIRS:
                         stack.append(item.path)
                 elif item.name.endswith((".c", ".h", ".c.inc", ".h.inc")):
+                    if not item.is_file():   # a FIFO, a dangling editor link: never read
+                        skipped.append(item.path[base:])
+                        continue
                     yield item.path[base:], item.stat()
+    if skipped:
+        notices.warn(f"skipped {len(skipped)} file(s) that are not regular files (a FIFO, "
+                     f"a dangling link...): {', '.join(sorted(skipped)[:3])}"
+                     f"{' ...' if len(skipped) > 3 else ''}")
 
 
 def build(all_facts: dict[str, dict]) -> QomModel:

@@ -1,0 +1,187 @@
+"""Broken or foreign input (issue 30): one line naming what is wrong, a non-zero exit, the
+tree left as it was, never a traceback.  Each test fails on the code before issue 30."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import USER, git, one_line_error, run_cli, snapshot
+
+TREE = "layout-11.2"
+COMMANDS = (["check"], ["machines"], ["bump", "12.0", "--dry-run"], ["retire", "11.0", "--force",
+                                                                      "--dry-run"])
+
+
+def _cut(root, rel: str, fraction: float) -> None:
+    path = root / rel
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * fraction)])
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
+@pytest.mark.parametrize("rel", ["hw/arm/virt.c", "hw/i386/pc_q35.c", "hw/i386/pc_piix.c",
+                                 "hw/loongarch/virt.c"])
+def test_a_family_file_cut_short_is_an_error_for_every_command(fixture_tree, rel, fraction):
+    root = fixture_tree(TREE)
+    _cut(root, rel, fraction)
+    before = snapshot(root)
+    for command in COMMANDS:
+        proc = run_cli(*command, "--repo", str(root))
+        assert proc.returncode == 1, (command, proc.stdout.decode())
+        assert one_line_error(proc).startswith(f"qscaffold: error: {rel}:"), command
+    assert snapshot(root) == before
+
+
+def test_a_function_left_open_is_an_error_for_every_command(fixture_tree):
+    root = fixture_tree(TREE)
+    virt = root / "hw/arm/virt.c"
+    text = virt.read_text()
+    assert text.endswith("}\nDEFINE_VIRT_MACHINE(11, 0)\n")
+    virt.write_text(text.replace("}\nDEFINE_VIRT_MACHINE(11, 0)\n", "DEFINE_VIRT_MACHINE(11, 0)\n"))
+    for command in COMMANDS:
+        err = one_line_error(run_cli(*command, "--repo", str(root)))
+        assert "hw/arm/virt.c:" in err and "brace is never closed" in err, command
+
+
+def _git_repo(root):
+    git(root, "init", "-q", "-b", "master")
+    git(root, "config", "user.name", USER[0])
+    git(root, "config", "user.email", USER[1])
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "QEMU")
+
+
+def test_an_untracked_copy_is_never_a_family_nor_committed(fixture_tree):
+    root = fixture_tree(TREE)
+    _git_repo(root)
+    (root / "hw/arm/virt-backup.c").write_bytes((root / "hw/arm/virt.c").read_bytes())
+    proc = run_cli("bump", "12.0", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "not tracked by git, so not read: hw/arm/virt-backup.c" in proc.stderr.decode()
+    changed = git(root, "show", "--name-only", "--format=", "HEAD").split()
+    assert "hw/arm/virt.c" in changed and "hw/arm/virt-backup.c" not in changed
+    assert git(root, "status", "--porcelain").strip() == "?? hw/arm/virt-backup.c"
+    machines = json.loads(run_cli("machines", "--json", "--repo", str(root)).stdout)
+    assert [f["file"] for f in machines["families"] if f["name"] == "arm"] == ["hw/arm/virt.c"]
+
+
+def test_a_symlinked_family_directory_is_refused(fixture_tree, tmp_path):
+    root = fixture_tree(TREE)
+    (root / "hw/arm").rename(tmp_path / "arm-elsewhere")
+    (root / "hw/arm").symlink_to(tmp_path / "arm-elsewhere")
+    before = snapshot(tmp_path / "arm-elsewhere")
+    for command in COMMANDS:
+        err = one_line_error(run_cli(*command, "--repo", str(root)))
+        assert err.startswith("qscaffold: error: hw/arm: a symbolic link to a directory"), command
+    assert snapshot(tmp_path / "arm-elsewhere") == before
+
+
+def test_lint_pointed_at_the_wrong_place_fails(tmp_path):
+    for name in ("empty", "random"):
+        root = tmp_path / name
+        (root / "hw").mkdir(parents=True)
+        (root / "include").mkdir()
+        if name == "random":
+            (root / "hw" / "a.c").write_bytes(os.urandom(3000))
+            (root / "hw" / "b.c").write_text("int x;\n")
+        proc = run_cli("lint", "--repo", str(root))
+        assert proc.returncode == 2 and "not a QEMU source tree" in one_line_error(proc)
+        assert run_cli("check", "--repo", str(root)).returncode == 2
+
+
+def test_a_fifo_and_a_dangling_editor_link_are_skipped_and_said_once(fixture_tree):
+    root = fixture_tree(TREE)
+    os.mkfifo(root / "hw/arm/fifo.c")
+    (root / "hw/arm/.#virt.c").symlink_to("/nonexistent/user@host.1234")
+    for command in (["check"], ["lint"], ["bump", "12.0", "--dry-run"]):
+        proc = subprocess.run([sys.executable, "-m", "scaffold", *command, "--repo", str(root)],
+                              capture_output=True, timeout=60)   # a FIFO read would hang
+        err = proc.stderr.decode()
+        assert err.count("skipped 2 file(s) that are not regular files") == 1, (command, err)
+        assert "hw/arm/.#virt.c, hw/arm/fifo.c" in err and "Traceback" not in err
+
+
+def test_a_damaged_journal_is_one_line_saying_what_to_do(repo):
+    journal = repo / ".git/qscaffold-journal.json"
+    for damaged in (b"", b'{"base": "abc", "steps": [{"subj', b"\xff\xfe{}",
+                    b'{"base": 1, "steps": {}}', b'[1, 2]',
+                    b'{"base": "a", "steps": [{"subject": "s", "files": {"x": ["a"]}}]}'):
+        journal.write_bytes(damaged)
+        proc = run_cli("bump", "12.0", "--repo", str(repo))
+        err = one_line_error(proc)
+        assert proc.returncode == 1 and ".git/qscaffold-journal.json" in err and \
+            "cannot be read" in err and "then remove .git/qscaffold-journal.json" in err, damaged
+
+
+def test_git_failing_is_one_line(repo):
+    (repo / ".gitattributes").write_text("*.c filter=bad\n")
+    git(repo, "config", "filter.bad.clean", "false")
+    git(repo, "config", "filter.bad.required", "true")
+    os.utime(repo / "hw/arm/virt.c")
+    before = snapshot(repo)
+    proc = run_cli("bump", "12.0", "--repo", str(repo))
+    err = one_line_error(proc)
+    assert proc.returncode == 1 and "git status failed" in err and "clean filter 'bad' failed" in err
+    assert snapshot(repo) == before
+    git(repo, "config", "--unset", "filter.bad.required")
+    (repo / ".gitattributes").unlink()
+    (repo / ".git/index").write_bytes(b"DIRC\0\0\0\2\0\0\0\5garbage")
+    err = one_line_error(run_cli("bump", "12.0", "--repo", str(repo)))
+    assert "git status failed" in err and ".git/index" in err
+
+
+def test_arguments_and_files_that_are_not_text(fixture_tree, tmp_path):
+    root = fixture_tree(TREE)
+    before = snapshot(root)
+    for args in (["compat", "add", "virtio-blk-device", "num-queues", "\udcff", "--release", "11.0"],
+                 ["compat", "machine-option", "--family", "arm", "mc->x = \udcfe;"]):
+        proc = subprocess.run([sys.executable, "-m", "scaffold", *args, "--repo", str(root)],
+                              capture_output=True, env=dict(os.environ, PYTHONUTF8="1"))
+        err = one_line_error(proc)
+        assert proc.returncode == 2 and "an argument is not UTF-8 text:" in err and "\\xf" in err
+    devices = tmp_path / "devices.txt"
+    devices.write_bytes(b"virtio-blk-pci\n\xff\n")
+    proc = run_cli("prove", "--old", "/bin/true", "--new", "/bin/true", "--devices", str(devices))
+    assert proc.returncode == 2, proc.stderr
+    snippet = tmp_path / "snippet.c"
+    snippet.write_bytes(b"mc->x = 1; /* \xff */\n")
+    err = one_line_error(run_cli("compat", "machine-option", "--family", "arm", "--from",
+                                 str(snippet), "--repo", str(root)))
+    assert f"--from {snippet}:1: not UTF-8 text" in err
+    value = run_cli("compat", "add", "virtio-blk-device", "num-queues", "a\nb", "--release", "11.0",
+                    "--repo", str(root))
+    assert value.returncode == 2 and "holds a line break" in one_line_error(value)
+    assert snapshot(root) == before
+
+
+def test_check_json_on_a_file_is_json(fixture_tree):
+    root = fixture_tree(TREE)
+    proc = run_cli("check", "--json", "--repo", str(root / "VERSION"))
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 2 and report["failed"] and "not a QEMU source tree" in \
+        report["error"]["message"]
+
+
+def _drop_line(path, needle: bytes) -> None:
+    data = path.read_bytes()
+    start = data.index(needle)
+    path.write_bytes(data[:start] + data[data.index(b"\n", start) + 1:])
+
+
+def test_a_missing_array_line_is_named(fixture_tree):
+    """Issue 30, item 21: the array and the line, not a count of what could not be read."""
+    root = fixture_tree(TREE)
+    _drop_line(root / "include/hw/core/boards.h", b"extern GlobalProperty hw_compat_11_0[];")
+    err = one_line_error(run_cli("check", "--repo", str(root)))
+    assert "include/hw/core/boards.h:" in err and "hw_compat_11_0 is not declared" in err
+    root = fixture_tree(TREE)
+    pc = root / "hw/i386/pc.c"
+    pc.write_bytes(pc.read_bytes().replace(b"GlobalProperty pc_compat_11_0[]",
+                                           b"GlobalProperty pc_compat_11_0x[]"))
+    err = one_line_error(run_cli("check", "--repo", str(root)))
+    assert "hw/i386/pc.c:" in err and \
+        "pc_compat_11_0_len counts pc_compat_11_0, which is defined nowhere" in err
