@@ -6,9 +6,8 @@ dry run prints the very hunks that `git format-patch` shows after the real commi
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
+from scaffold import scratch
 from scaffold.applying import scm
 
 _RENAMED = "{a => b}/"
@@ -19,8 +18,7 @@ def unified_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = Fals
     """A diff with a/ and b/ prefixes that `git apply` takes at the tree's root."""
     if not contents:
         return b""
-    tmp = tempfile.mkdtemp(prefix="qscaffold-diff-")
-    try:
+    with scratch.folder("diff") as tmp:
         for folder in {os.path.dirname(rel) for rel in contents}:
             os.makedirs(os.path.join(tmp, "a", folder), exist_ok=True)
             os.makedirs(os.path.join(tmp, "b", folder), exist_ok=True)
@@ -34,8 +32,6 @@ def unified_diff(contents: dict[str, tuple[bytes, bytes]], *, color: bool = Fals
             # that, once it is removed, the layout is format-patch's (72 columns).
             options += [f"--stat={72 + len(_RENAMED)}", "--summary", "--patch"]
         out = scm.diff_folders(tmp, "a", "b", options)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     if stat:
         head, sep, patch = out.partition(b"\ndiff --git ")
         return head.replace(_RENAMED.encode(), b"") + sep + patch

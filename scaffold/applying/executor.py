@@ -18,11 +18,15 @@ class WriteFiles:
 
     root: Path
     contents: dict[str, tuple[bytes, bytes]]
+    journal: Any = None   # keeps the bytes it replaces, for a run killed part-way
+    index: int = 0        # which step of the journal
 
     def describe(self) -> str:
         return f"write {len(self.contents)} file(s): {', '.join(self.contents)}"
 
     def run(self) -> None:
+        if self.journal is not None:
+            self.journal.before_writing(self.index, self.root, list(self.contents))
         writer.write_all(self.root, self.contents)
 
     def undo(self) -> None:
@@ -60,6 +64,7 @@ class Commit:
     repo: Any
     files: dict[str, bytes]
     message: str
+    journal: Any = None   # told the tree being committed, then the commit made
     sha: str = field(default="", init=False)
     parent: str = field(default="", init=False)
 
@@ -68,7 +73,11 @@ class Commit:
 
     def run(self) -> None:
         self.parent = scm.head_sha(self.repo)
-        self.sha = scm.commit(self.repo, self.files, self.message)
+        log = self.journal
+        self.sha = scm.commit(self.repo, self.files, self.message,
+                              on_tree=log.committing if log is not None else None)
+        if log is not None:
+            log.committed(self.sha)
 
     def undo(self) -> None:
         # Interrupted after git made the commit but before `sha` was set, HEAD is still

@@ -149,6 +149,33 @@ def commits_since(repo, base: str) -> list[tuple[str, str]] | None:
     return [tuple(line.split(" ", 1)) for line in out.splitlines() if line]   # type: ignore
 
 
+def tree_of(repo, sha: str) -> str:
+    return _git(repo, "rev-parse", f"{sha}^{{tree}}").strip()
+
+
+def blobs_of(repo, base: str, paths: list[str]) -> dict[str, set[str]]:
+    """path -> the blob ids these paths had in `base` and in every commit since."""
+    out: dict[str, set[str]] = {p: set() for p in paths}
+    if not paths:
+        return out
+    for line in _git(repo, "ls-tree", base, "--", *paths).splitlines():
+        meta, _, path = line.partition("\t")
+        if path in out:
+            out[path].add(meta.split()[2])
+    raw = _git(repo, "log", "--format=", "--raw", "--no-abbrev", "--no-renames",
+               f"{base}..HEAD", "--", *paths)
+    for line in raw.splitlines():
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if path in out and len(fields) >= 4:
+            out[path].update(f for f in fields[2:4] if set(f) != {"0"})
+    return out
+
+
+def current_branch(repo) -> str | None:
+    return None if repo.head.is_detached else repo.active_branch.name
+
+
 def index_entry(repo, path: str) -> str | None:
     """The object id the index records for `path`."""
     staged = _git(repo, "ls-files", "-s", "--", path).split()
@@ -169,7 +196,9 @@ def reset_paths(repo, paths: list[str]) -> None:
 
 def merge3(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
     """`git merge-file`: both changes to `base` together, or None if they overlap."""
-    with tempfile.TemporaryDirectory(prefix="qscaffold-merge-") as tmp:
+    from scaffold import scratch
+
+    with scratch.folder("merge") as tmp:
         names = []
         for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
             Path(tmp, name).write_bytes(data)
@@ -189,14 +218,17 @@ def commit_message(subject: str, summary: str, provenance: str | None,
     return message
 
 
-def commit(repo, files: dict[str, bytes], message: str) -> str:
+def commit(repo, files: dict[str, bytes], message: str, on_tree=None) -> str:
     """Commit exactly these file contents on top of HEAD, through a private index.
 
     The commit holds the tool's bytes even where the work tree also has the user's own
     uncommitted lines (--allow-dirty); the user's index keeps its other staged work and
     records the committed bytes for these files, so their own edits show as unstaged on
-    top.  Hooks run as for any `git commit`."""
-    with tempfile.TemporaryDirectory(prefix="qscaffold-index-") as tmp:
+    top.  Hooks run as for any `git commit`.  `on_tree(tree id)` is told the tree the
+    commit will have just before it is made (the journal records it)."""
+    from scaffold import scratch
+
+    with scratch.folder("index") as tmp:
         index = str(Path(tmp, "index"))
         entries = []
         with repo.git.custom_environment(GIT_INDEX_FILE=index):
@@ -207,6 +239,8 @@ def commit(repo, files: dict[str, bytes], message: str) -> str:
                 staged = _git(repo, "ls-files", "-s", "--", path).split()
                 entries.append(f"{staged[0] if staged else '100644'},{sha},{path}")
                 _git(repo, "update-index", "--add", "--cacheinfo", entries[-1])
+            if on_tree is not None:
+                on_tree(_git(repo, "write-tree").strip())
             _git(repo, "commit", "-q", "-F", "-", istream=_stdin_bytes(message.encode()))
     for entry in entries:
         _git(repo, "update-index", "--add", "--cacheinfo", entry)

@@ -42,6 +42,7 @@ class ApplyOptions:
     output: Path | None = None
     branch: str | None = None
     allow_dirty: bool = False
+    resume_branch: bool = False   # --branch: the interrupted run created it; go on there
     force: bool = False
     signoff: bool = True
     provenance: bool = True
@@ -122,6 +123,10 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
         busy = scm.operation_in_progress(repo)
         if busy:
             raise ScaffoldError(f"{busy}: finish or abort it first; nothing was changed")
+        if (Path(repo.git_dir) / "index.lock").exists():   # refused before any change
+            raise ScaffoldError("another git process is running in this repository, or one "
+                                "stopped and left its lock; nothing was changed",
+                                path=".git/index.lock")
         if opts.commit:
             author = scm.identity(repo)
             if scm.detached(repo) and not opts.branch:
@@ -133,17 +138,23 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
                                 "pass --allow-dirty", path=dirty[0])
         if dirty and opts.commit:
             committed = _committed(tree, repo, steps, dirty, replan)
-        if opts.branch:
+        branch = None
+        if opts.branch and opts.resume_branch and scm.current_branch(repo) == opts.branch:
+            pass   # the interrupted run made it and HEAD is on it: go on there
+        elif opts.branch:
             if scm.branch_exists(repo, opts.branch):
                 raise UsageError(f"branch {opts.branch} already exists")
             actions.append(CreateBranch(repo, opts.branch))
+            branch = (opts.branch, scm.current_branch(repo) or scm.head_sha(repo))
     if opts.build_dir:
         compile_step(opts.build_dir, tree.root, paths)   # a build dir that is not one: refuse now
     if not opts.commit:   # one write of the final result (and one compile)
         steps = [Step(steps[-1].subject, "", "", final)]
     commits = []
+    writes = []
     for i, step in enumerate(steps):
-        group: list = [WriteFiles(tree.root, step.contents)]
+        writes.append(WriteFiles(tree.root, step.contents, index=i))
+        group: list = [writes[-1]]
         if opts.build_dir:
             group.append(compile_step(opts.build_dir, tree.root, list(step.contents)))
         if opts.commit:
@@ -154,6 +165,9 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
         actions.append(Group(label, group))
     log = None
     if opts.commit:
-        log = Journal(repo, [(s.subject, s.contents) for s in steps])
+        log = Journal(repo, [(s.subject, s.contents) for s in steps],
+                      branch if opts.branch else None)
+        for action in writes + commits:
+            action.journal = log
     execute(actions, quiet=not opts.verbose, journal=log)
     return [c.sha for c in commits]

@@ -47,17 +47,25 @@ def check_output_path(output: Path, tree: QemuTree, force: bool) -> None:
 def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
     """Before planning: repair what a run killed part-way left (journal.py); a dry run
     only says that a real run will."""
+    git_dir = journal.git_dir_of(tree.root)
+    if not git_dir.is_dir():
+        return tree
+    if not opts.dry_run:   # a run that writes holds the lock to its end
+        journal.hold_lock(git_dir)
     found = journal.pending(tree.root)
     if found is None:
         return tree
     if opts.dry_run or not opts.commit:
-        note(f"warning: {found.relative_to(tree.root)} records an interrupted run; the next "
-             "committing run repairs it first")
+        live = journal.holder(git_dir) if opts.dry_run else None
+        note(f"warning: another qscaffold run (pid {live}) is changing this repository"
+             if live else f"warning: .git/{found.name} records an interrupted run; the "
+             "next committing run repairs it first")
         return tree
     repo = scm.open_repo(tree.root)
     done = journal.repair(repo) if repo is not None else None
     if done:
-        note(done)
+        note(done[0])
+        opts.resume_branch = done[1] is not None and done[1] == opts.branch
     return QemuTree.open(tree.root)
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import re
 from fnmatch import fnmatchcase
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from scaffold import scratch
 from scaffold.running import qemu as qemu_module
 from scaffold.running.baseline import Known
 from scaffold.running.devices import Device
@@ -146,7 +146,7 @@ def prove_machine(old: Binary, new: Binary, machine: str, devices: list[Device],
                   baseline: list[Known], backward: bool) -> MachineResult:
     result = MachineResult(machine)
     args = command_line(machine, devices)
-    with tempfile.TemporaryDirectory(prefix="qscaffold-prove-") as tmp:
+    with scratch.folder("prove") as tmp:
         sock = os.path.join(tmp, "migrate.sock")
         try:
             with Qemu(old.path, args, f"{machine} (old)") as src, \
