@@ -47,8 +47,8 @@ def test_the_index_remembers_roles_and_forgets_them_on_an_edit(fixture_tree, tmp
     first = QemuTree.open(root)
     index = marshal.loads(next((tmp_path / "cache" / "index").glob("*.idx")).read_bytes())
     remembered = {os.path.relpath(p, root): v for p, v in index.items()}
-    assert remembered["include/hw/core/boards.h"][2] == (False, True, [])
-    assert remembered["hw/block/virtio-blk.c"][2:] == ()
+    assert remembered["include/hw/core/boards.h"][4] == (False, True, [])   # after the stamp
+    assert remembered["hw/block/virtio-blk.c"][4:] == ()
     second = QemuTree.open(root)   # from the index: the same files, the same roles
     assert (second.array_defs, second.array_externs, second.machine_files) == \
         (first.array_defs, first.array_externs, first.machine_files)
@@ -92,3 +92,48 @@ def test_incremental_parses_equal_fresh_ones(name, target):
                     for n in csyntax.top_level(tree.root_node)]
         assert rows(after.tree) == rows(fresh), path
         assert str(after.tree.root_node) == str(fresh.root_node), path
+
+
+def _damage(folder, how: str) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            path.write_bytes({"cut": data[:len(data) // 2], "empty": b"",
+                              "garbage": os.urandom(200),
+                              "shape": marshal.dumps({"version": 1, "files": [1, 2]})}[how])
+
+
+@pytest.mark.parametrize("how", ["cut", "empty", "garbage", "shape"])
+def test_a_damaged_cache_is_rebuilt_never_trusted(fixture_tree, tmp_path, how):
+    """Issue 30, item 17: the file index, the QOM model and facts caches and the compiled
+    templates, cut short, emptied, overwritten or of another shape."""
+    root = fixture_tree("qom-entries")
+    layout = fixture_tree("layout-11.2")
+    env = {"QSCAFFOLD_CACHE": str(tmp_path / "cache")}
+    _age(layout)
+    _age(root)
+    expected = [run_cli(*args, env=env) for args in (
+        ["lint", "--repo", str(root)], ["bump", "12.0", "--dry-run", "--repo", str(layout)])]
+    _damage(tmp_path / "cache", how)
+    for args, before in zip((["lint", "--repo", str(root)],
+                             ["bump", "12.0", "--dry-run", "--repo", str(layout)]), expected):
+        again = run_cli(*args, env=env)
+        assert (again.returncode, again.stdout) == (before.returncode, before.stdout), how
+        assert b"Traceback" not in again.stderr and b"internal error" not in again.stderr
+
+
+def test_an_index_entry_for_another_file_is_not_trusted(fixture_tree, tmp_path, monkeypatch):
+    """A file put back with its old mtime and size (or a copy of the tree) is another file
+    to the index: its inode or ctime differs, and the family is read again."""
+    monkeypatch.setenv("QSCAFFOLD_CACHE", str(tmp_path / "cache"))
+    root = fixture_tree("layout-11.2")
+    virt = root / "hw/arm/virt.c"
+    original = virt.read_bytes()
+    blank = b"/* " + b"x" * (len(original) - 6) + b" */\n"   # same size, no role
+    virt.write_bytes(blank)
+    _age(root)
+    stamp = virt.stat()
+    assert "hw/arm/virt.c" not in QemuTree.open(root).machine_files
+    virt.write_bytes(original)
+    os.utime(virt, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))   # the mtime put back
+    assert "hw/arm/virt.c" in QemuTree.open(root).machine_files

@@ -185,3 +185,26 @@ def test_a_missing_array_line_is_named(fixture_tree):
     err = one_line_error(run_cli("check", "--repo", str(root)))
     assert "hw/i386/pc.c:" in err and \
         "pc_compat_11_0_len counts pc_compat_11_0, which is defined nowhere" in err
+
+
+def test_scratch_folders_of_dead_runs_are_swept(tmp_path, monkeypatch):
+    """Issue 30, item 23: a run killed with kill -9 leaves its scratch folder; the next
+    run that makes one removes those whose process is gone, and only those."""
+    import tempfile
+
+    from scaffold import scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = [tmp_path / f"qscaffold-index-{dead.pid}-abc", tmp_path / "qscaffold-prove-old"]
+    live = tmp_path / f"qscaffold-diff-{os.getppid()}-xyz"
+    for folder in (*left, live):
+        folder.mkdir()
+    os.utime(left[1], (0, 0))   # from before names had a pid: old enough to go
+    other = tmp_path / "somebody-else"
+    other.mkdir()
+    monkeypatch.setattr(scratch, "_swept", [])
+    with scratch.folder("index") as mine:
+        assert f"qscaffold-index-{os.getpid()}-" in mine
+    assert not any(f.exists() for f in left) and live.exists() and other.exists()

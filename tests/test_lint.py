@@ -230,3 +230,18 @@ def test_since_says_when_git_cannot_answer(fixture_tree):
     proc = run_cli("lint", "--repo", str(root), "--since", base)
     err = one_line_error(proc)
     assert proc.returncode == 1 and "git blame failed:" in err, err
+
+
+def test_entries_of_a_large_array_keep_their_lines():
+    """The entry scanner counts lines as it goes (one pass: issue 30, item 22, where
+    counting them again for each entry made compat add quadratic)."""
+    from scaffold.reading import csyntax
+    from scaffold.reading.qom.entries import entries_in
+
+    body = "".join(f'    /* {i} */\n    {{ "dev-{i}", "prop", "on" }},\n' for i in range(300))
+    text = f"/* head */\n\nGlobalProperty hw_compat_9_9[] = {{\n{body}}};\n".encode()
+    found = entries_in(csyntax.parse(text).root_node)
+    assert len(found) == 300
+    lines = text.decode().split("\n")
+    for array, line, driver, *_ in found:
+        assert array == "hw_compat_9_9" and driver in lines[line - 1]   # driver as written

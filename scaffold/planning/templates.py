@@ -33,7 +33,15 @@ def _bytecode():
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
+    class Cache(jinja2.FileSystemBytecodeCache):
+        """A compiled template that does not load (cut short, damaged) is compiled again."""
+
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:   # whatever the file holds, a cache is never trusted
+                bucket.reset()
+    return Cache(str(folder)) if os.access(folder, os.W_OK) else None
 
 
 def render(template: str, **values) -> str:

@@ -193,8 +193,14 @@ class QemuTree:
         racy = time.time_ns() - RACY_NS
         links: list[str] = []
         skipped: list[str] = []
-        for top in ("hw", "include"):
-            _collect(os.path.join(self.root, top), found, known, seen, racy, links, skipped)
+        try:
+            for top in ("hw", "include"):
+                _collect(os.path.join(self.root, top), found, known, seen, racy, links, skipped)
+        except (TypeError, ValueError, IndexError, AttributeError):
+            # an index entry of the wrong shape (a damaged cache): never trusted, rebuilt
+            known, seen, found, links, skipped = {}, {}, [], [], []
+            for top in ("hw", "include"):
+                _collect(os.path.join(self.root, top), found, known, seen, racy, links, skipped)
         if links:
             raise ScaffoldError("a symbolic link to a directory: qscaffold reads and writes no "
                                 "file through a link (a family there would be left out); put the "
@@ -305,17 +311,21 @@ def _collect(top: str, found: list, known: dict, seen: dict, racy: int, links: l
                     continue
                 path, st = entry.path, entry.stat()
                 entry_roles = get(path)
+                # the file it describes: mtime, size, inode and ctime (as git's index: a
+                # copy, or an edit that put the mtime back, is a new file)
                 if entry_roles is not None and entry_roles[0] == st.st_mtime_ns \
-                        and entry_roles[1] == st.st_size:
+                        and entry_roles[1] == st.st_size and entry_roles[2] == st.st_ino \
+                        and entry_roles[3] == st.st_ctime_ns:
                     seen[path] = entry_roles
-                    if len(entry_roles) == 2:
+                    if len(entry_roles) == 4:
                         continue
-                    data, what = _read(path), entry_roles[2]
+                    data, what = _read(path), entry_roles[4]
+                    defines, declares, macros = what   # its shape, checked
                 else:
                     data = _read(path)
                     what = roles(data)
                     if st.st_mtime_ns < racy:
-                        stamp = (st.st_mtime_ns, st.st_size)
+                        stamp = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
                         seen[path] = stamp if what is None else stamp + (what,)
                 if what is not None:
                     found.append((path, data, what))
@@ -326,7 +336,7 @@ def _read(path: str) -> bytes:
         return fh.readall()
 
 
-INDEX_SCHEMA = 2   # what `roles` finds: an index of another schema is never read
+INDEX_SCHEMA = 3   # what `roles` finds, and the stamp: another schema is never read
 
 
 def _index_path(root: Path) -> Path:

@@ -57,21 +57,21 @@ def entries_in(root_node) -> list[tuple]:
 def _items(array: str, text: str, first: int) -> list[tuple]:
     body = text.split("=", 1)[1]
     clean = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)
-    offset = len(text) - len(body)
+    line = first + text[:len(text) - len(body)].count("\n")   # where the body starts
     out = []
-    depth, start = 0, None
-    for i, ch in enumerate(clean):
-        if ch == "{":
+    depth, start, start_line = 0, None, line
+    for i, ch in enumerate(clean):   # one pass, lines counted as it goes (linear)
+        if ch == "\n":
+            line += 1
+        elif ch == "{":
             depth += 1
             if depth == 2:
-                start = i
+                start, start_line = i, line
         elif ch == "}":
             if depth == 2 and start is not None:
-                item = clean[start + 1:i]
-                entry = _entry(item)
+                entry = _entry(clean[start + 1:i])
                 if entry is not None:
-                    line = first + text[:offset + start].count("\n")
-                    out.append((array, line, *entry, first))
+                    out.append((array, start_line, *entry, first))
             depth -= 1
     return out
 

@@ -287,8 +287,10 @@ def load(root: Path) -> QomModel:
     try:
         data = whole.read_bytes()
         if int.from_bytes(data[:4], "little") == key:
-            return pickle.loads(data[4:])
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            cached = pickle.loads(data[4:])
+            if isinstance(cached, QomModel) and isinstance(cached.types, dict):
+                return cached
+    except Exception:   # a cache that does not load (cut short, damaged) is rebuilt
         pass
     model = build(_all_facts(root, files))
     if all(st.st_mtime_ns < racy for _, st in files):
@@ -311,15 +313,27 @@ def _write(path: Path, data: bytes) -> None:
         pass
 
 
+_FACT_KEYS = frozenset({"defines", "functional", "types", "virtio", "arrays", "macros",
+                        "functions", "cpu_models", "features", "unresolved", "strings",
+                        "entries"})
+
+
+def _valid(hit) -> bool:
+    """A cached file's entry of the right shape: ((mtime, size), facts or None)."""
+    return isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], tuple) and \
+        (hit[1] is None or (isinstance(hit[1], dict) and _FACT_KEYS <= hit[1].keys()))
+
+
 def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str, dict]:
     path = _cache_file(root)
     try:
         cached = marshal.loads(path.read_bytes())
-        if cached.get("version") != _CACHE_VERSION:
+        if not isinstance(cached, dict) or cached.get("version") != _CACHE_VERSION or \
+                not isinstance(cached.get("files"), dict):
             cached = {}
-    except (OSError, ValueError, EOFError, TypeError):
+    except (OSError, ValueError, EOFError, TypeError):   # marshal's ways of refusing
         cached = {}
-    old: dict = cached.get("files", {})
+    old: dict = {rel: hit for rel, hit in cached.get("files", {}).items() if _valid(hit)}
     new: dict = {}
     out: dict[str, dict] = {}
     racy = time.time_ns() - RACY_NS
