@@ -307,3 +307,56 @@ def test_the_session_sees_only_its_own_qemus():
         foreign.wait()
         ours.wait()
     assert qemu_processes() == []
+
+
+def _fake(tmp_path, body: str):
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    path = folder / "qemu-system-x86_64"
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_binary_that_never_answers_is_one_line_and_ended(tmp_path):
+    """Issue 30, item 18: no greeting on the monitor within the timeout (30 s; 2 s here)."""
+    from helpers import one_line_error
+
+    mute = _fake(tmp_path, "sleep 1000")
+    start = time.monotonic()
+    proc = run_cli("prove", "--old", str(mute), "--new", str(mute),
+                   env={"QSCAFFOLD_QMP_GREETING": "2"})
+    assert time.monotonic() - start < 60
+    err = one_line_error(proc)
+    assert proc.returncode == 1 and "its monitor did not answer within 2 s" in err
+    assert qemu_processes() == []   # the wrapper's sleep went with its group
+
+
+def test_a_binary_that_prints_noise_is_one_printable_line(tmp_path):
+    """Issue 30, item 20: 7,600 random bytes on stderr, then an exit."""
+    from helpers import one_line_error
+
+    noisy = _fake(tmp_path, "head -c 7600 /dev/urandom >&2; exit 3")
+    proc = run_cli("prove", "--old", str(noisy), "--new", str(noisy))
+    err = one_line_error(proc)
+    assert proc.returncode == 1 and "it ended (exit status 3)" in err
+    assert len(err) < 700 and all(c.isprintable() for c in err.rstrip("\n"))
+
+
+def test_kill_9_ends_the_qemu_a_wrapper_started(tmp_path):
+    """Issue 30, item 19: a wrapper that does not `exec` QEMU; qscaffold killed -9."""
+    real = packaged_qemu("x86_64")
+    wrapper = _fake(tmp_path, f'"{real}" "$@"; echo wrapper done')
+    proc = subprocess.Popen([sys.executable, "-m", "scaffold", "prove", "--old", str(wrapper),
+                             "--new", str(wrapper), "-j", "2"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not any(str(real) in p for p in qemu_processes()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(str(real) in p for p in qemu_processes()), "no QEMU started"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while qemu_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert qemu_processes() == []

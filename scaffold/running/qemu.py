@@ -1,17 +1,22 @@
 """One QEMU process, talked to over QMP through qemu.qmp (QEMU's own library), and always
-ended: on success, failure, timeout, Ctrl-C, and (through the parent-death signal) when
-qscaffold itself is killed.
+ended: on success, failure, timeout, Ctrl-C, and when qscaffold itself is killed.
 
 The monitor is one end of a socketpair handed to QEMU as a file descriptor: no socket
 file to clean up, and nothing listens on the network.
+
+Each QEMU runs in a process group of its own (`setsid`, done by the C side of
+subprocess: no Python runs in the child, which is safe while prove's threads run), and
+is ended as a group: a wrapper script that does not `exec` QEMU is ended with it.  One
+guard process per run holds a pipe from qscaffold and knows the groups: when the pipe
+closes, however qscaffold ended (kill -9 included), it kills the groups still there.
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -20,22 +25,67 @@ from typing import Any
 
 from scaffold.errors import ScaffoldError
 
-QMP_TIMEOUT = 30.0   # a QMP answer later than this: QEMU is stuck
+QMP_TIMEOUT = 30.0       # a QMP answer later than this: QEMU is stuck
+GREETING_TIMEOUT = float(os.environ.get("QSCAFFOLD_QMP_GREETING", "30"))  # a monitor silent this long after the start: it never will answer
 _LIVE: set["Qemu"] = set()   # every process not yet ended (ended on the way out)
 _LIVE_LOCK = threading.Lock()
 _REFUSING = threading.Event()   # set once the run is being stopped: no new process
-PR_SET_PDEATHSIG = 1
+_ERROR_CHARS = 300   # what one line quotes of a process's stderr at the most
+
+_GUARD = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+groups = set()
+for line in sys.stdin:
+    sign, group = line[:1], line[1:].strip()
+    if group.isdigit():
+        (groups.add if sign == "+" else groups.discard)(int(group))
+for group in groups:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Guard:
+    """The run's watchdog: told each QEMU's process group, it kills those left when
+    qscaffold's end of its pipe closes."""
+
+    lock = threading.Lock()
+    proc: subprocess.Popen | None = None
+
+    @classmethod
+    def tell(cls, line: str) -> None:
+        with cls.lock:
+            if cls.proc is None or cls.proc.poll() is not None:
+                cls.proc = subprocess.Popen([sys.executable, "-S", "-c", _GUARD],
+                                            stdin=subprocess.PIPE, start_new_session=True)
+            assert cls.proc.stdin is not None
+            try:
+                cls.proc.stdin.write(f"{line}\n".encode())
+                cls.proc.stdin.flush()
+            except OSError:
+                pass
 
 
 class QemuError(ScaffoldError):
     """QEMU did not start, or a QMP command failed; the message is QEMU's own."""
 
 
-def _die_with_parent() -> None:   # in the child, before exec (Linux)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+def printable(text: str, limit: int = _ERROR_CHARS) -> str:
+    """A process's words as one printable line: control characters and bytes that are no
+    text escaped, lines joined, and cut at `limit` characters."""
+    flat = " ".join(text.split())
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256
+                    else f"\\u{ord(c):04x}" for c in flat)
+    return shown if len(shown) <= limit else shown[:limit] + f"... ({len(shown)} characters)"
+
+
+def exit_status(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
 class Qemu:
@@ -46,6 +96,7 @@ class Qemu:
         self.proc: subprocess.Popen | None = None
         self.qmp: Any = None
         self._stderr = tempfile.TemporaryFile()
+        self._said = ""   # its stderr, once stopped
 
     def __enter__(self) -> "Qemu":
         self.start()
@@ -66,24 +117,42 @@ class Qemu:
         try:
             self.proc = subprocess.Popen(cmd, pass_fds=[fd], stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                         preexec_fn=_die_with_parent)
+                                         start_new_session=True)
         except OSError as exc:
             ours.close()
             raise QemuError(f"{self.name}: {self.binary} cannot run: {exc.strerror}") from None
         finally:
             theirs.close()
+        _Guard.tell(f"+{self.proc.pid}")
         with _LIVE_LOCK:
             _LIVE.add(self)
             if _REFUSING.is_set():   # stop_all ran while this one was starting
-                self.proc.kill()
+                self._kill()
         self.qmp = QEMUMonitorProtocol(ours)
+        silent = threading.Timer(GREETING_TIMEOUT, self._kill)   # no greeting: it never will
+        silent.daemon = True
+        silent.start()
         try:
             self.qmp.connect()
             self.qmp.settimeout(QMP_TIMEOUT)
-        except Exception:   # QEMU exited before its monitor answered: its stderr says why
+        except Exception:   # qemu.qmp's errors: QEMU exited, or was silent, before greeting
+            timed_out = not silent.is_alive()
+            silent.cancel()
             self.stop()
-            raise QemuError(f"{self.name}: {self.binary.name} did not start: "
-                            f"{self.error_text() or 'no message'}") from None
+            why = f"its monitor did not answer within {GREETING_TIMEOUT:.0f} s" if timed_out \
+                else f"it ended ({exit_status(self.proc.returncode)})"
+            raise QemuError(f"{self.name}: {self.binary.name} did not start: {why}: "
+                            f"{self.error_text() or 'no message'}; command: "
+                            f"{printable(' '.join(cmd[:6]), 120)}") from None
+        silent.cancel()
+
+    def _kill(self) -> None:
+        """SIGKILL to the process's whole group (a wrapper script and its QEMU)."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                self.proc.kill()
 
     def cmd(self, command: str, **args) -> Any:
         from qemu.qmp import ExecuteError
@@ -109,13 +178,15 @@ class Qemu:
             return False
 
     def error_text(self) -> str:
-        """What QEMU printed on stderr, as one line (its own words)."""
+        """What QEMU printed on stderr, as one printable line (its own words, cut short)."""
+        if self._stderr.closed:   # stopped: what it had said was kept
+            return self._said
         self._stderr.seek(0)
-        text = self._stderr.read().decode("utf-8", "replace")
+        text = self._stderr.read(64 * 1024).decode("utf-8", "backslashreplace")
         prefix = f"{self.binary.name}: "
         lines = [line.removeprefix(prefix).strip() for line in text.splitlines() if line.strip()]
         errors = [line for line in lines if not line.startswith("warning: ")]
-        return "; ".join(errors or lines)   # warnings (deprecated types...) only if alone
+        return printable("; ".join(errors or lines))   # warnings only if alone
 
     def stop(self) -> None:
         """End the process: `quit`, then SIGKILL if it lingers.  Idempotent."""
@@ -127,8 +198,16 @@ class Qemu:
                 pass
         if self.proc is not None:
             if not self.wait_exit(3.0):
-                self.proc.kill()
+                self._kill()
                 self.proc.wait()
+            try:   # the group too: what a wrapper started must not outlive it
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _Guard.tell(f"-{self.proc.pid}")
+        if not self._stderr.closed:
+            self._said = self.error_text()
+            self._stderr.close()
         if self.qmp is not None:
             try:
                 self.qmp.close()
@@ -151,8 +230,7 @@ def stop_all(refuse_new: bool = False) -> None:
             _REFUSING.set()
         live = list(_LIVE)
     for vm in live:
-        if vm.proc is not None and vm.proc.poll() is None:
-            vm.proc.kill()
+        vm._kill()
     for vm in live:
         if vm.proc is not None:
             vm.proc.wait()
