@@ -61,3 +61,9 @@ def parse_tree_version(text: str) -> tuple[int, int, int] | None:
     if len(parts) != 3 or not all(p.isdecimal() for p in parts):
         return None
     return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def current_release(tree_version: tuple[int, int, int]) -> Version:
+    """The release a tree's rules apply to: 10.2.0 is 10.2; 10.2.50 (and rcs) work toward 11.0."""
+    major, minor, micro = tree_version
+    return Version(major, minor) if micro < 50 else Version(major, minor).next()

@@ -11,7 +11,7 @@ import pytest
 from helpers import FIXTURES, linked_copy, real_tree, run_cli
 from scaffold.planning import bump as bump_module
 from scaffold.planning.bump import plan_bump
-from scaffold.reading.check import check_tree
+from scaffold.rules.chain import check_tree
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import expected_file, real_tree, run_cli, snapshot
-from scaffold.reading.check import check_tree
+from scaffold.rules.chain import check_tree
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.tree import QemuTree

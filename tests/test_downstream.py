@@ -4,7 +4,7 @@ tree's machine types: they are left alone, said in one line, and never a syntax 
 from __future__ import annotations
 
 from helpers import run_cli, snapshot
-from scaffold.reading.check import check_tree
+from scaffold.rules.chain import check_tree
 from scaffold.reading.tree import QemuTree
 
 TREE = "downstream-if0"

@@ -83,7 +83,7 @@ def test_bad_binaries_are_one_line(tmp_path):
     proc = run_cli("prove", "--old", str(fake), "--new", str(fake))
     err = proc.stderr.decode()
     assert proc.returncode == 1 and err.count("\n") == 1, err
-    assert "did not start: -machine none: broken" in err
+    assert "did not start: it ended (exit status 1): -machine none: broken" in err
 
 
 # --- the real binaries ---------------------------------------------------------------------

@@ -23,7 +23,7 @@ from scaffold.errors import ScaffoldError
 from scaffold.planning.bump import plan_bump
 from scaffold.planning.compat_edit import plan_compat_add
 from scaffold.planning.retire import plan_retire
-from scaffold.reading.check import check_tree
+from scaffold.rules.chain import check_tree
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 

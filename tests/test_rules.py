@@ -9,9 +9,9 @@ import pytest
 
 from helpers import REPO, real_tree, run_cli
 from scaffold import rules
-from scaffold.findings import SEVERITIES
+from scaffold.rules.registry import SEVERITIES
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option
-from scaffold.reading.check import check_tree
+from scaffold.rules.chain import check_tree
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 

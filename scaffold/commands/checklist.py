@@ -8,9 +8,11 @@ import tempfile
 from dataclasses import dataclass, field
 
 from scaffold.applying import scm
-from scaffold.reading import check, compat_arrays
+from scaffold.reading import compat_arrays
+from scaffold.rules import chain as check
 from scaffold.commands.bump_command import subject
-from scaffold.reading.lifecycle import current_release, read_policy
+from scaffold.reading.lifecycle import read_policy
+from scaffold.version import current_release
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

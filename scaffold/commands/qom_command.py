@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.errors import UsageError
-from scaffold.findings import Finding, failing, ordered
+from scaffold.rules.registry import Finding, failing, ordered
 from scaffold.version import Version
 from scaffold.reading import history
-from scaffold.reading.lint import VERSIONED, check_options_since, check_since, lint
+from scaffold.rules.entries import VERSIONED, check_options_since, check_since, lint
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.qom import model as qom_model

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from scaffold.reading.machines import reset_convention
-from scaffold.reading.check import check_tree, failing
-from scaffold.reading.lifecycle import current_release, read_policy
+from scaffold.rules.chain import check_tree, failing, reader_notes
+from scaffold.reading.lifecycle import read_policy
+from scaffold.version import current_release
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
 
@@ -20,7 +21,7 @@ def machines(tree: QemuTree) -> dict:
     out: dict[str, Any] = {"tree": str(tree.root), "version": ".".join(map(str, tree.version)) if tree.version else None,
            "policy": {"deprecation_years": policy.deprecation, "deletion_years": policy.deletion,
                       "source": policy.source} if policy else None,
-           "families": [], "notes": [str(n) for n in notes]}
+           "families": [], "notes": [str(n) for n in reader_notes(notes)]}
     for family in families:
         versions = []
         for block in family.blocks:

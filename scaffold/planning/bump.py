@@ -2,7 +2,9 @@
 previous newest demoted.  The result is a Plan; nothing here writes to disk."""
 from __future__ import annotations
 
-from scaffold.reading import check, compat_arrays, csyntax
+from scaffold.reading import compat_arrays, csyntax
+from scaffold.rules import chain as check
+from scaffold.rules import registry
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import (Family, MacroCall, VersionBlock, assigned_field,
                                        read_families, reset_convention)
@@ -154,7 +156,7 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
                          f"so the next bump is {newest.next()}")
     if target < newest or (target == newest and any(f.newest.version > target for f in families)):
         raise UsageError(f"{target} is not newer than the newest machine types ({newest})")
-    plan = Plan("bump", target, notes=notes)
+    plan = Plan("bump", target, notes=check.reader_notes(notes))
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     for family in families:
         version = family.newest.version
@@ -183,7 +185,7 @@ def _check_done(family: Family, target: Version, defined: set[str]) -> None:
     if len(blocks) > 1:
         findings += check.check_shape(family, blocks[1]) + check.check_chain(family, blocks[1], blocks[0]) \
             + check.check_compat_props(family, blocks[1], False, defined)
-    errors = [f for f in findings if f.severity == "error"]
+    errors = registry.errors(findings)
     if errors:
         raise ScaffoldError(f"already has {target} but its bump is incomplete ({errors[0].message}); "
                             "finish or revert it by hand", path=family.file.rel,

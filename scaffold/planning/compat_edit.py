@@ -16,15 +16,16 @@ from scaffold.reading.compat_arrays import ArrayPair
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, OptionsFn, read_families
 from scaffold.planning.plan import Edit, Plan
-from scaffold.reading.lint import check_entry
+from scaffold.rules.entries import check_entry
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.model import QomModel
 from scaffold.reading.qom.entries import Entry as ArrayEntry, read_entries
 from scaffold.planning.templates import render
-from scaffold.reading.lifecycle import current_release
+from scaffold.version import current_release
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.findings import Finding
+from scaffold.rules import advice
+from scaffold.rules.registry import Finding, errors
 
 
 def _c_string(text: str) -> str:
@@ -94,8 +95,7 @@ def target_release(tree: QemuTree, families: list[Family], release: Version | No
                                 f"the released {last} machine types); --release {last} "
                                 "names that array on purpose")
         if micro < 50:
-            plan.notes.append(Finding("warning", "stable-branch",
-                                      f"VERSION {major}.{minor}.{micro} is a stable branch: "
+            plan.notes.append(advice.STABLE_BRANCH.finding(f"VERSION {major}.{minor}.{micro} is a stable branch: "
                                       f"this changes the released {release or last} machine "
                                       "types"))
     return newest, release or last
@@ -131,8 +131,7 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
         if not force:
             raise UsageError(f"unknown device type {device!r} (no #define TYPE_... or type "
                              "registration for it in the tree); --force adds it anyway")
-        plan.notes.append(Finding("warning", "type-unknown",
-                                  f"{device} is not a type this tree declares (--force)"))
+        plan.notes.append(advice.TYPE_UNKNOWN.finding(f"{device} is not a type this tree declares (--force)"))
         name = name or device
     if prop not in model.property_names():
         if not force:
@@ -141,16 +140,15 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
             raise UsageError(f"unknown property {prop!r}: no DEFINE_PROP_*(\"{prop}\", ...) or "
                              f"object_*property_add*(..., \"{prop}\", ...) in the tree{hint} "
                              "(--force adds it anyway)")
-        plan.notes.append(Finding("warning", "property-unknown",
-                                  f"no device in this tree declares a property {prop} (--force)"))
+        plan.notes.append(advice.PROPERTY_UNKNOWN.finding(f"no device in this tree declares a property {prop} (--force)"))
     if is_macro:
         plan.edits += _include_for(target, device, model)
     judged = _judge(model, target, device if is_macro else _c_string(device), prop, value, name)
     if judged is None:   # a type the QOM model does not know: the name-based advice
-        plan.notes += [Finding("warning", "type-advice", a) for a in model.advice(name)]
+        plan.notes += [advice.TYPE_ADVICE.finding(a) for a in model.advice(name)]
     else:
         for finding in judged:
-            if finding.severity == "error" and not force:
+            if finding in errors(judged) and not force:
                 raise UsageError(f"{finding.message} (fix: {finding.fix}; --force adds it "
                                  "anyway)")
             plan.notes.append(finding._replace(path=None, line=None))
@@ -168,18 +166,15 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
                 continue
             where = f"({pair.file.rel}:{e.node.start_point[0] + 1})"
             if pair.version < release:
-                plan.notes.append(Finding("info", "older-entry",
-                                          f"{pair.name} sets {name} {prop} = {e.value} {where}; "
+                plan.notes.append(advice.OLDER_ENTRY.finding(f"{pair.name} sets {name} {prop} = {e.value} {where}; "
                                           f"it is added after {target.name}, so {pair.version} "
                                           "and older keep that value"))
             else:
-                plan.notes.append(Finding("warning", "newer-entry",
-                                          f"the newer {pair.name} already sets {name} {prop} = "
+                plan.notes.append(advice.NEWER_ENTRY.finding(f"the newer {pair.name} already sets {name} {prop} = "
                                           f"{e.value} {where} for {pair.version} and older; "
                                           f"{release} and older get the new entry instead "
                                           "(older arrays are added last)"))
-    plan.notes.append(Finding("info", "affects",
-                              f"affects {_affected(families, prefix, release)}"))
+    plan.notes.append(advice.AFFECTS.finding(f"affects {_affected(families, prefix, release)}"))
     style = _style(entries) if entries else \
         _style([e for p in pairs for e in _entries(p)[1]])
     text = render("compat_entry.c.j2", device=device if is_macro else _c_string(device),
@@ -379,8 +374,7 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
         texts = [(p, _rewrite(p, param_name, fn.param)) for p in parsed]
         new = [(p, t) for p, t in texts if " ".join(t.split()) not in have]
         if not new:
-            plan.notes.append(Finding("info", "already-present",
-                                      f"{fn.name} already has {_quoted(t for _, t in texts)}",
+            plan.notes.append(advice.ALREADY_PRESENT.finding(f"{fn.name} already has {_quoted(t for _, t in texts)}",
                                       path=family.file.rel, line=family.file.line(fn.start),
                                       family=family.name))
             continue

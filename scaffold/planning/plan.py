@@ -9,11 +9,12 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from scaffold.reading import check, csyntax
+from scaffold.reading import csyntax
+from scaffold.rules import chain as check
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
-from scaffold.findings import Finding
+from scaffold.rules.registry import Finding, errors
 
 
 class Edit(NamedTuple):
@@ -123,7 +124,7 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
 
 def verify(before: QemuTree, families, after: QemuTree) -> None:
     """The changed tree must pass `qscaffold check` wherever the original did."""
-    new = [f for f in check.check_tree(after) if f.severity == "error"]
+    new = errors(check.check_tree(after))
     if not new:
         return
     old = {f.key for f in check.check_tree(before, families)}

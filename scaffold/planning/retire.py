@@ -18,7 +18,8 @@ from scaffold.planning.plan import Edit, Plan
 from scaffold.planning.removal import plan_removal
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.families import FAMILIES
-from scaffold.reading.lifecycle import Policy, current_release, read_policy
+from scaffold.reading.lifecycle import Policy, read_policy
+from scaffold.version import current_release
 from scaffold.reading.machines import (Family, VersionBlock, assigned_field, function_name,
                                       read_families)
 from scaffold.reading.search import FileSearch

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError
-from scaffold.version import Version, parse_tree_version
+from scaffold.version import Version, current_release, parse_tree_version
 
 
 class HistoryError(ScaffoldError):
@@ -105,8 +105,6 @@ class Cycles:
         """VERSION's changes back to the start of the `oldest` cycle asked about: git's
         output is read as it comes and git is stopped there (upstream's whole VERSION
         history costs a walk of every commit)."""
-        from scaffold.reading.lifecycle import current_release
-
         cmd = ["git", "-C", str(root), "log", "--first-parent", "--format=commit %H", "-p",
                "-U0", "--", "VERSION"]
         try:

@@ -42,9 +42,3 @@ def read_policy(tree: QemuTree) -> Policy | None:
         if "DEPRECATION" in found and "DELETION" in found:
             return Policy(found["DEPRECATION"], found["DELETION"], rel)
     return None
-
-
-def current_release(tree_version: tuple[int, int, int]) -> Version:
-    """The release a tree's rules apply to: 10.2.0 is 10.2; 10.2.50 (and rcs) work toward 11.0."""
-    major, minor, micro = tree_version
-    return Version(major, minor) if micro < 50 else Version(major, minor).next()

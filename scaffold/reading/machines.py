@@ -15,7 +15,6 @@ from scaffold.errors import ScaffoldError
 from scaffold.reading.families import FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
-from scaffold.findings import Finding
 
 # How a file registers one version (QEMU-FACTS "Earlier layouts"):
 #   latest:   NAME_AS_LATEST(A, B) / NAME(A, B)             newest marked by the macro
@@ -439,7 +438,18 @@ def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, 
                         "file first", path=file.rel, line=line, family=spec.name)
 
 
-def read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
+
+class Note(NamedTuple):
+    """What the reader saw and left alone (a registration of no known family, one that
+    `#if 0` compiles out): the rules room makes findings of these (rules/chain.py)."""
+
+    kind: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    family: str | None = None
+
+def read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
     """Every known family found in the tree, and notes on files no family handles.
     Read once per tree (a tree is never changed in place: edits make a new one)."""
     cached = tree.memo.get("families")
@@ -448,9 +458,9 @@ def read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
     return list(cached[0]), list(cached[1])
 
 
-def _read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
+def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
     families: list[Family] = []
-    notes: list[Finding] = []
+    notes: list[Note] = []
     for rel, macros in sorted(tree.machine_files.items()):
         claimed = {}
         for macro in macros:
@@ -459,7 +469,7 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
                 claimed[spec.name] = spec
         others = sorted(m for m in macros if not spec_for(m, rel))
         if others:
-            notes.append(Finding("info", "family-unknown", f"versioned machine macro(s) "
+            notes.append(Note("family-unknown", f"versioned machine macro(s) "
                                  f"{', '.join(others)} of no known family: not handled",
                                  path=rel))
         for spec in claimed.values():
@@ -477,7 +487,7 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Finding]]:
                                     "type with it: is it cut short? Fix the file first",
                                     path=rel, family=spec.name)
             if off:
-                notes.append(Finding("info", "family-disabled", f"{off[0]} {spec.macro} "
+                notes.append(Note("family-disabled", f"{off[0]} {spec.macro} "
                                      f"registration{'s' if off[0] != 1 else ''} disabled by "
                                      "`#if 0` (a downstream tree): left alone",
                                      path=rel, line=off[1], family=spec.name))

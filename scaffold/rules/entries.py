@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from scaffold.findings import Finding, ordered
+from scaffold.rules.registry import Finding, Rule, ordered, register
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
-from scaffold.reading.lifecycle import current_release
+from scaffold.version import current_release
 from scaffold.reading.qom.model import QomModel
 from scaffold.version import Version, parse_tree_version
 
@@ -23,10 +23,63 @@ _INT_RANGES = {"uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2
                "int64": (-2**63, 2**63 - 1)}
 _SIZE = re.compile(r"\d+(?:\.\d+)?\s*[kKmMgGtTpPeE]?[bB]?")
 
+# -- the rules this module judges (L: each compat entry against the QOM model)
 
-def _finding(severity: str, kind: str, entry: Entry, message: str, fix: str = "") -> Finding:
-    return Finding(severity, kind, f"{entry.array}: {entry.text}: {message}", fix, entry.path,
-                   entry.line)
+ENTRY_TYPE_UNKNOWN = register(Rule("L101", "entry-type-unknown", "error", "an entry names a type the tree does not register",
+    "QEMU ignores a compat entry whose type does not exist: the old behaviour the entry "
+    "was meant to keep is lost, silently, on every older machine type."))
+ENTRY_PROPERTY_MISSING = register(Rule("L102", "entry-property-missing", "error",
+    "an entry's type (with its parents) has no such property, and the entry is not optional",
+    "Compat properties are applied with &error_abort: creating such a device on an older "
+    "machine type aborts QEMU. An entry on an abstract parent is fine when every "
+    "concrete subtype has the property."))
+ENTRY_VALUE_INVALID = register(Rule("L103", "entry-value-invalid", "error", "an entry's value cannot be parsed by the property's kind",
+    "The value is parsed when a device is created, with &error_abort: QEMU aborts."))
+ENTRY_ALIAS = register(Rule("L201", "entry-alias", "warning",
+    "the type has the property only as an alias of a child device's (a virtio proxy)",
+    "An entry on virtio-X-pci reaches virtio-X-device's property through the proxy's "
+    "alias, so the ccw and mmio transports keep the new default: name the device."))
+ENTRY_VARIANT_ONLY = register(Rule("L202", "entry-variant-only", "warning",
+    "the entry names one subtype while the property sits on a parent with a few others",
+    "virtio-X-pci, -transitional and -non-transitional share virtio-X-pci-base, qxl and "
+    "qxl-vga share pci-qxl: an entry on one leaves the others with the new default. "
+    "Quiet when the same array names the others too; parents with more than 8 concrete "
+    "subtypes (pci-device) are not counted."))
+ENTRY_CONDITIONAL = register(Rule("L203", "entry-conditional", "warning",
+    "the property exists only under a build condition",
+    "In a build without it the entry names a missing property: QEMU aborts there."))
+ENTRY_DUPLICATE = register(Rule("L204", "entry-duplicate", "warning", "the same type and property twice in one array",
+    "The later value wins silently; one of the two is a mistake or noise."))
+ENTRY_REDUNDANT = register(Rule("L205", "entry-redundant", "warning",
+    "an older array repeats the value the next newer array already sets",
+    "Older arrays are added after newer ones, and the newer one applies to the older "
+    "machine types too: the older entry changes nothing."))
+ENTRY_WRONG_RELEASE = register(Rule("L206", "entry-wrong-release", "warning",
+    "an entry added since --since REV sits in an array other than the one for the "
+    "release before its cycle",
+    "A change made during the X.Y cycle keeps the old behaviour on the machine types of "
+    "the releases before it: it goes into the array of the release that just shipped. "
+    "An older array is right only when the property itself changed in that older cycle "
+    "(a late fix); lint looks for that in the property's own history."))
+OPTION_WRONG_RELEASE = register(Rule("L207", "option-wrong-release", "warning",
+    "a statement added since --since REV sits in an older version's options function "
+    "than the release before its cycle",
+    "A machine-option change of the X.Y+1 cycle keeps the old behaviour on X.Y and older "
+    "machine types, so it goes into X.Y's options function (qscaffold compat "
+    "machine-option does that); in an older one, the X.Y types get the new behaviour."))
+ENTRY_OLDER_RELEASE = register(Rule("L902", "entry-older-release", "info",
+    "an entry added to an older release's array, explained by its property's history",
+    "The property changed in that older cycle, so the older array is where the fix "
+    "belongs."))
+ENTRY_CANNOT_TELL = register(Rule("L901", "entry-cannot-tell", "info", "the model cannot tell what an entry names",
+    "A name built by code the model does not follow (a loop, a macro it cannot expand). "
+    "Nothing is claimed about it; `qscaffold qom` shows what the model knows."))
+
+
+
+def _finding(rule: Rule, entry: Entry, message: str, fix: str = "") -> Finding:
+    return rule.finding(f"{entry.array}: {entry.text}: {message}", fix, path=entry.path,
+                        line=entry.line)
 
 
 def lint(model: QomModel, entries: list[Entry]) -> list[Finding]:
@@ -48,15 +101,15 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
     props = _literal(model, entry.prop)
     if types is None or props is None:
         what = entry.driver if types is None else entry.prop
-        return [_finding("info", "entry-cannot-tell", entry, f"the model cannot tell what {what} "
+        return [_finding(ENTRY_CANNOT_TELL, entry, f"the model cannot tell what {what} "
                          "names")]
     known = [t for t in types if t in model.types]
     if not known:
         if any(t in model.names for t in types):
-            return [_finding("info", "entry-cannot-tell", entry, f"{types[0]} is registered by code "
+            return [_finding(ENTRY_CANNOT_TELL, entry, f"{types[0]} is registered by code "
                              "the model does not follow (a loop); its properties are not "
                              "checked")]
-        return [_finding("error", "entry-type-unknown", entry, f"no type {types[0]} in this tree: "
+        return [_finding(ENTRY_TYPE_UNKNOWN, entry, f"no type {types[0]} in this tree: "
                          "the entry does nothing", "name an existing type (qscaffold qom "
                          f"--property {props[0]})")]
     out: list[Finding] = []
@@ -71,17 +124,17 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
             return []   # every concrete subtype defines it (a shared macro): fine
         owners = model.owners(prop)
         if prop in model.unplaced and not owners:
-            return [_finding("info", "entry-cannot-tell", entry, f"{prop} is defined in "
+            return [_finding(ENTRY_CANNOT_TELL, entry, f"{prop} is defined in "
                              f"{model.unplaced[prop]}, which no type the model knows binds")]
         if below:
             left = [t for t in concrete if t not in below]
-            return [_finding("error", "entry-property-missing", entry, f"{prop} is defined on "
+            return [_finding(ENTRY_PROPERTY_MISSING, entry, f"{prop} is defined on "
                              f"{', '.join(below[:4])} but not on {', '.join(left[:4])}, which "
                              f"{type_name} also covers: QEMU aborts when one is created",
                              "name the types that have it, or mark the entry .optional")]
         where = f"; types that have it: {', '.join(owners[:5])}" if owners else \
             "; no type in this tree has it"
-        return [_finding("error", "entry-property-missing", entry, f"{type_name} has no property "
+        return [_finding(ENTRY_PROPERTY_MISSING, entry, f"{type_name} has no property "
                          f"{prop}{where}", "name the type that owns it (qscaffold qom "
                          f"--property {prop})")]
     owner, p = found
@@ -91,7 +144,7 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
         transports = [t for t in model.types if t != type_name and
                       any(target in model.types[a].alias_all for a in model.ancestors(t))]
         left = sorted(set(t for t in transports if not model.types[t].abstract))
-        out.append(_finding("warning", "entry-alias", entry, f"{type_name} has {prop} only "
+        out.append(_finding(ENTRY_ALIAS, entry, f"{type_name} has {prop} only "
                             f"as an alias of {target}'s; the entry leaves out "
                             f"{', '.join(left[:4]) or 'the other transports'}",
                             f"name {target} instead"))
@@ -102,16 +155,16 @@ def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
         left = [v for v in siblings if (entry.array, v) not in same and
                 (entry.array, owner) not in same]
         if left:
-            out.append(_finding("warning", "entry-variant-only", entry, f"{prop} is defined on "
+            out.append(_finding(ENTRY_VARIANT_ONLY, entry, f"{prop} is defined on "
                                 f"{owner}; the entry names {type_name} only and leaves out "
                                 f"{', '.join(left)}", f"name {owner} instead, or the others too"))
     if p.cond and not any(c.startswith("#else") for c in p.cond):
-        out.append(_finding("warning", "entry-conditional", entry, f"{owner}'s {prop} exists "
+        out.append(_finding(ENTRY_CONDITIONAL, entry, f"{owner}'s {prop} exists "
                             f"only under {' / '.join(p.cond)} ({p.where})",
                             "check the entry applies in every build"))
     value = _literal(model, entry.value)
     if value is not None and not _parses(p.kind, value[0]):
-        out.append(_finding("error", "entry-value-invalid", entry, f"{value[0]!r} is not a value "
+        out.append(_finding(ENTRY_VALUE_INVALID, entry, f"{value[0]!r} is not a value "
                             f"of {prop}'s kind {p.kind} ({p.where})", "write a valid value"))
     return out
 
@@ -180,7 +233,7 @@ def _duplicates(model: QomModel, entries: list[Entry]) -> list[Finding]:
         scope = (entry.path, entry.array, entry.array_line, key)
         if scope in seen:
             first = seen[scope]
-            out.append(_finding("warning", "entry-duplicate", entry, f"{key[0]} {key[1]} is "
+            out.append(_finding(ENTRY_DUPLICATE, entry, f"{key[0]} {key[1]} is "
                                 f"set twice in {entry.array} (also line {first.line})",
                                 "keep one"))
         else:
@@ -207,7 +260,7 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
         v, e = min(newer)
         other = csyntax.c_string(e.value) if e.value.startswith('"') else e.value
         if other == value:
-            out.append(_finding("warning", "entry-redundant", entry, f"the newer {e.array} sets "
+            out.append(_finding(ENTRY_REDUNDANT, entry, f"the newer {e.array} sets "
                                 f"{key[0]} {key[1]} = {other} too ({e.path}:{e.line}), and "
                                 "applies to these machine types already", "remove this one"))
     return out
@@ -236,12 +289,12 @@ def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, in
             continue
         prop = _first(model, entry.prop) or entry.prop
         if changed_in(prop, release.next()):
-            out.append(_finding("info", "entry-older-release", entry, f"added in the {cycle} "
+            out.append(_finding(ENTRY_OLDER_RELEASE, entry, f"added in the {cycle} "
                                 f"cycle ({commit[:12]}) to {entry.array}: right, {prop} "
                                 f"changed in the {release.next()} cycle"))
             continue
         where = f"{m.group(1)}_compat_{expected.underscored}"
-        out.append(_finding("warning", "entry-wrong-release", entry, f"added in the {cycle} "
+        out.append(_finding(ENTRY_WRONG_RELEASE, entry, f"added in the {cycle} "
                             f"cycle ({commit[:12]}, VERSION {'.'.join(map(str, tree_version))})"
                             f" to {entry.array}, but {prop}'s history shows no change in the "
                             f"{release.next()} cycle", f"a change of this cycle belongs in {where}"))
@@ -269,11 +322,11 @@ def check_options_since(families, added: dict[tuple[str, int], tuple]) -> list[F
                     if block.version == cycle.prev() or cycle > newest:
                         continue
                     text = family.file.data.split(b"\n")[line - 1].decode("utf-8", "replace")
-                    out.append(Finding("warning", "option-wrong-release",
-                                       f"{fn.name}: `{text.strip()}` was added in the {cycle} "
-                                       f"cycle ({found[0][:12]}) to the {block.version} machine "
-                                       f"types, not to {cycle.prev()}'s",
-                                       f"qscaffold compat machine-option --release {cycle.prev()}",
-                                       family.file.rel, line, family.name, str(block.version)))
+                    out.append(OPTION_WRONG_RELEASE.finding(
+                        f"{fn.name}: `{text.strip()}` was added in the {cycle} cycle "
+                        f"({found[0][:12]}) to the {block.version} machine types, not to "
+                        f"{cycle.prev()}'s", f"qscaffold compat machine-option --release "
+                        f"{cycle.prev()}", path=family.file.rel, line=line, family=family.name,
+                        version=str(block.version)))
                     break   # one finding a function
     return out

@@ -1,8 +1,11 @@
-"""What a command reports about a tree: a Finding is one instance of a Rule.
+"""The rules' registry: what a finding is, and the one place each rule is listed.
 
-Rules are data (scaffold/rules.py), as in ruff: a code, a name, a severity, a one-line
-summary and a short "why" that `qscaffold check --explain CODE` prints.  `check`, `compat`
-and (later) `lint` report Findings of the same type, so they print, sort and serialise alike.
+As in ruff, a rule is a unit: a code, a name, a severity, a one-line summary and a short
+"why" (`qscaffold explain CODE`), defined once beside the judge that reports it
+(rules/chain.py: check's; rules/entries.py: lint's; rules/advice.py: compat's), and a
+Finding is made from its Rule (`RULE.finding(message, ...)`): a code's severity lives in
+one place.  Each rule has fixtures that make it fire and stay quiet (tests/test_rules.py);
+docs/rules.md is the table this registry prints (a test keeps them equal).
 """
 from __future__ import annotations
 
@@ -20,10 +23,36 @@ class Rule(NamedTuple):
     summary: str
     why: str
     otherwise: str = ""  # ...unless this says when they have another one, and which
+    other: str = ""      # that other severity
 
     def explain(self) -> str:
         other = f"\nSeverity: {self.otherwise}\n" if self.otherwise else ""
         return f"{self.code} {self.name} ({self.severity})\n\n{self.summary}\n{other}\n{self.why}\n"
+
+    def finding(self, message: str, fix: str = "", *, path: str | None = None,
+                line: int | None = None, family: str | None = None,
+                version: str | None = None, other: bool = False) -> "Finding":
+        """A finding of this rule; `other`: in the case `otherwise` describes."""
+        assert not other or self.other, f"{self.code} has one severity"
+        return Finding(self.other if other else self.severity, self.name, message, fix, path,
+                       line, family, version)
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def register(rule: Rule) -> Rule:
+    assert rule.code not in {r.code for r in _REGISTRY.values()} and rule.name not in _REGISTRY
+    _REGISTRY[rule.name] = rule
+    return rule
+
+
+def by_name(name: str) -> Rule:
+    return _REGISTRY[name]
+
+
+def registered() -> list[Rule]:
+    return list(_REGISTRY.values())
 
 
 class Finding(NamedTuple):
@@ -38,7 +67,6 @@ class Finding(NamedTuple):
 
     @property
     def rule(self) -> Rule:
-        from scaffold.rules import by_name   # the catalogue imports this module
         return by_name(self.kind)
 
     @property
@@ -64,6 +92,10 @@ class Finding(NamedTuple):
 def ordered(findings: list[Finding]) -> list[Finding]:
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: (order[f.severity], f.path or "", f.line or 0))
+
+
+def errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "error"]
 
 
 def failing(findings: list[Finding], strict: bool = False) -> list[Finding]:

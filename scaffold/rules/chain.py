@@ -1,0 +1,394 @@
+"""`qscaffold check`: verify the whole compat chain, version by version.
+
+Each rule is a small function returning Findings.  The same rules run on the tree a
+bump would write, before it is written.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from scaffold.rules.registry import Finding, Rule, failing, ordered, register
+from scaffold.reading import compat_arrays
+from scaffold.reading.families import FamilySpec
+from scaffold.version import current_release
+from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock, read_families
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
+
+def _finding(family: Family, block: VersionBlock | None, rule: Rule, message: str,
+             fix: str = "", offset: int | None = None) -> Finding:
+    if offset is None and block is not None:
+        offset = block.start
+    return rule.finding(message, fix, path=family.file.rel,
+                        line=family.file.line(offset) if offset is not None else None,
+                        family=family.name, version=str(block.version) if block else None)
+
+# -- the rules this module judges (C: the compat chain of versioned machine types)
+
+CHAIN_MISSING = register(Rule("C101", "chain-missing", "error",
+    "an options function does not call the next newer version's options",
+    "Each versioned machine type is the next newer one plus compat properties. Without "
+    "the call, the machine type loses every default set by newer versions: the guest "
+    "sees different hardware, and migration from an older QEMU breaks (arm virt, 5.x)."))
+CHAIN_BASE = register(Rule("C102", "chain-base", "error",
+    "an options function calls the family's base options instead of the newer version's",
+    "The base options carry only what every version shares; the newer versions' settings "
+    "are skipped, so the machine type changes under the guest (x86, the 7.0 bump)."))
+CHAIN_WRONG = register(Rule("C103", "chain-wrong", "error",
+    "an options function calls another version than the next newer one",
+    "Skipping a version skips its compat arrays and settings; calling an older one loops "
+    "or applies its arrays to newer types. Either changes what the guest sees."))
+CHAIN_PARAM = register(Rule("C104", "chain-param", "error",
+    "an options function passes something other than its own parameter down the chain",
+    "The newer version's options must change this machine class; with another argument "
+    "they change some other object and this machine type loses them."))
+CHAIN_BUGFIX = register(Rule("C105", "chain-bugfix", "info",
+    "an options function chains through a bugfix machine (q35 4.0 through 4.0.1)",
+    "QEMU's q35 4.0 gets its compat properties through the 4.0.1 bugfix machine on "
+    "purpose; the chain is checked through it."))
+COMPAT_MISSING = register(Rule("C201", "compat-missing", "error",
+    "an older version's options do not add its release's compat arrays",
+    "hw_compat_X_Y and pc_compat_X_Y hold what changed after X.Y; the X.Y machine type "
+    "must add them or the guest sees newer defaults and migration breaks (arm virt, 6.1)."))
+COMPAT_DUPLICATE = register(Rule("C202", "compat-duplicate", "warning",
+    "an options function adds the same compat array more than once",
+    "Adding the same values twice changes nothing a guest sees and builds; it is noise a "
+    "merge usually left."))
+COMPAT_FOREIGN = register(Rule("C203", "compat-foreign", "error",
+    "an options function adds another version's compat array (or the newest adds any)",
+    "The array then applies to the wrong machine types: those of a release that never "
+    "had those defaults change, or the newest, which must have no compat properties."))
+FUNCTION_MISSING = register(Rule("C301", "function-missing", "error",
+    "a version lacks one of the family's options functions",
+    "Families with class and instance options (pc, spapr, s390x) need both per version; "
+    "the registration macro names both and the tree would not build."))
+REGISTRATION_MISSING = register(Rule("C302", "registration-missing", "error",
+    "a version has options functions but no registration macro",
+    "A static options function nothing registers is unused: -Werror fails the build, and "
+    "the machine type does not exist."))
+LATEST_MISSING = register(Rule("C303", "latest-missing", "error",
+    "the newest version is not marked as the latest (alias/default)",
+    "`-machine pc`, `virt` or the default machine would start an older machine type "
+    "than the newest: a changed default for every guest started without a version."))
+LATEST_EXTRA = register(Rule("C304", "latest-extra", "error",
+    "more than one version is marked as the latest",
+    "Two machine types claim the same alias: QEMU picks one by registration order, so "
+    "the default machine type is not the one intended."))
+FUNCTION_UNREGISTERED = register(Rule("C305", "function-unregistered", "error",
+    "an options function names a version newer than every registration",
+    "Usually a typo in a function name. The static function is called by nothing, so "
+    "-Werror fails the build; it is not a new release."))
+ARRAY_LEN = register(Rule("C401", "array-len", "error", "a compat array has no _len constant after it",
+    "compat_props_add() takes the array and its length; without X_len the call does not "
+    "compile.", "warning when no machine type adds the array (nothing can fail to build)",
+    other="warning"))
+EXTERN_MISSING = register(Rule("C402", "extern-missing", "error", "a compat array is defined but not declared",
+    "Board files see the array through its extern in boards.h or pc.h; without it they do "
+    "not compile.", "warning when no machine type adds the array",
+    other="warning"))
+DEFINITION_MISSING = register(Rule("C403", "definition-missing", "error", "a compat array is used but defined nowhere",
+    "The extern compiles, but the reference does not link."))
+STALE_DECLARATION = register(Rule("C404", "stale-declaration", "warning",
+    "a compat array is declared but defined and used nowhere",
+    "Dead text that compiles (8.1.50 to 9.2 carried some); `qscaffold retire` removes it."))
+EXTERN_LEN = register(Rule("C405", "extern-len", "error", "a compat array's declaration has no _len declaration",
+    "Board files pass X_len to compat_props_add(); without its extern they do not compile.",
+    "warning when no machine type adds the array",
+    other="warning"))
+ARRAY_UNDEFINED = register(Rule("C406", "array-undefined", "error",
+    "an options function adds an array defined and declared nowhere",
+    "The call does not compile."))
+ARRAY_UNUSED = register(Rule("C407", "array-unused", "info", "no machine type adds a compat array",
+    "Left by a removal of machine types: harmless, and `qscaffold retire` removes it.",
+    "warning when the array belongs to the newest machine types, which must have none",
+    other="warning"))
+FAMILIES_DISAGREE = register(Rule("C501", "families-disagree", "error",
+    "the families' newest machine types are of different releases",
+    "A bump that skipped a family: that family's newest type is missing for the release, "
+    "and its compat arrays go unused."))
+ARRAY_MISSING = register(Rule("C502", "array-missing", "warning",
+    "the release before the newest machine types has no compat array",
+    "Changes made during the cycle need hw_compat/pc_compat of the previous release; "
+    "`qscaffold bump` adds them."))
+BUMP_PENDING = register(Rule("C503", "bump-pending", "pending",
+    "VERSION is past the newest machine types: the cycle's bump is due",
+    "In a development cycle (VERSION X.Y.50) the X.Y+1 machine types should exist so that "
+    "changes can be made compatible; this fails `check` until `qscaffold bump` runs."))
+VERSION_BEHIND = register(Rule("C504", "version-behind", "warning",
+    "the newest machine types are newer than VERSION implies",
+    "Usually a bump made before VERSION moved; nothing breaks."))
+FAMILY_UNKNOWN = register(Rule("C901", "family-unknown", "info",
+    "a file registers versioned machine types of no family qscaffold knows",
+    "A downstream or new family: qscaffold leaves it alone rather than guess its shape."))
+FAMILY_DISABLED = register(Rule("C902", "family-disabled", "info",
+    "a family's registrations are disabled by `#if 0`",
+    "Downstream trees disable upstream machine types this way; they are left alone."))
+
+
+
+def array_name(prefix: str, version: Version) -> str:
+    return f"{prefix}_compat_{version.underscored}"
+
+
+def _versioned_callee(spec: FamilySpec, name: str):
+    for kind in spec.options:
+        m = kind.match(name)
+        if m:
+            return kind, Version(int(m.group("major")), int(m.group("minor")))
+    return None
+
+
+def _bugfix_fn(family: Family, fn: OptionsFn) -> OptionsFn | None:
+    """The bugfix machine's options `fn` calls first (q35 4.0 -> 4.0.1), if it does."""
+    for call in fn.calls:
+        if call.name in family.helpers and fn.kind.match_bugfix(call.name):
+            return family.helpers[call.name]
+    return None
+
+
+def check_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> list[Finding]:
+    """`block` calls `newer`'s options of the same kind, with its own parameter."""
+    out = []
+    for kind in family.spec.options:
+        fn = block.functions.get(kind.role)
+        target = newer.functions.get(kind.role)
+        if fn is None or target is None:
+            continue
+        via = _bugfix_fn(family, fn)
+        if via is not None:  # QEMU's q35 4.0 applies its compat props through 4.0.1
+            out.append(_finding(family, block, CHAIN_BUGFIX,
+                                f"{fn.name} chains through the bugfix machine's {via.name}",
+                                "", fn.start))
+            fn = via
+        calls = [c for c in fn.calls
+                 if _versioned_callee(family.spec, c.name) or c.name in family.spec.base_options]
+        fix = f"call {target.name}({fn.param}) first"
+        if not calls:
+            out.append(_finding(family, block, CHAIN_MISSING,
+                                f"{fn.name} does not call {target.name}", fix, fn.start))
+            continue
+        name, node = calls[0].name, calls[0].stmt
+        if name in family.spec.base_options:
+            out.append(_finding(family, block, CHAIN_BASE,
+                                f"{fn.name} calls the base {name} instead of {target.name}",
+                                fix, node.start_byte))
+        elif name != target.name:
+            out.append(_finding(family, block, CHAIN_WRONG,
+                                f"{fn.name} calls {name} instead of {target.name}", fix,
+                                node.start_byte))
+        elif calls[0].args != [fn.param]:
+            out.append(_finding(family, block, CHAIN_PARAM,
+                                f"{fn.name} passes ({', '.join(calls[0].args)}) to {name}, not its own "
+                                f"parameter {fn.param}", fix, node.start_byte))
+    return out
+
+
+def _compat_adds(fn: OptionsFn) -> list[tuple[str, Any]]:
+    """Names of the hw_/pc_compat arrays a function adds, with the call statements."""
+    out = []
+    for call in fn.calls:
+        if call.name == "compat_props_add":
+            args = call.args
+            if len(args) == 3 and compat_arrays.ARRAY_NAME.match(args[1]):
+                out.append((args[1], call.stmt))
+    return out
+
+
+def check_compat_props(family: Family, block: VersionBlock, newest: bool,
+                       defined: set[str]) -> list[Finding]:
+    """An older version adds its own release's arrays exactly once; the newest adds none.
+
+    Only arrays the tree defines are wanted: the oldest machine types predate them."""
+    out = []
+    for kind in family.spec.options:
+        fn = block.functions.get(kind.role)
+        if fn is None:
+            continue
+        fn = _bugfix_fn(family, fn) or fn
+        adds = _compat_adds(fn)
+        wanted = [] if newest or not kind.adds_compat else \
+            [n for p in family.spec.arrays for n in [array_name(p, block.version)] if n in defined]
+        for name in wanted:
+            count = sum(1 for added, _ in adds if added == name)
+            line = f"compat_props_add({fn.param}->compat_props, {name}, {name}_len);"
+            if count == 0:
+                out.append(_finding(family, block, COMPAT_MISSING,
+                                    f"{fn.name} does not add {name}", f"add `{line}`", fn.start))
+            elif count > 1:
+                out.append(_finding(family, block, COMPAT_DUPLICATE,
+                                    f"{fn.name} adds {name} {count} times", "keep one", fn.start))
+        own = {array_name(p, block.version) for p in family.spec.arrays} if kind.adds_compat else set()
+        for name, node in adds:
+            if name not in wanted and not (name in own and not newest and name not in defined):
+                out.append(_finding(family, block, COMPAT_FOREIGN,
+                                    f"{fn.name} adds {name}, which belongs to "
+                                    f"{'no version: the newest has no arrays' if newest else 'another version'}",
+                                    "remove that line", node.start_byte))
+    return out
+
+
+def check_shape(family: Family, block: VersionBlock) -> list[Finding]:
+    out = []
+    for kind in family.spec.options:
+        if kind.role not in block.functions:
+            out.append(_finding(family, block, FUNCTION_MISSING,
+                                f"no {kind.role} function for {block.version}"))
+    if block.macro is None:
+        out.append(_finding(family, block, REGISTRATION_MISSING,
+                            f"{block.version} has options but no {family.spec.macro}() registration"))
+    return out
+
+
+def check_family(family: Family, defined: set[str]) -> list[Finding]:
+    out = []
+    blocks = family.blocks
+    markers = [b for b in blocks if b.functions and b.marks_latest()]
+    if not markers or markers[0] is not blocks[0]:
+        out.append(_finding(family, blocks[0], LATEST_MISSING,
+                            f"the newest version {blocks[0].version} is not marked as the latest",
+                            "move the latest/default marker to it"))
+    for extra in markers:
+        if extra is not blocks[0]:
+            out.append(_finding(family, extra, LATEST_EXTRA,
+                                f"{extra.version} is marked as the latest too", "unmark it",
+                                extra.macro.start if extra.macro else None))
+    for fn in family.unregistered:   # static and called by nothing: -Werror fails
+        out.append(_finding(family, None, FUNCTION_UNREGISTERED,
+                            f"{fn.name} names a version newer than every {family.spec.macro}() "
+                            "registration; nothing calls it", "fix the name (a typo?) or "
+                            "register its version", fn.start))
+    for i, block in enumerate(blocks):
+        out += check_shape(family, block)
+        out += check_compat_props(family, block, i == 0, defined)
+        if i > 0:
+            out += check_chain(family, block, blocks[i - 1])
+    return out
+
+
+def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
+    out = []
+    defs = compat_arrays.all_pairs(tree, extern=False)
+    decls = compat_arrays.all_pairs(tree, extern=True)
+    declared = {p.name: p for p in decls}
+    defined = {p.name: p for p in defs}
+    adds = [(f, fn, name, stmt) for f in families
+            for fn in [fn for b in f.blocks for fn in b.functions.values()] + list(f.helpers.values())
+            for name, stmt in _compat_adds(fn)]
+    used = {name for _, _, name, _ in adds}
+
+    def unused(name: str) -> bool:   # what nothing uses can neither fail to build nor link
+        return name not in used
+
+    for pair in defs:
+        if pair.len_name is None:
+            out.append(ARRAY_LEN.finding(
+                f"{pair.name} has no {pair.name}_len after it",
+                f"add `const size_t {pair.name}_len = G_N_ELEMENTS({pair.name});`",
+                path=pair.file.rel, line=pair.line, other=unused(pair.name)))
+        if pair.name not in declared:
+            out.append(EXTERN_MISSING.finding(
+                f"{pair.name} is defined but not declared",
+                f"add `extern GlobalProperty {pair.name}[];` and its _len",
+                path=pair.file.rel, line=pair.line, other=unused(pair.name)))
+    for pair in decls:
+        if pair.name not in defined:
+            if pair.name in used:   # a reference to it would not link
+                out.append(DEFINITION_MISSING.finding(
+                    f"{pair.name} is used but defined nowhere (it would not link)",
+                    "define it, or stop adding it", path=pair.file.rel, line=pair.line))
+            else:                   # dead text, but it compiles (8.1.50 to 9.2 carried some)
+                out.append(STALE_DECLARATION.finding(
+                    f"stale declaration: {pair.name} is declared but defined nowhere and used "
+                    "nowhere", "remove the extern lines (qscaffold retire does)",
+                    path=pair.file.rel, line=pair.line))
+        elif pair.len_name is None:
+            out.append(EXTERN_LEN.finding(
+                f"no `extern const size_t {pair.name}_len;` after the array's declaration",
+                "add it", path=pair.file.rel, line=pair.line, other=unused(pair.name)))
+    for family, fn, name, stmt in adds:   # neither defined nor declared: does not compile
+        if name not in defined and name not in declared:
+            out.append(_finding(family, None, ARRAY_UNDEFINED,
+                                f"{fn.name} adds {name}, which is defined and declared "
+                                "nowhere (it would not compile)",
+                                f"define {name} (and its _len), or remove the line",
+                                stmt.start_byte))
+    newest = max((f.newest.version for f in families), default=None)
+    for pair in defs:
+        if pair.name not in used:
+            newest_types = newest is not None and pair.version >= newest
+            what = f"the newest machine types ({newest}) have no arrays" if newest_types \
+                else "no machine type adds it (its machine types were removed)"
+            out.append(ARRAY_UNUSED.finding(f"{pair.name}: {what}",
+                                            "remove it" if newest_types else "",
+                                            path=pair.file.rel, line=pair.line,
+                                            other=newest_types))
+    return out
+
+
+def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
+    out = []
+    newest = {f.name: f.newest.version for f in families}
+    if len(set(newest.values())) > 1:
+        top = max(newest.values())
+        for f in families:
+            if newest[f.name] != top:
+                out.append(_finding(f, f.newest, FAMILIES_DISAGREE,
+                                    f"newest version is {newest[f.name]}, other families have {top}",
+                                    f"qscaffold bump {top}"))
+    if newest:
+        top = max(newest.values())
+        release = top.prev()
+        pairs = compat_arrays.all_pairs(tree, extern=False)
+        defined = {p.name for p in pairs}
+        for prefix in sorted({p for f in families for p in f.spec.arrays}):
+            if array_name(prefix, release) not in defined:
+                home = max((p for p in pairs if p.prefix == prefix), default=None,
+                           key=lambda p: p.version)   # where its siblings are defined
+                out.append(ARRAY_MISSING.finding(
+                    f"{array_name(prefix, release)} is not defined, but the {release} machine "
+                    "types need it", f"qscaffold bump {top}",
+                    path=home.file.rel if home else None))
+    if tree.version and newest:
+        major, minor, micro = tree.version
+        expected = current_release(tree.version)
+        top = max(newest.values())
+        if top < expected:
+            out.append(BUMP_PENDING.finding(
+                f"VERSION is {major}.{minor}.{micro} but the newest machine types are {top}: "
+                f"the {expected} machine types are missing", f"qscaffold bump {expected}",
+                path="VERSION"))
+        elif top > expected:
+            out.append(VERSION_BEHIND.finding(
+                f"the newest machine types ({top}) are newer than VERSION "
+                f"{major}.{minor}.{micro} implies ({expected})", path="VERSION"))
+    return out
+
+
+def reader_notes(notes: list[Note]) -> list[Finding]:
+    """What the reader saw and left alone (reading/machines.py's notes), as findings."""
+    rules = {"family-unknown": FAMILY_UNKNOWN, "family-disabled": FAMILY_DISABLED}
+    return [rules[n.kind].finding(n.message, path=n.path, line=n.line, family=n.family)
+            for n in notes]
+
+
+def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Finding]:
+    out: list[Finding] = []
+    if families is None:
+        families, notes = read_families(tree)
+        out += reader_notes(notes)   # what the reader saw and left alone
+    defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
+    for family in families:
+        # a family's findings depend on its file and on which of its own arrays exist:
+        # cached on the (immutable) family, so a series re-checks only what it changed
+        own = frozenset(n for b in family.blocks for p in family.spec.arrays
+                        for n in [array_name(p, b.version)] if n in defined)
+        cache = family.memo.setdefault("findings", {})
+        if own not in cache:
+            cache[own] = check_family(family, defined)
+        out += cache[own]
+    out += check_arrays(tree, families)
+    out += check_versions(tree, families)
+    return ordered(out)
+
+
+__all__ = ["Finding", "check_tree", "failing"]
