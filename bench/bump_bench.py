@@ -106,7 +106,7 @@ def main() -> None:
     print(f"  qscaffold bump --dry-run (whole command): {whole:7.1f} ms")
     print(f"  git apply --check of the same patch:      {apply:7.1f} ms")
     print("in process, cumulative (each line includes the ones above it):")
-    for i, (what, ms) in enumerate(parts[:3]):
+    for what, ms in parts[:3]:
         print(f"  {what:45s} {ms:7.1f} ms")
     print("in process, on their own:")
     for what, ms in parts[3:]:

@@ -2,7 +2,6 @@
 interrupted run left, and show the plan (diff, JSON, patches) or write it."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -97,10 +96,6 @@ def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
     """Print (or save) the diff, colored on a terminal."""
     color = (sys.stdout.isatty() if color is None else color) and not output
     emit(diff.unified_diff(contents, color=color, abbrev=scm.abbrev_length(tree.root)), output)
-
-
-def show_json(plan: Plan, output: Path | None = None) -> None:
-    emit(json.dumps(plan.as_json(), indent=2).encode() + b"\n", output)
 
 
 def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = False,

@@ -18,11 +18,11 @@ gc.set_threshold(50_000, 50, 50)
 import typer  # noqa: E402
 
 try:  # recent Typer releases vendor click
-    from typer._click import exceptions as click_exc  # noqa: E402
+    from typer._click import exceptions as click_exc
 except ImportError:  # pragma: no cover
-    from click import exceptions as click_exc  # type: ignore[no-redef]  # noqa: E402
+    from click import exceptions as click_exc  # type: ignore[no-redef]
 
-from scaffold.errors import ScaffoldError, UsageError
+from scaffold.errors import ScaffoldError, UsageError  # noqa: E402  (after the gc setting above)
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 LAYOUTS = """Layouts (how a family's file registers its versions; `machines` shows them):
@@ -479,7 +479,7 @@ def run() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     except OSError:   # a closed pipe (qscaffold ... | head): let Python report it
-        raise SystemExit(code)
+        raise SystemExit(code) from None
     if "coverage" in sys.modules:   # measured (tests): a normal exit saves the data
         raise SystemExit(code)
     os._exit(code)

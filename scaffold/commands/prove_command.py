@@ -59,7 +59,7 @@ def run(opts: ProveOptions) -> int:
     old, new = Binary.inspect(opts.old, "old"), Binary.inspect(new_path, "new")
     machines = shared_machines(old, new, opts.machines)
     devices, left_out = usable_devices(matrix, old, new)
-    only = sorted((set(old.machines) ^ set(new.machines)))
+    only = sorted(set(old.machines) ^ set(new.machines))
     say = (lambda text: print(f"qscaffold: {text}", file=sys.stderr)) if not opts.json else \
         (lambda text: None)
     say(f"old {old.version} ({old.path}), new {new.version} ({new.path}): {len(machines)} "

@@ -108,7 +108,7 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
     The new text is parsed incrementally (SourceFile.reparse).  Returns (new syntax
     tree, parsed region) by path."""
     parsed = {}
-    for path, (old, new) in contents.items():
+    for path, (_, new) in contents.items():
         edits = [(e.start, e.end, e.text) for e in plan.edits if e.path == path]
         old_tree, new_tree, region = tree.file(path).reparse(new, edits)
         before = csyntax.syntax_errors(old_tree)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from functools import lru_cache
-from typing import Iterator
+from collections.abc import Iterator
 
 _MACRO_NAME = re.compile(rb"[A-Z][A-Z0-9_]*\Z")
 _CONTAINERS = {"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef"}

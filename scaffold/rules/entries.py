@@ -220,7 +220,7 @@ def _parses(kind: str, value: str) -> bool:
 
 def _key(model: QomModel, entry: Entry) -> tuple[str, str] | None:
     types, props = _literal(model, entry.driver), _literal(model, entry.prop)
-    return (types[0], props[0]) if types and props else None   # noqa
+    return (types[0], props[0]) if types and props else None
 
 
 def _duplicates(model: QomModel, entries: list[Entry]) -> list[Finding]:

@@ -36,7 +36,6 @@ class Binary:
     label: str              # old | new
     version: str = ""
     machines: list[str] = field(default_factory=list)     # versioned ones
-    aliases: dict[str, str] = field(default_factory=dict)
     devices: set[str] = field(default_factory=set)       # device types, abstract ones too
     properties: TypeProperties = field(default_factory=TypeProperties)
 

@@ -16,7 +16,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Callable, Iterator
 
 from scaffold import notices
 from scaffold.cache import cache_dir
@@ -187,6 +187,11 @@ class QomModel:
                       and qt.props[prop].alias_of is None)
 
 
+def _const(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for re.sub that is `text` as it is (no backslash escapes)."""
+    return lambda _: text
+
+
 def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
              functional: dict[str, list] | None = None) -> list[str] | None:
     """Strings, macros and function-like macros (`ACCEL_CLASS_NAME("tcg")`) concatenated."""
@@ -207,8 +212,8 @@ def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
                 return None
             body = macro[1]
             for param, arg in zip(macro[0], args):
-                body = re.sub(rf"#\s*{param}\b", lambda _: '"' + arg.strip().strip('"') + '"', body)
-                body = re.sub(rf"\b{param}\b", lambda _: arg, body)
+                body = re.sub(rf"#\s*{param}\b", _const('"' + arg.strip().strip('"') + '"'), body)
+                body = re.sub(rf"\b{param}\b", _const(arg), body)
             got = _resolve(body.replace("##", ""), defines, depth + 1, functional)
         elif token in defines:
             got = []
@@ -501,7 +506,7 @@ def _expand_item(model: QomModel, info: dict) -> dict | None:
         return None
     body = macro[1]
     for param, arg in zip(macro[0], info["args"]):
-        body = re.sub(rf"\b{param}\b", lambda _: arg, body)
+        body = re.sub(rf"\b{param}\b", _const(arg), body)
     fields = facts_module.designated_fields(body)
     return {**fields, "line": info["line"], "cond": info["cond"]} if "name" in fields else None
 
