@@ -63,7 +63,17 @@ def parse_tree_version(text: str) -> tuple[int, int, int] | None:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
+DEVELOPMENT = 50   # X.Y.50 and later (rcs are X.Y.9x): the cycle toward the next release
+
+
+def in_development(tree_version: tuple[int, int, int]) -> bool:
+    """10.2.50 (and 10.2.9x, the rcs) work toward 11.0; 10.2.0 and 10.2.3 are releases
+    (a stable branch)."""
+    return tree_version[2] >= DEVELOPMENT
+
+
 def current_release(tree_version: tuple[int, int, int]) -> Version:
     """The release a tree's rules apply to: 10.2.0 is 10.2; 10.2.50 (and rcs) work toward 11.0."""
-    major, minor, micro = tree_version
-    return Version(major, minor) if micro < 50 else Version(major, minor).next()
+    major, minor, _ = tree_version
+    release = Version(major, minor)
+    return release.next() if in_development(tree_version) else release

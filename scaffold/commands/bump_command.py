@@ -10,7 +10,7 @@ from scaffold.applying.steps import ApplyOptions, Step, apply_steps
 from scaffold.commands.apply_plan import check_options, note, recover, show_dry_run
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
-from scaffold.version import Version
+from scaffold.version import Version, in_development
 
 
 @dataclass(eq=False, repr=False)
@@ -50,7 +50,7 @@ def run(opts: BumpOptions) -> int:
 
 
 def _warnings(tree: QemuTree, plan, target: Version) -> None:
-    if tree.version and tree.version[2] < 50:
+    if tree.version and not in_development(tree.version):
         major, minor, micro = tree.version
         note(f"warning: VERSION {major}.{minor}.{micro} is a release or stable branch; the "
              f"{target} machine types are normally added on the development branch "

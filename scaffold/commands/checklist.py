@@ -12,7 +12,7 @@ from scaffold.reading import compat_arrays
 from scaffold.rules import chain as check
 from scaffold.commands.bump_command import subject
 from scaffold.reading.lifecycle import read_policy
-from scaffold.version import current_release
+from scaffold.version import current_release, in_development
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -38,7 +38,8 @@ def default_version(tree: QemuTree, families) -> Version:
     release tree is where the 11.0 cycle starts."""
     if tree.version:
         major, minor, micro = tree.version
-        return current_release(tree.version) if micro >= 50 else Version(major, minor).next()
+        return current_release(tree.version) if in_development(tree.version) else \
+            Version(major, minor).next()
     return max(f.newest.version for f in families).next()
 
 

@@ -21,7 +21,7 @@ from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.model import QomModel
 from scaffold.reading.qom.entries import Entry as ArrayEntry, read_entries
 from scaffold.planning.templates import render
-from scaffold.version import current_release
+from scaffold.version import current_release, in_development
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 from scaffold.rules import advice
@@ -88,16 +88,16 @@ def target_release(tree: QemuTree, families: list[Family], release: Version | No
     if tree.version:
         major, minor, micro = tree.version
         current = current_release(tree.version)
-        if release is None and micro >= 50 and newest < current:
+        if release is None and in_development(tree.version) and newest < current:
             raise ScaffoldError(f"the {current} machine types do not exist yet: run "
                                 f"`qscaffold bump {current}` first (VERSION is "
                                 f"{major}.{minor}.{micro}; without it the change would alter "
                                 f"the released {last} machine types); --release {last} "
                                 "names that array on purpose")
-        if micro < 50:
-            plan.notes.append(advice.STABLE_BRANCH.finding(f"VERSION {major}.{minor}.{micro} is a stable branch: "
-                                      f"this changes the released {release or last} machine "
-                                      "types"))
+        if not in_development(tree.version):
+            plan.notes.append(advice.STABLE_BRANCH.finding(
+                f"VERSION {major}.{minor}.{micro} is a stable branch: this changes the "
+                f"released {release or last} machine types"))
     return newest, release or last
 
 
@@ -131,7 +131,8 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
         if not force:
             raise UsageError(f"unknown device type {device!r} (no #define TYPE_... or type "
                              "registration for it in the tree); --force adds it anyway")
-        plan.notes.append(advice.TYPE_UNKNOWN.finding(f"{device} is not a type this tree declares (--force)"))
+        plan.notes.append(advice.TYPE_UNKNOWN.finding(
+            f"{device} is not a type this tree declares (--force)"))
         name = name or device
     if prop not in model.property_names():
         if not force:
@@ -140,7 +141,8 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
             raise UsageError(f"unknown property {prop!r}: no DEFINE_PROP_*(\"{prop}\", ...) or "
                              f"object_*property_add*(..., \"{prop}\", ...) in the tree{hint} "
                              "(--force adds it anyway)")
-        plan.notes.append(advice.PROPERTY_UNKNOWN.finding(f"no device in this tree declares a property {prop} (--force)"))
+        plan.notes.append(advice.PROPERTY_UNKNOWN.finding(
+            f"no device in this tree declares a property {prop} (--force)"))
     if is_macro:
         plan.edits += _include_for(target, device, model)
     judged = _judge(model, target, device if is_macro else _c_string(device), prop, value, name)
@@ -166,14 +168,14 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
                 continue
             where = f"({pair.file.rel}:{e.node.start_point[0] + 1})"
             if pair.version < release:
-                plan.notes.append(advice.OLDER_ENTRY.finding(f"{pair.name} sets {name} {prop} = {e.value} {where}; "
-                                          f"it is added after {target.name}, so {pair.version} "
-                                          "and older keep that value"))
+                plan.notes.append(advice.OLDER_ENTRY.finding(
+                    f"{pair.name} sets {name} {prop} = {e.value} {where}; it is added after "
+                    f"{target.name}, so {pair.version} and older keep that value"))
             else:
-                plan.notes.append(advice.NEWER_ENTRY.finding(f"the newer {pair.name} already sets {name} {prop} = "
-                                          f"{e.value} {where} for {pair.version} and older; "
-                                          f"{release} and older get the new entry instead "
-                                          "(older arrays are added last)"))
+                plan.notes.append(advice.NEWER_ENTRY.finding(
+                    f"the newer {pair.name} already sets {name} {prop} = {e.value} {where} "
+                    f"for {pair.version} and older; {release} and older get the new entry "
+                    "instead (older arrays are added last)"))
     plan.notes.append(advice.AFFECTS.finding(f"affects {_affected(families, prefix, release)}"))
     style = _style(entries) if entries else \
         _style([e for p in pairs for e in _entries(p)[1]])
@@ -374,9 +376,9 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
         texts = [(p, _rewrite(p, param_name, fn.param)) for p in parsed]
         new = [(p, t) for p, t in texts if " ".join(t.split()) not in have]
         if not new:
-            plan.notes.append(advice.ALREADY_PRESENT.finding(f"{fn.name} already has {_quoted(t for _, t in texts)}",
-                                      path=family.file.rel, line=family.file.line(fn.start),
-                                      family=family.name))
+            plan.notes.append(advice.ALREADY_PRESENT.finding(
+                f"{fn.name} already has {_quoted(t for _, t in texts)}", path=family.file.rel,
+                line=family.file.line(fn.start), family=family.name))
             continue
         _check_names(tree.root, family, fn, new)
         indent = family.indent()

@@ -13,7 +13,7 @@ import re
 from scaffold.rules.registry import Finding, Rule, ordered, register
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
-from scaffold.version import current_release
+from scaffold.version import current_release, in_development
 from scaffold.reading.qom.model import QomModel
 from scaffold.version import Version, parse_tree_version
 
@@ -280,7 +280,7 @@ def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, in
             continue
         commit, version_text = found
         tree_version = parse_tree_version(version_text or "")
-        if tree_version is None or tree_version[2] < 50:
+        if tree_version is None or not in_development(tree_version):
             continue   # a stable branch's backport: its arrays are released ones
         cycle = current_release(tree_version)
         expected = cycle.prev()
@@ -316,7 +316,7 @@ def check_options_since(families, added: dict[tuple[str, int], tuple]) -> list[F
                     if found is None:
                         continue
                     tree_version = parse_tree_version(found[1] or "")
-                    if tree_version is None or tree_version[2] < 50:
+                    if tree_version is None or not in_development(tree_version):
                         continue
                     cycle = current_release(tree_version)
                     if block.version == cycle.prev() or cycle > newest:
