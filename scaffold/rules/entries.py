@@ -9,12 +9,13 @@ a type that does not exist does nothing.  Where the model cannot tell, lint says
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from scaffold.rules.registry import Finding, Rule, ordered, register
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
 from scaffold.version import current_release, in_development
-from scaffold.reading.qom.model import QomModel
+from scaffold.reading.qom.model import Prop, QomModel
 from scaffold.version import Version, parse_tree_version
 
 VERSIONED = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)$")
@@ -97,76 +98,124 @@ def _literal(model: QomModel, expr: str) -> list[str] | None:
 
 
 def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Finding]:
+    """lint's rules on one entry: what it names first (L901, L101), then whether the
+    property is there (L102), then the judgements of a property that is (one function a
+    rule, each quiet or one finding)."""
+    named = _named(model, entry)
+    if isinstance(named, Finding):
+        return [named]
+    type_name, prop = named
+    found = model.property(type_name, prop)
+    if found is None:
+        missing = _property_missing(model, entry, type_name, prop)
+        return [missing] if missing is not None else []
+    owner, p = found
+    subject = _Subject(model, entries, entry, type_name, prop, owner, p)
+    return [f for rule in (_alias, _variant_only, _conditional, _value_invalid)
+            if (f := rule(subject)) is not None]
+
+
+class _Subject(NamedTuple):
+    """An entry whose type and property the model knows: what each rule looks at."""
+
+    model: QomModel
+    entries: list[Entry]
+    entry: Entry
+    type_name: str
+    prop: str
+    owner: str        # the type that defines the property
+    p: Prop
+
+
+def _named(model: QomModel, entry: Entry) -> Finding | tuple[str, str]:
+    """(type, property) the entry names, or why they cannot be judged (L901, L101)."""
     types = _literal(model, entry.driver)
     props = _literal(model, entry.prop)
     if types is None or props is None:
         what = entry.driver if types is None else entry.prop
-        return [_finding(ENTRY_CANNOT_TELL, entry, f"the model cannot tell what {what} "
-                         "names")]
+        return _finding(ENTRY_CANNOT_TELL, entry, f"the model cannot tell what {what} names")
     known = [t for t in types if t in model.types]
-    if not known:
-        if any(t in model.names for t in types):
-            return [_finding(ENTRY_CANNOT_TELL, entry, f"{types[0]} is registered by code "
-                             "the model does not follow (a loop); its properties are not "
-                             "checked")]
-        return [_finding(ENTRY_TYPE_UNKNOWN, entry, f"no type {types[0]} in this tree: "
-                         "the entry does nothing", "name an existing type (qscaffold qom "
-                         f"--property {props[0]})")]
-    out: list[Finding] = []
-    type_name, prop = known[0], props[0]
-    found = model.property(type_name, prop)
-    if found is None:
-        if entry.optional:
-            return []
-        below = [t for t in model.concrete(type_name) if model.property(t, prop)]
-        concrete = model.concrete(type_name)
-        if below and len(below) == len(concrete):
-            return []   # every concrete subtype defines it (a shared macro): fine
-        owners = model.owners(prop)
-        if prop in model.unplaced and not owners:
-            return [_finding(ENTRY_CANNOT_TELL, entry, f"{prop} is defined in "
-                             f"{model.unplaced[prop]}, which no type the model knows binds")]
-        if below:
-            left = [t for t in concrete if t not in below]
-            return [_finding(ENTRY_PROPERTY_MISSING, entry, f"{prop} is defined on "
-                             f"{', '.join(below[:4])} but not on {', '.join(left[:4])}, which "
-                             f"{type_name} also covers: QEMU aborts when one is created",
-                             "name the types that have it, or mark the entry .optional")]
-        where = f"; types that have it: {', '.join(owners[:5])}" if owners else \
-            "; no type in this tree has it"
-        return [_finding(ENTRY_PROPERTY_MISSING, entry, f"{type_name} has no property "
-                         f"{prop}{where}", "name the type that owns it (qscaffold qom "
-                         f"--property {prop})")]
-    owner, p = found
-    if p.alias_of and not p.alias_of.startswith("?") and \
-            not _also_set(model, entries, entry, p.alias_of.split(" ")[0], prop):
-        target = p.alias_of.split(" ")[0]
-        transports = [t for t in model.types if t != type_name and
-                      any(target in model.types[a].alias_all for a in model.ancestors(t))]
-        left = sorted(set(t for t in transports if not model.types[t].abstract))
-        out.append(_finding(ENTRY_ALIAS, entry, f"{type_name} has {prop} only "
-                            f"as an alias of {target}'s; the entry leaves out "
-                            f"{', '.join(left[:4]) or 'the other transports'}",
-                            f"name {target} instead"))
-    siblings = _siblings(model, owner, type_name)
-    if siblings:
-        same = {(e.array, d) for e in entries for d in (_literal(model, e.driver) or [])
-                if e.array == entry.array and _first(model, e.prop) == prop}
-        left = [v for v in siblings if (entry.array, v) not in same and
-                (entry.array, owner) not in same]
-        if left:
-            out.append(_finding(ENTRY_VARIANT_ONLY, entry, f"{prop} is defined on "
-                                f"{owner}; the entry names {type_name} only and leaves out "
-                                f"{', '.join(left)}", f"name {owner} instead, or the others too"))
-    if p.cond and not any(c.startswith("#else") for c in p.cond):
-        out.append(_finding(ENTRY_CONDITIONAL, entry, f"{owner}'s {prop} exists "
-                            f"only under {' / '.join(p.cond)} ({p.where})",
-                            "check the entry applies in every build"))
-    value = _literal(model, entry.value)
-    if value is not None and not _parses(p.kind, value[0]):
-        out.append(_finding(ENTRY_VALUE_INVALID, entry, f"{value[0]!r} is not a value "
-                            f"of {prop}'s kind {p.kind} ({p.where})", "write a valid value"))
-    return out
+    if known:
+        return known[0], props[0]
+    if any(t in model.names for t in types):
+        return _finding(ENTRY_CANNOT_TELL, entry, f"{types[0]} is registered by code the model "
+                        "does not follow (a loop); its properties are not checked")
+    return _finding(ENTRY_TYPE_UNKNOWN, entry, f"no type {types[0]} in this tree: the entry "
+                    "does nothing", f"name an existing type (qscaffold qom --property {props[0]})")
+
+
+def _property_missing(model: QomModel, entry: Entry, type_name: str, prop: str) -> Finding | None:
+    """L102: the type has no such property (QEMU aborts), unless the entry is optional or
+    every concrete subtype defines it."""
+    if entry.optional:
+        return None
+    concrete = model.concrete(type_name)
+    below = [t for t in concrete if model.property(t, prop)]
+    if below and len(below) == len(concrete):
+        return None   # every concrete subtype defines it (a shared macro): fine
+    owners = model.owners(prop)
+    if prop in model.unplaced and not owners:
+        return _finding(ENTRY_CANNOT_TELL, entry, f"{prop} is defined in "
+                        f"{model.unplaced[prop]}, which no type the model knows binds")
+    if below:
+        left = [t for t in concrete if t not in below]
+        return _finding(ENTRY_PROPERTY_MISSING, entry, f"{prop} is defined on "
+                        f"{', '.join(below[:4])} but not on {', '.join(left[:4])}, which "
+                        f"{type_name} also covers: QEMU aborts when one is created",
+                        "name the types that have it, or mark the entry .optional")
+    where = f"; types that have it: {', '.join(owners[:5])}" if owners else \
+        "; no type in this tree has it"
+    return _finding(ENTRY_PROPERTY_MISSING, entry, f"{type_name} has no property {prop}{where}",
+                    f"name the type that owns it (qscaffold qom --property {prop})")
+
+
+def _alias(s: _Subject) -> Finding | None:
+    """L201: a proxy's alias of its child's property leaves the other transports out."""
+    alias_of = s.p.alias_of
+    if not alias_of or alias_of.startswith("?"):
+        return None
+    target = alias_of.split(" ")[0]
+    if _also_set(s.model, s.entries, s.entry, target, s.prop):
+        return None
+    transports = [t for t in s.model.types if t != s.type_name and
+                  any(target in s.model.types[a].alias_all for a in s.model.ancestors(t))]
+    left = sorted(set(t for t in transports if not s.model.types[t].abstract))
+    return _finding(ENTRY_ALIAS, s.entry, f"{s.type_name} has {s.prop} only as an alias of "
+                    f"{target}'s; the entry leaves out "
+                    f"{', '.join(left[:4]) or 'the other transports'}", f"name {target} instead")
+
+
+def _variant_only(s: _Subject) -> Finding | None:
+    """L202: one of a parent's few variants named, the others left out."""
+    siblings = _siblings(s.model, s.owner, s.type_name)
+    if not siblings:
+        return None
+    same = {(e.array, d) for e in s.entries for d in (_literal(s.model, e.driver) or [])
+            if e.array == s.entry.array and _first(s.model, e.prop) == s.prop}
+    left = [v for v in siblings if (s.entry.array, v) not in same and
+            (s.entry.array, s.owner) not in same]
+    if not left:
+        return None
+    return _finding(ENTRY_VARIANT_ONLY, s.entry, f"{s.prop} is defined on {s.owner}; the entry "
+                    f"names {s.type_name} only and leaves out {', '.join(left)}",
+                    f"name {s.owner} instead, or the others too")
+
+
+def _conditional(s: _Subject) -> Finding | None:
+    """L203: the property exists only in some builds."""
+    if not s.p.cond or any(c.startswith("#else") for c in s.p.cond):
+        return None
+    return _finding(ENTRY_CONDITIONAL, s.entry, f"{s.owner}'s {s.prop} exists only under "
+                    f"{' / '.join(s.p.cond)} ({s.p.where})", "check the entry applies in every build")
+
+
+def _value_invalid(s: _Subject) -> Finding | None:
+    """L103: the value does not parse as the property's kind (QEMU aborts)."""
+    value = _literal(s.model, s.entry.value)
+    if value is None or _parses(s.p.kind, value[0]):
+        return None
+    return _finding(ENTRY_VALUE_INVALID, s.entry, f"{value[0]!r} is not a value of {s.prop}'s "
+                    f"kind {s.p.kind} ({s.p.where})", "write a valid value")
 
 
 # An abstract parent with more concrete subtypes than this is a broad base (pci-device,
