@@ -147,18 +147,25 @@ def prove_machine(old: Binary, new: Binary, machine: str, devices: list[Device],
     args = command_line(machine, devices)
     with scratch.folder("prove") as tmp:
         sock = os.path.join(tmp, "migrate.sock")
+        started: list[Qemu] = []
         try:
             with Qemu(old.path, args, f"{machine} (old)") as src, \
                     Qemu(new.path, [*args, "-incoming", f"unix:{sock}"], f"{machine} (new)") as dst:
+                started += [src, dst]
                 _compare(result, src, dst, old, new, baseline)
                 result.migration = _migrate(src, dst, sock, machine, baseline)
             if backward:
                 back = os.path.join(tmp, "backward.sock")
                 with Qemu(new.path, args, f"{machine} (new)") as src, \
                         Qemu(old.path, [*args, "-incoming", f"unix:{back}"], f"{machine} (old)") as dst:
+                    started += [src, dst]
                     result.backward = _migrate(src, dst, back, machine, baseline)
         except QemuError as exc:
             result.error = str(exc)
+        crashed = [vm for vm in started if vm.crashed]   # its exit status, checked after stop
+        if crashed and not result.error:
+            result.error = f"{crashed[0].name}: QEMU {crashed[0].ended}: " \
+                f"{crashed[0].error_text() or 'no message'}"
     return result
 
 
@@ -210,31 +217,53 @@ def _migrate(src: Qemu, dst: Qemu, sock: str, machine: str, baseline: list[Known
     if not dst.alive():
         return _failure("failed", dst.error_text() or "the destination exited", start, machine,
                         baseline)
+    events = _migration_events(src) and _migration_events(dst)
     try:
         src.cmd("migrate", uri=f"unix:{sock}")
     except QemuError as exc:   # a device that blocks migration says so at once
         return _failure("blocked", str(exc).split(": ", 2)[-1], start, machine, baseline)
     status: dict = {}
+    ended = ("completed", "failed", "cancelled")
 
     def source_done() -> bool:
         status.update(src.cmd("query-migrate"))
-        return status.get("status") in ("completed", "failed", "cancelled")
+        return status.get("status") in ended
 
-    if not wait_for(source_done, MIGRATION_TIMEOUT):
-        return _failure("failed", "timed out", start, machine, baseline)
-    # the source says completed before the destination has loaded: wait for it too
-    def destination_done() -> bool:
-        try:
-            return dst.cmd("query-status")["status"] != "inmigrate"
-        except QemuError:   # it exited: a failed load ends the process
-            return True
+    if events:   # QMP's MIGRATION events, both sides: no polling
+        if src.wait_event("MIGRATION", lambda d: d.get("status") in ended,
+                          MIGRATION_TIMEOUT) is None:
+            return _failure("failed", "timed out", start, machine, baseline)
+        status.update(src.cmd("query-migrate"))
+        # the source says completed before the destination has loaded: wait for it too
+        loaded = dst.wait_event("MIGRATION", lambda d: d.get("status") in ended,
+                                MIGRATION_TIMEOUT) is not None or not dst.alive()
+    else:   # a binary without the events capability: ask until it says
+        if not wait_for(source_done, MIGRATION_TIMEOUT):
+            return _failure("failed", "timed out", start, machine, baseline)
 
-    loaded = wait_for(destination_done, MIGRATION_TIMEOUT)
+        def destination_done() -> bool:
+            try:
+                return dst.cmd("query-status")["status"] != "inmigrate"
+            except QemuError:   # it exited: a failed load ends the process
+                return True
+
+        loaded = wait_for(destination_done, MIGRATION_TIMEOUT)
     if not dst.alive() or status.get("status") != "completed" or not loaded:
         dst.wait_exit(2.0)
         error = dst.error_text() or status.get("error-desc") or f"source: {status.get('status')}"
         return _failure("failed", error, start, machine, baseline)
     return Migration("ok", seconds=round(time.monotonic() - start, 3))
+
+
+def _migration_events(vm: Qemu) -> bool:
+    """Ask for MIGRATION events (the `events` capability); False when the binary has no
+    such capability."""
+    try:
+        vm.cmd("migrate-set-capabilities", capabilities=[{"capability": "events",
+                                                          "state": True}])
+        return True
+    except QemuError:
+        return False
 
 
 def _failure(status: str, error: str, start: float, machine: str,

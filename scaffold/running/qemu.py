@@ -97,6 +97,8 @@ class Qemu:
         self.qmp: Any = None
         self._stderr = tempfile.TemporaryFile()
         self._said = ""   # its stderr, once stopped
+        self._killed = False   # ended by us (SIGKILL to its group), not by itself
+        self.ended = ""        # how it ended, once stopped: "exit status 0", "killed by signal 6"
 
     def __enter__(self) -> "Qemu":
         self.start()
@@ -146,9 +148,15 @@ class Qemu:
                             f"{printable(' '.join(cmd[:6]), 120)}") from None
         silent.cancel()
 
+    @property
+    def crashed(self) -> bool:
+        """It ended by a signal nobody here sent (an abort, a segfault): worth saying."""
+        return self.proc is not None and (self.proc.returncode or 0) < 0 and not self._killed
+
     def _kill(self) -> None:
         """SIGKILL to the process's whole group (a wrapper script and its QEMU)."""
         if self.proc is not None and self.proc.poll() is None:
+            self._killed = True
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
@@ -164,6 +172,19 @@ class Qemu:
         except Exception as exc:   # EOF, timeout: the process died or hangs
             raise QemuError(f"{self.name}: {command}: QEMU stopped answering "
                             f"({self.error_text() or type(exc).__name__})") from None
+
+    def wait_event(self, name: str, done, timeout: float) -> dict | None:
+        """The first `name` event for which `done(data)` holds, from QMP's event stream
+        (no polling); None when none came within `timeout` or the process went away."""
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                event = self.qmp.pull_event(wait=float(left))
+            except Exception:   # qemu.qmp's timeout or end of stream: no such event
+                return None
+            if event and event.get("event") == name and done(event.get("data", {})):
+                return event.get("data", {})
+        return None
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -200,6 +221,7 @@ class Qemu:
             if not self.wait_exit(3.0):
                 self._kill()
                 self.proc.wait()
+            self.ended = exit_status(self.proc.returncode)
             try:   # the group too: what a wrapper started must not outlive it
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
