@@ -9,7 +9,7 @@ from typing import Any
 
 from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
-from scaffold.reading.families import FamilySpec
+from scaffold.reading.families import FamilySpec, OptionsKind
 from scaffold.version import current_release
 from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock, read_families
 from scaffold.reading.tree import QemuTree
@@ -130,7 +130,7 @@ def array_name(prefix: str, version: Version) -> str:
     return f"{prefix}_compat_{version.underscored}"
 
 
-def _versioned_callee(spec: FamilySpec, name: str):
+def _versioned_callee(spec: FamilySpec, name: str) -> tuple[OptionsKind, Version] | None:
     for kind in spec.options:
         m = kind.match(name)
         if m:

@@ -9,12 +9,14 @@ a type that does not exist does nothing.  Where the model cannot tell, lint says
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from scaffold.rules.registry import Finding, Rule, ordered, register
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
 from scaffold.version import current_release, in_development
+from scaffold.reading.machines import Family
 from scaffold.reading.qom.model import Prop, QomModel
 from scaffold.version import Version, parse_tree_version
 
@@ -274,7 +276,7 @@ def _key(model: QomModel, entry: Entry) -> tuple[str, str] | None:
 
 def _duplicates(model: QomModel, entries: list[Entry]) -> list[Finding]:
     out: list[Finding] = []
-    seen: dict[tuple, Entry] = {}
+    seen: dict[tuple[str, str, int, tuple[str, str]], Entry] = {}
     for entry in entries:
         key = _key(model, entry)
         if key is None:
@@ -315,8 +317,12 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
     return out
 
 
-def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, int], tuple],
-                changed_in) -> list[Finding]:
+# (path, line) -> (the commit that last changed it, VERSION at that commit)
+Added = dict[tuple[str, int], tuple[str, str | None]]
+
+
+def check_since(model: QomModel, entries: list[Entry], added: Added,
+                changed_in: Callable[[str, Version], bool]) -> list[Finding]:
     """Entries added since a commit, in an array other than the one for the release before
     the cycle they were added in.  `added`: (path, line) -> (commit, VERSION then);
     `changed_in(prop, cycle)`: whether the property's own git history changed in that
@@ -350,7 +356,7 @@ def check_since(model: QomModel, entries: list[Entry], added: dict[tuple[str, in
     return out
 
 
-def check_options_since(families, added: dict[tuple[str, int], tuple]) -> list[Finding]:
+def check_options_since(families: list[Family], added: Added) -> list[Finding]:
     """Statements changed after a commit in a versioned options function other than the
     one of the release before the cycle they were made in (compat machine-option's
     target).  The newest version's functions are the cycle's own machine types: left out."""

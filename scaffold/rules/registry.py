@@ -9,7 +9,7 @@ docs/rules.md is the table this registry prints (a test keeps them equal).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # error: would not build or link, or changes what a guest sees; pending: a bump is due;
 # warning: worth a look, never fails `check`; info: what the tool saw or left alone
@@ -81,11 +81,11 @@ class Finding(NamedTuple):
         fix = f" (fix: {self.fix})" if self.fix else ""
         return f"{where}{self.severity}[{self.code}]: {who}{self.message}{fix}"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"code": self.code, **self._asdict()}
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str, str | None, str | None, str]:
         return (self.kind, self.family, self.version, self.message)
 
 
