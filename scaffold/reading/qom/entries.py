@@ -5,12 +5,21 @@ a file's QOM facts (facts.py), and cached with them."""
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from tree_sitter import Node
 
 from scaffold.reading import csyntax
 
+if TYPE_CHECKING:
+    from scaffold.reading.qom.model import QomModel
+
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _ARRAY = re.compile(r"\bGlobalProperty\s+(\w+)\s*\[\s*\]\s*=")
+
+
+# (array, line, driver, property, value, optional, array line): cached as plain data
+RawEntry = tuple[str, int, str, str, str, bool, int]
 
 
 class Entry(NamedTuple):
@@ -32,20 +41,20 @@ class Entry(NamedTuple):
         return f"{{ {self.driver}, {self.prop}, {self.value} }}"
 
 
-def read_entries(model) -> list[Entry]:
+def read_entries(model: QomModel) -> list[Entry]:
     """Every entry of every GlobalProperty array under hw/ (from the model's cached facts)."""
     return sorted((Entry(*e) for e in model.entries if e[1].startswith("hw/")),
                   key=lambda e: (e.path, e.line))
 
 
-def entries_in(root_node) -> list[tuple]:
+def entries_in(root_node: Node) -> list[RawEntry]:
     """(array, line, driver, property, value, optional) of a file's GlobalProperty arrays."""
-    out: list[tuple] = []
+    out: list[RawEntry] = []
     stack = [root_node]
     while stack:
         node = stack.pop()
         if node.type == "declaration":
-            text = csyntax.utf8(node.text)
+            text = csyntax.utf8(node.text or b"")
             m = _ARRAY.search(text)
             if m:
                 out += _items(m.group(1), text, node.start_point[0] + 1)
@@ -54,7 +63,7 @@ def entries_in(root_node) -> list[tuple]:
     return out
 
 
-def _items(array: str, text: str, first: int) -> list[tuple]:
+def _items(array: str, text: str, first: int) -> list[RawEntry]:
     body = text.split("=", 1)[1]
     clean = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)
     line = first + text[:len(text) - len(body)].count("\n")   # where the body starts

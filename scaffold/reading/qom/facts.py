@@ -12,10 +12,15 @@ node's text, with the `#if` lines around each one kept as its build condition.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
+
+from tree_sitter import Node
 
 from scaffold.reading import csyntax
 
+
+Facts = dict[str, Any]   # what one file says (cached by marshal: plain data)
 # A file worth parsing says one of these; a file that only #defines names is read with a
 # pattern (headers: most of the files, none of the parsing).
 MARKERS = (b"TypeInfo", b"DEFINE_PROP", b"property_add", b"OBJECT_DEFINE", b"feat_names",
@@ -48,7 +53,7 @@ def extract(data: bytes) -> dict[str, Any] | None:
     parse = any(m in data for m in MARKERS) or b"GlobalProperty" in data
     if not parse and not has_defines:
         return None
-    facts: dict[str, Any] = {"defines": {}, "functional": {}, "types": [], "virtio": [],
+    facts: Facts = {"defines": {}, "functional": {}, "types": [], "virtio": [],
                              "arrays": {}, "macros": {}, "functions": {}, "cpu_models": [],
                              "features": [], "unresolved": [], "strings": [], "entries": []}
     # Code, not comments: a commented-out DEFINE_PROP is no property.  The file is parsed
@@ -79,7 +84,7 @@ _NOT_TYPE_TABLES = {"TypeInfo", "VMStateDescription", "VMStateField", "Property"
                     "VirtioPCIDeviceTypeInfo", "GlobalProperty"}
 
 
-def _loop_registered_names(root) -> list[str]:
+def _loop_registered_names(root: Node) -> list[str]:
     """The `.name = "..."` strings of the file's tables when a loop registers types
     (`for (...) { type_info.name = info->name; type_register_static(&type_info); }`,
     directly or through a function of the file): names the model knows exist without
@@ -111,7 +116,7 @@ def _loop_registered_names(root) -> list[str]:
     return sorted(names)
 
 
-def _descendants(node):
+def _descendants(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
         n = stack.pop()
@@ -119,16 +124,16 @@ def _descendants(node):
         stack.extend(n.children)
 
 
-def _calls(node):
+def _calls(node: Node) -> Iterator[Node]:
     return (n for n in _descendants(node) if n.type == "call_expression")
 
 
-def _callee(call) -> str:
+def _callee(call: Node) -> str:
     fn = call.child_by_field_name("function")
     return _text(fn) if fn is not None and fn.type == "identifier" else ""
 
 
-def _defines(text: str, facts: dict) -> None:
+def _defines(text: str, facts: Facts) -> None:
     for m in _DEFINE.finditer(text):
         name, value = m.group("name"), m.group("value").replace("\\\n", " ").strip()
         value = _COMMENT.sub(" ", value).strip()
@@ -156,12 +161,12 @@ def _defines(text: str, facts: dict) -> None:
 _code = b""   # the file being read, comments blanked (set by extract)
 
 
-def _text(node) -> str:
+def _text(node: Node) -> str:
     """A node's code: its bytes with comments blanked."""
     return csyntax.utf8(_code[node.start_byte:node.end_byte])
 
 
-def _walk(node, data: bytes, conds: list[str], facts: dict) -> None:
+def _walk(node: Node, data: bytes, conds: list[str], facts: Facts) -> None:
     for child in node.children:
         kind = child.type
         if kind in ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else",
@@ -183,14 +188,14 @@ def _walk(node, data: bytes, conds: list[str], facts: dict) -> None:
                 _object_define(m, child, conds, facts)
 
 
-def _condition(node) -> str:
+def _condition(node: Node) -> str:
     first = _text(node).split("\n", 1)[0].strip()
     if node.type in ("preproc_else",):
         return "#else"
     return first
 
 
-def _props_in(text: str, first_line: int, conds: list[str]) -> list[dict]:
+def _props_in(text: str, first_line: int, conds: list[str]) -> list[dict[str, Any]]:
     """DEFINE_PROP_* calls in `text`, with their line and the #if lines around them."""
     out = []
     stack: list[str] = []
@@ -266,7 +271,7 @@ def _default(kind: str, rest: list[str]) -> str | None:
     return None
 
 
-def _declaration(node, conds: list[str], facts: dict) -> None:
+def _declaration(node: Node, conds: list[str], facts: Facts) -> None:
     text = _text(node)
     head = text.split("=", 1)[0]
     if "VirtioPCIDeviceTypeInfo" in head:
@@ -349,7 +354,7 @@ def designated_fields(item: str) -> dict[str, Any]:
     return out
 
 
-def _function(node, conds: list[str], facts: dict) -> None:
+def _function(node: Node, conds: list[str], facts: Facts) -> None:
     text = _text(node)
     # helpers that only call helpers are followed too (4.x's ich9_lpc_initfn calls
     # ich9_lpc_add_properties, which calls ich9_pm_add_properties)
@@ -391,24 +396,27 @@ def _function(node, conds: list[str], facts: dict) -> None:
     facts["functions"][name] = fn
 
 
-def _bound_arrays(function) -> list[tuple[int, str]]:
+def _bound_arrays(function: Node) -> list[tuple[int, str]]:
     """(offset, array) of every Property array the function binds to its class:
     `device_class_set_props(dc, X)` (`_n` too), or before 5.0 `dc->props = X;` with any
     name for the DeviceClass (hw/usb/bus.c: `DeviceClass *k = ...; k->props = usb_props;`)."""
     out = []
     device_classes = {name for n in _descendants(function) if n.type == "declaration"
-                      and _text(n.child_by_field_name("type")) == "DeviceClass"
-                      for name in csyntax.declared_names(n)}
+                      and (kind := n.child_by_field_name("type")) is not None
+                      and _text(kind) == "DeviceClass" for name in csyntax.declared_names(n)}
     for n in _descendants(function):
         if n.type == "call_expression" and _callee(n) in ("device_class_set_props",
                                                            "device_class_set_props_n"):
-            args = n.child_by_field_name("arguments").named_children
+            arguments = n.child_by_field_name("arguments")
+            args = arguments.named_children if arguments is not None else []
             if len(args) >= 2 and args[1].type == "identifier":
                 out.append((n.start_byte, _text(args[1])))
         elif n.type == "assignment_expression":
             left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
-            field = left.child_by_field_name("field") if left.type == "field_expression" else None
-            owner = left.child_by_field_name("argument") if field is not None else None
+            if left is None or right is None or left.type != "field_expression":
+                continue
+            field = left.child_by_field_name("field")
+            owner = left.child_by_field_name("argument")
             if field is not None and _text(field) in ("props", "props_") and \
                     right.type == "identifier" and owner is not None and \
                     _text(owner) in device_classes:   # not AspeedGPIOClass's `agc->props`
@@ -416,7 +424,7 @@ def _bound_arrays(function) -> list[tuple[int, str]]:
     return sorted(out)
 
 
-def _guard(function, at: int) -> str | None:
+def _guard(function: Node, at: int) -> str | None:
     """The `if (...)` conditions around the byte `at` inside a function, as text."""
     node = function.descendant_for_byte_range(at, at)
     conds = []
@@ -433,7 +441,7 @@ _ADD_KINDS = {"bool": "bool", "str": "str", "uint8_ptr": "uint8", "uint16_ptr": 
               "uint32_ptr": "uint32", "uint64_ptr": "uint64", "enum": "enum", "tm": "tm"}
 
 
-def _object_define(m, node, conds: list[str], facts: dict) -> None:
+def _object_define(m: re.Match[str], node: Node, conds: list[str], facts: Facts) -> None:
     """OBJECT_DEFINE_TYPE(ModuleObjName, module_obj_name, MODULE_OBJ_NAME, PARENT_MODULE_OBJ_NAME, ...)"""
     args = [a.strip() for a in m.group("args").split(",")]
     if len(args) < 4 or not all(re.fullmatch(r"\w+", a) for a in args[:4]):

@@ -17,11 +17,13 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from scaffold import notices
 from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
 from scaffold.reading.qom import facts as facts_module
+from scaffold.reading.qom.facts import Facts
 
 SKIP_DIRS = {".git", "tests", "roms", "subprojects", "linux-headers", "python", "build",
              "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps", "rust"}
@@ -32,6 +34,9 @@ _MODEL_VERSION = zlib.crc32(Path(__file__).read_bytes())
 _CACHE_VERSION = zlib.crc32(Path(facts_module.__file__).read_bytes() +
                             Path(facts_module.__file__).with_name("entries.py").read_bytes())
 
+
+FnOf = Callable[[str | None, str], tuple[str, Facts] | None]
+ArrayOf = Callable[[str, str], tuple[str, list[Any]] | None]
 
 @dataclass(eq=False, repr=False)
 class Prop:
@@ -61,14 +66,14 @@ class QomModel:
     types: dict[str, QomType] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)   # what the model could not tell
     defines: dict[str, list[str]] = field(default_factory=dict)
-    functional: dict[str, list] = field(default_factory=dict)   # NAME(x) -> [params, body]
-    entries: list = field(default_factory=list)   # every GlobalProperty entry (entries.py)
+    functional: dict[str, list[Any]] = field(default_factory=dict)   # NAME(x) -> [params, body]
+    entries: list[tuple[Any, ...]] = field(default_factory=list)   # every GlobalProperty entry (entries.py)
     # properties of Property arrays no type the model knows binds: where one of them is
     # asked about, the model cannot tell (the binding is code it does not follow)
     unplaced: dict[str, str] = field(default_factory=dict)
     define_where: dict[str, str] = field(default_factory=dict)   # macro -> the file defining it
     macro_props: set[str] = field(default_factory=set)   # names DEFINE_PROP macros define
-    _bound: set = field(default_factory=set)
+    _bound: set[tuple[str, str]] = field(default_factory=set)   # (file, array) bound to a type
 
     def files_defining(self, prop: str) -> list[str]:
         """The files where a property of that name is defined (for any type), or where a
@@ -193,7 +198,7 @@ def _const(text: str) -> Callable[[re.Match[str]], str]:
 
 
 def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
-             functional: dict[str, list] | None = None) -> list[str] | None:
+             functional: dict[str, list[Any]] | None = None) -> list[str] | None:
     """Strings, macros and function-like macros (`ACCEL_CLASS_NAME("tcg")`) concatenated."""
     if depth > 8:
         return None
@@ -204,7 +209,7 @@ def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
     out = [""]
     for token, args in _tokens(expr):
         if token.startswith('"'):
-            out = [o + facts_module.csyntax.c_string(token) for o in out]
+            out = [o + csyntax.c_string(token) for o in out]
             continue
         if args is not None:
             macro = functional.get(token)
@@ -323,13 +328,13 @@ _FACT_KEYS = frozenset({"defines", "functional", "types", "virtio", "arrays", "m
                         "entries"})
 
 
-def _valid(hit) -> bool:
+def _valid(hit: Any) -> bool:
     """A cached file's entry of the right shape: ((mtime, size), facts or None)."""
     return isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], tuple) and \
         (hit[1] is None or (isinstance(hit[1], dict) and _FACT_KEYS <= hit[1].keys()))
 
 
-def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str, dict]:
+def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str, Facts]:
     path = _cache_file(root)
     try:
         cached = marshal.loads(path.read_bytes())
@@ -338,9 +343,9 @@ def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str,
             cached = {}
     except (OSError, ValueError, EOFError, TypeError):   # marshal's ways of refusing
         cached = {}
-    old: dict = {rel: hit for rel, hit in cached.get("files", {}).items() if _valid(hit)}
-    new: dict = {}
-    out: dict[str, dict] = {}
+    old: dict[str, Any] = {rel: hit for rel, hit in cached.get("files", {}).items() if _valid(hit)}
+    new: dict[str, Any] = {}
+    out: dict[str, Facts] = {}
     racy = time.time_ns() - RACY_NS
     changed = False
     for rel, st in files:
@@ -392,7 +397,7 @@ def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                      f"{' ...' if len(skipped) > 3 else ''}")
 
 
-def build(all_facts: dict[str, dict]) -> QomModel:
+def build(all_facts: dict[str, Facts]) -> QomModel:
     model = QomModel(files=len(all_facts))
     for rel, facts in all_facts.items():
         for name, values in facts["defines"].items():
@@ -402,9 +407,9 @@ def build(all_facts: dict[str, dict]) -> QomModel:
             known = model.defines.setdefault(name, [])
             known += [v for v in values if v not in known]
         model.functional.update(facts.get("functional", {}))
-    functions: dict[str, list[tuple[str, dict]]] = {}
-    arrays: dict[str, list[tuple[str, list]]] = {}
-    macros: dict[str, list] = {}
+    functions: dict[str, list[tuple[str, Facts]]] = {}
+    arrays: dict[str, list[tuple[str, list[Any]]]] = {}
+    macros: dict[str, list[Any]] = {}
     for rel, facts in all_facts.items():
         for name, fn in facts["functions"].items():
             functions.setdefault(name, []).append((rel, fn))
@@ -417,17 +422,17 @@ def build(all_facts: dict[str, dict]) -> QomModel:
         model.names.update(facts.get("strings", ()))
         model.entries += [(e[0], rel, *e[1:]) for e in facts.get("entries", ())]
 
-    def fn_of(name: str | None, rel: str) -> tuple[str, dict] | None:
+    def fn_of(name: str | None, rel: str) -> tuple[str, Facts] | None:
         found = functions.get(name or "", [])
         same = [f for f in found if f[0] == rel]
         return (same or found or [None])[0]   # type: ignore[list-item]
 
-    def array_of(name: str, rel: str) -> tuple[str, list] | None:
+    def array_of(name: str, rel: str) -> tuple[str, list[Any]] | None:
         found = arrays.get(name, [])
         same = [a for a in found if a[0] == rel]
         return (same or found or [None])[0]   # type: ignore[list-item]
 
-    def add_type(names: list[str] | None, parent_expr: str | None, rel: str, info: dict,
+    def add_type(names: list[str] | None, parent_expr: str | None, rel: str, info: Facts,
                  class_init: str | None, instance_init: str | None) -> list[str]:
         if names is None:
             model.unresolved.append(f"{rel}:{info.get('line')}: a type named {info.get('name')}")
@@ -500,7 +505,7 @@ def build(all_facts: dict[str, dict]) -> QomModel:
     return model
 
 
-def _expand_item(model: QomModel, info: dict) -> dict | None:
+def _expand_item(model: QomModel, info: Facts) -> Facts | None:
     macro = model.functional.get(info["macro_item"])
     if macro is None or not macro[1].startswith("{") or len(macro[0]) != len(info["args"]):
         return None
@@ -511,8 +516,9 @@ def _expand_item(model: QomModel, info: dict) -> dict | None:
     return {**fields, "line": info["line"], "cond": info["cond"]} if "name" in fields else None
 
 
-def _apply_calls(model: QomModel, qt: QomType, name: str | None, rel: str, fn_of, array_of,
-                 macros, seen: set) -> None:
+def _apply_calls(model: QomModel, qt: QomType, name: str | None, rel: str, fn_of: FnOf,
+                 array_of: ArrayOf, macros: dict[str, list[Any]],
+                 seen: set[tuple[str, str | None]]) -> None:
     """A class_init or instance_init, and the helpers it calls that add properties."""
     found = fn_of(name, rel)
     if found is None or (found[0], name) in seen or len(seen) > 12:
@@ -524,7 +530,8 @@ def _apply_calls(model: QomModel, qt: QomType, name: str | None, rel: str, fn_of
             _apply_calls(model, qt, callee, found[0], fn_of, array_of, macros, seen)
 
 
-def _apply(model: QomModel, qt: QomType, found: tuple[str, dict], array_of, macros) -> None:
+def _apply(model: QomModel, qt: QomType, found: tuple[str, Facts], array_of: ArrayOf,
+           macros: dict[str, list[Any]]) -> None:
     rel, fn = found
     for array in fn["arrays"]:
         got = array_of(array, rel)
@@ -562,7 +569,7 @@ def _apply(model: QomModel, qt: QomType, found: tuple[str, dict], array_of, macr
             model.unresolved.append(f"{rel}:{fn['line']}: the child type {expr}")
 
 
-def _expand(props: list[dict], macros: dict, depth: int) -> list[dict]:
+def _expand(props: list[Facts], macros: dict[str, list[Any]], depth: int) -> list[Facts]:
     out = []
     for p in props:
         if "macro" in p:
