@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURES, USER, _missing, git
+from helpers import FIXTURES, _missing, init_repo
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,9 +40,4 @@ def fixture_tree(tmp_path):
 def repo(fixture_tree) -> Path:
     """The current-layout fixture (11.2) as a git repository with one commit."""
     root = fixture_tree("layout-11.2")
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "QEMU")
-    return root
+    return init_repo(root)

@@ -305,6 +305,17 @@ def git(root: Path, *args: str, env: dict | None = None) -> str:
     return proc.stdout
 
 
+def init_repo(root: Path, commit: bool = True) -> Path:
+    """`root` as a git repository with the test user (and, by default, one commit)."""
+    git(root, "init", "-q", "-b", "master")
+    git(root, "config", "user.name", USER[0])
+    git(root, "config", "user.email", USER[1])
+    if commit:
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "QEMU")
+    return root
+
+
 def one_line_error(proc) -> str:
     """The stderr of a failed run: exactly one `qscaffold: error: ` line, no traceback."""
     err = proc.stderr.decode()

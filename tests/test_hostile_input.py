@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import USER, git, one_line_error, run_cli, snapshot
+from helpers import git, init_repo, one_line_error, run_cli, snapshot
 
 TREE = "layout-11.2"
 COMMANDS = (["check"], ["machines"], ["bump", "12.0", "--dry-run"], ["retire", "11.0", "--force",
@@ -48,11 +48,7 @@ def test_a_function_left_open_is_an_error_for_every_command(fixture_tree):
 
 
 def _git_repo(root):
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "QEMU")
+    init_repo(root)
 
 
 def test_an_untracked_copy_is_never_a_family_nor_committed(fixture_tree):

@@ -117,12 +117,10 @@ def test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix(fixtu
     """The 11.2 cycle (VERSION 11.1.50) adds three entries: one to hw_compat_11_1 (right),
     one to hw_compat_11_0 for a property that changed in the 11.1 cycle (a late fix:
     right), one to hw_compat_11_0 for a property unchanged since 11.0 (wrong)."""
-    from helpers import USER, git
+    from helpers import init_repo
 
     root = fixture_tree("qom-entries")
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
+    init_repo(root, commit=False)
     (root / "VERSION").write_text("10.2.50\n")
     _commit(root, "the 11.0 cycle")
     blk = root / "hw/block/virtio-blk.c"
@@ -160,12 +158,10 @@ def test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix(fixtu
 
 def test_since_names_a_machine_option_in_an_older_version(fixture_tree):
     """In the 11.2 cycle (VERSION 11.1.50) a statement belongs in 11.1's options."""
-    from helpers import USER, git
+    from helpers import init_repo
 
     root = fixture_tree("layout-11.2")
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
+    init_repo(root, commit=False)
     (root / "VERSION").write_text("11.1.50\n")
     base = _commit(root, "the 11.2 cycle")
     virt = root / "hw/arm/virt.c"
@@ -211,12 +207,10 @@ def test_the_model_reads_code_as_4x_trees_wrote_it(fixture_tree):
 def test_since_says_when_git_cannot_answer(fixture_tree):
     """A history git cannot read (here: an object gone) is an error with git's words,
     never an empty answer that makes `lint --since` silently find nothing."""
-    from helpers import USER, git
+    from helpers import git, init_repo
 
     root = fixture_tree("qom-entries")
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
+    init_repo(root, commit=False)
     (root / "VERSION").write_text("11.1.50\n")
     base = _commit(root, "the 11.2 cycle")
     machine = root / "hw/core/machine.c"

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from helpers import USER, expected_file, git, linked_copy, real_tree, run_cli, snapshot
+from helpers import USER, expected_file, git, init_repo, linked_copy, real_tree, run_cli, snapshot
 from scaffold.planning.retire import plan_retire
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -17,11 +17,7 @@ def stderr(proc) -> str:
 
 
 def init_git(root) -> None:
-    git(root, "init", "-q", "-b", "master")
-    git(root, "config", "user.name", USER[0])
-    git(root, "config", "user.email", USER[1])
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "QEMU")
+    init_repo(root)
 
 
 # --- every layout on fixtures ----------------------------------------------------------
