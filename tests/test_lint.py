@@ -100,7 +100,7 @@ def test_the_fixture_model_knows_its_types():
     assert m.property("virtio-blk-pci-transitional", "disable-legacy") is None
     owner, prop = m.property("virtio-blk-pci", "num-queues")
     assert (owner, prop.alias_of, prop.default) == ("virtio-blk-pci-base",
-                                                     "virtio-blk-device num-queues", "1")
+                                                     ("virtio-blk-device", "num-queues"), "1")
     assert m.property("virtio-blk-device", "scsi")[1].cond == ("#ifdef __linux__",)
     assert "e1000" in m.names and "e1000" not in m.types    # registered by a loop
 

@@ -24,7 +24,8 @@ def load(root: Path) -> QomModel:
 
 def _prop_json(owner: str, p: Prop) -> dict[str, Any]:
     return {"name": p.name, "kind": p.kind, "default": p.default, "defined_in": owner,
-            "where": p.where, "alias_of": p.alias_of, "condition": list(p.cond)}
+            "where": p.where, "alias_of": str(p.alias_of) if p.alias_of else None,
+            "condition": list(p.cond)}
 
 
 def type_report(model: QomModel, name: str) -> dict[str, Any]:

@@ -174,9 +174,9 @@ def _property_missing(model: QomModel, entry: Entry, type_name: str, prop: str) 
 def _alias(s: _Subject) -> Finding | None:
     """L201: a proxy's alias of its child's property leaves the other transports out."""
     alias_of = s.p.alias_of
-    if not alias_of or alias_of.startswith("?"):
+    if alias_of is None or alias_of.type is None:
         return None
-    target = alias_of.split(" ")[0]
+    target = alias_of.type
     if _also_set(s.model, s.entries, s.entry, target, s.prop):
         return None
     transports = [t for t in s.model.types if t != s.type_name and

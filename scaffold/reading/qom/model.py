@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from scaffold import notices
 from scaffold.cache import cache_dir
@@ -38,6 +38,18 @@ _CACHE_VERSION = zlib.crc32(Path(facts_module.__file__).read_bytes() +
 FnOf = Callable[[str | None, str], tuple[str, Facts] | None]
 ArrayOf = Callable[[str, str], tuple[str, list[Any]] | None]
 
+
+class Alias(NamedTuple):
+    """What a property forwards to: a child's property (`virtio-blk-device num-queues`
+    for virtio-blk-pci's num-queues); `type` None when the child's type is not known
+    (an object_property_add_alias() whose target the model cannot tell)."""
+
+    type: str | None
+    prop: str
+
+    def __str__(self) -> str:
+        return f"{self.type or '?'} {self.prop}"
+
 @dataclass(eq=False, repr=False)
 class Prop:
     name: str
@@ -45,7 +57,7 @@ class Prop:
     where: str                 # file:line
     default: str | None = None
     cond: tuple[str, ...] = ()
-    alias_of: str | None = None   # "TYPE property" when this is an alias of a child's
+    alias_of: "Alias | None" = None   # when this is an alias of a child's property
 
 
 @dataclass(eq=False, repr=False)
@@ -125,7 +137,7 @@ class QomModel:
                     if inner is not None:
                         owner, p = inner
                         return t, Prop(prop, p.kind, p.where, p.default, p.cond,
-                                       alias_of=f"{owner} {prop}")
+                                       alias_of=Alias(owner, prop))
         return None
 
     def all_properties(self, type_name: str) -> dict[str, tuple[str, Prop]]:
@@ -134,7 +146,7 @@ class QomModel:
             for child in self.types[t].alias_all:
                 for name, (owner, p) in self.all_properties(child).items():
                     out[name] = (t, Prop(name, p.kind, p.where, p.default, p.cond,
-                                         alias_of=f"{owner} {name}"))
+                                         alias_of=Alias(owner, name)))
             for name, p in self.types[t].props.items():
                 out[name] = (t, p)
         return out
@@ -560,7 +572,7 @@ def _apply(model: QomModel, qt: QomType, found: tuple[str, Facts], array_of: Arr
                                             cond=tuple(fn.get("cond", ()))))
     for a in fn["aliases"]:
         qt.props.setdefault(a["name"], Prop(a["name"], "alias", f"{rel}:{a['line']}",
-                                            alias_of=f"? {a['target']}"))
+                                            alias_of=Alias(None, a["target"])))
     for expr in fn["alias_all"]:
         names = model.resolve(expr)
         if names:
