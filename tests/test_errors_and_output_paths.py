@@ -144,7 +144,7 @@ def test_a_half_finished_edit_never_hides_a_family(tmp_path, path, function, fam
         proc = run_cli(*args, "--repo", str(root))
         err = one_line_error(proc)
         assert proc.returncode == 1, args
-        assert f"{path}:" in err and f": {family}: " in err and "cannot be read" in err, err
+        assert f"{path}:" in err and f": {family}: " in err and "brace is never closed" in err, err
     assert snapshot_files(root, [path]) == before
 
 
