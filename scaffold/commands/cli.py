@@ -327,7 +327,7 @@ def check(
 
 
 def _explain(code: str) -> int:
-    from scaffold import rules
+    from scaffold.rules import catalogue as rules
 
     if code == "all":
         print("\n".join(f"{r.code} {r.name:<22} {r.severity:<8} {r.summary}" for r in rules.RULES))

@@ -129,8 +129,8 @@ class SourceFile:
                                  line=self.data.count(b"\n") + 1, family=family)
         # what follows the last top-level closing brace, parsed alone (no whole parse)
         end = len(self.data.rstrip())
-        closing = [m.end() for m in re.finditer(rb"\n\}[^\n]*\n", self.data[:end + 1])]
-        tail = closing[-1] if closing else 0
+        closing = self.data.rfind(b"\n}", 0, end)   # the last line a top-level `}` starts
+        tail = self.data.find(b"\n", closing + 2) + 1 if closing >= 0 else 0
         if not self.data[tail:end].strip():
             return None   # it ends with an item whose braces close
         root = csyntax.parse(self.data[tail:]).root_node

@@ -3,36 +3,7 @@
 C (rules/chain.py): `check`, the compat chain of versioned machine types.
 A (rules/advice.py): `compat add`'s and `machine-option`'s advice.
 L (rules/entries.py): `lint`, each compat entry against the QOM model of the tree.
-rules/registry.py holds what a rule and a finding are; this module lists them in the
-catalogue's order (docs/rules.md is `table()`, a test keeps them equal).
+rules/registry.py holds what a rule and a finding are; rules/catalogue.py lists them all
+in the catalogue's order (docs/rules.md is its table).  Importing one judge does not
+import the others (a bump needs no QOM model).
 """
-from __future__ import annotations
-
-from scaffold.rules import advice, chain, entries  # noqa: F401  (each registers its rules)
-from scaffold.rules.registry import SEVERITIES, Finding, Rule, by_name, failing, ordered, registered
-
-__all__ = ["SEVERITIES", "Finding", "Rule", "RULES", "by_name", "failing", "lookup", "ordered",
-           "table"]
-
-_ORDER = {code: i for i, code in enumerate(['C101', 'C102', 'C103', 'C104', 'C105', 'C201', 'C202', 'C203', 'C301', 'C302', 'C303', 'C304', 'C305', 'C401', 'C402', 'C403', 'C404', 'C405', 'C406', 'C407', 'C501', 'C502', 'C503', 'C504', 'C901', 'C902', 'A101', 'A102', 'A103', 'A104', 'A105', 'A106', 'A107', 'A108', 'L101', 'L102', 'L103', 'L201', 'L202', 'L203', 'L204', 'L205', 'L206', 'L207', 'L902', 'L901'])}
-RULES = sorted(registered(), key=lambda r: (_ORDER.get(r.code, len(_ORDER)), r.code))
-_BY_CODE = {r.code: r for r in RULES}
-
-
-def lookup(code_or_name: str) -> Rule | None:
-    rule = _BY_CODE.get(code_or_name.upper())
-    if rule is None:
-        try:
-            rule = by_name(code_or_name)
-        except KeyError:
-            return None
-    return rule
-
-
-def table() -> str:
-    """docs/rules.md's table."""
-    rows = ["| Code | Name | Severity | What it reports |", "|---|---|---|---|"]
-    for r in RULES:
-        sev = f"{r.severity} ({r.otherwise})" if r.otherwise else r.severity
-        rows.append(f"| {r.code} | `{r.name}` | {sev} | {r.summary} |")
-    return "\n".join(rows) + "\n"
