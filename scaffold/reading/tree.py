@@ -127,8 +127,12 @@ class SourceFile:
             return ScaffoldError("the file does not end with a line break: it is cut short; "
                                  "fix the file first", path=self.rel,
                                  line=self.data.count(b"\n") + 1, family=family)
-        # what follows the last top-level closing brace, parsed alone (no whole parse)
+        # what follows the last top-level closing brace, parsed alone (no whole parse),
+        # unless the last line ends as only a whole item can
         end = len(self.data.rstrip())
+        last_line = self.data[self.data.rfind(b"\n", 0, end) + 1:end]
+        if last_line.endswith((b";", b"}", b"*/")) or last_line.lstrip().startswith(b"#"):
+            return None
         closing = self.data.rfind(b"\n}", 0, end)   # the last line a top-level `}` starts
         tail = self.data.find(b"\n", closing + 2) + 1 if closing >= 0 else 0
         if not self.data[tail:end].strip():
