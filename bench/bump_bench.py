@@ -85,7 +85,7 @@ def main() -> None:
 
     def syntax(state):
         t, p = state
-        plan_module.check_syntax(t, p, p.contents(t))
+        plan_module.reparsed_without_new_errors(t, p, p.contents(t))
 
     def checked(state):
         state[1].check_result()

@@ -85,7 +85,7 @@ def branch_exists(repo, name: str) -> bool:
     return name in [h.name for h in repo.heads]
 
 
-def check_branch_name(name: str) -> None:
+def validate_branch_name(name: str) -> None:
     """Refuse a name git would refuse, before anything is done (git's own rules)."""
     proc = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True)
     if proc.returncode != 0 or name.startswith("-"):

@@ -109,7 +109,7 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
     """Write (and compile, and commit) every step; returns the commits' hashes."""
     final = cumulative(steps)
     paths = sorted(final)
-    writer.check_writable(tree.root, paths)
+    writer.refuse_unwritable(tree.root, paths)
     repo = None
     committed = [{p: new for p, (_, new) in s.contents.items()} for s in steps]
     actions: list = []

@@ -20,7 +20,7 @@ _KILL_AFTER = "QSCAFFOLD_TEST_KILL_AFTER_WRITES"
 _FAIL_AFTER = "QSCAFFOLD_TEST_FAIL_AFTER_WRITES"
 
 
-def check_writable(root: Path, paths: list[str]) -> None:
+def refuse_unwritable(root: Path, paths: list[str]) -> None:
     """Refuse read-only files up front (by their mode: root may write anything)."""
     for rel in paths:
         path = root / rel
@@ -55,7 +55,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def write_all(root: Path, contents: dict[str, tuple[bytes, bytes]]) -> None:
     """Write every file's new bytes, or none of them."""
-    check_writable(root, list(contents))
+    refuse_unwritable(root, list(contents))
     for rel, (old, _) in contents.items():
         if (root / rel).read_bytes() != old:
             raise ScaffoldError("file changed while the plan was made; nothing was changed", path=rel)

@@ -12,7 +12,7 @@ from scaffold.planning.plan import Plan
 from scaffold.reading.tree import QemuTree
 
 
-def check_options(opts: ApplyOptions, tree: QemuTree) -> None:
+def validate_options(opts: ApplyOptions, tree: QemuTree) -> None:
     """Option combinations and the output path, before any work is done."""
     if (opts.format != "diff" or opts.output) and not opts.dry_run:
         what = "--output" if opts.output else f"--format {opts.format}"
@@ -22,12 +22,12 @@ def check_options(opts: ApplyOptions, tree: QemuTree) -> None:
         raise UsageError(f"{'--build-dir' if opts.build_dir else '--branch'} does not go with "
                          "--dry-run (a dry run writes and builds nothing)")
     if opts.branch:
-        scm.check_branch_name(opts.branch)
+        scm.validate_branch_name(opts.branch)
     if opts.output:
-        check_output_path(opts.output, tree, opts.force)
+        validate_output_path(opts.output, tree, opts.force)
 
 
-def check_output_path(output: Path, tree: QemuTree, force: bool) -> None:
+def validate_output_path(output: Path, tree: QemuTree, force: bool) -> None:
     """Never overwrite a file of the tree, nor any existing file without --force."""
     target = output.resolve()
     if not target.parent.is_dir():

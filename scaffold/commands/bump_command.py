@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from scaffold.applying.steps import ApplyOptions, Step, apply_steps
-from scaffold.commands.apply_plan import check_options, note, recover, show_dry_run
+from scaffold.commands.apply_plan import validate_options, note, recover, show_dry_run
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version, in_development
@@ -40,7 +40,7 @@ def message_for(plan, signoff: tuple[str, str] | None, provenance: bool) -> str:
 def run(opts: BumpOptions) -> int:
     target = Version.parse(opts.version)
     tree = QemuTree.open(opts.repo)
-    check_options(opts, tree)
+    validate_options(opts, tree)
     tree = recover(opts, tree)
     plan = plan_bump(tree, target)
     code = _run(opts, tree, plan, target)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from scaffold.applying import scm
 from scaffold.reading import compat_arrays
-from scaffold.rules import chain as check
+from scaffold.rules import chain
 from scaffold.commands.bump_command import subject
 from scaffold.reading.lifecycle import read_policy
 from scaffold.version import current_release, in_development
@@ -52,7 +52,7 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
     decls = compat_arrays.all_pairs(tree, extern=True)
     prefixes = sorted({p for f in families for p in f.spec.arrays})
     for prefix in prefixes:
-        name = check.array_name(prefix, release)
+        name = chain.array_name(prefix, release)
         d = [p for p in defs if p.name == name]
         x = [p for p in decls if p.name == name]
         details = [f"defined in {d[0].file.rel}:{d[0].line}" if d else "not defined yet",
@@ -67,8 +67,8 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
         if block is None:
             problems.append(f"no {machine} yet")
         elif older is not None:
-            problems = [f.message for f in check.check_chain(family, older, block) +
-                        check.check_compat_props(family, older, False, defined)
+            problems = [f.message for f in chain.judge_chain(family, older, block) +
+                        chain.judge_compat_props(family, older, False, defined)
                         if f.severity == "error"]
         items.append(Item(not problems, f"{family.name}: `{machine}` added in {family.file.rel}, "
                           f"{release} chained to it with its compat arrays", problems))
@@ -76,8 +76,8 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
     items.append(Item(not unmoved, f"Latest/default machine type moved to {target} in every family",
                       [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved]))
 
-    findings = check.check_tree(tree, families)
-    bad = check.failing(findings, strict=True)   # clean: nothing above info
+    findings = chain.check_tree(tree, families)
+    bad = chain.failing(findings, strict=True)   # clean: nothing above info
     items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
                       [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"] if len(bad) > 10 else [])))
     items.append(_lint(tree))
@@ -195,7 +195,7 @@ def _arrays_only_used_by(families, past) -> list[str]:
         gone = {b.version for b in past.get(family.name, (None, []))[1]}
         for block in family.blocks:
             for fn in block.functions.values():
-                for name, _ in check._compat_adds(fn):
+                for name, _ in chain._compat_adds(fn):
                     users.setdefault(name, set()).add(block.version in gone)
     return sorted((n for n, flags in users.items() if flags == {True}),
                   key=lambda n: [int(x) for x in re.findall(r"\d+", n)], reverse=True)

@@ -10,7 +10,7 @@ from scaffold.errors import UsageError
 from scaffold.rules.registry import Finding, failing, ordered
 from scaffold.version import Version
 from scaffold.reading import history
-from scaffold.rules.entries import VERSIONED, check_options_since, check_since, lint
+from scaffold.rules.entries import VERSIONED, judge_options_since, judge_since, lint
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.qom import model as qom_model
@@ -152,7 +152,7 @@ def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
                 history.commits_naming(root, f'"{prop}"', files, span))
         return answers[(prop, cycle)]
 
-    return check_since(model, entries, added, changed_in) + check_options_since(families, added)
+    return judge_since(model, entries, added, changed_in) + judge_options_since(families, added)
 
 
 def render_lint(findings: list[Finding], model: QomModel) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.applying.steps import ApplyOptions, Step, apply_steps
-from scaffold.commands.apply_plan import check_options, note, recover, show_dry_run
+from scaffold.commands.apply_plan import validate_options, note, recover, show_dry_run
 from scaffold.planning.retire import Series, plan_retire
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -30,7 +30,7 @@ def steps_of(series: Series) -> list[Step]:
 def run(opts: RetireOptions) -> int:
     up_to = Version.parse(opts.up_to) if opts.up_to is not None else None
     tree = QemuTree.open(opts.repo)
-    check_options(opts, tree)
+    validate_options(opts, tree)
     tree = recover(opts, tree)
     args = "".join(f" --family {f}" for f in opts.families) + (f" {up_to}" if up_to else "") + \
         (" --force" if opts.force and up_to else "")

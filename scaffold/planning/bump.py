@@ -3,7 +3,7 @@ previous newest demoted.  The result is a Plan; nothing here writes to disk."""
 from __future__ import annotations
 
 from scaffold.reading import compat_arrays, csyntax
-from scaffold.rules import chain as check
+from scaffold.rules import chain
 from scaffold.rules import registry
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import (Family, MacroCall, VersionBlock, assigned_field,
@@ -32,7 +32,7 @@ def _shape_error(family: Family, block: VersionBlock, what: str) -> ScaffoldErro
     return family.error(f"machine version {block.version}: {what}", block.start)
 
 
-def _check_block(family: Family, block: VersionBlock, latest: bool) -> None:
+def _refuse_odd_block(family: Family, block: VersionBlock, latest: bool) -> None:
     for kind in family.spec.options:
         if kind.role not in block.functions:
             raise _shape_error(family, block, f"no {kind.role} function")
@@ -58,16 +58,16 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
     newest = family.newest
     data = family.file.data
     path = family.file.rel
-    _check_block(family, newest, True)
+    _refuse_odd_block(family, newest, True)
     older = family.blocks[1] if len(family.blocks) > 1 else None
     if older is not None:
-        _check_block(family, older, False)
+        _refuse_odd_block(family, older, False)
         if not older.start > newest.end:
             raise _shape_error(family, older, f"comes before {newest.version} in the file "
                                               "(blocks are ordered newest first)")
     convention = reset_convention(family)
     macro, class_fn = newest.macro, newest.class_fn
-    assert macro is not None and class_fn is not None   # _check_block made sure
+    assert macro is not None and class_fn is not None   # _refuse_odd_block made sure
     names = {fn.name: renamed(fn.name, family, newest.version, target)
              for fn in newest.functions.values()}
     indent = family.indent()
@@ -156,12 +156,12 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
                          f"so the next bump is {newest.next()}")
     if target < newest or (target == newest and any(f.newest.version > target for f in families)):
         raise UsageError(f"{target} is not newer than the newest machine types ({newest})")
-    plan = Plan("bump", target, notes=check.reader_notes(notes))
+    plan = Plan("bump", target, notes=chain.reader_notes(notes))
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     for family in families:
         version = family.newest.version
         if version == target:
-            _check_done(family, target, defined | {check.array_name(p, release)
+            _refuse_half_done(family, target, defined | {chain.array_name(p, release)
                                                    for p in family.spec.arrays})
             plan.done.append(f"{family.name} {target}")
             continue
@@ -177,14 +177,14 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
     return plan.checked(tree, families)
 
 
-def _check_done(family: Family, target: Version, defined: set[str]) -> None:
+def _refuse_half_done(family: Family, target: Version, defined: set[str]) -> None:
     """A family already at `target`: accept it only if its bump is complete."""
     blocks = family.blocks[:2]
-    findings = check.check_shape(family, blocks[0]) + \
-        check.check_compat_props(family, blocks[0], True, defined)
+    findings = chain.judge_shape(family, blocks[0]) + \
+        chain.judge_compat_props(family, blocks[0], True, defined)
     if len(blocks) > 1:
-        findings += check.check_shape(family, blocks[1]) + check.check_chain(family, blocks[1], blocks[0]) \
-            + check.check_compat_props(family, blocks[1], False, defined)
+        findings += chain.judge_shape(family, blocks[1]) + chain.judge_chain(family, blocks[1], blocks[0]) \
+            + chain.judge_compat_props(family, blocks[1], False, defined)
     errors = registry.errors(findings)
     if errors:
         raise ScaffoldError(f"already has {target} but its bump is incomplete ({errors[0].message}); "

@@ -16,7 +16,7 @@ from scaffold.reading.compat_arrays import ArrayPair
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, OptionsFn, read_families
 from scaffold.planning.plan import Edit, Plan
-from scaffold.rules.entries import check_entry
+from scaffold.rules.entries import judge_entry
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.model import QomModel
 from scaffold.reading.qom.entries import Entry as ArrayEntry, read_entries
@@ -207,7 +207,7 @@ def _judge(model: QomModel, target: ArrayPair, driver: str, prop: str, value: st
     entry = ArrayEntry(target.name, target.file.rel, target.line, driver, _c_string(prop),
                   _c_string(value), False, target.line)
     siblings = [e for e in read_entries(model) if e.array == target.name and e.path == entry.path]
-    found = check_entry(model, entry, siblings + [entry])
+    found = judge_entry(model, entry, siblings + [entry])
     return None if any(f.kind == "entry-cannot-tell" for f in found) else found
 
 
@@ -380,7 +380,7 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
                 f"{fn.name} already has {_quoted(t for _, t in texts)}", path=family.file.rel,
                 line=family.file.line(fn.start), family=family.name))
             continue
-        _check_names(tree.root, family, fn, new)
+        _refuse_unseen_names(tree.root, family, fn, new)
         indent = family.indent()
         statements = [t for p, t in new if not p.is_declaration]
         plan.edits += _declarations(family, fn, [(t, p.declares) for p, t in new
@@ -421,7 +421,7 @@ def _refuse_unused_declarations(pieces: list[Piece]) -> None:
 _MACRO_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
 
 
-def _check_names(root, family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) -> None:
+def _refuse_unseen_names(root, family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) -> None:
     """Refuse a piece that uses a name the function will not see: declared neither in the
     function (after the edit), nor at file scope, nor anywhere else the file uses it.
     Macros and called functions come from headers: the compile step checks those."""

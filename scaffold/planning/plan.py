@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from scaffold.reading import csyntax
-from scaffold.rules import chain as check
+from scaffold.rules import chain
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
@@ -66,7 +66,7 @@ class Plan:
         if self.edits:
             self.match_line_endings(tree)
             contents = self.contents(tree)
-            self.result = tree.with_contents(contents, check_syntax(tree, self, contents))
+            self.result = tree.with_contents(contents, reparsed_without_new_errors(tree, self, contents))
             verify(tree, families, self.result)
         return self
 
@@ -102,7 +102,7 @@ def splice(data: bytes, edits: list[Edit]) -> bytes:
     return b"".join(out)
 
 
-def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, bytes]]) -> dict:
+def reparsed_without_new_errors(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, bytes]]) -> dict:
     """Refuse a result with more parse errors than the file had (macro calls aside).
 
     The new text is parsed incrementally (SourceFile.reparse).  Returns (new syntax
@@ -124,10 +124,10 @@ def check_syntax(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, by
 
 def verify(before: QemuTree, families, after: QemuTree) -> None:
     """The changed tree must pass `qscaffold check` wherever the original did."""
-    new = errors(check.check_tree(after))
+    new = errors(chain.check_tree(after))
     if not new:
         return
-    old = {f.key for f in check.check_tree(before, families)}
+    old = {f.key for f in chain.check_tree(before, families)}
     regressions = [f for f in new if f.key not in old]
     if regressions:
         f = regressions[0]

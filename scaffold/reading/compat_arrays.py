@@ -48,7 +48,7 @@ def _declared(node) -> str | None:
 
 def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     """Array/`_len` pairs in file order (definitions, or `extern` declarations)."""
-    file.check_whole()
+    file.refuse_if_cut()
     cache = file.memo.setdefault("pairs", {})
     if extern not in cache:
         cache[extern] = _read_pairs(file, extern)

@@ -474,7 +474,7 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
                                  path=rel))
         for spec in claimed.values():
             file = tree.file(rel)
-            file.check_whole(spec.name)
+            file.refuse_if_cut(spec.name)
             read = file.memo.setdefault("families", {})
             if spec.name not in read:
                 read[spec.name] = read_family(spec, file)

@@ -106,7 +106,7 @@ class SourceFile:
     def line(self, offset: int) -> int:
         return csyntax.line_of(self.data, offset)
 
-    def check_whole(self, family: str | None = None) -> None:
+    def refuse_if_cut(self, family: str | None = None) -> None:
         """A file cut short or with a function left open is an error for every command:
         what it still holds would be read as the whole (fewer versions, a family gone)
         and written back.  Decided once per file."""
@@ -184,7 +184,7 @@ class QemuTree:
         # is read, which names it)
         for rel in (*tree.suspect, *tree.array_defs, *tree.array_externs):
             if rel not in tree.machine_files:
-                tree.file(rel).check_whole()
+                tree.file(rel).refuse_if_cut()
         if not tree.array_defs or not tree.machine_files:
             raise UsageError(f"{start}: not a QEMU source tree (no compat arrays or versioned "
                              "machine types found)")

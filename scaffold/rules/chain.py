@@ -146,7 +146,7 @@ def _bugfix_fn(family: Family, fn: OptionsFn) -> OptionsFn | None:
     return None
 
 
-def check_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> list[Finding]:
+def judge_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> list[Finding]:
     """`block` calls `newer`'s options of the same kind, with its own parameter."""
     out = []
     for kind in family.spec.options:
@@ -194,7 +194,7 @@ def _compat_adds(fn: OptionsFn) -> list[tuple[str, Any]]:
     return out
 
 
-def check_compat_props(family: Family, block: VersionBlock, newest: bool,
+def judge_compat_props(family: Family, block: VersionBlock, newest: bool,
                        defined: set[str]) -> list[Finding]:
     """An older version adds its own release's arrays exactly once; the newest adds none.
 
@@ -227,7 +227,7 @@ def check_compat_props(family: Family, block: VersionBlock, newest: bool,
     return out
 
 
-def check_shape(family: Family, block: VersionBlock) -> list[Finding]:
+def judge_shape(family: Family, block: VersionBlock) -> list[Finding]:
     out = []
     for kind in family.spec.options:
         if kind.role not in block.functions:
@@ -239,7 +239,7 @@ def check_shape(family: Family, block: VersionBlock) -> list[Finding]:
     return out
 
 
-def check_family(family: Family, defined: set[str]) -> list[Finding]:
+def judge_family(family: Family, defined: set[str]) -> list[Finding]:
     out = []
     blocks = family.blocks
     markers = [b for b in blocks if b.functions and b.marks_latest()]
@@ -258,14 +258,14 @@ def check_family(family: Family, defined: set[str]) -> list[Finding]:
                             "registration; nothing calls it", "fix the name (a typo?) or "
                             "register its version", fn.start))
     for i, block in enumerate(blocks):
-        out += check_shape(family, block)
-        out += check_compat_props(family, block, i == 0, defined)
+        out += judge_shape(family, block)
+        out += judge_compat_props(family, block, i == 0, defined)
         if i > 0:
-            out += check_chain(family, block, blocks[i - 1])
+            out += judge_chain(family, block, blocks[i - 1])
     return out
 
 
-def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
+def judge_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
     out = []
     defs = compat_arrays.all_pairs(tree, extern=False)
     decls = compat_arrays.all_pairs(tree, extern=True)
@@ -325,7 +325,7 @@ def check_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
     return out
 
 
-def check_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
+def judge_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
     out = []
     newest = {f.name: f.newest.version for f in families}
     if len(set(newest.values())) > 1:
@@ -384,10 +384,10 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
                         for n in [array_name(p, b.version)] if n in defined)
         cache = family.memo.setdefault("findings", {})
         if own not in cache:
-            cache[own] = check_family(family, defined)
+            cache[own] = judge_family(family, defined)
         out += cache[own]
-    out += check_arrays(tree, families)
-    out += check_versions(tree, families)
+    out += judge_arrays(tree, families)
+    out += judge_versions(tree, families)
     return ordered(out)
 
 

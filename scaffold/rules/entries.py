@@ -88,7 +88,7 @@ def _finding(rule: Rule, entry: Entry, message: str, fix: str = "") -> Finding:
 def lint(model: QomModel, entries: list[Entry]) -> list[Finding]:
     out: list[Finding] = []
     for entry in entries:
-        out += check_entry(model, entry, entries)
+        out += judge_entry(model, entry, entries)
     out += _duplicates(model, entries)
     out += _redundant(model, entries)
     return ordered(out)
@@ -99,7 +99,7 @@ def _literal(model: QomModel, expr: str) -> list[str] | None:
     return model.resolve(expr)
 
 
-def check_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Finding]:
+def judge_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Finding]:
     """lint's rules on one entry: what it names first (L901, L101), then whether the
     property is there (L102), then the judgements of a property that is (one function a
     rule, each quiet or one finding)."""
@@ -321,7 +321,7 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
 Added = dict[tuple[str, int], tuple[str, str | None]]
 
 
-def check_since(model: QomModel, entries: list[Entry], added: Added,
+def judge_since(model: QomModel, entries: list[Entry], added: Added,
                 changed_in: Callable[[str, Version], bool]) -> list[Finding]:
     """Entries added since a commit, in an array other than the one for the release before
     the cycle they were added in.  `added`: (path, line) -> (commit, VERSION then);
@@ -356,7 +356,7 @@ def check_since(model: QomModel, entries: list[Entry], added: Added,
     return out
 
 
-def check_options_since(families: list[Family], added: Added) -> list[Finding]:
+def judge_options_since(families: list[Family], added: Added) -> list[Finding]:
     """Statements changed after a commit in a versioned options function other than the
     one of the release before the cycle they were made in (compat machine-option's
     target).  The newest version's functions are the cycle's own machine types: left out."""
