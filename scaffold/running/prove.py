@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scaffold import scratch
-from scaffold.running import qemu as qemu_module
 from scaffold.running.baseline import Known
 from scaffold.running.devices import Device
-from scaffold.running.qemu import Qemu, QemuError, firmware_dirs, wait_for
+from scaffold.running.qemu import Qemu, QemuError, QemuPool, firmware_dirs, wait_for
 from scaffold.running.walk import TypeProperties, same_value, walk
 
 VERSIONED = re.compile(r".*-\d+\.\d+$")   # pc-q35-7.2, virt-10.2; not pc-q35-4.0.1
@@ -142,22 +141,25 @@ def command_line(machine: str, devices: list[Device]) -> list[str]:
 
 
 def prove_machine(old: Binary, new: Binary, machine: str, devices: list[Device],
-                  baseline: list[Known], backward: bool) -> MachineResult:
+                  baseline: list[Known], backward: bool,
+                  qemus: QemuPool | None = None) -> MachineResult:
     result = MachineResult(machine)
     args = command_line(machine, devices)
     with scratch.folder("prove") as tmp:
         sock = os.path.join(tmp, "migrate.sock")
         started: list[Qemu] = []
         try:
-            with Qemu(old.path, args, f"{machine} (old)") as src, \
-                    Qemu(new.path, [*args, "-incoming", f"unix:{sock}"], f"{machine} (new)") as dst:
+            with Qemu(old.path, args, f"{machine} (old)", qemus) as src, \
+                    Qemu(new.path, [*args, "-incoming", f"unix:{sock}"], f"{machine} (new)",
+                         qemus) as dst:
                 started += [src, dst]
                 _compare(result, src, dst, old, new, baseline)
                 result.migration = _migrate(src, dst, sock, machine, baseline)
             if backward:
                 back = os.path.join(tmp, "backward.sock")
-                with Qemu(new.path, args, f"{machine} (new)") as src, \
-                        Qemu(old.path, [*args, "-incoming", f"unix:{back}"], f"{machine} (old)") as dst:
+                with Qemu(new.path, args, f"{machine} (new)", qemus) as src, \
+                        Qemu(old.path, [*args, "-incoming", f"unix:{back}"], f"{machine} (old)",
+                             qemus) as dst:
                     started += [src, dst]
                     result.backward = _migrate(src, dst, back, machine, baseline)
         except QemuError as exc:
@@ -277,10 +279,10 @@ def prove(old: Binary, new: Binary, machines: list[str], devices: list[Device],
           progress=None) -> list[MachineResult]:
     """Every machine type, `jobs` at a time; every QEMU ended whatever happens."""
     results: dict[str, MachineResult] = {}
-    qemu_module.allow_starts()
+    qemus = QemuPool()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [pool.submit(prove_machine, old, new, m, devices, baseline, backward)
+        futures = [pool.submit(prove_machine, old, new, m, devices, baseline, backward, qemus)
                    for m in machines]
         for future in futures:
             result = future.result()
@@ -288,9 +290,9 @@ def prove(old: Binary, new: Binary, machines: list[str], devices: list[Device],
             if progress is not None:
                 progress(result)
     except BaseException:   # Ctrl-C or a bug: end every QEMU now, start no other
-        qemu_module.stop_all(refuse_new=True)
+        qemus.stop_all(refuse_new=True)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        qemu_module.stop_all()
+        qemus.stop_all()
     return [results[m] for m in machines]

@@ -27,9 +27,6 @@ from scaffold.errors import ScaffoldError
 
 QMP_TIMEOUT = 30.0       # a QMP answer later than this: QEMU is stuck
 GREETING_TIMEOUT = float(os.environ.get("QSCAFFOLD_QMP_GREETING", "30"))  # a monitor silent this long after the start: it never will answer
-_LIVE: set["Qemu"] = set()   # every process not yet ended (ended on the way out)
-_LIVE_LOCK = threading.Lock()
-_REFUSING = threading.Event()   # set once the run is being stopped: no new process
 _ERROR_CHARS = 300   # what one line quotes of a process's stderr at the most
 
 _GUARD = """
@@ -91,8 +88,10 @@ def exit_status(code: int | None) -> str:
 class Qemu:
     """`with Qemu(binary, args, name) as vm: vm.cmd("query-status")`."""
 
-    def __init__(self, binary: Path, args: list[str], name: str):
+    def __init__(self, binary: Path, args: list[str], name: str,
+                 pool: QemuPool | None = None):
         self.binary, self.args, self.name = Path(binary), list(args), name
+        self.pool = pool
         self.proc: subprocess.Popen | None = None
         self.qmp: Any = None
         self._stderr = tempfile.TemporaryFile()
@@ -110,7 +109,7 @@ class Qemu:
     def start(self) -> None:
         from qemu.qmp.legacy import QEMUMonitorProtocol
 
-        if _REFUSING.is_set():
+        if self.pool is not None and self.pool.refusing():
             raise QemuError(f"{self.name}: not started (the run is stopping)")
         ours, theirs = socket.socketpair()
         fd = theirs.fileno()
@@ -126,10 +125,8 @@ class Qemu:
         finally:
             theirs.close()
         _Guard.tell(f"+{self.proc.pid}")
-        with _LIVE_LOCK:
-            _LIVE.add(self)
-            if _REFUSING.is_set():   # stop_all ran while this one was starting
-                self._kill()
+        if self.pool is not None and not self.pool.add(self):
+            self._kill()   # stop_all ran while this one was starting
         self.qmp = QEMUMonitorProtocol(ours)
         silent = threading.Timer(GREETING_TIMEOUT, self._kill)   # no greeting: it never will
         silent.daemon = True
@@ -236,31 +233,47 @@ class Qemu:
             except Exception:   # the peer is gone already: nothing to say goodbye to
                 pass
             self.qmp = None
-        with _LIVE_LOCK:
-            _LIVE.discard(self)
+        if self.pool is not None:
+            self.pool.discard(self)
 
 
-def allow_starts() -> None:
-    _REFUSING.clear()
+class QemuPool:
+    """The QEMUs of one run (prove owns one): each registers while it runs, and
+    `stop_all` ends them all (Ctrl-C, an error in another thread); once stopping, the
+    pool refuses new processes, so a job still running starts no other."""
 
+    def __init__(self) -> None:
+        self._live: set[Qemu] = set()
+        self._lock = threading.Lock()
+        self._refusing = threading.Event()
 
-def stop_all(refuse_new: bool = False) -> None:
-    """Kill every QEMU still running (Ctrl-C, or an error in another thread); with
-    `refuse_new`, jobs still running start no other."""
-    with _LIVE_LOCK:
-        if refuse_new:
-            _REFUSING.set()
-        live = list(_LIVE)
-    for vm in live:
-        vm._kill()
-    for vm in live:
-        if vm.proc is not None:
-            vm.proc.wait()
+    def add(self, vm: "Qemu") -> bool:
+        """Register a started process; False when the pool is stopping (it is killed)."""
+        with self._lock:
+            self._live.add(vm)
+            return not self._refusing.is_set()
 
+    def discard(self, vm: "Qemu") -> None:
+        with self._lock:
+            self._live.discard(vm)
 
-def running() -> int:
-    with _LIVE_LOCK:
-        return sum(1 for vm in _LIVE if vm.alive())
+    def refusing(self) -> bool:
+        return self._refusing.is_set()
+
+    def stop_all(self, refuse_new: bool = False) -> None:
+        with self._lock:
+            if refuse_new:
+                self._refusing.set()
+            live = list(self._live)
+        for vm in live:
+            vm._kill()
+        for vm in live:
+            if vm.proc is not None:
+                vm.proc.wait()
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(1 for vm in self._live if vm.alive())
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.01) -> bool:
