@@ -2,7 +2,6 @@
 the last release's compat array or compat machines (the seed article's second half)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import difflib
 import itertools
@@ -12,7 +11,7 @@ from typing import Any, NamedTuple
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.includes import visible_names
-from scaffold.reading.compat_arrays import ArrayPair
+from scaffold.reading.compat_arrays import ArrayPair, EntryNode, entry_nodes
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, OptionsFn, read_families
 from scaffold.planning.plan import Edit, Plan
@@ -32,28 +31,8 @@ def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@dataclass(eq=False, repr=False)
-class Entry:
-    """One entry of a compat array: device, property, value, and where it is."""
 
-    device: str      # as written in C
-    property: str
-    value: str
-    node: Any
-
-
-def _entries(pair: ArrayPair) -> tuple[Any, list[Entry]]:
-    init = pair.node.child_by_field_name("declarator").child_by_field_name("value")
-    out = []
-    for child in init.named_children:
-        if child.type == "initializer_list":
-            items = [c.text.decode("utf-8", "replace") for c in child.named_children if c.type != "comment"]
-            if len(items) >= 3:
-                out.append(Entry(items[0], items[1], items[2], child))
-    return init, out
-
-
-def _style(entries: list[Entry]) -> dict:
+def _style(entries: list[EntryNode]) -> dict:
     """The dominant spacing of existing entries: `{ "a", "b", "c" }` or `{"a", "b", "c"}`..."""
     votes = {"space_open": 0, "space_close": 0, "inner_comma": 0}
     for e in entries:
@@ -155,30 +134,15 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
                                  "anyway)")
             plan.notes.append(finding._replace(path=None, line=None))
 
-    init, entries = _entries(target)
+    init, entries = entry_nodes(target)
     for e in entries:
-        if (model.device_name(e.device) or e.device) == name and e.property == _c_string(prop):
+        if (model.device_name(e.device) or e.device) == name and e.property_name() == prop:
             raise ScaffoldError(f"{target.name} already sets {name} {prop} (= {e.value})",
                                 path=target.file.rel, line=e.node.start_point[0] + 1)
-    for pair in pairs:
-        if pair is target or pair.version >= newest:
-            continue
-        for e in _entries(pair)[1]:
-            if (model.device_name(e.device) or e.device) != name or e.property != _c_string(prop):
-                continue
-            where = f"({pair.file.rel}:{e.node.start_point[0] + 1})"
-            if pair.version < release:
-                plan.notes.append(advice.OLDER_ENTRY.finding(
-                    f"{pair.name} sets {name} {prop} = {e.value} {where}; it is added after "
-                    f"{target.name}, so {pair.version} and older keep that value"))
-            else:
-                plan.notes.append(advice.NEWER_ENTRY.finding(
-                    f"the newer {pair.name} already sets {name} {prop} = {e.value} {where} "
-                    f"for {pair.version} and older; {release} and older get the new entry "
-                    "instead (older arrays are added last)"))
+    plan.notes += advice.judge_other_arrays(model, pairs, target, newest, name, prop)
     plan.notes.append(advice.AFFECTS.finding(f"affects {_affected(families, prefix, release)}"))
     style = _style(entries) if entries else \
-        _style([e for p in pairs for e in _entries(p)[1]])
+        _style([e for p in pairs for e in entry_nodes(p)[1]])
     text = render("compat_entry.c.j2", device=device if is_macro else _c_string(device),
                   property=_c_string(prop), value=_c_string(value), **style)
     data = target.file.data
@@ -248,7 +212,7 @@ def _include_for(target: ArrayPair, macro: str, model: QomModel) -> list[Edit]:
                  f"include {include} for {macro}")]
 
 
-def _indent(data: bytes, entries: list[Entry]) -> str:
+def _indent(data: bytes, entries: list[EntryNode]) -> str:
     if entries:
         node = entries[-1].node
         return csyntax.utf8(data[csyntax.line_start(data, node.start_byte):node.start_byte])

@@ -150,3 +150,30 @@ def separator_after(pairs: list[ArrayPair], first: ArrayPair) -> bytes:
     """The spacing the file puts between two pairs (copied, not assumed)."""
     same = [p for p in pairs if p.file is first.file and p.start >= first.end]
     return first.file.data[first.end:same[0].start] if same else b"\n\n"
+
+
+@dataclass(eq=False, repr=False)
+class EntryNode:
+    """One entry of an array, as the syntax tree has it (compat add writes beside these):
+    device, property and value as written in C, and the initializer's node."""
+
+    device: str
+    property: str
+    value: str
+    node: Any
+
+    def property_name(self) -> str:
+        """The property as a name: `"num-queues"` is num-queues."""
+        return csyntax.c_string(self.property) if self.property.startswith('"') else self.property
+
+
+def entry_nodes(pair: ArrayPair) -> tuple[Any, list[EntryNode]]:
+    """The array's initializer node and its entries."""
+    init = pair.node.child_by_field_name("declarator").child_by_field_name("value")
+    out = []
+    for child in init.named_children:
+        if child.type == "initializer_list":
+            items = [csyntax.utf8(c.text) for c in child.named_children if c.type != "comment"]
+            if len(items) >= 3:
+                out.append(EntryNode(items[0], items[1], items[2], child))
+    return init, out
