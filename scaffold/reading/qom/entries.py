@@ -5,14 +5,17 @@ a file's QOM facts (facts.py), and cached with them."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from tree_sitter import Node
 
 from scaffold.reading import csyntax
 
-if TYPE_CHECKING:
-    from scaffold.reading.qom.model import QomModel
+
+class _Entries(Protocol):
+    """What read_entries needs of the model (model.py imports this module)."""
+
+    entries: list[tuple[Any, ...]]
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _ARRAY = re.compile(r"\bGlobalProperty\s+(\w+)\s*\[\s*\]\s*=")
@@ -41,7 +44,7 @@ class Entry(NamedTuple):
         return f"{{ {self.driver}, {self.prop}, {self.value} }}"
 
 
-def read_entries(model: QomModel) -> list[Entry]:
+def read_entries(model: _Entries) -> list[Entry]:
     """Every entry of every GlobalProperty array under hw/ (from the model's cached facts)."""
     return sorted((Entry(*e) for e in model.entries if e[1].startswith("hw/")),
                   key=lambda e: (e.path, e.line))
