@@ -150,19 +150,19 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
             extra.append(edit)
 
     for fold in folds:
-        gone = {n.text for n in _nodes(before) if n.type == "identifier"
+        gone = {n.text for n in csyntax.descendants(before) if n.type == "identifier"
                 and fold.start <= n.start_byte < fold.end} - \
             set(re.findall(rb"[A-Za-z_]\w*", fold.text))
         at = fold.start + sum(len(e.text) - (e.end - e.start) for e in everything
                               if e.end <= fold.start)
         scope = _enclosing_function(root, at) or root
         for name in sorted(gone):
-            uses = [n for n in _nodes(scope) if n.type == "identifier" and n.text == name]
+            uses = [n for n in csyntax.descendants(scope) if n.type == "identifier" and n.text == name]
             if any(_parameter(n) for n in uses):
                 continue   # an unused parameter is no warning
             local = any(n.parent.type in _DECLARATOR for n in uses)
             if not local:   # a file-level name: its remaining uses anywhere in the file
-                uses = [n for n in _nodes(root) if n.type == "identifier" and n.text == name]
+                uses = [n for n in csyntax.descendants(root) if n.type == "identifier" and n.text == name]
             declared = [n for n in uses if n.parent.type in _DECLARATOR]
             set_only = [n for n in uses if n not in declared and _set_statement(n) is not None]
             if not uses or len(declared) + len(set_only) != len(uses):
@@ -237,7 +237,7 @@ def _side_effect_free(stmt) -> bool:
 
 def _side_effect_free_expr(value) -> bool:
     return not any(n.type in ("call_expression", "assignment_expression", "update_expression")
-                   for n in _nodes(value))
+                   for n in csyntax.descendants(value))
 
 
 def _comment_above(data: bytes, stmt):
@@ -262,14 +262,6 @@ def _enclosing_function(root, offset: int):
         if node.type == "function_definition" and node.start_byte <= offset < node.end_byte:
             return node
     return None
-
-
-def _nodes(root):
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(node.children)
 
 
 def _field(node) -> str | None:

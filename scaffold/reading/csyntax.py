@@ -87,9 +87,11 @@ def blank_disabled(data: bytes) -> bytes:
     return bytes(out)
 
 
-# C's tokens that can hold `/*` or `//` without starting a comment come first
-_COMMENTS = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|(/\*.*?\*/|//(?:[^\n\\]|\\\n?)*)',
-                       re.S)
+# C's string and character literals: they can hold `/*`, `//` or a brace that is no code
+_LITERAL = rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+_LITERALS = re.compile(_LITERAL)
+# ...so they come first: a comment is what starts outside one
+_COMMENTS = re.compile(_LITERAL + rb'|(/\*.*?\*/|//(?:[^\n\\]|\\\n?)*)', re.S)
 
 
 def blank_comments(data: bytes) -> bytes:
@@ -105,7 +107,6 @@ def blank_comments(data: bytes) -> bytes:
     return _COMMENTS.sub(blank, data)
 
 
-_LITERALS = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 
 
 def unbalanced_brace(data: bytes) -> int | None:
@@ -168,14 +169,18 @@ def statement_expr(node, kind: str):
     return expr if expr.type == kind else None
 
 
-def identifiers(node):
-    """Every identifier node below `node`."""
+def descendants(node) -> Iterator:
+    """`node` and every node below it (depth first, without recursion)."""
     stack = [node]
     while stack:
         n = stack.pop()
-        if n.type == "identifier":
-            yield n
+        yield n
         stack.extend(n.children)
+
+
+def identifiers(node):
+    """Every identifier node below `node`."""
+    return (n for n in descendants(node) if n.type == "identifier")
 
 
 def utf8(data: bytes) -> str:

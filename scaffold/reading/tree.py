@@ -209,10 +209,7 @@ class QemuTree:
             raise ScaffoldError("a symbolic link to a directory: qscaffold reads and writes no "
                                 "file through a link (a family there would be left out); put the "
                                 "directory itself there", path=links[0][base:])
-        if skipped:
-            notices.warn(f"skipped {len(skipped)} file(s) that are not regular files (a FIFO, "
-                         f"a dangling link...): {', '.join(p[base:] for p in sorted(skipped)[:3])}"
-                         f"{' ...' if len(skipped) > 3 else ''}")
+        notices.skipped([p[base:] for p in skipped])
         _save_index(self.root, known, seen)
         found.sort()
         rels = [full[base:].replace(os.sep, "/") for full, _, _ in found]

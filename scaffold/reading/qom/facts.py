@@ -117,11 +117,7 @@ def _loop_registered_names(root: Node) -> list[str]:
 
 
 def _descendants(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
+    return csyntax.descendants(node)   # typed for this module's strict checks
 
 
 def _calls(node: Node) -> Iterator[Node]:

@@ -403,10 +403,7 @@ def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                         skipped.append(item.path[base:])
                         continue
                     yield item.path[base:], item.stat()
-    if skipped:
-        notices.warn(f"skipped {len(skipped)} file(s) that are not regular files (a FIFO, "
-                     f"a dangling link...): {', '.join(sorted(skipped)[:3])}"
-                     f"{' ...' if len(skipped) > 3 else ''}")
+    notices.skipped(skipped)
 
 
 def build(all_facts: dict[str, Facts]) -> QomModel:
