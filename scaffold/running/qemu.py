@@ -32,6 +32,7 @@ _ERROR_CHARS = 300   # what one line quotes of a process's stderr at the most
 _GUARD = """
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
+mark = ("QSCAFFOLD_QEMU_GUARD=" + sys.argv[1]).encode()
 groups = set()
 for line in sys.stdin:
     sign, group = line[:1], line[1:].strip()
@@ -42,23 +43,39 @@ for group in groups:
         os.killpg(group, signal.SIGKILL)
     except OSError:
         pass
+for pid in os.listdir("/proc"):   # and whatever carries the run's mark, told or not yet
+    try:
+        if pid.isdigit() and mark in open(f"/proc/{pid}/environ", "rb").read().split(b"\\0"):
+            os.kill(int(pid), signal.SIGKILL)
+    except OSError:
+        pass
 """
 
 
 class _Guard:
-    """The run's watchdog: told each QEMU's process group, it kills those left when
-    qscaffold's end of its pipe closes."""
+    """The run's watchdog, started before the first QEMU: told each QEMU's process group,
+    it kills those left when qscaffold's end of its pipe closes, and every process that
+    carries the run's mark in its environment (set before QEMU is executed: a kill -9
+    between QEMU's start and the telling leaves nothing behind)."""
 
     lock = threading.Lock()
     proc: subprocess.Popen | None = None
+    mark = f"{os.getpid()}-{time.time_ns()}"
+
+    @classmethod
+    def ensure(cls) -> dict[str, str]:
+        """The guard running; the environment a QEMU of this run starts with."""
+        with cls.lock:
+            if cls.proc is None or cls.proc.poll() is not None:
+                cls.proc = subprocess.Popen([sys.executable, "-S", "-c", _GUARD, cls.mark],
+                                            stdin=subprocess.PIPE, start_new_session=True)
+        return dict(os.environ, QSCAFFOLD_QEMU_GUARD=cls.mark)
 
     @classmethod
     def tell(cls, line: str) -> None:
         with cls.lock:
-            if cls.proc is None or cls.proc.poll() is not None:
-                cls.proc = subprocess.Popen([sys.executable, "-S", "-c", _GUARD],
-                                            stdin=subprocess.PIPE, start_new_session=True)
-            assert cls.proc.stdin is not None
+            if cls.proc is None or cls.proc.stdin is None:
+                return
             try:
                 cls.proc.stdin.write(f"{line}\n".encode())
                 cls.proc.stdin.flush()
@@ -115,10 +132,11 @@ class Qemu:
         fd = theirs.fileno()
         cmd = [str(self.binary), *self.args, "-chardev", f"socket,id=qmp,fd={fd}",
                "-mon", "chardev=qmp,mode=control"]
+        env = _Guard.ensure()   # before QEMU exists: no moment when nothing guards it
         try:
             self.proc = subprocess.Popen(cmd, pass_fds=[fd], stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                         start_new_session=True)
+                                         start_new_session=True, env=env)
         except OSError as exc:
             ours.close()
             raise QemuError(f"{self.name}: {self.binary} cannot run: {exc.strerror}") from None
