@@ -8,7 +8,6 @@ from typing import Any
 
 from scaffold.errors import UsageError
 from scaffold.rules.registry import Finding, failing, ordered
-from scaffold.version import Version
 from scaffold.reading import history
 from scaffold.rules.entries import VERSIONED, judge_options_since, judge_since, lint
 from scaffold.reading.machines import read_families
@@ -24,8 +23,8 @@ def load(root: Path) -> QomModel:
 
 def _prop_json(owner: str, p: Prop) -> dict[str, Any]:
     return {"name": p.name, "kind": p.kind, "default": p.default, "defined_in": owner,
-            "where": p.where, "alias_of": str(p.alias_of) if p.alias_of else None,
-            "condition": list(p.cond)}
+            "where": str(p.where), "alias_of": str(p.alias_of) if p.alias_of else None,
+            "condition": [str(c) for c in p.cond]}
 
 
 def type_report(model: QomModel, name: str) -> dict[str, Any]:
@@ -37,10 +36,10 @@ def type_report(model: QomModel, name: str) -> dict[str, Any]:
         raise UsageError(f"no type {name} in the model{told}{hint}")
     qt = model.types[names[0]]
     props = model.all_properties(qt.name)
-    return {"type": qt.name, "where": qt.where, "abstract": qt.abstract,
+    return {"type": qt.name, "where": str(qt.where), "abstract": qt.abstract,
             "parents": model.ancestors(qt.name)[1:], "interfaces": qt.interfaces,
             "subtypes": [t for t in model.subtypes(qt.name)],
-            "variants": qt.variants, "condition": list(qt.cond),
+            "variants": qt.variants, "condition": [str(c) for c in qt.cond],
             "properties": [_prop_json(owner, p) for _, (owner, p) in sorted(props.items())]}
 
 
@@ -102,57 +101,15 @@ def run_lint(root: Path, strict: bool = False,
                          "entries found): nothing to lint")
     findings = lint(model, entries)
     if since is not None:
-        findings = ordered(findings + _since(root, model, entries, since))
+        try:
+            families, _ = read_families(QemuTree.open(root))
+        except UsageError:   # no versioned machine types here: the entries only
+            families = []
+        changes = history.read_since(root, since, entries, [f.file.rel for f in families],
+                                     model.files_defining)
+        findings = ordered(findings + judge_since(model, entries, changes.added, changes.changed_in)
+                           + judge_options_since(families, changes.added))
     return findings, 1 if failing(findings, strict) else 0, model
-
-
-def _since(root: Path, model: QomModel, entries, since: str) -> list[Finding]:
-    """lint --since REV: the entries changed after REV, with the VERSION of the commit
-    that changed them; `newest` is the commit that added the newest compat array.
-    Every question to git is bounded (reading/history.py): on upstream's whole history
-    a property's changes are looked for in one cycle and the files that define it."""
-    if not (root / ".git").exists():
-        raise UsageError(f"--since needs the tree's git history ({root} has no .git)")
-    if since == "newest":
-        newest = max((e for e in entries if VERSIONED.fullmatch(e.array)),
-                     key=lambda e: tuple(int(x) for x in e.array.split("_")[-2:]), default=None)
-        origin = history.line_origin(root, newest.path, newest.array_line) if newest else None
-        if origin is None:
-            raise UsageError("--since newest: no commit added the newest compat array")
-        since = origin
-    sha = history.commit_of(root, since)
-    if sha is None:
-        raise UsageError(f"--since {since}: not a commit of {root}")
-    try:
-        families, _ = read_families(QemuTree.open(root))
-    except UsageError:   # no versioned machine types here: the entries only
-        families = []
-    versions: dict[str, str | None] = {}
-    added = {}   # (path, line) -> (commit, VERSION then), for arrays and family files
-    for path in sorted({e.path for e in entries} | {f.file.rel for f in families}):
-        for line, commit in history.lines_added_since(root, sha, path).items():
-            if commit not in versions:
-                versions[commit] = history.file_at(root, commit, "VERSION")
-            added[(path, line)] = (commit, versions[commit])
-    cycles: list[history.Cycles] = []
-    answers: dict[tuple[str, Version], bool] = {}
-    oldest = min((Version(int(m.group(2)), int(m.group(3))).next() for e in entries
-                  if (e.path, e.line) in added for m in [VERSIONED.fullmatch(e.array)] if m),
-                 default=None)
-
-    def changed_in(prop: str, cycle: Version) -> bool:
-        """Whether a commit of `cycle` added or removed `"prop"` where it is defined."""
-        if (prop, cycle) not in answers:
-            if not cycles:
-                cycles.append(history.Cycles.read(root, min(oldest or cycle, cycle)))
-            span = cycles[0].range_of(cycle)
-            # where it is defined, and headers (a DEFINE_PROP macro that names it)
-            files = model.files_defining(prop) + ["*.h"]
-            answers[(prop, cycle)] = span is not None and bool(
-                history.commits_naming(root, f'"{prop}"', files, span))
-        return answers[(prop, cycle)]
-
-    return judge_since(model, entries, added, changed_in) + judge_options_since(families, added)
 
 
 def render_lint(findings: list[Finding], model: QomModel) -> str:

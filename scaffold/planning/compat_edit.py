@@ -11,14 +11,14 @@ from typing import Any, NamedTuple
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.includes import visible_names
-from scaffold.reading.compat_arrays import ArrayPair, EntryNode, entry_nodes
+from scaffold.reading.compat_arrays import ArrayPair, entry_nodes
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, OptionsFn, read_families
 from scaffold.planning.plan import Edit, Plan
 from scaffold.rules.entries import judge_entry
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.model import QomModel
-from scaffold.reading.qom.entries import Entry as ArrayEntry, read_entries
+from scaffold.reading.qom.entries import Entry, read_entries
 from scaffold.planning.templates import render
 from scaffold.version import current_release, in_development
 from scaffold.reading.tree import QemuTree
@@ -32,17 +32,17 @@ def _c_string(text: str) -> str:
 
 
 
-def _style(entries: list[EntryNode]) -> dict:
+def _style(entries: list[Any]) -> dict:
     """The dominant spacing of existing entries: `{ "a", "b", "c" }` or `{"a", "b", "c"}`..."""
     votes = {"space_open": 0, "space_close": 0, "inner_comma": 0}
-    for e in entries:
-        text = e.node.text.decode("utf-8", "replace")
+    for node in entries:
+        text = node.text.decode("utf-8", "replace")
         votes["space_open"] += 1 if text.startswith("{ ") else -1
         votes["space_close"] += 1 if text.endswith(" }") else -1
         votes["inner_comma"] += 1 if re.search(r",\s*\}$", text) else -1
     if not entries:
         return {"space_open": True, "space_close": True, "inner_comma": False}
-    last = entries[-1].node.text.decode("utf-8", "replace")   # a tie follows the newest entry
+    last = entries[-1].text.decode("utf-8", "replace")   # a tie follows the newest entry
     tie = {"space_open": last.startswith("{ "), "space_close": last.endswith(" }"),
            "inner_comma": bool(re.search(r",\s*\}$", last))}
     return {k: v > 0 if v else tie[k] for k, v in votes.items()}
@@ -73,10 +73,7 @@ def target_release(tree: QemuTree, families: list[Family], release: Version | No
                                 f"{major}.{minor}.{micro}; without it the change would alter "
                                 f"the released {last} machine types); --release {last} "
                                 "names that array on purpose")
-        if not in_development(tree.version):
-            plan.notes.append(advice.STABLE_BRANCH.finding(
-                f"VERSION {major}.{minor}.{micro} is a stable branch: this changes the "
-                f"released {release or last} machine types"))
+        plan.notes += advice.judge_branch(tree.version, release or last)
     return newest, release or last
 
 
@@ -110,8 +107,7 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
         if not force:
             raise UsageError(f"unknown device type {device!r} (no #define TYPE_... or type "
                              "registration for it in the tree); --force adds it anyway")
-        plan.notes.append(advice.TYPE_UNKNOWN.finding(
-            f"{device} is not a type this tree declares (--force)"))
+        plan.notes.append(advice.type_unknown(device))
         name = name or device
     if prop not in model.property_names():
         if not force:
@@ -120,13 +116,12 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
             raise UsageError(f"unknown property {prop!r}: no DEFINE_PROP_*(\"{prop}\", ...) or "
                              f"object_*property_add*(..., \"{prop}\", ...) in the tree{hint} "
                              "(--force adds it anyway)")
-        plan.notes.append(advice.PROPERTY_UNKNOWN.finding(
-            f"no device in this tree declares a property {prop} (--force)"))
+        plan.notes.append(advice.property_unknown(prop))
     if is_macro:
         plan.edits += _include_for(target, device, model)
     judged = _judge(model, target, device if is_macro else _c_string(device), prop, value, name)
     if judged is None:   # a type the QOM model does not know: the name-based advice
-        plan.notes += [advice.TYPE_ADVICE.finding(a) for a in model.advice(name)]
+        plan.notes += advice.judge_type(model, name)
     else:
         for finding in judged:
             if finding in errors(judged) and not force:
@@ -135,20 +130,20 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
             plan.notes.append(finding._replace(path=None, line=None))
 
     init, entries = entry_nodes(target)
-    for e in entries:
-        if (model.device_name(e.device) or e.device) == name and e.property_name() == prop:
+    for e, _ in entries:
+        if (model.device_name(e.driver) or e.driver) == name and e.property_name == prop:
             raise ScaffoldError(f"{target.name} already sets {name} {prop} (= {e.value})",
-                                path=target.file.rel, line=e.node.start_point[0] + 1)
+                                path=target.file.rel, line=e.line)
     plan.notes += advice.judge_other_arrays(model, pairs, target, newest, name, prop)
-    plan.notes.append(advice.AFFECTS.finding(f"affects {_affected(families, prefix, release)}"))
-    style = _style(entries) if entries else \
-        _style([e for p in pairs for e in entry_nodes(p)[1]])
+    plan.notes.append(advice.affects(families, prefix, release))
+    style = _style([node for _, node in entries]) if entries else \
+        _style([node for p in pairs for _, node in entry_nodes(p)[1]])
     text = render("compat_entry.c.j2", device=device if is_macro else _c_string(device),
                   property=_c_string(prop), value=_c_string(value), **style)
     data = target.file.data
-    indent = _indent(data, entries)
+    indent = _indent(data, [node for _, node in entries])
     if entries:
-        last = entries[-1].node
+        last = entries[-1][1]
         end = last.end_byte
         comma = data[end:end + 1] == b","
         at = end + 1 if comma else end
@@ -168,18 +163,11 @@ def _judge(model: QomModel, target: ArrayPair, driver: str, prop: str, value: st
     None when the model does not know the type (it cannot tell)."""
     if name not in model.types:
         return None
-    entry = ArrayEntry(target.name, target.file.rel, target.line, driver, _c_string(prop),
+    entry = Entry(target.name, target.file.rel, target.line, driver, _c_string(prop),
                   _c_string(value), False, target.line)
     siblings = [e for e in read_entries(model) if e.array == target.name and e.path == entry.path]
     found = judge_entry(model, entry, siblings + [entry])
     return None if any(f.kind == "entry-cannot-tell" for f in found) else found
-
-
-def _affected(families: list[Family], prefix: str, release: Version) -> str:
-    """Which machine types an entry in <prefix>_compat_<release> reaches."""
-    names = [f"{f.name} {f.spec.machine}-{release}" for f in families
-             if prefix in f.spec.arrays and any(b.version <= release for b in f.blocks)]
-    return f"the {release} machine types and older: {', '.join(names)}"
 
 
 _INCLUDE = re.compile(rb'^#\s*include\s+"([^"]+)"[^\n]*\n', re.M)
@@ -212,9 +200,9 @@ def _include_for(target: ArrayPair, macro: str, model: QomModel) -> list[Edit]:
                  f"include {include} for {macro}")]
 
 
-def _indent(data: bytes, entries: list[EntryNode]) -> str:
+def _indent(data: bytes, entries: list[Any]) -> str:
     if entries:
-        node = entries[-1].node
+        node = entries[-1]
         return csyntax.utf8(data[csyntax.line_start(data, node.start_byte):node.start_byte])
     return "    "
 
@@ -340,9 +328,9 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
         texts = [(p, _rewrite(p, param_name, fn.param)) for p in parsed]
         new = [(p, t) for p, t in texts if " ".join(t.split()) not in have]
         if not new:
-            plan.notes.append(advice.ALREADY_PRESENT.finding(
-                f"{fn.name} already has {_quoted(t for _, t in texts)}", path=family.file.rel,
-                line=family.file.line(fn.start), family=family.name))
+            plan.notes.append(advice.already_present(
+                fn.name, _quoted(t for _, t in texts), family.file.rel,
+                family.file.line(fn.start), family.name))
             continue
         _refuse_unseen_names(tree.root, family, fn, new)
         indent = family.indent()

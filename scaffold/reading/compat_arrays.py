@@ -10,6 +10,8 @@ import re
 
 from scaffold.errors import ScaffoldError
 from scaffold.reading import csyntax
+from scaffold.reading.cmatch import Code
+from scaffold.reading.qom.entries import Entry, array_entries
 from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN, QemuTree, SourceFile
 from scaffold.version import Version
 
@@ -152,28 +154,10 @@ def separator_after(pairs: list[ArrayPair], first: ArrayPair) -> bytes:
     return first.file.data[first.end:same[0].start] if same else b"\n\n"
 
 
-@dataclass(eq=False, repr=False)
-class EntryNode:
-    """One entry of an array, as the syntax tree has it (compat add writes beside these):
-    device, property and value as written in C, and the initializer's node."""
-
-    device: str
-    property: str
-    value: str
-    node: Any
-
-    def property_name(self) -> str:
-        """The property as a name: `"num-queues"` is num-queues."""
-        return csyntax.c_string(self.property) if self.property.startswith('"') else self.property
-
-
-def entry_nodes(pair: ArrayPair) -> tuple[Any, list[EntryNode]]:
-    """The array's initializer node and its entries."""
+def entry_nodes(pair: ArrayPair) -> tuple[Any, list[tuple[Entry, Any]]]:
+    """The array's initializer node, and its entries with the node of each (compat add
+    writes beside them), read by the one entry reader (reading/qom/entries.py)."""
     init = pair.node.child_by_field_name("declarator").child_by_field_name("value")
-    out = []
-    for child in init.named_children:
-        if child.type == "initializer_list":
-            items = [csyntax.utf8(c.text) for c in child.named_children if c.type != "comment"]
-            if len(items) >= 3:
-                out.append(EntryNode(items[0], items[1], items[2], child))
-    return init, out
+    if "code" not in pair.file.memo:   # comments blanked once per file, not per array
+        pair.file.memo["code"] = Code(pair.file.data)
+    return init, array_entries(pair.name, pair.file.rel, pair.line, init, pair.file.memo["code"])

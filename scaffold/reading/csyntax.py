@@ -178,6 +178,15 @@ def descendants(node) -> Iterator:
         stack.extend(n.children)
 
 
+def descendants_in_order(node) -> Iterator:
+    """`node` and every node below it, in the file's order."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
 def identifiers(node):
     """Every identifier node below `node`."""
     return (n for n in descendants(node) if n.type == "identifier")

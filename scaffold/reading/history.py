@@ -8,10 +8,12 @@ empty answer would make `lint --since` silently find nothing)."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ScaffoldError, UsageError
 from scaffold.version import Version, current_release, parse_tree_version
 
 
@@ -151,3 +153,83 @@ class Cycles:
 
 def _has_parent(root: Path, sha: str) -> bool:
     return bool(_git(root, "rev-list", "--parents", "-n", "1", sha).split()[1:])
+
+
+class _Entry(Protocol):
+    """What read_since needs of a compat entry (reading/qom/entries.Entry)."""
+
+    @property
+    def array(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def array_line(self) -> int: ...
+
+
+Added = dict[tuple[str, int], tuple[str, "str | None"]]   # (path, line) -> (commit, VERSION then)
+
+
+@dataclass
+class Since:
+    """What changed after a revision, as lint --since asks it: the lines of the compat
+    arrays and family files added since (`added`), and whether a property changed in a
+    release's cycle where it is defined (`changed_in`, asked lazily: one bounded query
+    per property and cycle)."""
+
+    added: Added
+    changed_in: Callable[[str, Version], bool]
+
+
+def read_since(root: Path, rev: str, entries: Sequence[_Entry], family_files: list[str],
+               files_defining: Callable[[str], list[str]]) -> Since:
+    """`rev` a revision of the tree, or `newest`: the commit that added the newest
+    compat array."""
+    if not (root / ".git").exists():
+        raise UsageError(f"--since needs the tree's git history ({root} has no .git)")
+    arrays = [(e, _release(e.array)) for e in entries]
+    if rev == "newest":
+        newest = max(((e, r) for e, r in arrays if r is not None), key=lambda er: er[1],
+                     default=None)
+        origin = line_origin(root, newest[0].path, newest[0].array_line) if newest else None
+        if origin is None:
+            raise UsageError("--since newest: no commit added the newest compat array")
+        rev = origin
+    sha = commit_of(root, rev)
+    if sha is None:
+        raise UsageError(f"--since {rev}: not a commit of {root}")
+    versions: dict[str, str | None] = {}
+    added: Added = {}
+    for path in sorted({e.path for e in entries} | set(family_files)):
+        for line, commit in lines_added_since(root, sha, path).items():
+            if commit not in versions:
+                versions[commit] = file_at(root, commit, "VERSION")
+            added[(path, line)] = (commit, versions[commit])
+    oldest = min((r.next() for e, r in arrays if r is not None and (e.path, e.line) in added),
+                 default=None)
+    cycles: list[Cycles] = []
+    answers: dict[tuple[str, Version], bool] = {}
+
+    def changed_in(prop: str, cycle: Version) -> bool:
+        """Whether a commit of `cycle` added or removed `"prop"` where it is defined."""
+        if (prop, cycle) not in answers:
+            if not cycles:
+                cycles.append(Cycles.read(root, min(oldest or cycle, cycle)))
+            span = cycles[0].range_of(cycle)
+            # where it is defined, and headers (a DEFINE_PROP macro that names it)
+            files = files_defining(prop) + ["*.h"]
+            answers[(prop, cycle)] = span is not None and bool(
+                commits_naming(root, f'"{prop}"', files, span))
+        return answers[(prop, cycle)]
+
+    return Since(added, changed_in)
+
+
+def _release(array: str) -> Version | None:
+    """hw_compat_9_2 and pc_compat_9_2 are 9.2's; other arrays belong to no release."""
+    parts = array.split("_")
+    if len(parts) == 4 and parts[0] in ("hw", "pc") and parts[1] == "compat" and \
+            parts[2].isdigit() and parts[3].isdigit():
+        return Version(int(parts[2]), int(parts[3]))
+    return None

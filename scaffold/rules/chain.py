@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scaffold.rules.fixtures import ADD_8_1, ADD_8_2, ARM, ARRAY_8_1, ARRAY_8_2, BOARDS, EXTERN_7_0, Fixture, MACHINE, Q35, S390, by_hand, check
 from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import FamilySpec, OptionsKind
@@ -29,100 +30,133 @@ CHAIN_MISSING = register(Rule("C101", "chain-missing", "error",
     "an options function does not call the next newer version's options",
     "Each versioned machine type is the next newer one plus compat properties. Without "
     "the call, the machine type loses every default set by newer versions: the guest "
-    "sees different hardware, and migration from an older QEMU breaks (arm virt, 5.x)."))
+    "sees different hardware, and migration from an older QEMU breaks (arm virt, 5.x).",
+    fixture=check((ARM, "    virt_machine_9_0_options(mc);\n", ""))))
 CHAIN_BASE = register(Rule("C102", "chain-base", "error",
     "an options function calls the family's base options instead of the newer version's",
     "The base options carry only what every version shares; the newer versions' settings "
-    "are skipped, so the machine type changes under the guest (x86, the 7.0 bump)."))
+    "are skipped, so the machine type changes under the guest (x86, the 7.0 bump).",
+    fixture=check((Q35, "    pc_q35_9_0_machine_options(m);\n", "    pc_q35_machine_options(m);\n"))))
 CHAIN_WRONG = register(Rule("C103", "chain-wrong", "error",
     "an options function calls another version than the next newer one",
     "Skipping a version skips its compat arrays and settings; calling an older one loops "
-    "or applies its arrays to newer types. Either changes what the guest sees."))
+    "or applies its arrays to newer types. Either changes what the guest sees.",
+    fixture=check((ARM, "    virt_machine_8_2_options(mc);\n", "    virt_machine_9_0_options(mc);\n"))))
 CHAIN_PARAM = register(Rule("C104", "chain-param", "error",
     "an options function passes something other than its own parameter down the chain",
     "The newer version's options must change this machine class; with another argument "
-    "they change some other object and this machine type loses them."))
+    "they change some other object and this machine type loses them.",
+    fixture=check((ARM, "    virt_machine_8_2_options(mc);\n", "    virt_machine_8_2_options(NULL);\n"))))
 CHAIN_BUGFIX = register(Rule("C105", "chain-bugfix", "info",
     "an options function chains through a bugfix machine (q35 4.0 through 4.0.1)",
     "QEMU's q35 4.0 gets its compat properties through the 4.0.1 bugfix machine on "
-    "purpose; the chain is checked through it."))
+    "purpose; the chain is checked through it.",
+    fixture=by_hand("test_rules::test_the_bugfix_chain_is_seen_on_real_qemu")))
 COMPAT_MISSING = register(Rule("C201", "compat-missing", "error",
     "an older version's options do not add its release's compat arrays",
     "hw_compat_X_Y and pc_compat_X_Y hold what changed after X.Y; the X.Y machine type "
-    "must add them or the guest sees newer defaults and migration breaks (arm virt, 6.1)."))
+    "must add them or the guest sees newer defaults and migration breaks (arm virt, 6.1).",
+    fixture=check((ARM, ADD_8_2, ""))))
 COMPAT_DUPLICATE = register(Rule("C202", "compat-duplicate", "warning",
     "an options function adds the same compat array more than once",
     "Adding the same values twice changes nothing a guest sees and builds; it is noise a "
-    "merge usually left."))
+    "merge usually left.",
+    fixture=check((ARM, ADD_8_2, ADD_8_2 * 2))))
 COMPAT_FOREIGN = register(Rule("C203", "compat-foreign", "error",
     "an options function adds another version's compat array (or the newest adds any)",
     "The array then applies to the wrong machine types: those of a release that never "
-    "had those defaults change, or the newest, which must have no compat properties."))
+    "had those defaults change, or the newest, which must have no compat properties.",
+    fixture=check((ARM, "virt_machine_9_0_options(MachineClass *mc)\n{\n}",
+                   "virt_machine_9_0_options(MachineClass *mc)\n{\n" + ADD_8_1 + "}"))))
 FUNCTION_MISSING = register(Rule("C301", "function-missing", "error",
     "a version lacks one of the family's options functions",
     "Families with class and instance options (pc, spapr, s390x) need both per version; "
-    "the registration macro names both and the tree would not build."))
+    "the registration macro names both and the tree would not build.",
+    fixture=check((S390, "    ccw_machine_8_2_instance_options(machine);\n", ""),
+                  (S390, "static void ccw_machine_8_1_instance_options(MachineState *machine)\n{\n",
+                   "static void ccw_machine_8_1_other(MachineState *machine)\n{\n"))))
 REGISTRATION_MISSING = register(Rule("C302", "registration-missing", "error",
     "a version has options functions but no registration macro",
     "A static options function nothing registers is unused: -Werror fails the build, and "
-    "the machine type does not exist."))
+    "the machine type does not exist.",
+    fixture=check((ARM, "DEFINE_VIRT_MACHINE(8, 2)\n", ""))))
 LATEST_MISSING = register(Rule("C303", "latest-missing", "error",
     "the newest version is not marked as the latest (alias/default)",
     "`-machine pc`, `virt` or the default machine would start an older machine type "
-    "than the newest: a changed default for every guest started without a version."))
+    "than the newest: a changed default for every guest started without a version.",
+    fixture=check((ARM, "DEFINE_VIRT_MACHINE_AS_LATEST(9, 0)", "DEFINE_VIRT_MACHINE(9, 0)"))))
 LATEST_EXTRA = register(Rule("C304", "latest-extra", "error",
     "more than one version is marked as the latest",
     "Two machine types claim the same alias: QEMU picks one by registration order, so "
-    "the default machine type is not the one intended."))
+    "the default machine type is not the one intended.",
+    fixture=check((ARM, "DEFINE_VIRT_MACHINE(8, 2)", "DEFINE_VIRT_MACHINE_AS_LATEST(8, 2)"))))
 FUNCTION_UNREGISTERED = register(Rule("C305", "function-unregistered", "error",
     "an options function names a version newer than every registration",
     "Usually a typo in a function name. The static function is called by nothing, so "
-    "-Werror fails the build; it is not a new release."))
+    "-Werror fails the build; it is not a new release.",
+    fixture=check((ARM, "virt_machine_8_1_options(MachineClass", "virt_machine_18_1_options(MachineClass"))))
 ARRAY_LEN = register(Rule("C401", "array-len", "error", "a compat array has no _len constant after it",
     "compat_props_add() takes the array and its length; without X_len the call does not "
     "compile.", "warning when no machine type adds the array (nothing can fail to build)",
-    other="warning"))
+    other="warning",
+    fixture=check((MACHINE, "const size_t hw_compat_8_2_len = G_N_ELEMENTS(hw_compat_8_2);\n", ""))))
 EXTERN_MISSING = register(Rule("C402", "extern-missing", "error", "a compat array is defined but not declared",
     "Board files see the array through its extern in boards.h or pc.h; without it they do "
     "not compile.", "warning when no machine type adds the array",
-    other="warning"))
+    other="warning",
+    fixture=check((BOARDS, "extern GlobalProperty hw_compat_8_2[];\nextern const size_t hw_compat_8_2_len;\n", ""))))
 DEFINITION_MISSING = register(Rule("C403", "definition-missing", "error", "a compat array is used but defined nowhere",
-    "The extern compiles, but the reference does not link."))
+    "The extern compiles, but the reference does not link.",
+    fixture=check((MACHINE, ARRAY_8_1, ""))))
 STALE_DECLARATION = register(Rule("C404", "stale-declaration", "warning",
     "a compat array is declared but defined and used nowhere",
-    "Dead text that compiles (8.1.50 to 9.2 carried some); `qscaffold retire` removes it."))
+    "Dead text that compiles (8.1.50 to 9.2 carried some); `qscaffold retire` removes it.",
+    fixture=check((BOARDS, *EXTERN_7_0))))
 EXTERN_LEN = register(Rule("C405", "extern-len", "error", "a compat array's declaration has no _len declaration",
     "Board files pass X_len to compat_props_add(); without its extern they do not compile.",
     "warning when no machine type adds the array",
-    other="warning"))
+    other="warning",
+    fixture=check((BOARDS, "extern const size_t hw_compat_8_2_len;\n", ""))))
 ARRAY_UNDEFINED = register(Rule("C406", "array-undefined", "error",
     "an options function adds an array defined and declared nowhere",
-    "The call does not compile."))
+    "The call does not compile.",
+    fixture=check((ARM, ADD_8_1, ADD_8_1.replace("8_1", "7_1")))))
 ARRAY_UNUSED = register(Rule("C407", "array-unused", "info", "no machine type adds a compat array",
     "Left by a removal of machine types: harmless, and `qscaffold retire` removes it.",
     "warning when the array belongs to the newest machine types, which must have none",
-    other="warning"))
+    other="warning",
+    fixture=check((MACHINE, ARRAY_8_1, ARRAY_8_1 + ARRAY_8_1.replace("8_1", "7_0")), (BOARDS, *EXTERN_7_0))))
 FAMILIES_DISAGREE = register(Rule("C501", "families-disagree", "error",
     "the families' newest machine types are of different releases",
     "A bump that skipped a family: that family's newest type is missing for the release, "
-    "and its compat arrays go unused."))
+    "and its compat arrays go unused.",
+    fixture=check((ARM, "static void virt_machine_9_0_options(MachineClass *mc)\n{\n}\n"
+                   "DEFINE_VIRT_MACHINE_AS_LATEST(9, 0)\n", ""),
+                  (ARM, "    virt_machine_9_0_options(mc);\n", ""),
+                  (ARM, "DEFINE_VIRT_MACHINE(8, 2)", "DEFINE_VIRT_MACHINE_AS_LATEST(8, 2)"),
+                  (ARM, ADD_8_2, ""))))
 ARRAY_MISSING = register(Rule("C502", "array-missing", "warning",
     "the release before the newest machine types has no compat array",
     "Changes made during the cycle need hw_compat/pc_compat of the previous release; "
-    "`qscaffold bump` adds them."))
+    "`qscaffold bump` adds them.",
+    fixture=check((MACHINE, ARRAY_8_2, ""))))
 BUMP_PENDING = register(Rule("C503", "bump-pending", "pending",
     "VERSION is past the newest machine types: the cycle's bump is due",
     "In a development cycle (VERSION X.Y.50) the X.Y+1 machine types should exist so that "
-    "changes can be made compatible; this fails `check` until `qscaffold bump` runs."))
+    "changes can be made compatible; this fails `check` until `qscaffold bump` runs.",
+    fixture=check(("VERSION", "9.0.0", "9.0.50"))))
 VERSION_BEHIND = register(Rule("C504", "version-behind", "warning",
     "the newest machine types are newer than VERSION implies",
-    "Usually a bump made before VERSION moved; nothing breaks."))
+    "Usually a bump made before VERSION moved; nothing breaks.",
+    fixture=check(("VERSION", "9.0.0", "8.1.50"))))
 FAMILY_UNKNOWN = register(Rule("C901", "family-unknown", "info",
     "a file registers versioned machine types of no family qscaffold knows",
-    "A downstream or new family: qscaffold leaves it alone rather than guess its shape."))
+    "A downstream or new family: qscaffold leaves it alone rather than guess its shape.",
+    fixture=Fixture("downstream-if0", quiet_on="layout-9.0")))
 FAMILY_DISABLED = register(Rule("C902", "family-disabled", "info",
     "a family's registrations are disabled by `#if 0`",
-    "Downstream trees disable upstream machine types this way; they are left alone."))
+    "Downstream trees disable upstream machine types this way; they are left alone.",
+    fixture=Fixture("downstream-if0", quiet_on="layout-9.0")))
 
 
 

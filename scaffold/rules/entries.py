@@ -12,10 +12,12 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from scaffold.rules.fixtures import NEWER, by_hand, with_entry
 from scaffold.rules.registry import Finding, Rule, ordered, register
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
 from scaffold.version import current_release, in_development
+from scaffold.reading.history import Added
 from scaffold.reading.machines import Family
 from scaffold.reading.qom.model import Prop, QomModel
 from scaffold.version import Version, parse_tree_version
@@ -30,53 +32,65 @@ _SIZE = re.compile(r"\d+(?:\.\d+)?\s*[kKmMgGtTpPeE]?[bB]?")
 
 ENTRY_TYPE_UNKNOWN = register(Rule("L101", "entry-type-unknown", "error", "an entry names a type the tree does not register",
     "QEMU ignores a compat entry whose type does not exist: the old behaviour the entry "
-    "was meant to keep is lost, silently, on every older machine type."))
+    "was meant to keep is lost, silently, on every older machine type.",
+    fixture=with_entry('    { "virtio-blk-devicee", "num-queues", "1" },\n')))
 ENTRY_PROPERTY_MISSING = register(Rule("L102", "entry-property-missing", "error",
     "an entry's type (with its parents) has no such property, and the entry is not optional",
     "Compat properties are applied with &error_abort: creating such a device on an older "
     "machine type aborts QEMU. An entry on an abstract parent is fine when every "
-    "concrete subtype has the property."))
+    "concrete subtype has the property.",
+    fixture=with_entry('    { "virtio-blk-device", "num-queue", "1" },\n')))
 ENTRY_VALUE_INVALID = register(Rule("L103", "entry-value-invalid", "error", "an entry's value cannot be parsed by the property's kind",
-    "The value is parsed when a device is created, with &error_abort: QEMU aborts."))
+    "The value is parsed when a device is created, with &error_abort: QEMU aborts.",
+    fixture=with_entry('    { "virtio-blk-device", "num-queues", "many" },\n')))
 ENTRY_ALIAS = register(Rule("L201", "entry-alias", "warning",
     "the type has the property only as an alias of a child device's (a virtio proxy)",
     "An entry on virtio-X-pci reaches virtio-X-device's property through the proxy's "
-    "alias, so the ccw and mmio transports keep the new default: name the device."))
+    "alias, so the ccw and mmio transports keep the new default: name the device.",
+    fixture=with_entry('    { "virtio-blk-pci", "queue-size", "64" },\n')))
 ENTRY_VARIANT_ONLY = register(Rule("L202", "entry-variant-only", "warning",
     "the entry names one subtype while the property sits on a parent with a few others",
     "virtio-X-pci, -transitional and -non-transitional share virtio-X-pci-base, qxl and "
     "qxl-vga share pci-qxl: an entry on one leaves the others with the new default. "
     "Quiet when the same array names the others too; parents with more than 8 concrete "
-    "subtypes (pci-device) are not counted."))
+    "subtypes (pci-device) are not counted.",
+    fixture=with_entry('    { "virtio-blk-pci", "vectors", "3" },\n')))
 ENTRY_CONDITIONAL = register(Rule("L203", "entry-conditional", "warning",
     "the property exists only under a build condition",
-    "In a build without it the entry names a missing property: QEMU aborts there."))
+    "In a build without it the entry names a missing property: QEMU aborts there.",
+    fixture=with_entry('    { "virtio-blk-device", "scsi", "true" },\n')))
 ENTRY_DUPLICATE = register(Rule("L204", "entry-duplicate", "warning", "the same type and property twice in one array",
-    "The later value wins silently; one of the two is a mistake or noise."))
+    "The later value wins silently; one of the two is a mistake or noise.",
+    fixture=with_entry(NEWER)))
 ENTRY_REDUNDANT = register(Rule("L205", "entry-redundant", "warning",
     "an older array repeats the value the next newer array already sets",
     "Older arrays are added after newer ones, and the newer one applies to the older "
-    "machine types too: the older entry changes nothing."))
+    "machine types too: the older entry changes nothing.",
+    fixture=with_entry('    { TYPE_VIRTIO_BLK, "queue-size", "128" },\n')))
 ENTRY_WRONG_RELEASE = register(Rule("L206", "entry-wrong-release", "warning",
     "an entry added since --since REV sits in an array other than the one for the "
     "release before its cycle",
     "A change made during the X.Y cycle keeps the old behaviour on the machine types of "
     "the releases before it: it goes into the array of the release that just shipped. "
     "An older array is right only when the property itself changed in that older cycle "
-    "(a late fix); lint looks for that in the property's own history."))
+    "(a late fix); lint looks for that in the property's own history.",
+    fixture=by_hand("test_lint::test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix")))
 OPTION_WRONG_RELEASE = register(Rule("L207", "option-wrong-release", "warning",
     "a statement added since --since REV sits in an older version's options function "
     "than the release before its cycle",
     "A machine-option change of the X.Y+1 cycle keeps the old behaviour on X.Y and older "
     "machine types, so it goes into X.Y's options function (qscaffold compat "
-    "machine-option does that); in an older one, the X.Y types get the new behaviour."))
+    "machine-option does that); in an older one, the X.Y types get the new behaviour.",
+    fixture=by_hand("test_lint::test_since_names_a_machine_option_in_an_older_version")))
 ENTRY_OLDER_RELEASE = register(Rule("L902", "entry-older-release", "info",
     "an entry added to an older release's array, explained by its property's history",
     "The property changed in that older cycle, so the older array is where the fix "
-    "belongs."))
+    "belongs.",
+    fixture=by_hand("test_lint::test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix")))
 ENTRY_CANNOT_TELL = register(Rule("L901", "entry-cannot-tell", "info", "the model cannot tell what an entry names",
     "A name built by code the model does not follow (a loop, a macro it cannot expand). "
-    "Nothing is claimed about it; `qscaffold qom` shows what the model knows."))
+    "Nothing is claimed about it; `qscaffold qom` shows what the model knows.",
+    fixture=with_entry('    { "e1000", "mitigation", "off" },\n')))
 
 
 
@@ -205,10 +219,10 @@ def _variant_only(s: _Subject) -> Finding | None:
 
 def _conditional(s: _Subject) -> Finding | None:
     """L203: the property exists only in some builds."""
-    if not s.p.cond or any(c.startswith("#else") for c in s.p.cond):
+    if not s.p.cond or any(c.is_else for c in s.p.cond):
         return None
     return _finding(ENTRY_CONDITIONAL, s.entry, f"{s.owner}'s {s.prop} exists only under "
-                    f"{' / '.join(s.p.cond)} ({s.p.where})", "check the entry applies in every build")
+                    f"{' / '.join(map(str, s.p.cond))} ({s.p.where})", "check the entry applies in every build")
 
 
 def _value_invalid(s: _Subject) -> Finding | None:
@@ -318,7 +332,6 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
 
 
 # (path, line) -> (the commit that last changed it, VERSION at that commit)
-Added = dict[tuple[str, int], tuple[str, str | None]]
 
 
 def judge_since(model: QomModel, entries: list[Entry], added: Added,

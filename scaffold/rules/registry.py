@@ -1,15 +1,19 @@
 """The rules' registry: what a finding is, and the one place each rule is listed.
 
-As in ruff, a rule is a unit: a code, a name, a severity, a one-line summary and a short
-"why" (`qscaffold explain CODE`), defined once beside the judge that reports it
-(rules/chain.py: check's; rules/entries.py: lint's; rules/advice.py: compat's), and a
-Finding is made from its Rule (`RULE.finding(message, ...)`): a code's severity lives in
-one place.  Each rule has fixtures that make it fire and stay quiet (tests/test_rules.py);
-docs/rules.md is the table this registry prints (a test keeps them equal).
+As in ruff, a rule is a unit: a code, a name, a severity, a one-line summary, a short
+"why" (`qscaffold explain CODE`) and its fixture, defined once beside the judge that
+reports it (rules/chain.py: check's; rules/entries.py: lint's; rules/advice.py:
+compat's), and a Finding is made from its Rule (`RULE.finding(message, ...)`): a code's
+severity lives in one place.  tests/test_rules.py runs each rule's fixture, which makes
+it fire, compares the findings with the rule's snapshot (tests/snapshots/rules/), and
+checks that the tree unchanged is quiet; docs/rules.md is the table this registry
+prints (a test keeps them equal).
 """
 from __future__ import annotations
 
 from typing import Any, NamedTuple
+
+from scaffold.rules.fixtures import Fixture
 
 # error: would not build or link, or changes what a guest sees; pending: a bump is due;
 # warning: worth a look, never fails `check`; info: what the tool saw or left alone
@@ -24,6 +28,7 @@ class Rule(NamedTuple):
     why: str
     otherwise: str = ""  # ...unless this says when they have another one, and which
     other: str = ""      # that other severity
+    fixture: Fixture | None = None   # how its test makes it fire (rules/fixtures.py)
 
     def explain(self) -> str:
         other = f"\nSeverity: {self.otherwise}\n" if self.otherwise else ""

@@ -8,7 +8,6 @@ names; it never guesses, and a question about it gets "cannot tell" (None).
 """
 from __future__ import annotations
 
-import marshal
 import os
 import pickle
 import re
@@ -17,13 +16,15 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from scaffold import notices
 from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
 from scaffold.reading.qom import facts as facts_module
-from scaffold.reading.qom.facts import Facts
+from scaffold.reading.qom.entries import Entry
+from scaffold.reading.qom.facts import (Conds, FileFacts, FunctionFact, Functional, Location,
+                                        MacroItem, PropFact, PropItem, TypeFact, VirtioFact)
 
 SKIP_DIRS = {".git", "tests", "roms", "subprojects", "linux-headers", "python", "build",
              "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps", "rust"}
@@ -31,12 +32,13 @@ RACY_NS = 2_000_000_000
 _TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
 # Facts cached by an older extractor are read again: the key is the extractor's source.
 _MODEL_VERSION = zlib.crc32(Path(__file__).read_bytes())
-_CACHE_VERSION = zlib.crc32(Path(facts_module.__file__).read_bytes() +
-                            Path(facts_module.__file__).with_name("entries.py").read_bytes())
+_HERE = Path(__file__).parent
+_CACHE_VERSION = zlib.crc32(b"".join((_HERE / name).read_bytes()
+                                     for name in ("facts.py", "entries.py", "../cmatch.py")))
 
 
-FnOf = Callable[[str | None, str], tuple[str, Facts] | None]
-ArrayOf = Callable[[str, str], tuple[str, list[Any]] | None]
+FnOf = Callable[[str | None, str], tuple[str, FunctionFact] | None]
+ArrayOf = Callable[[str, str], tuple[str, list[PropItem]] | None]
 
 
 class Alias(NamedTuple):
@@ -54,9 +56,9 @@ class Alias(NamedTuple):
 class Prop:
     name: str
     kind: str
-    where: str                 # file:line
+    where: Location
     default: str | None = None
-    cond: tuple[str, ...] = ()
+    cond: Conds = ()
     alias_of: "Alias | None" = None   # when this is an alias of a child's property
 
 
@@ -64,12 +66,12 @@ class Prop:
 class QomType:
     name: str
     parent: str | None
-    where: str
+    where: Location
     abstract: bool = False
     interfaces: list[str] = field(default_factory=list)
     props: dict[str, Prop] = field(default_factory=dict)
     alias_all: list[str] = field(default_factory=list)   # every property of these types
-    cond: tuple[str, ...] = ()
+    cond: Conds = ()
     variants: list[str] = field(default_factory=list)    # virtio-pci: the generated types
 
 
@@ -78,8 +80,8 @@ class QomModel:
     types: dict[str, QomType] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)   # what the model could not tell
     defines: dict[str, list[str]] = field(default_factory=dict)
-    functional: dict[str, list[Any]] = field(default_factory=dict)   # NAME(x) -> [params, body]
-    entries: list[tuple[Any, ...]] = field(default_factory=list)   # every GlobalProperty entry (entries.py)
+    functional: dict[str, Functional] = field(default_factory=dict)   # NAME(x) body
+    entries: list[Entry] = field(default_factory=list)   # every GlobalProperty entry (entries.py)
     # properties of Property arrays no type the model knows binds: where one of them is
     # asked about, the model cannot tell (the binding is code it does not follow)
     unplaced: dict[str, str] = field(default_factory=dict)
@@ -90,11 +92,12 @@ class QomModel:
     def files_defining(self, prop: str) -> list[str]:
         """The files where a property of that name is defined (for any type), or where a
         macro defining it lives: where its history is."""
-        files = {p.where.rsplit(":", 1)[0] for t in self.types.values()
+        files = {p.where.path for t in self.types.values()
                  for name, p in t.props.items() if name == prop and not p.alias_of}
         return sorted(f for f in files if f)
     _resolved: dict[str, list[str] | None] = field(default_factory=dict)
     _resolved_sets: dict[str, set[str]] = field(default_factory=dict)
+    _children: dict[str, list[str]] = field(default_factory=dict)   # parent -> its types
     files: int = 0
     names: set[str] = field(default_factory=set)   # name-like literals of registering files
 
@@ -118,7 +121,21 @@ class QomModel:
         return out
 
     def subtypes(self, name: str) -> list[str]:
-        return sorted(t for t in self.types if name in self.ancestors(t)[1:])
+        """Every type below `name` (children, their children...)."""
+        if name not in self.types:
+            return []
+        if not self._children:
+            for t, qt in self.types.items():
+                if qt.parent is not None:
+                    self._children.setdefault(qt.parent, []).append(t)
+        out, stack = {name}, [name]
+        while stack:
+            for child in self._children.get(stack.pop(), ()):
+                if child not in out:
+                    out.add(child)
+                    stack.append(child)
+        out.discard(name)
+        return sorted(out)
 
     def concrete(self, name: str) -> list[str]:
         return [t for t in [name, *self.subtypes(name)] if t in self.types
@@ -204,13 +221,31 @@ class QomModel:
                       and qt.props[prop].alias_of is None)
 
 
-def _const(text: str) -> Callable[[re.Match[str]], str]:
-    """A replacement for re.sub that is `text` as it is (no backslash escapes)."""
-    return lambda _: text
+def substitute(macro: Functional, args: list[str] | tuple[str, ...]) -> str:
+    """A function-like macro's body with its parameters replaced by the arguments, in one
+    pass as the preprocessor does (an argument is never substituted again): `#p` is the
+    argument as a string, `a ## b` pastes, `__VA_ARGS__` is what `...` took."""
+    values = dict(zip(macro.params, (a.strip() for a in args)))
+    if macro.variadic:
+        fixed = len(macro.params) - 1
+        values.pop("...", None)
+        values["__VA_ARGS__"] = ", ".join(a.strip() for a in args[fixed:])
+    if not values:
+        return macro.body
+    names = "|".join(re.escape(p) for p in sorted(values, key=len, reverse=True))
+    pattern = re.compile(rf"\s*##\s*|#\s*\b(?P<quoted>{names})\b|\b(?P<plain>{names})\b")
+
+    def one(m: re.Match[str]) -> str:
+        if m.group("quoted"):
+            return '"' + values[m.group("quoted")].strip('"') + '"'
+        if m.group("plain"):
+            return values[m.group("plain")]
+        return ""   # `##`: the tokens around it become one
+    return pattern.sub(one, macro.body)
 
 
 def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
-             functional: dict[str, list[Any]] | None = None) -> list[str] | None:
+             functional: dict[str, Functional] | None = None) -> list[str] | None:
     """Strings, macros and function-like macros (`ACCEL_CLASS_NAME("tcg")`) concatenated."""
     if depth > 8:
         return None
@@ -225,13 +260,9 @@ def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
             continue
         if args is not None:
             macro = functional.get(token)
-            if macro is None or len(macro[0]) != len(args):
+            if macro is None or not macro.takes(len(args)):
                 return None
-            body = macro[1]
-            for param, arg in zip(macro[0], args):
-                body = re.sub(rf"#\s*{param}\b", _const('"' + arg.strip().strip('"') + '"'), body)
-                body = re.sub(rf"\b{param}\b", _const(arg), body)
-            got = _resolve(body.replace("##", ""), defines, depth + 1, functional)
+            got = _resolve(substitute(macro, args), defines, depth + 1, functional)
         elif token in defines:
             got = []
             for value in defines[token]:
@@ -305,59 +336,59 @@ def load(root: Path) -> QomModel:
     # the finished model also depends on how it is built: this module's source is in the key
     key = zlib.crc32(repr((_CACHE_VERSION, _MODEL_VERSION, [(rel, st.st_mtime_ns, st.st_size)
                                                             for rel, st in files])).encode())
-    whole = _cache_file(root).with_suffix(".model")
-    try:
-        data = whole.read_bytes()
-        if int.from_bytes(data[:4], "little") == key:
-            cached = pickle.loads(data[4:])
-            if isinstance(cached, QomModel) and isinstance(cached.types, dict):
-                return cached
-    except Exception:   # a cache that does not load (cut short, damaged) is rebuilt
-        pass
+    whole = _cache_file(root, ".model")
+    cached = _read(whole, key)
+    if isinstance(cached, QomModel) and isinstance(cached.types, dict):
+        return cached
     model = build(_all_facts(root, files))
     if all(st.st_mtime_ns < racy for _, st in files):
-        _write(whole, key.to_bytes(4, "little") + pickle.dumps(model, protocol=5))
+        _write(whole, key, model)
     return model
 
 
-def _cache_file(root: Path) -> Path:
+def _cache_file(root: Path, suffix: str) -> Path:
     key = zlib.crc32(str(root.resolve()).encode())
-    return cache_dir() / f"qom-{key:08x}.marshal"
+    return cache_dir() / f"qom-{key:08x}{suffix}"
 
 
-def _write(path: Path, data: bytes) -> None:
+def _read(path: Path, key: int) -> object:
+    """What `_write` stored under `key`, or None (missing, of another key, damaged)."""
+    try:
+        data = path.read_bytes()
+        if int.from_bytes(data[:4], "little") != key:
+            return None
+        return pickle.loads(data[4:])
+    except Exception:   # a cache cut short or damaged fails in pickle's many ways: rebuilt
+        return None
+
+
+def _write(path: Path, key: int, value: object) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
+        tmp.write_bytes(key.to_bytes(4, "little") + pickle.dumps(value, protocol=5))
         os.replace(tmp, path)
     except OSError:   # a read-only cache only costs time
         pass
 
 
-_FACT_KEYS = frozenset({"defines", "functional", "types", "virtio", "arrays", "macros",
-                        "functions", "cpu_models", "features", "unresolved", "strings",
-                        "entries"})
+Stamp = tuple[int, int]   # (mtime_ns, size)
 
 
-def _valid(hit: Any) -> bool:
+def _valid(hit: object) -> bool:
     """A cached file's entry of the right shape: ((mtime, size), facts or None)."""
     return isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], tuple) and \
-        (hit[1] is None or (isinstance(hit[1], dict) and _FACT_KEYS <= hit[1].keys()))
+        (hit[1] is None or isinstance(hit[1], FileFacts))
 
 
-def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str, Facts]:
-    path = _cache_file(root)
-    try:
-        cached = marshal.loads(path.read_bytes())
-        if not isinstance(cached, dict) or cached.get("version") != _CACHE_VERSION or \
-                not isinstance(cached.get("files"), dict):
-            cached = {}
-    except (OSError, ValueError, EOFError, TypeError):   # marshal's ways of refusing
-        cached = {}
-    old: dict[str, Any] = {rel: hit for rel, hit in cached.get("files", {}).items() if _valid(hit)}
-    new: dict[str, Any] = {}
-    out: dict[str, Facts] = {}
+def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str, FileFacts]:
+    path = _cache_file(root, ".facts")
+    cached = _read(path, _CACHE_VERSION)
+    old: dict[str, tuple[Stamp, FileFacts | None]] = \
+        {rel: hit for rel, hit in cached.items() if _valid(hit)} \
+        if isinstance(cached, dict) else {}
+    new: dict[str, tuple[Stamp, FileFacts | None]] = {}
+    out: dict[str, FileFacts] = {}
     racy = time.time_ns() - RACY_NS
     changed = False
     for rel, st in files:
@@ -371,13 +402,13 @@ def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str,
                 data = (root / rel).read_bytes()
             except OSError:   # unreadable: it names nothing the model can use
                 continue
-            facts = facts_module.extract(data)
+            facts = facts_module.extract(data, rel)
         if st.st_mtime_ns < racy:
             new[rel] = (stamp, facts)
         if facts:
             out[rel] = facts
     if changed or len(new) != len(old):
-        _write(path, marshal.dumps({"version": _CACHE_VERSION, "files": new}))
+        _write(path, _CACHE_VERSION, new)
     return out
 
 
@@ -406,191 +437,204 @@ def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
     notices.skipped(skipped)
 
 
-def build(all_facts: dict[str, Facts]) -> QomModel:
+def build(all_facts: dict[str, FileFacts]) -> QomModel:
     model = QomModel(files=len(all_facts))
     for rel, facts in all_facts.items():
-        for name, values in facts["defines"].items():
+        for name, values in facts.defines.items():
             if name not in model.define_where or (rel.startswith("include/") and not
                                                  model.define_where[name].startswith("include/")):
                 model.define_where[name] = rel   # a header is where an #include can reach
             known = model.defines.setdefault(name, [])
             known += [v for v in values if v not in known]
-        model.functional.update(facts.get("functional", {}))
-    functions: dict[str, list[tuple[str, Facts]]] = {}
-    arrays: dict[str, list[tuple[str, list[Any]]]] = {}
-    macros: dict[str, list[Any]] = {}
+        model.functional.update(facts.functional)
+    functions: dict[str, list[tuple[str, FunctionFact]]] = {}
+    arrays: dict[str, list[tuple[str, list[PropItem]]]] = {}
+    macros: dict[str, list[PropItem]] = {}
     for rel, facts in all_facts.items():
-        for name, fn in facts["functions"].items():
+        for name, fn in facts.functions.items():
             functions.setdefault(name, []).append((rel, fn))
-        for name, props in facts["arrays"].items():
+        for name, props in facts.arrays.items():
             arrays.setdefault(name, []).append((rel, props))
-        macros.update(facts["macros"])
-        model.macro_props.update(p["name"] for props in facts["macros"].values()
-                                 for p in props if p.get("name"))
-        model.unresolved += [f"{rel}: {u}" for u in facts["unresolved"]]
-        model.names.update(facts.get("strings", ()))
-        model.entries += [(e[0], rel, *e[1:]) for e in facts.get("entries", ())]
+        macros.update(facts.macros)
+        model.macro_props.update(p.name for props in facts.macros.values()
+                                 for p in props if isinstance(p, PropFact) and p.name)
+        model.unresolved += [f"{rel}: {u}" for u in facts.unresolved]
+        model.names.update(facts.strings)
+        model.entries += facts.entries
 
-    def fn_of(name: str | None, rel: str) -> tuple[str, Facts] | None:
+    def fn_of(name: str | None, rel: str) -> tuple[str, FunctionFact] | None:
         found = functions.get(name or "", [])
         same = [f for f in found if f[0] == rel]
-        return (same or found or [None])[0]   # type: ignore[list-item]
+        return (same or found)[0] if found else None
 
-    def array_of(name: str, rel: str) -> tuple[str, list[Any]] | None:
+    def array_of(name: str, rel: str) -> tuple[str, list[PropItem]] | None:
         found = arrays.get(name, [])
         same = [a for a in found if a[0] == rel]
-        return (same or found or [None])[0]   # type: ignore[list-item]
+        return (same or found)[0] if found else None
 
-    def add_type(names: list[str] | None, parent_expr: str | None, rel: str, info: Facts,
-                 class_init: str | None, instance_init: str | None) -> list[str]:
-        if names is None:
-            model.unresolved.append(f"{rel}:{info.get('line')}: a type named {info.get('name')}")
-            return []
-        parents = model.resolve(parent_expr) if parent_expr else [None]
-        parent = parents[0] if parents else None
-        for name in names:
-            qt = model.types.setdefault(name, QomType(name, parent, f"{rel}:{info.get('line')}"))
-            qt.parent = qt.parent or parent
-            qt.abstract = qt.abstract or bool(info.get("abstract"))
-            qt.cond = tuple(info.get("cond", ()))
-            qt.interfaces += [i for e in info.get("interfaces", []) for i in model.resolve(e) or []]
-            for init in (class_init, instance_init):
-                _apply_calls(model, qt, init, rel, fn_of, array_of, macros, set())
-        return names
-
+    builder = _Builder(model, fn_of, array_of, macros)
     for rel, facts in all_facts.items():
-        for info in facts["types"]:
-            if "macro_item" in info:   # a TypeInfo written by a macro: expand it
-                info = _expand_item(model, info)
-                if info is None:
+        for info in facts.types:
+            if isinstance(info, MacroItem):   # a TypeInfo written by a macro: expand it
+                expanded = _expand_item(model, info, facts.functional)
+                if expanded is None:
                     continue
-            add_type(model.resolve(info["name"]), info.get("parent"), rel, info,
-                     info.get("class_init"), info.get("instance_init"))
-        for info in facts["virtio"]:
-            generic = model.resolve(info["generic_name"]) if "generic_name" in info else None
-            base = model.resolve(info["base_name"]) if "base_name" in info else None
-            if base is None and generic:
-                base = [f"{generic[0]}-base-type"]
-            if not base:
-                model.unresolved.append(f"{rel}:{info['line']}: a virtio-pci type")
-                continue
-            # virtio_pci_types_register(): the generic type gets disable-legacy/-modern
-            # (virtio_pci_generic_class_init); without a base_name its base gets them
-            generic_init = "virtio_pci_generic_class_init"
-            own = info.get("class_init") if "base_name" in info else generic_init
-            add_type(base, info.get("parent") or "TYPE_VIRTIO_PCI", rel,
-                     {**info, "abstract": True, "name": info.get("base_name")},
-                     own, info.get("instance_init"))
-            variants = []
-            for key in ("generic_name", "transitional_name", "non_transitional_name"):
-                names = model.resolve(info[key]) if key in info else None
-                for name in names or []:
-                    qt = model.types.setdefault(name, QomType(name, base[0],
-                                                              f"{rel}:{info['line']}"))
-                    variants.append(name)
-                    init = (generic_init if "base_name" in info else info.get("class_init")) \
-                        if key == "generic_name" else None
-                    _apply_calls(model, qt, init, rel, fn_of, array_of, macros, set())
-            model.types[base[0]].variants = variants
-        models = facts["cpu_models"]
-        if models:
-            feature_names = sorted({n for n in facts["features"] if n})
-            for suffix in ("x86_64-cpu", "i386-cpu"):
-                if suffix not in model.types:
-                    model.types[suffix] = QomType(suffix, None, rel)
-                for name in models:
-                    model.types.setdefault(f"{name}-{suffix}",
-                                           QomType(f"{name}-{suffix}", suffix, rel))
-                for feat in feature_names:   # QEMU accepts both spellings of a feature
-                    for spelling in {feat, feat.replace("_", "-"), feat.replace("-", "_")}:
-                        model.types[suffix].props.setdefault(
-                            spelling, Prop(spelling, "bool", rel, cond=()))
+                info = expanded
+            builder.add_type(model.resolve(info.name), info.parent, rel, info,
+                             info.class_init, info.instance_init)
+        for virtio in facts.virtio:
+            builder.add_virtio(rel, virtio)
+        if facts.cpu_models:
+            _add_cpu_models(model, rel, facts)
     for name, found in arrays.items():
         for rel, props in found:
             if (rel, name) not in model._bound:
                 for p in _expand(props, macros, 0):
-                    for n in ([p["name"]] if p.get("name") else model.resolve(p.get("expr") or "") or []):
-                        model.unplaced.setdefault(n, f"{rel}:{p['line']} ({name})")
+                    for n in ([p.name] if p.name else model.resolve(p.expr) or []):
+                        model.unplaced.setdefault(n, f"{rel}:{p.line} ({name})")
     return model
 
 
-def _expand_item(model: QomModel, info: Facts) -> Facts | None:
-    macro = model.functional.get(info["macro_item"])
-    if macro is None or not macro[1].startswith("{") or len(macro[0]) != len(info["args"]):
+class _Builder:
+    """Types and their properties, from the facts of every file."""
+
+    def __init__(self, model: QomModel, fn_of: FnOf, array_of: ArrayOf,
+                 macros: dict[str, list[PropItem]]) -> None:
+        self.model, self.fn_of, self.array_of, self.macros = model, fn_of, array_of, macros
+
+    def add_type(self, names: list[str] | None, parent_expr: str | None, rel: str,
+                 info: TypeFact, class_init: str | None, instance_init: str | None) -> list[str]:
+        model = self.model
+        if names is None:
+            model.unresolved.append(f"{rel}:{info.line}: a type named {info.name}")
+            return []
+        parents = model.resolve(parent_expr) if parent_expr else [None]
+        parent = parents[0] if parents else None
+        for name in names:
+            qt = model.types.setdefault(name, QomType(name, parent, Location(rel, info.line)))
+            qt.parent = qt.parent or parent
+            qt.abstract = qt.abstract or info.abstract
+            qt.cond = info.cond
+            qt.interfaces += [i for e in info.interfaces for i in model.resolve(e) or []]
+            for init in (class_init, instance_init):
+                self.apply_calls(qt, init, rel, set())
+        return names
+
+    def add_virtio(self, rel: str, info: VirtioFact) -> None:
+        """virtio_pci_types_register(): the generic type gets disable-legacy/-modern
+        (virtio_pci_generic_class_init); without a base_name its base gets them."""
+        model = self.model
+        generic = model.resolve(info.generic_name) if info.generic_name else None
+        base = model.resolve(info.base_name) if info.base_name else None
+        if base is None and generic:
+            base = [f"{generic[0]}-base-type"]
+        if not base:
+            model.unresolved.append(f"{rel}:{info.line}: a virtio-pci type")
+            return
+        generic_init = "virtio_pci_generic_class_init"
+        own = info.class_init if info.base_name else generic_init
+        self.add_type(base, info.parent or "TYPE_VIRTIO_PCI", rel,
+                      TypeFact(info.base_name or "", info.parent, info.line, info.cond, True),
+                      own, info.instance_init)
+        variants = []
+        for key, expr in (("generic", info.generic_name), ("transitional", info.transitional_name),
+                          ("non-transitional", info.non_transitional_name)):
+            for name in (model.resolve(expr) if expr else None) or []:
+                qt = model.types.setdefault(name, QomType(name, base[0], Location(rel, info.line)))
+                variants.append(name)
+                init = (generic_init if info.base_name else info.class_init) \
+                    if key == "generic" else None
+                self.apply_calls(qt, init, rel, set())
+        model.types[base[0]].variants = variants
+
+    def apply_calls(self, qt: QomType, name: str | None, rel: str,
+                    seen: set[tuple[str, str | None]]) -> None:
+        """A class_init or instance_init, and the helpers it calls that add properties."""
+        found = self.fn_of(name, rel)
+        if found is None or (found[0], name) in seen or len(seen) > 12:
+            return
+        seen.add((found[0], name))
+        self.apply(qt, *found)
+        for callee in found[1].calls:   # only functions with facts are followed
+            if callee != name:
+                self.apply_calls(qt, callee, found[0], seen)
+
+    def apply(self, qt: QomType, rel: str, fn: FunctionFact) -> None:
+        model = self.model
+        for array in fn.arrays:
+            got = self.array_of(array, rel)
+            if got is None:
+                model.unresolved.append(f"{rel}:{fn.line}: properties {array} (not found)")
+                continue
+            model._bound.add((got[0], array))
+            guard = fn.guard(array)
+            for p in _expand(got[1], self.macros, 0):
+                cond = p.cond + (guard,) if guard else p.cond
+                names = [p.name] if p.name else model.resolve(p.expr)
+                if not names:
+                    model.unresolved.append(f"{got[0]}:{p.line}: a property named by {p.expr}")
+                for n in names or []:
+                    qt.props.setdefault(n, Prop(n, p.kind, Location(got[0], p.line),
+                                                p.default, cond))
+        for added in (*fn.class_props, *fn.object_props):
+            names = [added.name] if added.name else model.resolve(added.expr)
+            if not names:
+                model.unresolved.append(f"{rel}:{added.line}: a property named by {added.expr}")
+            for n in names or []:
+                qt.props.setdefault(n, Prop(n, added.kind, Location(rel, added.line),
+                                            cond=fn.cond))
+        for a in fn.aliases:
+            qt.props.setdefault(a.name, Prop(a.name, "alias", Location(rel, a.line),
+                                             alias_of=Alias(None, a.target)))
+        for expr in fn.alias_all:
+            names = model.resolve(expr)
+            if names:
+                qt.alias_all += [n for n in names if n not in qt.alias_all]
+            else:
+                model.unresolved.append(f"{rel}:{fn.line}: the child type {expr}")
+
+
+def _add_cpu_models(model: QomModel, rel: str, facts: FileFacts) -> None:
+    feature_names = sorted({n for n in facts.features if n})
+    for suffix in ("x86_64-cpu", "i386-cpu"):
+        if suffix not in model.types:
+            model.types[suffix] = QomType(suffix, None, Location(rel))
+        for name in facts.cpu_models:
+            model.types.setdefault(f"{name}-{suffix}",
+                                   QomType(f"{name}-{suffix}", suffix, Location(rel)))
+        for feat in feature_names:   # QEMU accepts both spellings of a feature
+            for spelling in {feat, feat.replace("_", "-"), feat.replace("-", "_")}:
+                model.types[suffix].props.setdefault(
+                    spelling, Prop(spelling, "bool", Location(rel)))
+
+
+def _expand_item(model: QomModel, info: MacroItem,
+                 local: dict[str, Functional]) -> TypeFact | None:
+    """A TypeInfo item a macro writes, read from the macro's body with the arguments; the
+    file's own macro first (riscv and hexagon each #define a DEFINE_CPU)."""
+    macro = local.get(info.macro) or model.functional.get(info.macro)
+    if macro is None or not macro.body.startswith("{") or not macro.takes(len(info.args)):
         return None
-    body = macro[1]
-    for param, arg in zip(macro[0], info["args"]):
-        body = re.sub(rf"\b{param}\b", _const(arg), body)
-    fields = facts_module.designated_fields(body)
-    return {**fields, "line": info["line"], "cond": info["cond"]} if "name" in fields else None
+    fact = facts_module.type_info_of(substitute(macro, info.args))
+    if fact is None:
+        return None
+    return TypeFact(fact.name, fact.parent, info.line, info.cond, fact.abstract,
+                    fact.class_init, fact.instance_init, fact.interfaces)
 
 
-def _apply_calls(model: QomModel, qt: QomType, name: str | None, rel: str, fn_of: FnOf,
-                 array_of: ArrayOf, macros: dict[str, list[Any]],
-                 seen: set[tuple[str, str | None]]) -> None:
-    """A class_init or instance_init, and the helpers it calls that add properties."""
-    found = fn_of(name, rel)
-    if found is None or (found[0], name) in seen or len(seen) > 12:
-        return
-    seen.add((found[0], name))
-    _apply(model, qt, found, array_of, macros)
-    for callee in found[1].get("calls", ()):   # only functions with facts are followed
-        if callee != name:
-            _apply_calls(model, qt, callee, found[0], fn_of, array_of, macros, seen)
-
-
-def _apply(model: QomModel, qt: QomType, found: tuple[str, Facts], array_of: ArrayOf,
-           macros: dict[str, list[Any]]) -> None:
-    rel, fn = found
-    for array in fn["arrays"]:
-        got = array_of(array, rel)
-        if got is None:
-            model.unresolved.append(f"{rel}:{fn['line']}: properties {array} (not found)")
-            continue
-        model._bound.add((got[0], array))
-        guard = fn.get("array_conds", {}).get(array)
-        for p in _expand(got[1], macros, 0):
-            if guard:
-                p = dict(p, cond=[*p.get("cond", ()), guard])
-            names = [p["name"]] if p.get("name") else model.resolve(p.get("expr") or "")
-            if not names:
-                model.unresolved.append(f"{got[0]}:{p['line']}: a property named by "
-                                        f"{p.get('expr')}")
-            for n in names or []:
-                qt.props.setdefault(n, Prop(n, p["kind"], f"{got[0]}:{p['line']}",
-                                            p.get("default"), tuple(p.get("cond", ()))))
-    for key in ("class", "object"):
-        for p in fn[key]:
-            names = [p["name"]] if p.get("name") else model.resolve(p["expr"])
-            if not names:
-                model.unresolved.append(f"{rel}:{p['line']}: a property named by {p['expr']}")
-            for n in names or []:
-                qt.props.setdefault(n, Prop(n, p["kind"], f"{rel}:{p['line']}",
-                                            cond=tuple(fn.get("cond", ()))))
-    for a in fn["aliases"]:
-        qt.props.setdefault(a["name"], Prop(a["name"], "alias", f"{rel}:{a['line']}",
-                                            alias_of=Alias(None, a["target"])))
-    for expr in fn["alias_all"]:
-        names = model.resolve(expr)
-        if names:
-            qt.alias_all += [n for n in names if n not in qt.alias_all]
-        else:
-            model.unresolved.append(f"{rel}:{fn['line']}: the child type {expr}")
-
-
-def _expand(props: list[Facts], macros: dict[str, list[Any]], depth: int) -> list[Facts]:
+def _expand(props: list[PropItem], macros: dict[str, list[PropItem]],
+            depth: int) -> list[PropFact]:
+    """The DEFINE_PROP items of an array, the macros among them expanded (when known)."""
     out = []
     for p in props:
-        if "macro" in p:
-            if p["macro"] in macros and depth < 4:
-                for q in _expand(macros[p["macro"]], macros, depth + 1):
-                    q = dict(q, line=p["line"], cond=list(p.get("cond", [])) +
-                             list(q.get("cond", [])))
-                    if "param" in q:   # the property's name is the caller's argument
-                        first = p.get("first") or ""
-                        q["name"] = csyntax.c_string(first) if first.startswith('"') else None
-                        q["expr"] = first
-                    out.append(q)
-        else:
+        if isinstance(p, PropFact):
             out.append(p)
+        elif p.macro in macros and depth < 4:
+            for q in _expand(macros[p.macro], macros, depth + 1):
+                name, expr = q.name, q.expr
+                if q.param is not None:   # the property's name is the caller's argument
+                    first = p.first or ""
+                    name = csyntax.c_string(first) if first.startswith('"') else None
+                    expr = first
+                out.append(PropFact(name, expr, q.kind, q.default, p.line, p.cond + q.cond))
     return out

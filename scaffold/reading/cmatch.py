@@ -1,0 +1,169 @@
+"""Matchers for C syntax nodes, in LibCST's manner: what to find is said as a pattern
+(a call to one of these functions, the designated fields of an initializer, the items
+of an initializer list with the `#if` lines around them); what is done with a match is
+the caller's business.
+
+Text is read from a `Code`: the file's bytes with comments blanked (offsets kept), so a
+commented-out call or field is never a match, while the syntax tree is the one of the
+file as it is (tree-sitter's recovery from a macro it cannot parse depends on what is
+there).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+from tree_sitter import Node
+
+from scaffold.reading import csyntax
+
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?P<d>if|ifdef|ifndef|elif|else|endif)\b[^\n]*", re.M)
+
+
+class Code:
+    """A file's code, comments blanked: the text of its nodes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.bytes = csyntax.blank_comments(data)
+
+    def text(self, node: Node) -> str:
+        return csyntax.utf8(self.bytes[node.start_byte:node.end_byte])
+
+    def between(self, start: int, end: int) -> str:
+        return csyntax.utf8(self.bytes[start:end])
+
+
+class Call(NamedTuple):
+    """A match of `calls()`: the callee's name, its argument nodes, the call's node."""
+
+    name: str
+    args: list[Node]
+    node: Node
+
+
+def callee(call: Node) -> str:
+    """The name a call_expression calls ("" for `(*fn)(...)` and other expressions)."""
+    fn = call.child_by_field_name("function")
+    return csyntax.utf8(fn.text or b"") if fn is not None and fn.type == "identifier" else ""
+
+
+def arguments(call: Node) -> list[Node]:
+    args = call.child_by_field_name("arguments")
+    return [a for a in args.named_children if a.type != "comment"] if args is not None else []
+
+
+def macro_arguments(call: Node, code: Code) -> list[str]:
+    """A macro's arguments as text, split at the top-level commas: a macro's argument
+    need not be an expression (`struct AVRTimer16State`), which tree-sitter would split
+    into ERROR nodes."""
+    args = call.child_by_field_name("arguments")
+    if args is None:
+        return []
+    return csyntax.split_args(code.text(args).strip()[1:-1].strip())
+
+
+def calls(node: Node, wanted: Callable[[str], bool]) -> Iterator[Call]:
+    """Every call below `node` whose callee's name `wanted` accepts, in the file's order."""
+    for n in csyntax.descendants_in_order(node):
+        if n.type == "call_expression":
+            name = callee(n)
+            if name and wanted(name):
+                yield Call(name, arguments(n), n)
+
+
+def named(*names: str) -> Callable[[str], bool]:
+    chosen = frozenset(names)
+    return chosen.__contains__
+
+
+def prefixed(prefix: str) -> Callable[[str], bool]:
+    return lambda name: name.startswith(prefix)
+
+
+def elements(init: Node, code: Code) -> Iterator[Node]:
+    """The items of an initializer list, in order.  tree-sitter does not know the
+    preprocessor: an item beside an `#if` line may be recovered inside an ERROR node, or
+    glued to the directive's expression (`#if VERSION >= 0x0107` then `DEFINE_PROP_...`
+    parses as one comparison); such an item is found below the node that holds it."""
+    for child in init.named_children:
+        if child.type in ("comment", "preproc_directive", "preproc_arg"):
+            continue
+        if child.type == "ERROR" or _on_directive_line(code, child):
+            yield from elements(child, code)
+        else:
+            yield child
+
+
+def conditioned(init: Node, code: Code) -> Iterator[tuple[Node, tuple[str, ...]]]:
+    """(item, the `#if` lines around it) for each item of an initializer list.  The
+    directives are preprocessor lines between the items: read as lines, not as C."""
+    stack: list[str] = []
+    previous = init.start_byte + 1
+    for item in elements(init, code):
+        for m in _DIRECTIVE.finditer(code.between(previous, item.start_byte)):
+            line, d = m.group(0).strip(), m.group("d")
+            if d in ("if", "ifdef", "ifndef"):
+                stack.append(line)
+            elif d in ("elif", "else") and stack:
+                stack[-1] = line
+            elif d == "endif" and stack:
+                stack.pop()
+        previous = item.end_byte
+        yield item, tuple(stack)
+
+
+def _on_directive_line(code: Code, node: Node) -> bool:
+    start = code.bytes.rfind(b"\n", 0, node.start_byte) + 1
+    return code.bytes[start:node.start_byte].lstrip().startswith(b"#")
+
+
+def designated(init: Node, code: Code) -> dict[str, Node]:
+    """`.field = value` of an initializer list: field -> the value's node."""
+    out: dict[str, Node] = {}
+    for item in elements(init, code):
+        if item.type != "initializer_pair":
+            continue
+        designator = item.child_by_field_name("designator")
+        value = item.child_by_field_name("value")
+        if designator is not None and designator.type == "field_designator" and value is not None:
+            out[code.text(designator).lstrip(".").strip()] = value
+    return out
+
+
+def pairs_below(node: Node, code: Code, field: str) -> Iterator[Node]:
+    """The values of every `.field = value` at any depth below `node`."""
+    for n in csyntax.descendants(node):
+        if n.type == "initializer_pair":
+            designator = n.child_by_field_name("designator")
+            value = n.child_by_field_name("value")
+            if designator is not None and value is not None and \
+                    code.text(designator).lstrip(".").strip() == field:
+                yield value
+
+
+def strings_below(node: Node, code: Code) -> list[str]:
+    """The C strings below `node`, in order (concatenated literals joined)."""
+    return [csyntax.c_string(code.text(n)) for n in csyntax.descendants_in_order(node)
+            if n.type in ("string_literal", "concatenated_string")
+            and (n.parent is None or n.parent.type != "concatenated_string")]
+
+
+def declaration_parts(node: Node, code: Code) -> tuple[str, list[tuple[str, bool, Node | None]]]:
+    """(type, [(name, is an array, initializer node)]) of a declaration:
+    `static const TypeInfo foo_types[] = {...}` is ("TypeInfo", [("foo_types", True, {...})])."""
+    kind = node.child_by_field_name("type")
+    out = []
+    for top in node.children_by_field_name("declarator"):
+        value = None
+        declarator: Node | None = top
+        if top.type == "init_declarator":
+            value = top.child_by_field_name("value")
+            declarator = top.child_by_field_name("declarator")
+        array = False
+        while declarator is not None and declarator.type != "identifier":
+            array = array or declarator.type == "array_declarator"
+            declarator = declarator.child_by_field_name("declarator")
+        if declarator is not None:
+            out.append((code.text(declarator), array, value))
+    return (code.text(kind) if kind is not None else ""), out
