@@ -52,6 +52,31 @@ def real_tree(release: str) -> Path:
     return found
 
 
+SHARED = Path(os.environ.get("QSCAFFOLD_SHARED", REPO.parent / "shared"))   # ../shared
+RHEL_PATCHES = SHARED / "downstream" / "rhel-9.2"
+_rhel: list[Path] = []
+
+
+def rhel_tree(scratch: Path) -> Path:
+    """RHEL 9.2's tree: Debian's 7.2 source with the 140 patches of ../shared applied in
+    series order (../shared/downstream/rhel-9.2/README), made once per session.  Without
+    ../shared the test is skipped, and the run ends saying so."""
+    if not (RHEL_PATCHES / "series").is_file():
+        _missing["RHEL 9.2 (../shared/downstream is absent)"] = \
+            _missing.get("RHEL 9.2 (../shared/downstream is absent)", 0) + 1
+        pytest.skip("MISSING COVERAGE: ../shared/downstream/rhel-9.2 is absent")
+    if not _rhel:
+        dest = scratch / "rhel-9.2"
+        shutil.copytree(real_tree("7.2"), dest, symlinks=True)
+        for name in (RHEL_PATCHES / "series").read_text().split():
+            with open(RHEL_PATCHES / name, "rb") as patch:
+                proc = subprocess.run(["patch", "-p1", "-s", "--fuzz=0"], stdin=patch,
+                                      cwd=dest, capture_output=True)
+            assert proc.returncode == 0, f"{name}: {proc.stdout.decode()} {proc.stderr.decode()}"
+        _rhel.append(dest)
+    return _rhel[0]
+
+
 def newest_tree() -> Path:
     """The tree of the newest series the mirror serves: the suite follows QEMU forward."""
     if "newest" not in _trees:

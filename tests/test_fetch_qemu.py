@@ -102,3 +102,19 @@ def test_a_series_the_mirror_does_not_serve_is_a_loud_skip(tmp_path):
     assert "2 skipped" in proc.stdout
     assert ("MISSING COVERAGE: the Debian mirror does not serve QEMU 1.9 any more; 2 test(s) "
             "of that series were skipped") in proc.stdout
+
+
+def test_a_missing_shared_folder_is_a_loud_skip(tmp_path):
+    """Without ../shared (the RHEL patches), the RHEL tests skip and the run says so."""
+    (tmp_path / "test_rhel_gone.py").write_text(
+        "from helpers import rhel_tree\n\n"
+        "def test_needs_rhel(tmp_path):\n    rhel_tree(tmp_path)\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-p", "conftest", str(tmp_path / "test_rhel_gone.py")],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(os.environ, PYTHONPATH=str(REPO / "tests"),
+                                   QSCAFFOLD_SHARED=str(tmp_path / "no-shared")))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 skipped" in proc.stdout
+    assert "MISSING COVERAGE: RHEL 9.2 (../shared/downstream is absent); 1 test(s) were " \
+           "skipped" in proc.stdout

@@ -11,6 +11,7 @@ from scaffold.applying import scm
 from scaffold.reading import compat_arrays
 from scaffold.rules import chain
 from scaffold.commands.bump_command import subject
+from scaffold.reading.downstream import DownstreamVersion
 from scaffold.reading.lifecycle import read_policy
 from scaffold.version import current_release, in_development
 from scaffold.reading.machines import read_families
@@ -245,6 +246,6 @@ def render(target: Version, items: list[Item]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(target: Version, items: list[Item]) -> dict:
+def as_json(target: Version | DownstreamVersion, items: list[Item]) -> dict:
     return {"version": str(target),
             "items": [{"done": i.done, "text": i.text, "details": i.details} for i in items]}

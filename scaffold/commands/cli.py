@@ -352,8 +352,17 @@ def checklist(
     from scaffold.version import Version
 
     def run() -> int:
-        target = Version.parse(version) if version is not None else None
-        found, items = cl.build(QemuTree.open(repo), target)
+        from scaffold.commands import downstream_checklist
+        from scaffold.reading.downstream import DownstreamVersion, read_downstream
+
+        tree = QemuTree.open(repo)
+        downstream = DownstreamVersion.parse(version) if version is not None else None
+        if downstream is not None or (version is None and read_downstream(tree)[0]):
+            mine, items = downstream_checklist.build(tree, downstream)
+            _emit_json(cl.as_json(mine, items)) if json_out else \
+                print(downstream_checklist.render(mine, items), end="")
+            return 0
+        found, items = cl.build(tree, Version.parse(version) if version else None)
         _emit_json(cl.as_json(found, items)) if json_out else print(cl.render(found, items), end="")
         return 0
     _run(run)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scaffold.reading.downstream import read_downstream
 from scaffold.reading.machines import reset_convention
 from scaffold.rules.chain import check_tree, failing, reader_notes
 from scaffold.reading.lifecycle import read_policy
@@ -22,6 +23,16 @@ def machines(tree: QemuTree) -> dict:
            "policy": {"deprecation_years": policy.deprecation, "deletion_years": policy.deletion,
                       "source": policy.source} if policy else None,
            "families": [], "notes": [str(n) for n in reader_notes(notes)]}
+    downstream, _ = read_downstream(tree)
+    out["dialect"] = _dialect(downstream, notes)
+    out["downstream"] = [{
+        "name": f.name, "vendor": f.spec.vendor, "file": f.spec.file,
+        "described_in": f.spec.source, "newest": str(f.newest.version),
+        "alias": next((t.alias for t in f.types if t.latest), None),
+        "default": any(t.default for t in f.types), "count": len(f.types),
+        "machine_types": [{"name": t.name, "version": str(t.version), "line": t.line,
+                           "latest": t.latest, "default": t.default} for t in f.types]}
+        for f in downstream]
     for family in families:
         versions = []
         for block in family.blocks:
@@ -39,6 +50,18 @@ def machines(tree: QemuTree) -> dict:
             "extra_registrations": [{"macro": m, "line": line} for m, line in family.extras],
             "versions": versions})
     return out
+
+
+def _dialect(downstream: list, notes: list) -> str:
+    """What kind of tree this is, from its code: upstream's, or a vendor's (its own
+    registrations live, upstream's compiled out)."""
+    if not downstream:
+        return "upstream"
+    vendors = sorted({f.spec.vendor for f in downstream})
+    disabled = sum(1 for n in notes if n.kind == "family-disabled")
+    off = f"; {disabled} upstream families compiled out by `#if 0`" if disabled else ""
+    return (f"downstream ({', '.join(vendors)}): {len(downstream)} families of the vendor's "
+            f"own machine types{off}")
 
 
 def render_machines(report: dict) -> str:
@@ -62,6 +85,16 @@ def render_machines(report: dict) -> str:
             groups.setdefault(v["status"], []).append(v["version"])
         parts = [f"{STATUS_TEXT[s]} {_span(vs)}" for s, vs in groups.items()]
         lines.append(f"  {f['name']}: " + "; ".join(parts))
+    if report["downstream"]:
+        lines += ["", f"{report['dialect']}", "",
+                  f"{'family':<12} {'file':<28} {'newest':<10} {'alias':<8} {'default':<8} "
+                  "machine types"]
+        for f in report["downstream"]:
+            names = ", ".join(t["name"] + (" (latest)" if t["latest"] else "")
+                              for t in f["machine_types"])
+            lines.append(f"{f['name']:<12} {f['file']:<28} {f['newest']:<10} "
+                         f"{f['alias'] or '-':<8} {'yes' if f['default'] else 'no':<8} "
+                         f"{f['count']}: {names}")
     for note in report["notes"]:
         lines.append(f"note: {note}")
     lines += ["", "default: the newest type is its binary's default machine. "

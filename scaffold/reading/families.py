@@ -100,6 +100,13 @@ FAMILIES: tuple[FamilySpec, ...] = (
 )
 
 
+# Machine types upstream registers in a family's file beside the versioned family, with no
+# compat chain of their own: said as such (info), not as registrations nobody reads.
+OTHER_TYPES: dict[str, tuple[str, ...]] = {
+    "hw/i386/pc_piix.c": ("isapc", "xenfv-4.2", "xenfv-3.1"),
+}
+
+
 def spec_for(macro: str, rel_path: str) -> FamilySpec | None:
     """The family a registration macro belongs to, given the file that calls it."""
     parts = rel_path.split("/")

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
-from scaffold.reading.families import FAMILIES, V, FamilySpec, OptionsKind, spec_for
+from scaffold.reading.registrations import of_file
+from scaffold.reading.families import OTHER_TYPES, FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
 
@@ -467,11 +468,6 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
             spec = spec_for(macro, rel)
             if spec:
                 claimed[spec.name] = spec
-        others = sorted(m for m in macros if not spec_for(m, rel))
-        if others:
-            notes.append(Note("family-unknown", f"versioned machine macro(s) "
-                                 f"{', '.join(others)} of no known family: not handled",
-                                 path=rel))
         for spec in claimed.values():
             file = tree.file(rel)
             file.refuse_if_cut(spec.name)
@@ -493,4 +489,34 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
                                      path=rel, line=off[1], family=spec.name))
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     families.sort(key=lambda f: order[f.name])
+    notes += _unclaimed(tree)
     return families, notes
+
+
+def _unclaimed(tree: QemuTree) -> list[Note]:
+    """Every live registration of the family files that no family reads: one note each,
+    with its line and macro (a downstream's own types, a family nobody described)."""
+    from scaffold.reading.downstream import load_specs, read_downstream
+
+    _, claimed = read_downstream(tree)
+    files = set(tree.machine_files) | {s.file for s in load_specs(tree)
+                                       if (tree.root / s.file).is_file()}
+    notes = []
+    for rel in sorted(files):
+        for reg in of_file(tree.file(rel)):
+            if reg.line in claimed.get(rel, ()) or \
+                    (reg.macro != "TypeInfo" and spec_for(reg.macro, rel)):
+                continue
+            shown = f"{reg.macro}({', '.join(reg.args[:2])}{', ...' if len(reg.args) > 2 else ''})" \
+                if reg.macro != "TypeInfo" else f"a TypeInfo named {reg.args[0]}"
+            other = next((a for a in reg.args if a in OTHER_TYPES.get(rel, ())), None)
+            if other is not None:
+                notes.append(Note("registration-other", f"{shown} registers {other}, a machine "
+                                  "type of no versioned family: left alone", path=rel,
+                                  line=reg.line))
+            else:
+                notes.append(Note("family-unknown", f"{shown} registers a machine type no "
+                                  "family describes: not read, not checked, not bumped "
+                                  "(describe its family: docs/families.md)", path=rel,
+                                  line=reg.line))
+    return notes

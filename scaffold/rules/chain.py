@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from scaffold.rules.fixtures import ADD_8_1, ADD_8_2, ARM, ARRAY_8_1, ARRAY_8_2, BOARDS, EXTERN_7_0, Fixture, MACHINE, Q35, S390, by_hand, check
+from scaffold.rules.fixtures import PIIX, ADD_8_1, ADD_8_2, ARM, ARRAY_8_1, ARRAY_8_2, BOARDS, EXTERN_7_0, Fixture, MACHINE, Q35, S390, by_hand, check
 from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
+from scaffold.reading.downstream import arrays_added, read_downstream
 from scaffold.reading.families import FamilySpec, OptionsKind
 from scaffold.version import current_release
 from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock, read_families
@@ -149,14 +150,36 @@ VERSION_BEHIND = register(Rule("C504", "version-behind", "warning",
     "the newest machine types are newer than VERSION implies",
     "Usually a bump made before VERSION moved; nothing breaks.",
     fixture=check(("VERSION", "9.0.0", "8.1.50"))))
-FAMILY_UNKNOWN = register(Rule("C901", "family-unknown", "info",
-    "a file registers versioned machine types of no family qscaffold knows",
-    "A downstream or new family: qscaffold leaves it alone rather than guess its shape.",
-    fixture=Fixture("downstream-if0", quiet_on="layout-9.0")))
+DOWNSTREAM_CHAIN = register(Rule("C106", "downstream-chain", "error",
+    "a downstream type's options do not call the next newer downstream type's",
+    "A distribution's versioned types are chained as upstream's are: each older type is "
+    "the next newer one plus its compat arrays. Without the call, the older type loses "
+    "the newer ones' settings and its guests see different hardware.",
+    fixture=Fixture("downstream-if0", ((ARM, "    rhel920_virt_options(mc);\n", ""),))))
+DOWNSTREAM_LATEST = register(Rule("C108", "downstream-latest", "error",
+    "a downstream family has no latest type, several, or an older one marked",
+    "The latest mark gives the alias (`q35`, `virt`) and the default: on an older type, "
+    "a new guest gets old hardware; on none, `-machine virt` stops working.",
+    fixture=Fixture("downstream-if0", ((ARM, "DEFINE_RHEL_MACHINE_AS_LATEST(9, 2, 0)",
+                                        "DEFINE_RHEL_MACHINE(9, 2, 0)"),))))
+FAMILY_UNKNOWN = register(Rule("C901", "family-unknown", "warning",
+    "a family's file registers a machine type no family reads",
+    "A registration no family claims is neither checked nor bumped: a downstream's own "
+    "types, or a family nobody described. Describe it in a families file "
+    "(docs/families.md) so that qscaffold reads it; until then it is said, not dropped.",
+    fixture=check((ARM, "DEFINE_VIRT_MACHINE(8, 2)\n", "DEFINE_VIRT_MACHINE(8, 2)\n\n"
+                   "DEFINE_ACME_MACHINE(acme100, \"virt-acme1.0.0\", true);\n"))))
 FAMILY_DISABLED = register(Rule("C902", "family-disabled", "info",
     "a family's registrations are disabled by `#if 0`",
     "Downstream trees disable upstream machine types this way; they are left alone.",
     fixture=Fixture("downstream-if0", quiet_on="layout-9.0")))
+REGISTRATION_OTHER = register(Rule("C903", "registration-other", "info",
+    "a family's file registers a machine type of no versioned family (isapc, xenfv)",
+    "Upstream keeps a few unversioned machine types beside a versioned family; they have "
+    "no compat chain, and qscaffold leaves them alone (the families data names them).",
+    fixture=check((PIIX, "                      pc_i440fx_8_1_machine_options);\n",
+                   "                      pc_i440fx_8_1_machine_options);\n\n"
+                   "DEFINE_PC_MACHINE(isapc, \"isapc\", pc_init_isa, isapc_machine_options);\n"))))
 
 
 
@@ -347,15 +370,29 @@ def judge_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
                                 f"define {name} (and its _len), or remove the line",
                                 stmt.start_byte))
     newest = max((f.newest.version for f in families), default=None)
+    downstream = bool(read_downstream(tree)[0])
+    not_ours = []   # a downstream tree: upstream's arrays its own types do not add
+    ours = arrays_added(tree) if downstream else set()
     for pair in defs:
         if pair.name not in used:
             newest_types = newest is not None and pair.version >= newest
+            if downstream:
+                if pair.name not in ours:
+                    not_ours.append(pair)
+                continue
             what = f"the newest machine types ({newest}) have no arrays" if newest_types \
                 else "no machine type adds it (its machine types were removed)"
             out.append(ARRAY_UNUSED.finding(f"{pair.name}: {what}",
                                             "remove it" if newest_types else "",
                                             path=pair.file.rel, line=pair.line,
                                             other=newest_types))
+    if not_ours:
+        not_ours.sort(key=lambda p: (p.prefix, p.version))
+        names = [p.name for p in not_ours]
+        span = f"{names[0]} ... {names[-1]}" if len(names) > 2 else ", ".join(names)
+        out.append(ARRAY_UNUSED.finding(
+            f"{len(names)} upstream compat arrays ({span}) are not used by this tree's "
+            "machine types: its own types add the vendor's arrays", path=not_ours[0].file.rel))
     return out
 
 
@@ -400,7 +437,8 @@ def judge_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
 
 def reader_notes(notes: list[Note]) -> list[Finding]:
     """What the reader saw and left alone (reading/machines.py's notes), as findings."""
-    rules = {"family-unknown": FAMILY_UNKNOWN, "family-disabled": FAMILY_DISABLED}
+    rules = {"family-unknown": FAMILY_UNKNOWN, "family-disabled": FAMILY_DISABLED,
+             "registration-other": REGISTRATION_OTHER}
     return [rules[n.kind].finding(n.message, path=n.path, line=n.line, family=n.family)
             for n in notes]
 
@@ -422,7 +460,31 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
         out += cache[own]
     out += judge_arrays(tree, families)
     out += judge_versions(tree, families)
+    out += judge_downstream(tree)
     return ordered(out)
+
+
+def judge_downstream(tree: QemuTree) -> list[Finding]:
+    """C106 and C108 on each downstream family the tree registers."""
+    out: list[Finding] = []
+    for family in read_downstream(tree)[0]:
+        main = [t for t in family.types if not t.suffix]   # not pseries-rhel7.6.0-sxxm
+        where = family.spec.file
+        for newer, older in zip(main, main[1:]):
+            for mine, theirs in zip(older.options, newer.options):
+                if mine in older.calls and theirs not in older.calls[mine]:
+                    out.append(DOWNSTREAM_CHAIN.finding(
+                        f"{mine} does not call {theirs}", f"call {theirs}() first",
+                        path=where, line=older.line, family=family.name,
+                        version=str(older.version)))
+        latest = [t for t in family.types if t.latest]
+        if [t.name for t in latest] != [main[0].name] if main else []:
+            marked = ", ".join(t.name for t in latest) or "none"
+            out.append(DOWNSTREAM_LATEST.finding(
+                f"the newest type is {main[0].name}, the latest mark is on {marked}",
+                f"mark {main[0].name} as the latest, and only it", path=where,
+                line=main[0].line, family=family.name, version=str(main[0].version)))
+    return out
 
 
 __all__ = ["Finding", "check_tree", "failing"]

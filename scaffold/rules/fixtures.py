@@ -25,6 +25,7 @@ class Fixture(NamedTuple):
 # Files and texts of the fixture trees several rules change (layout-9.0: upstream's
 # 9.0 shapes; layout-11.2: a development tree with 11.1 and 11.0 arrays).
 ARM, Q35, S390 = "hw/arm/virt.c", "hw/i386/pc_q35.c", "hw/s390x/s390-virtio-ccw.c"
+PIIX = "hw/i386/pc_piix.c"
 MACHINE, BOARDS = "hw/core/machine.c", "include/hw/boards.h"
 ADD_8_2 = "    compat_props_add(mc->compat_props, hw_compat_8_2, hw_compat_8_2_len);\n"
 ADD_8_1 = "    compat_props_add(mc->compat_props, hw_compat_8_1, hw_compat_8_1_len);\n"

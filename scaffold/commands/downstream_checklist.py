@@ -1,0 +1,92 @@
+"""`qscaffold checklist` on a distribution's tree: a downstream's steps at a minor release
+and a rebase (its own types, the rebase bits, the older majors' types), not upstream's
+(no compat array of its own per release, no mailing list)."""
+from __future__ import annotations
+
+from scaffold.commands.checklist import Item, _lint
+from scaffold.reading import compat_arrays
+from scaffold.reading.downstream import DownstreamFamily, DownstreamVersion, read_downstream
+from scaffold.reading import csyntax
+from scaffold.reading.qom.entries import Entry, array_entries, entries_in
+from scaffold.reading.cmatch import Code
+from scaffold.reading.tree import QemuTree
+from scaffold.rules.chain import check_tree
+from scaffold.version import Version
+
+
+def render(target: DownstreamVersion, items: list[Item]) -> str:
+    lines = [f"## {target}: the distribution's machine types, and the rebase", ""]
+    lines += [item.markdown() for item in items]
+    return "\n".join(lines) + "\n"
+
+
+def build(tree: QemuTree, target: DownstreamVersion | None
+          ) -> tuple[DownstreamVersion, list[Item]]:
+    families, _ = read_downstream(tree)
+    newest = max(f.newest.version for f in families)
+    target = target or newest
+    findings = check_tree(tree)
+    items: list[Item] = []
+    for family in families:
+        items.append(_family(family, target, findings))
+    items.append(_rebase(tree))
+    bad = [f for f in findings if f.severity in ("error", "pending")]
+    items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
+                      [str(f) for f in bad[:10]]))
+    items.append(_lint(tree))
+    older: dict[int, list[str]] = {}
+    for family in families:
+        for t in family.types:
+            if t.version.major < target.major:
+                older.setdefault(t.version.major, []).append(t.name)
+    items.append(Item(True, "Types of older majors kept for migration (deprecate them by the "
+                      "distribution's support policy)",
+                      [f"{target.vendor} {major}: {len(names)} types ({', '.join(names[:4])}"
+                       f"{' ...' if len(names) > 4 else ''})"
+                       for major, names in sorted(older.items())]))
+    items.append(Item(False, f"Built: `qemu-system-<arch> -machine help` lists the {target} "
+                      "types under their aliases, and every older type still",
+                      ["qscaffold's --build-dir compiles the changed files; a full build "
+                       "runs -machine help"]))
+    return target, items
+
+
+def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list) -> Item:
+    newest = family.newest
+    if newest.version.major < target.major:
+        return Item(True, f"{family.name}: frozen, its newest type {newest.name} is of "
+                    f"{target.vendor} {newest.version.major}: no {target} type", [])
+    own = [f for f in findings if f.family == family.name and f.severity == "error"]
+    have = next((t for t in family.types if t.version == target), None)
+    done = have is not None and have.latest and not own
+    details = [f"newest is {newest.name}" + (" (the latest)" if newest.latest else "")]
+    details += [str(f) for f in own[:5]]
+    return Item(done, f"{family.name}: the {target} type registered in {family.spec.file}, "
+                "marked latest, the older ones chained to it", details)
+
+
+def _rebase(tree: QemuTree) -> Item:
+    """Upstream's entries of the last two releases before the tree's base: copied into
+    some vendor array (matched by type and property), or listed."""
+    text = "Rebase bits: upstream's compat entries of the releases since the last base " \
+           "copied into the vendor's arrays"
+    if not tree.version:
+        return Item(False, text, ["VERSION not found: the base is unknown"])
+    base = Version(tree.version[0], tree.version[1])
+    releases = {base.prev(), base.prev().prev()}
+    upstream: list[Entry] = []
+    vendor: set[tuple[str, str]] = set()
+    for pair in compat_arrays.all_pairs(tree, extern=False):
+        init = pair.node.child_by_field_name("declarator").child_by_field_name("value")
+        found = [e for e, _ in array_entries(pair.name, pair.file.rel, pair.line, init,
+                                              Code(pair.file.data))]
+        if pair.version in releases:
+            upstream += found
+    for rel in sorted({p.file.rel for p in compat_arrays.all_pairs(tree, extern=False)}):
+        data = tree.file(rel).data   # the vendor's arrays: those not named as upstream's
+        for e in entries_in(csyntax.parse(data).root_node, rel, Code(data)):
+            if not compat_arrays.ARRAY_NAME.match(e.array):
+                vendor.add((e.driver, e.prop))
+    missing = [e for e in upstream if (e.driver, e.prop) not in vendor]
+    return Item(not missing, text, [f"{e.where}: {e.array} {e.text} is in no vendor array"
+                                    for e in missing[:10]])

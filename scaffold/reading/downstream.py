@@ -1,0 +1,284 @@
+"""A distribution's own versioned machine types (RHEL's pc-q35-rhel9.2.0...), read from
+the tree with the vendor's families described as data (scaffold/families/*.toml, or a
+file the vendor keeps in the tree: .qscaffold/families.toml; docs/families.md).
+
+A family's registrations are the top-level calls of its macro in its file that `#if 0`
+does not compile out and whose type name carries the vendor's version (the vendor tag
+and three numbers).  What a type's options set is read by following its options function
+and the functions of the file it calls, statement by statement: the newest type is the
+one whose options leave the alias set, or the one its registration marks.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from tree_sitter import Node
+
+if TYPE_CHECKING:
+    from scaffold.reading.cmatch import Code
+
+from scaffold.errors import UsageError
+from scaffold.reading import csyntax
+from scaffold.reading.registrations import of_file
+from scaffold.reading.tree import QemuTree
+
+SHIPPED = Path(__file__).resolve().parent.parent / "families"
+IN_TREE = ".qscaffold/families.toml"
+_LATEST = re.compile(r"macro|alias|arg:\d+\Z")
+
+
+class DownstreamVersion(NamedTuple):
+    """rhel9.2.0: a vendor's tag and three numbers (`qscaffold bump rhel9.2.0`)."""
+
+    vendor: str
+    major: int
+    minor: int
+    micro: int
+
+    def __str__(self) -> str:
+        return f"{self.vendor}{self.major}.{self.minor}.{self.micro}"
+
+    @classmethod
+    def parse(cls, text: str, vendor: str | None = None) -> DownstreamVersion | None:
+        m = re.fullmatch(r"([a-z]+)(\d+)\.(\d+)\.(\d+)", text)
+        if m is None or (vendor is not None and m.group(1) != vendor):
+            return None
+        return cls(m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4)))
+
+
+class DownstreamSpec(NamedTuple):
+    """One downstream family, as its vendor's file describes it."""
+
+    name: str
+    vendor: str
+    upstream: str          # the upstream family whose file and arrays it shares
+    file: str
+    macro: str
+    machine: str           # the type's name, from the registration's arguments
+    options: tuple[str, ...]
+    latest: str            # "macro", "alias" or "arg:N"
+    source: str            # the file that describes it
+    alias: str | None = None   # what the registration macro aliases the latest type to
+
+    def fill(self, template: str, args: list[str]) -> str | None:
+        try:
+            return template.format(*args)
+        except (IndexError, KeyError, ValueError):
+            return None
+
+
+@dataclass(eq=False, repr=False)
+class DownstreamType:
+    name: str
+    version: DownstreamVersion
+    suffix: str            # "-sxxm" of pseries-rhel7.6.0-sxxm: a variant of its version
+    line: int
+    options: tuple[str, ...]
+    latest: bool = False
+    alias: str | None = None
+    default: bool = False
+    # each options function (defined in the file) -> the functions its statements call
+    calls: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(eq=False, repr=False)
+class DownstreamFamily:
+    spec: DownstreamSpec
+    types: list[DownstreamType] = field(default_factory=list)   # newest first
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def newest(self) -> DownstreamType:
+        return self.types[0]
+
+
+def load_specs(tree: QemuTree, extra: Path | None = None) -> list[DownstreamSpec]:
+    """The families the tool ships, then the tree's own file, then one given by option:
+    a family of the same name is replaced by the later description."""
+    key = ("specs", str(extra))
+    if key not in tree.memo:
+        tree.memo[key] = _load_specs(tree, extra)
+    return list(tree.memo[key])
+
+
+def _load_specs(tree: QemuTree, extra: Path | None) -> list[DownstreamSpec]:
+    files = sorted(SHIPPED.glob("*.toml"))
+    if (tree.root / IN_TREE).is_file():
+        files.append(tree.root / IN_TREE)
+    if extra is not None:
+        files.append(extra)
+    specs: dict[str, DownstreamSpec] = {}
+    for path in files:
+        for spec in _read_specs(path):
+            specs[spec.name] = spec
+    return list(specs.values())
+
+
+def _read_specs(path: Path) -> list[DownstreamSpec]:
+    import tomllib   # imported when a families file is read
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot read the families file ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{path}: not a families file: {e}") from None
+    vendor = data.get("vendor")
+    if not isinstance(vendor, str) or not re.fullmatch(r"[a-z]+", vendor):
+        raise UsageError(f"{path}: `vendor` must be the version tag in lower-case letters "
+                         "(rhel)")
+    out = []
+    for i, family in enumerate(data.get("family", [])):
+        out.append(_spec(path, vendor, i, family))
+    return out
+
+
+def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
+    where = f"{path}: family {index + 1}"
+    if not isinstance(family, dict):
+        raise UsageError(f"{where}: a [[family]] table expected")
+    needed = ("name", "upstream", "file", "macro", "machine", "options", "latest")
+    missing = [k for k in needed if k not in family]
+    if missing:
+        raise UsageError(f"{where}: missing {', '.join(missing)}")
+    options = family["options"]
+    if not (isinstance(options, list) and options and all(isinstance(o, str) for o in options)):
+        raise UsageError(f"{where} ({family['name']}): `options` is a list of name templates")
+    if not all(isinstance(family[k], str) for k in needed if k != "options"):
+        raise UsageError(f"{where} ({family['name']}): every field but `options` is a string")
+    if not _LATEST.fullmatch(family["latest"]):
+        raise UsageError(f"{where} ({family['name']}): `latest` is macro, alias or arg:N, "
+                         f"not {family['latest']!r}")
+    alias = family.get("alias")
+    if alias is not None and not isinstance(alias, str):
+        raise UsageError(f"{where} ({family['name']}): `alias` is a string")
+    return DownstreamSpec(family["name"], vendor, family["upstream"], family["file"],
+                          family["macro"], family["machine"], tuple(options),
+                          family["latest"], str(path), alias)
+
+
+# -- reading a family -----------------------------------------------------------------------
+
+def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily, set[int]]:
+    """The family's types (newest first), and the lines of the registrations it claims."""
+    family = DownstreamFamily(spec)
+    if not (tree.root / spec.file).is_file():
+        return family, set()
+    file = tree.file(spec.file)
+    claimed: set[int] = set()
+    name_re = re.compile(rf"(?P<v>{spec.vendor}\d+\.\d+\.\d+)(?P<suffix>[-\w.]*)\Z")
+    mine = []
+    for reg in of_file(file):
+        if reg.macro != spec.macro and not reg.macro.startswith(spec.macro + "_"):
+            continue
+        name = spec.fill(spec.machine, reg.args)
+        m = name_re.search(name) if name else None
+        version = DownstreamVersion.parse(m.group("v")) if m else None
+        if name is not None and m is not None and version is not None:
+            mine.append((reg, name, version, m.group("suffix")))
+    if not mine:   # an upstream tree: nothing parsed
+        return family, claimed
+    from scaffold.reading.cmatch import Code   # parsing only a downstream tree's files
+
+    code = Code(file.data)
+    root = csyntax.parse(file.data).root_node
+    functions = {csyntax.function_name(n): n for n in csyntax.top_level(root)
+                 if n.type == "function_definition"}
+    for reg, name, version, suffix in mine:
+        options = tuple(o for o in (spec.fill(t, reg.args) for t in spec.options) if o)
+        t = DownstreamType(name, version, suffix, reg.line, options)
+        t.alias, t.default = _settings(functions, code, options[0] if options else None)
+        for fn in options:
+            node = functions.get(fn)
+            body = node.child_by_field_name("body") if node is not None else None
+            if body is not None:
+                t.calls[fn] = [c[0] for c in map(csyntax.macro_call, body.named_children) if c]
+        kind = spec.latest
+        if kind == "macro":
+            t.latest = reg.macro.endswith("_AS_LATEST")
+        elif kind.startswith("arg:"):
+            index = int(kind[4:])
+            t.latest = len(reg.args) > index and reg.args[index] in ("true", "1")
+        else:
+            t.latest = t.alias is not None
+        if kind != "alias":   # the registration's macro marks the newest as the default
+            t.default = t.default or t.latest
+            t.alias = t.alias or (spec.alias if t.latest else None)
+        family.types.append(t)
+        claimed.add(reg.line)
+    family.types.sort(key=lambda t: (t.version[1:], t.suffix == ""), reverse=True)
+    return family, claimed
+
+
+_ALIAS = re.compile(r"->\s*alias\s*=\s*(?P<v>NULL|\"[^\"]*\")\s*;")
+_DEFAULT = re.compile(r"->\s*is_default\s*=\s*(?P<v>\w+)\s*;")
+
+
+def _settings(functions: dict[str | None, Node], code: "Code",
+              options: str | None) -> tuple[str | None, bool]:
+    """(alias, is_default) as the options function leaves them, the functions of the
+    file it calls followed in order (a newer type's options, the family's base)."""
+    state: dict[str, str] = {}
+
+    def run(name: str | None, depth: int) -> None:
+        fn = functions.get(name)
+        body = fn.child_by_field_name("body") if fn is not None else None
+        if body is None or depth > 40:
+            return
+        for statement in body.named_children:
+            text = code.text(statement)
+            called = csyntax.macro_call(statement)
+            if called is not None and called[0] in functions:
+                run(called[0], depth + 1)
+            for regex, key in ((_ALIAS, "alias"), (_DEFAULT, "default")):
+                m = regex.search(text)
+                if m:
+                    state[key] = m.group("v")
+
+    run(options, 0)
+    alias = state.get("alias")
+    return (csyntax.c_string(alias) if alias and alias != "NULL" else None,
+            state.get("default", "false") in ("true", "1"))
+
+
+def read_downstream(tree: QemuTree, extra: Path | None = None
+                    ) -> tuple[list[DownstreamFamily], dict[str, set[int]]]:
+    """The downstream families the tree registers, and per file the lines they claim.
+    Read once per tree and families file."""
+    key = ("downstream", str(extra))
+    if key not in tree.memo:
+        tree.memo[key] = _read_downstream(tree, extra)
+    families, claimed = tree.memo[key]
+    return list(families), dict(claimed)
+
+
+def _read_downstream(tree: QemuTree, extra: Path | None
+                     ) -> tuple[list[DownstreamFamily], dict[str, set[int]]]:
+    families: list[DownstreamFamily] = []
+    claimed: dict[str, set[int]] = {}
+    for spec in load_specs(tree, extra):
+        family, lines = read_family(tree, spec)
+        if family.types:
+            families.append(family)
+            claimed.setdefault(spec.file, set()).update(lines)
+    return families, claimed
+
+
+_ADDS = re.compile(rb"\bcompat_props_add\s*\([^,;]+,\s*(\w+)\s*,")
+
+
+def arrays_added(tree: QemuTree) -> set[str]:
+    """The compat arrays the downstream families' files add where `#if 0` leaves code
+    (hw_compat_rhel_9_1, and any upstream array a downstream type adds itself)."""
+    out: set[str] = set()
+    for spec in load_specs(tree):
+        if (tree.root / spec.file).is_file():
+            live = csyntax.blank_disabled(tree.file(spec.file).data)
+            out |= {m.group(1).decode() for m in _ADDS.finditer(live)}
+    return out

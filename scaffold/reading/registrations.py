@@ -1,0 +1,79 @@
+"""Machine-type registrations in a family's file: every `DEFINE_*MACHINE*(...)` written at
+the start of a line that `#if 0` does not compile out, and every TypeInfo whose parent is
+a machine type and that is not abstract.  The readers of families claim theirs; what no
+family claims is said (rules/chain.py), never dropped.
+
+A registration is a macro invocation at the top level, which QEMU writes at the start of
+a line: it is found by a scan of the bytes (no parse: `bump` reads only the parts of its
+files that matter), its arguments split at the top-level commas as the preprocessor
+splits them.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+from scaffold.reading import csyntax
+
+if TYPE_CHECKING:
+    from scaffold.reading.tree import SourceFile
+
+_CALL = re.compile(rb"^(DEFINE_\w*MACHINE\w*)[ \t]*\(", re.M)
+_TYPEINFO = re.compile(rb"^(?:static\s+)?(?:const\s+)?TypeInfo\s+(\w+)\s*=\s*\{", re.M)
+_PARENT = re.compile(rb"\.parent\s*=\s*(\w*MACHINE\w*)")
+_ABSTRACT = re.compile(rb"\.abstract\s*=\s*true")
+_NAME = re.compile(rb"\.name\s*=\s*([^,\n]+)")
+# a registration's parenthesised arguments: strings, and parentheses nested two deep
+_ARGS = re.compile(rb'\(((?:[^()"]|"(?:[^"\\\n]|\\.)*"|\((?:[^()"]|"(?:[^"\\\n]|\\.)*"'
+                   rb'|\([^()]*\))*\))*)\)')
+
+
+class Registration(NamedTuple):
+    macro: str            # DEFINE_PC_MACHINE, or "TypeInfo" for a TypeInfo
+    args: list[str]       # as written, string quotes taken off; a TypeInfo: its .name
+    line: int
+
+
+def registrations(data: bytes) -> list[Registration]:
+    """Every live registration of the file, in file order."""
+    if b"MACHINE" not in data:
+        return []
+    disabled = csyntax.disabled_spans(data)
+
+    def live(at: int) -> bool:
+        return not any(start <= at < end for start, end in disabled)
+
+    out = []
+    line, counted = 1, 0
+    for m in _CALL.finditer(data):
+        if not live(m.start()):
+            continue
+        args = _ARGS.match(data, m.end() - 1)
+        if args is None:
+            continue
+        line += data.count(b"\n", counted, m.start())
+        counted = m.start()
+        text = csyntax.utf8(args.group(1))
+        out.append(Registration(csyntax.utf8(m.group(1)),
+                                [" ".join(a.split()).strip('"') for a in csyntax.split_args(text)],
+                                line))
+    if b"TypeInfo" in data:
+        for m in _TYPEINFO.finditer(data):
+            end = data.find(b"};", m.end())
+            body = data[m.end():end if end >= 0 else len(data)]
+            parent = _PARENT.search(body)
+            if parent is None or _ABSTRACT.search(body) or not live(m.start()):
+                continue
+            name = _NAME.search(body)
+            out.append(Registration("TypeInfo", [csyntax.utf8(name.group(1)).strip() if name
+                                                 else csyntax.utf8(m.group(1))],
+                                    csyntax.line_of(data, m.start())))
+    return sorted(out, key=lambda r: r.line)
+
+
+def of_file(file: "SourceFile") -> list[Registration]:
+    """A file's registrations, read once per file (the families' readers and the
+    unclaimed check ask the same files)."""
+    if "registrations" not in file.memo:
+        file.memo["registrations"] = registrations(file.data)
+    return list(file.memo["registrations"])
