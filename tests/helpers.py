@@ -54,27 +54,34 @@ def real_tree(release: str) -> Path:
 
 SHARED = Path(os.environ.get("QSCAFFOLD_SHARED", REPO.parent / "shared"))   # ../shared
 RHEL_PATCHES = SHARED / "downstream" / "rhel-9.2"
-_rhel: list[Path] = []
+_rhel: dict[str, Path] = {}
 
 
-def rhel_tree(scratch: Path) -> Path:
-    """RHEL 9.2's tree: Debian's 7.2 source with the 140 patches of ../shared applied in
-    series order (../shared/downstream/rhel-9.2/README), made once per session.  Without
-    ../shared the test is skipped, and the run ends saying so."""
+def rhel_tree(scratch: Path, before: str = "") -> Path:
+    """RHEL 9.2's tree: Debian's 7.2 source with the patches of ../shared applied in
+    series order (../shared/downstream/rhel-9.2/README), made once per session; with
+    `before`, only the patches before the one whose name starts so ("0018": the tree
+    0018 applies to).  Without ../shared the test is skipped, and the run says so."""
     if not (RHEL_PATCHES / "series").is_file():
         _missing["RHEL 9.2 (../shared/downstream is absent)"] = \
             _missing.get("RHEL 9.2 (../shared/downstream is absent)", 0) + 1
         pytest.skip("MISSING COVERAGE: ../shared/downstream/rhel-9.2 is absent")
-    if not _rhel:
-        dest = scratch / "rhel-9.2"
+    if before not in _rhel:
+        dest = scratch / f"rhel-9.2{'-before-' + before if before else ''}"
         shutil.copytree(real_tree("7.2"), dest, symlinks=True)
         for name in (RHEL_PATCHES / "series").read_text().split():
-            with open(RHEL_PATCHES / name, "rb") as patch:
-                proc = subprocess.run(["patch", "-p1", "-s", "--fuzz=0"], stdin=patch,
-                                      cwd=dest, capture_output=True)
-            assert proc.returncode == 0, f"{name}: {proc.stdout.decode()} {proc.stderr.decode()}"
-        _rhel.append(dest)
-    return _rhel[0]
+            if before and name.startswith(before):
+                break
+            apply_patch(dest, RHEL_PATCHES / name)
+        _rhel[before] = dest
+    return _rhel[before]
+
+
+def apply_patch(root: Path, patch_file: Path) -> None:
+    with open(patch_file, "rb") as patch:
+        proc = subprocess.run(["patch", "-p1", "-s", "--fuzz=0"], stdin=patch, cwd=root,
+                              capture_output=True)
+    assert proc.returncode == 0, f"{patch_file.name}: {proc.stdout.decode()} {proc.stderr.decode()}"
 
 
 def newest_tree() -> Path:

@@ -12,7 +12,7 @@ from helpers import REPO
 
 DOC = (REPO / "docs" / "commands.md").read_text()
 COMMANDS = ["bump", "retire", "compat add", "compat machine-option", "machines", "check",
-            "checklist", "prove", "lint", "qom"]
+            "checklist", "prove", "lint", "qom", "compat rebase"]
 
 
 def synopsis(command: str) -> str:

@@ -57,3 +57,19 @@ def test_a_real_missing_brace_is_still_an_error(fixture_tree):
     err = proc.stderr.decode()
     assert proc.returncode == 1 and "hw/s390x/s390-virtio-ccw.c:" in err and "s390x" in err
     assert "brace is never closed" in err and snapshot(root) == before
+
+
+def test_compat_rebase_refuses_what_it_cannot_do_in_one_line(fixture_tree):
+    """An upstream tree has no distribution's types; the bases must come in order; a tree
+    without the vendor's array refuses (creating one is not done yet).  Nothing written."""
+    upstream = fixture_tree("layout-9.0")
+    downstream = fixture_tree(TREE)
+    for root, args, says in (
+            (upstream, ("--from", "8.1", "--to", "9.0"), "registers no distribution's"),
+            (downstream, ("--from", "8.2", "--to", "8.1"), "the old base comes first"),
+            (downstream, ("--from", "8.0", "--to", "8.2"), "no hw_compat_rhel_X_Y array in the tree")):
+        before = snapshot(root)
+        proc = run_cli("compat", "rebase", *args, "--repo", str(root))
+        err = proc.stderr.decode()
+        assert proc.returncode == 2 and err.count("\n") == 1 and says in err, err
+        assert snapshot(root) == before

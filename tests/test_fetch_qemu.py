@@ -85,20 +85,26 @@ def test_nothing_served_is_one_line(tmp_path):
                                             "downloaded (tried 1:11.1.3+ds-1, 1:11.1.2+ds-1)")
 
 
+def _pytest_on(tmp_path, name: str, text: str, **env: str) -> subprocess.CompletedProcess:
+    """Run pytest with the suite's conftest on one test file written for the occasion."""
+    (tmp_path / name).write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-p", "conftest", str(tmp_path / name)],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(os.environ, PYTHONPATH=str(REPO / "tests"), **env))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
 @pytest.mark.realtree
 def test_a_series_the_mirror_does_not_serve_is_a_loud_skip(tmp_path):
     """CI on a mirror that dropped a series: that coverage is skipped, said loudly, and
     the run passes (here: a series that never existed)."""
-    (tmp_path / "test_gone.py").write_text(
-        "from helpers import real_tree\n\n"
-        "def test_needs_a_gone_series():\n    real_tree('1.9')\n\n"
-        "def test_needs_it_too():\n    real_tree('1.9')\n")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-p", "conftest", str(tmp_path / "test_gone.py")],
-                          capture_output=True, text=True, cwd=tmp_path,
-                          env=dict(os.environ, PYTHONPATH=str(REPO / "tests"),
-                                   QSCAFFOLD_CACHE=TREES_CACHE))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _pytest_on(tmp_path, "test_gone.py",
+                      "from helpers import real_tree\n\n"
+                      "def test_needs_a_gone_series():\n    real_tree('1.9')\n\n"
+                      "def test_needs_it_too():\n    real_tree('1.9')\n",
+                      QSCAFFOLD_CACHE=TREES_CACHE)
     assert "2 skipped" in proc.stdout
     assert ("MISSING COVERAGE: the Debian mirror does not serve QEMU 1.9 any more; 2 test(s) "
             "of that series were skipped") in proc.stdout
@@ -106,15 +112,10 @@ def test_a_series_the_mirror_does_not_serve_is_a_loud_skip(tmp_path):
 
 def test_a_missing_shared_folder_is_a_loud_skip(tmp_path):
     """Without ../shared (the RHEL patches), the RHEL tests skip and the run says so."""
-    (tmp_path / "test_rhel_gone.py").write_text(
-        "from helpers import rhel_tree\n\n"
-        "def test_needs_rhel(tmp_path):\n    rhel_tree(tmp_path)\n")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-p", "conftest", str(tmp_path / "test_rhel_gone.py")],
-                          capture_output=True, text=True, cwd=tmp_path,
-                          env=dict(os.environ, PYTHONPATH=str(REPO / "tests"),
-                                   QSCAFFOLD_SHARED=str(tmp_path / "no-shared")))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _pytest_on(tmp_path, "test_rhel_gone.py",
+                      "from helpers import rhel_tree\n\n"
+                      "def test_needs_rhel(tmp_path):\n    rhel_tree(tmp_path)\n",
+                      QSCAFFOLD_SHARED=str(tmp_path / "no-shared"))
     assert "1 skipped" in proc.stdout
     assert "MISSING COVERAGE: RHEL 9.2 (../shared/downstream is absent); 1 test(s) were " \
            "skipped" in proc.stdout

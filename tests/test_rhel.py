@@ -130,3 +130,61 @@ def test_rebase_bits_missing_are_listed(rhel, tmp_path):
     out = run_cli("checklist", "--repo", str(root)).stdout.decode()
     assert "- [ ] Rebase bits:" in out
     assert 'hw_compat_7_1 { "virtio-device", "queue_reset", "false" } is in no vendor array' in out
+
+
+def test_a_families_file_given_by_option_is_read(rhel, tmp_path):
+    """`--families FILE` describes a family the shipped data lacks: an "acme" vendor's
+    q35 type becomes a family instead of an unclaimed registration; a missing file is one
+    line, exit 2."""
+    root = linked_copy(rhel, tmp_path / "tree")
+    q35 = root / "hw/i386/pc_q35.c"
+    text = q35.read_text()
+    q35.unlink()
+    q35.write_text(text + '\nDEFINE_PC_MACHINE(q35_acme100, "pc-q35-acme1.0.0", '
+                   'pc_q35_init_rhel920,\n                  pc_q35_machine_rhel920_options);\n')
+    described = tmp_path / "acme.toml"
+    described.write_text('vendor = "acme"\n[[family]]\nname = "acme-q35"\nupstream = "q35"\n'
+                         'file = "hw/i386/pc_q35.c"\nmacro = "DEFINE_PC_MACHINE"\n'
+                         'machine = "{1}"\noptions = ["{3}"]\nlatest = "alias"\n')
+    assert any("C901" in n for n in _machines(root)["notes"])
+    proc = run_cli("machines", "--json", "--families", str(described), "--repo", str(root))
+    report = json.loads(proc.stdout)
+    assert not any("C901" in n for n in report["notes"])
+    acme = next(f for f in report["downstream"] if f["name"] == "acme-q35")
+    assert [t["name"] for t in acme["machine_types"]] == ["pc-q35-acme1.0.0"]
+    gone = run_cli("check", "--families", str(tmp_path / "none.toml"), "--repo", str(root))
+    assert gone.returncode == 2 and gone.stderr.decode().count("\n") == 1
+    assert "--families" in gone.stderr.decode() and "no such file" in gone.stderr.decode()
+
+
+def test_a_downstream_bump_is_refused_in_one_line_and_the_tree_is_left_as_it_was(rhel):
+    """Bumping a distribution's types is not done yet (docs/families.md): said, exit 2."""
+    from helpers import snapshot
+
+    before = {p: d for p, d in snapshot(rhel).items() if p.startswith("hw/")}
+    proc = run_cli("bump", "rhel9.4.0", "--no-commit", "--repo", str(rhel))
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and err.count("\n") == 1 and "not bumped yet" in err
+    assert {p: d for p, d in snapshot(rhel).items() if p.startswith("hw/")} == before
+
+
+def test_compat_rebase_reproduces_rhel_s_0018_byte_for_byte(tmp_path_factory, tmp_path):
+    """0018 ("Addd 7.2 compat bits for RHEL 9.1 machine type") is RHEL's rebase bit of
+    hw_compat_7_1: `compat rebase --from 7.0 --to 7.2` on the tree before it writes the
+    same file (hw_compat_7_0's two entries are in hw_compat_rhel_9_1 already, with their
+    comments: skipped); a second run changes nothing."""
+    from helpers import RHEL_PATCHES, apply_patch
+
+    before = rhel_tree(tmp_path_factory.mktemp("rhel-before"), before="0018")
+    ours = linked_copy(before, tmp_path / "ours")
+    theirs = tmp_path / "theirs"
+    (theirs / "hw/core").mkdir(parents=True)
+    shutil.copy(before / "hw/core/machine.c", theirs / "hw/core/machine.c")
+    apply_patch(theirs, next(RHEL_PATCHES.glob("0018-*.patch")))
+    proc = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(ours))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert (ours / "hw/core/machine.c").read_bytes() == (theirs / "hw/core/machine.c").read_bytes()
+    assert (before / "hw/core/machine.c").read_bytes() != (theirs / "hw/core/machine.c").read_bytes()
+    again = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(ours))
+    assert again.returncode == 0 and "nothing to do" in again.stderr.decode()
+    assert (ours / "hw/core/machine.c").read_bytes() == (theirs / "hw/core/machine.c").read_bytes()

@@ -38,6 +38,13 @@ def message_for(plan, signoff: tuple[str, str] | None, provenance: bool) -> str:
 
 
 def run(opts: BumpOptions) -> int:
+    from scaffold.errors import UsageError
+    from scaffold.reading.downstream import DownstreamVersion
+
+    if DownstreamVersion.parse(opts.version) is not None:
+        raise UsageError(f"bump {opts.version}: a distribution's machine types are read and "
+                         "checked (`qscaffold machines`, `check`), not bumped yet; bump takes "
+                         "an upstream release, MAJOR.MINOR")
     target = Version.parse(opts.version)
     tree = QemuTree.open(opts.repo)
     validate_options(opts, tree)

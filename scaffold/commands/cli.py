@@ -61,6 +61,22 @@ class Format(str, Enum):
     json = "json"
 
 
+FamiliesOption = typer.Option(None, "--families", metavar="FILE", show_default=False,
+                              help="A families file describing a distribution's machine "
+                              "families (docs/families.md), besides the shipped ones and "
+                              "the tree's .qscaffold/families.toml.")
+
+
+def _open(repo: Optional[Path], families: Optional[Path]):
+    """The tree, with the families file the command line names."""
+    from scaffold.reading.tree import QemuTree
+
+    tree = QemuTree.open(repo)
+    if families is not None:
+        tree.memo["families-file"] = families.resolve()
+    return tree
+
+
 RepoOption = typer.Option(None, "--repo", help="QEMU tree (default: the one containing the "
                           "current directory).")
 DryRunOption = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing.")
@@ -289,13 +305,13 @@ def _json_error(message: str, path: str | None = None, line: int | None = None,
 def machines(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    families: Optional[Path] = FamiliesOption,
 ) -> None:
     """Every versioned machine family: file, layout, newest/default type, lifecycle."""
     from scaffold.commands.reports import machines as report, render_machines
-    from scaffold.reading.tree import QemuTree
 
     def run() -> int:
-        data = report(QemuTree.open(repo))
+        data = report(_open(repo, families))
         _emit_json(data) if json_out else print(render_machines(data), end="")
         return 0
     _run(run)
@@ -305,6 +321,7 @@ def machines(
 def check(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    families: Optional[Path] = FamiliesOption,
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
     explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE",
                                           help="Say what a finding's code means and why it "
@@ -312,12 +329,11 @@ def check(
 ) -> None:
     """Verify the whole compat chain (exit 1 on errors or a pending bump)."""
     from scaffold.commands.reports import check as run_check, render_check
-    from scaffold.reading.tree import QemuTree
 
     def run() -> int:
         if explain is not None:
             return _explain(explain)
-        findings, code = run_check(QemuTree.open(repo), strict)
+        findings, code = run_check(_open(repo, families), strict)
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)})
         else:
@@ -345,17 +361,17 @@ def checklist(
                                             help="The release (default: the next one)."),
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    families: Optional[Path] = FamiliesOption,
 ) -> None:
     """The cycle-start checklist as Markdown task items, ticked from the tree's state."""
     from scaffold.commands import checklist as cl
-    from scaffold.reading.tree import QemuTree
     from scaffold.version import Version
 
     def run() -> int:
         from scaffold.commands import downstream_checklist
         from scaffold.reading.downstream import DownstreamVersion, read_downstream
 
-        tree = QemuTree.open(repo)
+        tree = _open(repo, families)
         downstream = DownstreamVersion.parse(version) if version is not None else None
         if downstream is not None or (version is None and read_downstream(tree)[0]):
             mine, items = downstream_checklist.build(tree, downstream)
@@ -396,6 +412,25 @@ def compat_add(
     from scaffold.commands.compat_command import add
 
     _run(add, repo, device, prop, value, x86, release, force, dry_run, build_dir)
+
+
+@compat_app.command("rebase")
+def compat_rebase(
+    old_base: str = typer.Option(..., "--from", metavar="X.Y", help="The upstream release the "
+                                 "distribution was based on."),
+    new_base: str = typer.Option(..., "--to", metavar="X.Y", help="The upstream release it is "
+                                 "rebased onto."),
+    repo: Optional[Path] = RepoOption,
+    families: Optional[Path] = FamiliesOption,
+    dry_run: bool = DryRunOption,
+    build_dir: Optional[Path] = BuildDirOption,
+) -> None:
+    """Copy upstream's compat entries of the releases since the old base into the
+    distribution's newest arrays, each after a comment naming its source (written, not
+    committed)."""
+    from scaffold.commands.compat_command import rebase
+
+    _run(rebase, repo, old_base, new_base, families, dry_run, build_dir)
 
 
 @compat_app.command("machine-option")

@@ -2,6 +2,7 @@
 commit: the entry belongs in the commit of the change that needs it)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from scaffold.commands.apply_plan import show_or_write
@@ -33,3 +34,16 @@ def machine_option(repo: Path | None, pieces: list[str], snippet: Path | None,
 
 def _read_snippet(path: Path) -> str:
     return read_text(path, "--from")
+
+
+def rebase(repo: Path | None, old_base: str, new_base: str, families: Path | None,
+           dry_run: bool, build_dir: Path | None) -> int:
+    from scaffold.planning.rebase import plan_rebase
+
+    tree = QemuTree.open(repo)
+    if families is not None:
+        tree.memo["families-file"] = families.resolve()
+    plan = plan_rebase(tree, Version.parse(old_base), Version.parse(new_base))
+    for done in plan.done:
+        print(f"qscaffold: already there: {done}", file=sys.stderr)
+    return show_or_write(tree, plan, dry_run, build_dir=build_dir)

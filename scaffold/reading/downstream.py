@@ -49,6 +49,25 @@ class DownstreamVersion(NamedTuple):
         return cls(m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4)))
 
 
+class VendorArrays(NamedTuple):
+    """A vendor's compat arrays: name templates per upstream prefix ("hw", "pc"), and
+    the comment put before each entry a rebase copies."""
+
+    vendor: str
+    names: dict[str, str]
+    comment: str
+    source: str
+
+    def pattern(self, prefix: str) -> re.Pattern[str] | None:
+        template = self.names.get(prefix)
+        if template is None:
+            return None
+        parts = re.split(r"(\{major\}|\{minor\})", template)
+        return re.compile("".join(r"(?P<major>\d+)" if p == "{major}" else
+                                  r"(?P<minor>\d+)" if p == "{minor}" else re.escape(p)
+                                  for p in parts) + r"\Z")
+
+
 class DownstreamSpec(NamedTuple):
     """One downstream family, as its vendor's file describes it."""
 
@@ -99,36 +118,37 @@ class DownstreamFamily:
 
 
 def load_specs(tree: QemuTree, extra: Path | None = None) -> list[DownstreamSpec]:
-    """The families the tool ships, then the tree's own file, then one given by option:
-    a family of the same name is replaced by the later description."""
+    """The families the tool ships, then the tree's own file, then one given by option
+    (`extra`, or the tree's `families-file`: `--families FILE`): a family of the same
+    name is replaced by the later description."""
+    extra = extra or tree.memo.get("families-file")   # --families FILE
     key = ("specs", str(extra))
     if key not in tree.memo:
         tree.memo[key] = _load_specs(tree, extra)
     return list(tree.memo[key])
 
 
-def _load_specs(tree: QemuTree, extra: Path | None) -> list[DownstreamSpec]:
+def _files(tree: QemuTree, extra: Path | None) -> list[Path]:
     files = sorted(SHIPPED.glob("*.toml"))
     if (tree.root / IN_TREE).is_file():
         files.append(tree.root / IN_TREE)
     if extra is not None:
+        if not extra.is_file():
+            raise UsageError(f"--families {extra}: no such file")
         files.append(extra)
+    return files
+
+
+def _load_specs(tree: QemuTree, extra: Path | None) -> list[DownstreamSpec]:
     specs: dict[str, DownstreamSpec] = {}
-    for path in files:
+    for path in _files(tree, extra):
         for spec in _read_specs(path):
             specs[spec.name] = spec
     return list(specs.values())
 
 
 def _read_specs(path: Path) -> list[DownstreamSpec]:
-    import tomllib   # imported when a families file is read
-
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read the families file ({e})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise UsageError(f"{path}: not a families file: {e}") from None
+    data = _toml(path)
     vendor = data.get("vendor")
     if not isinstance(vendor, str) or not re.fullmatch(r"[a-z]+", vendor):
         raise UsageError(f"{path}: `vendor` must be the version tag in lower-case letters "
@@ -137,6 +157,35 @@ def _read_specs(path: Path) -> list[DownstreamSpec]:
     for i, family in enumerate(data.get("family", [])):
         out.append(_spec(path, vendor, i, family))
     return out
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    import tomllib   # imported when a families file is read
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot read the families file ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{path}: not a families file: {e}") from None
+
+
+def vendor_arrays(tree: QemuTree, vendor: str) -> VendorArrays | None:
+    """The vendor's arrays as its families files describe them (the last file that
+    does, as for families)."""
+    found = None
+    for path in _files(tree, tree.memo.get("families-file")):
+        data = _toml(path)
+        arrays = data.get("arrays")
+        if data.get("vendor") != vendor or arrays is None:
+            continue
+        if not isinstance(arrays, dict) or not all(isinstance(v, str) for v in arrays.values()):
+            raise UsageError(f"{path}: [arrays] holds strings: hw, pc (name templates) and "
+                             "comment")
+        names = {k: v for k, v in arrays.items() if k != "comment"}
+        found = VendorArrays(vendor, names, arrays.get("comment", "/* {array} from {upstream} */"),
+                             str(path))
+    return found
 
 
 def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
@@ -251,6 +300,7 @@ def read_downstream(tree: QemuTree, extra: Path | None = None
                     ) -> tuple[list[DownstreamFamily], dict[str, set[int]]]:
     """The downstream families the tree registers, and per file the lines they claim.
     Read once per tree and families file."""
+    extra = extra or tree.memo.get("families-file")
     key = ("downstream", str(extra))
     if key not in tree.memo:
         tree.memo[key] = _read_downstream(tree, extra)

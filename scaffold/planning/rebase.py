@@ -1,0 +1,111 @@
+"""`qscaffold compat rebase --from A.B --to C.D`: a distribution's rebase bits.  Every entry
+of upstream's hw_compat_X_Y / pc_compat_X_Y for the releases from the old base up to
+before the new one is copied into the vendor's newest array of that prefix
+(hw_compat_rhel_9_1), after a comment saying where it came from, as the vendor writes it
+(`/* hw_compat_rhel_9_1 from hw_compat_7_1 */`).  An entry any of the vendor's arrays
+already has (same type and property) is skipped: a re-run changes nothing."""
+from __future__ import annotations
+
+from typing import Any
+
+from scaffold.errors import UsageError
+from scaffold.planning.plan import Edit, Plan
+from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.cmatch import Code, declaration_parts
+from scaffold.reading.downstream import VendorArrays, read_downstream, vendor_arrays
+from scaffold.reading.machines import read_families
+from scaffold.reading.qom.entries import Entry, array_entries
+from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
+
+
+class _Array:
+    """A vendor array of the tree: its name, release, file, initializer and entries."""
+
+    def __init__(self, name: str, version: tuple[int, int], rel: str, line: int, init: Any,
+                 entries: list[tuple[Entry, Any]]) -> None:
+        self.name, self.version, self.rel, self.line = name, version, rel, line
+        self.init, self.entries = init, entries
+
+
+def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version) -> Plan:
+    if not old_base < new_base:
+        raise UsageError(f"--from {old_base} --to {new_base}: the old base comes first")
+    families, _ = read_downstream(tree)
+    if not families:
+        raise UsageError("compat rebase: this tree registers no distribution's machine types "
+                         "(`qscaffold machines` lists the families it reads)")
+    vendor = families[0].spec.vendor
+    arrays = vendor_arrays(tree, vendor)
+    if arrays is None:
+        raise UsageError(f"compat rebase: the families data of {vendor} names no [arrays] "
+                         "(docs/families.md)")
+    plan = Plan("compat rebase", None)
+    upstream = [p for p in compat_arrays.all_pairs(tree, extern=False)
+                if old_base <= p.version < new_base]
+    for prefix in sorted({p.prefix for p in upstream}):
+        ours = _vendor_arrays(tree, arrays, prefix)
+        copies = [(p, e, node) for p in sorted(upstream, key=lambda p: p.version)
+                  if p.prefix == prefix for e, node in compat_arrays.entry_nodes(p)[1]]
+        if not copies:
+            continue
+        if not ours:
+            name = arrays.names.get(prefix, prefix).replace("{major}", "X").replace("{minor}", "Y")
+            raise UsageError(f"compat rebase: no {name} array in the tree to copy "
+                             f"{prefix}_compat entries into (creating one is not done yet)")
+        target = max(ours, key=lambda a: a.version)
+        have = {(e.driver, e.property_name) for a in ours for e, _ in a.entries}
+        text = []
+        for pair, entry, node in copies:
+            if (entry.driver, entry.property_name) in have:
+                plan.done.append(f"{target.name} has {pair.name}'s {entry.text}")
+                continue
+            have.add((entry.driver, entry.property_name))
+            comment = arrays.comment.format(array=target.name, upstream=pair.name)
+            text.append((comment, csyntax.utf8(node.text or b"")))
+        if text:
+            plan.edits.append(_append(tree, target, text))
+    return plan.checked(tree, read_families(tree)[0])
+
+
+def _vendor_arrays(tree: QemuTree, arrays: VendorArrays, prefix: str) -> list[_Array]:
+    """The vendor's arrays of a prefix, in the files holding upstream's arrays."""
+    pattern = arrays.pattern(prefix)
+    if pattern is None:
+        return []
+    out = []
+    files = sorted({p.file.rel for p in compat_arrays.all_pairs(tree, extern=False)})
+    for rel in files:
+        file = tree.file(rel)
+        code = Code(file.data)
+        for node in csyntax.top_level(csyntax.parse(file.data).root_node):
+            if node.type != "declaration":
+                continue
+            kind, declared = declaration_parts(node, code)
+            for name, is_array, init in declared:
+                m = pattern.match(name)
+                if kind != "GlobalProperty" or not is_array or m is None or init is None:
+                    continue
+                line = node.start_point[0] + 1
+                out.append(_Array(name, (int(m.group("major")), int(m.group("minor"))), rel,
+                                  line, init, array_entries(name, rel, line, init, code)))
+    return out
+
+
+def _append(tree: QemuTree, target: _Array, copies: list[tuple[str, str]]) -> Edit:
+    """The copies after the array's last entry, at its entries' indentation."""
+    data = tree.file(target.rel).data
+    if target.entries:
+        last = target.entries[-1][1]
+        indent = csyntax.utf8(data[csyntax.line_start(data, last.start_byte):last.start_byte])
+        end = last.end_byte
+        comma = data[end:end + 1] == b","
+        at = end + 1 if comma else end
+        lead = "" if comma else ","
+        body = "".join(f"\n{indent}{c}\n{indent}{e}," for c, e in copies)
+        return Edit(target.rel, at, at, (lead + body).encode(),
+                    f"{target.name}: {len(copies)} rebase entries")
+    close = target.init.end_byte - 1   # `{}` or `{ }`: the entries go on lines of their own
+    body = "".join(f"\n    {c}\n    {e}," for c, e in copies) + "\n"
+    return Edit(target.rel, target.init.start_byte + 1, close, body.encode(),
+                f"{target.name}: {len(copies)} rebase entries")
