@@ -17,7 +17,8 @@ def _private_tool_cache(tmp_path_factory):
 
 def pytest_terminal_summary(terminalreporter):
     for release, count in sorted(_missing.items()):
-        line = f"MISSING COVERAGE: {release}; {count} test(s) were skipped" if "RHEL" in release \
+        line = f"MISSING COVERAGE: {release}: the tests that need it were skipped" \
+            if "RHEL" in release \
             else (f"MISSING COVERAGE: the Debian mirror does not serve QEMU {release} any more; "
                   f"{count} test(s) of that series were skipped")
         terminalreporter.write_line(line, red=True, bold=True)

@@ -117,5 +117,5 @@ def test_a_missing_shared_folder_is_a_loud_skip(tmp_path):
                       "def test_needs_rhel(tmp_path):\n    rhel_tree(tmp_path)\n",
                       QSCAFFOLD_SHARED=str(tmp_path / "no-shared"))
     assert "1 skipped" in proc.stdout
-    assert "MISSING COVERAGE: RHEL 9.2 (../shared/downstream is absent); 1 test(s) were " \
-           "skipped" in proc.stdout
+    assert "MISSING COVERAGE: RHEL 9.2 (../shared/downstream is absent): the tests that " \
+           "need it were skipped" in proc.stdout
