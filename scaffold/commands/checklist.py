@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from scaffold.applying import scm
 from scaffold.reading import compat_arrays
 from scaffold.rules import chain
+from scaffold.rules.registry import errors, warnings
 from scaffold.commands.bump_command import subject
 from scaffold.reading.downstream import DownstreamVersion
 from scaffold.reading.lifecycle import read_policy
@@ -68,9 +69,9 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
         if block is None:
             problems.append(f"no {machine} yet")
         elif older is not None:
-            problems = [f.message for f in chain.judge_chain(family, older, block) +
-                        chain.judge_compat_props(family, older, False, defined)
-                        if f.severity == "error"]
+            problems = [f.message for f in errors(chain.judge_chain(family, older, block) +
+                                                   chain.judge_compat_props(family, older,
+                                                                            False, defined))]
         items.append(Item(not problems, f"{family.name}: `{machine}` added in {family.file.rel}, "
                           f"{release} chained to it with its compat arrays", problems))
     unmoved = [f.name for f in families if f.newest.version != target or not f.newest.marks_latest()]
@@ -95,13 +96,13 @@ def _lint(tree: QemuTree) -> Item:
     from scaffold.commands.qom_command import run_lint
 
     findings, _, _ = run_lint(tree.root)
-    errors = [f for f in findings if f.severity == "error"]
-    warnings = sum(1 for f in findings if f.severity == "warning")
-    details = [str(f) for f in errors[:10]] + ([f"... {len(errors) - 10} more"]
-                                               if len(errors) > 10 else [])
-    if warnings:
-        details.append(f"{warnings} warnings: `qscaffold lint` lists them")
-    return Item(not errors, "`qscaffold lint` finds no error in the compat entries", details)
+    bad = errors(findings)
+    noted = len(warnings(findings))
+    details = [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"]
+                                            if len(bad) > 10 else [])
+    if noted:
+        details.append(f"{noted} warnings: `qscaffold lint` lists them")
+    return Item(not bad, "`qscaffold lint` finds no error in the compat entries", details)
 
 
 def _checkpatch(tree: QemuTree, target: Version) -> Item:

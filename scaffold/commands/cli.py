@@ -69,12 +69,10 @@ FamiliesOption = typer.Option(None, "--families", metavar="FILE", show_default=F
 
 def _open(repo: Optional[Path], families: Optional[Path]):
     """The tree, with the families file the command line names."""
+    from scaffold.reading.downstream import with_families_file
     from scaffold.reading.tree import QemuTree
 
-    tree = QemuTree.open(repo)
-    if families is not None:
-        tree.memo["families-file"] = families.resolve()
-    return tree
+    return with_families_file(QemuTree.open(repo), families)
 
 
 RepoOption = typer.Option(None, "--repo", help="QEMU tree (default: the one containing the "

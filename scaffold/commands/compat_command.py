@@ -40,9 +40,9 @@ def rebase(repo: Path | None, old_base: str, new_base: str, families: Path | Non
            dry_run: bool, build_dir: Path | None) -> int:
     from scaffold.planning.rebase import plan_rebase
 
-    tree = QemuTree.open(repo)
-    if families is not None:
-        tree.memo["families-file"] = families.resolve()
+    from scaffold.reading.downstream import with_families_file
+
+    tree = with_families_file(QemuTree.open(repo), families)
     plan = plan_rebase(tree, Version.parse(old_base), Version.parse(new_base))
     for done in plan.done:
         print(f"qscaffold: already there: {done}", file=sys.stderr)

@@ -7,10 +7,11 @@ from scaffold.commands.checklist import Item, _lint
 from scaffold.reading import compat_arrays
 from scaffold.reading.downstream import DownstreamFamily, DownstreamVersion, read_downstream
 from scaffold.reading import csyntax
-from scaffold.reading.qom.entries import Entry, array_entries, entries_in
+from scaffold.reading.qom.entries import Entry, entries_in
 from scaffold.reading.cmatch import Code
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.chain import check_tree
+from scaffold.rules.registry import errors, failing
 from scaffold.version import Version
 
 
@@ -30,7 +31,7 @@ def build(tree: QemuTree, target: DownstreamVersion | None
     for family in families:
         items.append(_family(family, target, findings))
     items.append(_rebase(tree))
-    bad = [f for f in findings if f.severity in ("error", "pending")]
+    bad = failing(findings)
     items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
                       [str(f) for f in bad[:10]]))
     items.append(_lint(tree))
@@ -56,7 +57,7 @@ def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list)
     if newest.version.major < target.major:
         return Item(True, f"{family.name}: frozen, its newest type {newest.name} is of "
                     f"{target.vendor} {newest.version.major}: no {target} type", [])
-    own = [f for f in findings if f.family == family.name and f.severity == "error"]
+    own = [f for f in errors(findings) if f.family == family.name]
     have = next((t for t in family.types if t.version == target), None)
     done = have is not None and have.latest and not own
     details = [f"newest is {newest.name}" + (" (the latest)" if newest.latest else "")]
@@ -77,11 +78,8 @@ def _rebase(tree: QemuTree) -> Item:
     upstream: list[Entry] = []
     vendor: set[tuple[str, str]] = set()
     for pair in compat_arrays.all_pairs(tree, extern=False):
-        init = pair.node.child_by_field_name("declarator").child_by_field_name("value")
-        found = [e for e, _ in array_entries(pair.name, pair.file.rel, pair.line, init,
-                                              Code(pair.file.data))]
         if pair.version in releases:
-            upstream += found
+            upstream += [e for e, _ in compat_arrays.entry_nodes(pair)[1]]
     for rel in sorted({p.file.rel for p in compat_arrays.all_pairs(tree, extern=False)}):
         data = tree.file(rel).data   # the vendor's arrays: those not named as upstream's
         for e in entries_in(csyntax.parse(data).root_node, rel, Code(data)):

@@ -6,6 +6,7 @@ before the new one is copied into the vendor's newest array of that prefix
 already has (same type and property) is skipped: a re-run changes nothing."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from scaffold.errors import UsageError
@@ -19,13 +20,16 @@ from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 
+@dataclass(eq=False, repr=False)
 class _Array:
     """A vendor array of the tree: its name, release, file, initializer and entries."""
 
-    def __init__(self, name: str, version: tuple[int, int], rel: str, line: int, init: Any,
-                 entries: list[tuple[Entry, Any]]) -> None:
-        self.name, self.version, self.rel, self.line = name, version, rel, line
-        self.init, self.entries = init, entries
+    name: str
+    version: tuple[int, int]
+    rel: str
+    line: int
+    init: Any
+    entries: list[tuple[Entry, Any]]
 
 
 def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version) -> Plan:

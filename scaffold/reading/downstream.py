@@ -117,6 +117,13 @@ class DownstreamFamily:
         return self.types[0]
 
 
+def with_families_file(tree: QemuTree, path: Path | None) -> QemuTree:
+    """The tree, reading the families file `--families` names besides the others."""
+    if path is not None:
+        tree.memo["families-file"] = path.resolve()
+    return tree
+
+
 def load_specs(tree: QemuTree, extra: Path | None = None) -> list[DownstreamSpec]:
     """The families the tool ships, then the tree's own file, then one given by option
     (`extra`, or the tree's `families-file`: `--families FILE`): a family of the same

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
+from scaffold.reading.downstream import load_specs, read_downstream
 from scaffold.reading.registrations import of_file
 from scaffold.reading.families import OTHER_TYPES, FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
@@ -496,8 +497,6 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
 def _unclaimed(tree: QemuTree) -> list[Note]:
     """Every live registration of the family files that no family reads: one note each,
     with its line and macro (a downstream's own types, a family nobody described)."""
-    from scaffold.reading.downstream import load_specs, read_downstream
-
     _, claimed = read_downstream(tree)
     files = set(tree.machine_files) | {s.file for s in load_specs(tree)
                                        if (tree.root / s.file).is_file()}

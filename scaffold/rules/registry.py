@@ -103,6 +103,10 @@ def errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
 
 
+def warnings(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "warning"]
+
+
 def failing(findings: list[Finding], strict: bool = False) -> list[Finding]:
     bad = ("error", "pending", "warning") if strict else ("error", "pending")
     return [f for f in findings if f.severity in bad]
