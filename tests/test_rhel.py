@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -110,8 +112,8 @@ def test_checklist_gives_a_downstreams_steps(rhel):
     assert "qemu-devel" not in out and "hw: add compat machines" not in out
     for name in ("rhel-q35", "rhel-arm", "rhel-s390x"):
         assert f"- [x] {name}: the rhel9.2.0 type registered" in out
-    assert "- [x] rhel-spapr: frozen, its newest type pseries-rhel8.5.0 is of rhel 8" in out
-    assert "- [x] rhel-i440fx: frozen, its newest type pc-i440fx-rhel7.6.0 is of rhel 7" in out
+    assert "- [x] rhel-spapr: no rhel9.2.0 type (frozen at pseries-rhel8.5.0, of rhel8, an older major than rhel9.2.0)" in out
+    assert "- [x] rhel-i440fx: no rhel9.2.0 type (frozen at pc-i440fx-rhel7.6.0, of rhel7, an older major than rhel9.2.0)" in out
     assert "- [x] Rebase bits:" in out   # 0018 copied hw_compat_7_1's queue_reset
     later = json.loads(run_cli("checklist", "rhel9.4.0", "--json", "--repo", str(rhel)).stdout)
     assert later["version"] == "rhel9.4.0"
@@ -157,17 +159,6 @@ def test_a_families_file_given_by_option_is_read(rhel, tmp_path):
     assert "--families" in gone.stderr.decode() and "no such file" in gone.stderr.decode()
 
 
-def test_a_downstream_bump_is_refused_in_one_line_and_the_tree_is_left_as_it_was(rhel):
-    """Bumping a distribution's types is not done yet (docs/families.md): said, exit 2."""
-    from helpers import snapshot
-
-    before = {p: d for p, d in snapshot(rhel).items() if p.startswith("hw/")}
-    proc = run_cli("bump", "rhel9.4.0", "--no-commit", "--repo", str(rhel))
-    err = proc.stderr.decode()
-    assert proc.returncode == 2 and err.count("\n") == 1 and "not bumped yet" in err
-    assert {p: d for p, d in snapshot(rhel).items() if p.startswith("hw/")} == before
-
-
 def test_compat_rebase_reproduces_rhel_s_0018_byte_for_byte(tmp_path_factory, tmp_path):
     """0018 ("Addd 7.2 compat bits for RHEL 9.1 machine type") is RHEL's rebase bit of
     hw_compat_7_1: `compat rebase --from 7.0 --to 7.2` on the tree before it writes the
@@ -188,3 +179,225 @@ def test_compat_rebase_reproduces_rhel_s_0018_byte_for_byte(tmp_path_factory, tm
     again = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(ours))
     assert again.returncode == 0 and "nothing to do" in again.stderr.decode()
     assert (ours / "hw/core/machine.c").read_bytes() == (theirs / "hw/core/machine.c").read_bytes()
+
+
+# The files RHEL's 0018-0022 touch, and those patches in the order they apply (with the
+# later fix that moves arm_rhel_compat into the 9.2.0 options, where 0020 should have put
+# it: the bump writes what RHEL meant, kvm-redhat-fix-virt-rhel9.2.0-compat-props).
+TOUCHED = ("hw/core/machine.c", "hw/arm/virt.c", "hw/s390x/s390-virtio-ccw.c", "hw/i386/pc_q35.c",
+           "hw/i386/pc_piix.c")
+PATCHES = ("0018-", "0019-", "0020-", "kvm-redhat-fix-virt-rhel9.2.0-compat-props", "0021-",
+           "0022-")
+
+
+def _theirs(before, dest, patches=PATCHES):
+    """The touched files of `before` with RHEL's own patches applied."""
+    from helpers import RHEL_PATCHES, apply_patch
+
+    for rel in TOUCHED:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(before / rel, dest / rel)
+    for prefix in patches:
+        apply_patch(dest, next(RHEL_PATCHES.glob(f"{prefix}*.patch")))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def before_0018(tmp_path_factory):
+    return rhel_tree(tmp_path_factory.mktemp("rhel-before"), before="0018")
+
+
+def test_rebase_then_bump_reproduce_rhel_s_0018_to_0022_byte_for_byte(before_0018, tmp_path):
+    """On the tree before RHEL's rebase bits, `compat rebase --from 7.0 --to 7.2` and then
+    `bump rhel9.2.0` write what 0018-0022 wrote: the entry of hw_compat_7_1 (0018);
+    ccw_machine_7_1's settings that stand alone (0019: PAIE off, the zPCI compat array
+    with its declarations, max_threads); `enforce_amd_1tb_hole = false` from
+    pc_q35_7_0/pc_i440fx_7_0 (0022's rebase bit); the 9.2.0 types of arm, s390x and q35
+    (0020-0022), spapr and i440fx frozen.  The upstream CPU models s390x keeps its own
+    of are listed for a person, not carried."""
+    ours = linked_copy(before_0018, tmp_path / "ours")
+    theirs = _theirs(before_0018, tmp_path / "theirs")
+    rebase = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(ours))
+    assert rebase.returncode == 0, rebase.stderr.decode()
+    left = [line for line in rebase.stderr.decode().splitlines() if "for a person" in line]
+    assert len(left) == 2 and all("s390_set_qemu_cpu_model(0x8561, 15, 1, qemu_cpu_feat);" in l
+                                  and "qemu_cpu_feat" in l.split("not carried")[1] for l in left)
+    bump = run_cli("bump", "rhel9.2.0", "--no-commit", "--repo", str(ours))
+    err = bump.stderr.decode()
+    assert bump.returncode == 0, err
+    assert "no new type for rhel-spapr: frozen at pseries-rhel8.5.0" in err
+    assert "no new type for rhel-i440fx: frozen at pc-i440fx-rhel7.6.0" in err
+    for rel in TOUCHED:
+        assert (ours / rel).read_bytes() == (theirs / rel).read_bytes(), rel
+        assert (ours / rel).read_bytes() != (before_0018 / rel).read_bytes(), rel
+    again = run_cli("bump", "rhel9.2.0", "--no-commit", "--repo", str(ours))
+    assert again.returncode == 0 and "nothing to do" in again.stderr.decode()
+    rebase = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(ours))
+    assert rebase.returncode == 0 and "nothing to do" in rebase.stderr.decode()
+
+
+def test_bumping_the_newest_type_again_continues_the_chain(rhel, tmp_path):
+    """On RHEL 9.2 as shipped, `bump rhel9.4.0`: each continued family's newest is
+    9.4.0 (q35 by its alias, arm by _AS_LATEST, s390x by `true`), 9.2.0 chains to it and
+    gives up the mark, check stays quiet; a re-run of the same bump does nothing."""
+    ours = linked_copy(rhel, tmp_path / "ours")
+    proc = run_cli("bump", "rhel9.4.0", "--no-commit", "--repo", str(ours))
+    assert proc.returncode == 0, proc.stderr.decode()
+    families = {f["name"]: f for f in _machines(ours)["downstream"]}
+    for name in ("rhel-q35", "rhel-arm", "rhel-s390x"):
+        assert families[name]["newest"] == "rhel9.4.0", name
+        assert families[name]["count"] == EXPECTED[name][1] + 1
+        latest = [t["name"] for t in families[name]["machine_types"] if t["latest"]]
+        assert len(latest) == 1 and latest[0].endswith("rhel9.4.0"), name
+    assert families["rhel-q35"]["alias"] == "q35"
+    assert families["rhel-spapr"]["newest"] == "rhel8.5.0"
+    q35 = (ours / "hw/i386/pc_q35.c").read_text()
+    assert ("static void pc_q35_machine_rhel920_options(MachineClass *m)\n{\n"
+            "    PCMachineClass *pcmc = PC_MACHINE_CLASS(m);\n"
+            "    pc_q35_machine_rhel940_options(m);\n"
+            "    m->desc = \"RHEL-9.2.0 PC (Q35 + ICH9, 2009)\";\n"
+            "    m->alias = NULL;\n") in q35
+    assert '    pcmc->smbios_stream_version = "9.4.0";\n' in q35
+    virt = (ours / "hw/arm/virt.c").read_text()
+    assert ("static void rhel940_virt_options(MachineClass *mc)\n{\n    compat_props_add(mc->"
+            "compat_props, arm_rhel_compat, arm_rhel_compat_len);\n}\n"
+            "DEFINE_RHEL_MACHINE_AS_LATEST(9, 4, 0)\n\n"
+            "static void rhel920_virt_options(MachineClass *mc)\n{\n"
+            "    rhel940_virt_options(mc);\n}\nDEFINE_RHEL_MACHINE(9, 2, 0)\n") in virt
+    check = run_cli("check", "--repo", str(ours))
+    assert check.returncode == 0, check.stdout.decode()
+    again = run_cli("bump", "rhel9.4.0", "--no-commit", "--repo", str(ours))
+    assert again.returncode == 0 and "nothing to do" in again.stderr.decode()
+
+
+def test_a_downstream_bump_says_what_it_refuses_in_one_line(rhel):
+    from helpers import snapshot
+
+    before = {p: d for p, d in snapshot(rhel).items() if p.startswith("hw/")}
+    for version, words in (("rhel9.1.0", "not newer than the newest type, pc-q35-rhel9.2.0"),
+                           ("acme3.1.0", "registers no acme machine types")):
+        proc = run_cli("bump", version, "--no-commit", "--repo", str(rhel))
+        err = proc.stderr.decode()
+        assert proc.returncode in (1, 2) and err.count("\n") == 1 and words in err, err
+    assert {p: d for p, d in snapshot(rhel).items() if p.startswith("hw/")} == before
+
+
+def test_a_dry_run_downstream_bump_is_a_patch_git_applies_and_json_says_the_frozen(rhel):
+    patch = run_cli("bump", "rhel9.4.0", "-n", "--format", "patch", "--repo", str(rhel))
+    assert patch.returncode == 0, patch.stderr.decode()
+    text = patch.stdout.decode()
+    assert "Subject: [PATCH] redhat: add rhel9.4.0 machine types" in text
+    assert "Signed-off-by: " in text
+    check = subprocess.run(["git", "apply", "--check", "-"], input=patch.stdout, cwd=rhel,
+                           capture_output=True)
+    assert check.returncode == 0, check.stderr.decode()
+    data = json.loads(run_cli("bump", "rhel9.4.0", "-n", "--format", "json",
+                              "--repo", str(rhel)).stdout)
+    assert sorted(data["families"]) == ["rhel-arm", "rhel-q35", "rhel-s390x"]
+    assert [s.split(":")[0] for s in data["skipped"]] == ["rhel-i440fx", "rhel-spapr"]
+
+
+def test_rebase_after_the_bump_makes_the_new_types_array(before_0018, tmp_path):
+    """Bumped first (rhel9.2.0 adds no array), a rebase makes hw_compat_rhel_9_2 as the
+    vendor writes hw_compat_rhel_9_1: definition and `_len` above it, extern pair above
+    its pair, a `compat_props_add` in the newest type of each family that adds 9_1,
+    written as that family writes it (pc_piix.c's flat list included)."""
+    ours = linked_copy(before_0018, tmp_path / "ours")
+    assert run_cli("bump", "rhel9.2.0", "--no-commit", "--repo", str(ours)).returncode == 0
+    proc = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(ours))
+    assert proc.returncode == 0, proc.stderr.decode()
+    machine = (ours / "hw/core/machine.c").read_text()
+    assert ("GlobalProperty hw_compat_rhel_9_2[] = {\n"
+            "  /* hw_compat_rhel_9_2 from hw_compat_7_1 */\n"
+            "  { \"virtio-device\", \"queue_reset\", \"false\" },\n};\n"
+            "const size_t hw_compat_rhel_9_2_len = G_N_ELEMENTS(hw_compat_rhel_9_2);\n\n"
+            "/*\n * Mostly the same as hw_compat_7_0\n */\n"
+            "GlobalProperty hw_compat_rhel_9_1[] = {") in machine
+    boards = (ours / "include/hw/boards.h").read_text()
+    assert ("extern GlobalProperty hw_compat_rhel_9_2[];\nextern const size_t "
+            "hw_compat_rhel_9_2_len;\n\nextern GlobalProperty hw_compat_rhel_9_1[];") in boards
+    assert ("    compat_props_add(mc->compat_props, arm_rhel_compat, arm_rhel_compat_len);\n"
+            "    compat_props_add(mc->compat_props, hw_compat_rhel_9_2, hw_compat_rhel_9_2_len);\n"
+            "}\nDEFINE_RHEL_MACHINE_AS_LATEST(9, 2, 0)") in (ours / "hw/arm/virt.c").read_text()
+    assert ("    pcmc->enforce_amd_1tb_hole = false;\n"
+            "    compat_props_add(m->compat_props, hw_compat_rhel_9_2,\n"
+            "                     hw_compat_rhel_9_2_len);\n"
+            "    compat_props_add(m->compat_props, hw_compat_rhel_9_1,\n") in \
+        (ours / "hw/i386/pc_piix.c").read_text()
+    assert "hw_compat_rhel_9_2" not in (ours / "hw/ppc/spapr.c").read_text()   # frozen at 8.5
+    check = run_cli("check", "--repo", str(ours))
+    assert check.returncode == 0, check.stdout.decode()
+
+
+def test_what_the_vendor_declined_is_said_with_its_reason_not_added(before_0018, tmp_path):
+    ours = linked_copy(before_0018, tmp_path / "ours")
+    (ours / ".qscaffold").mkdir()
+    (ours / ".qscaffold/declined.toml").write_text(
+        '[[declined]]\nfrom = "ccw_machine_7_1_instance_options"\n'
+        'what = "s390_set_qemu_cpu_model(0x8561,15,1,qemu_cpu_feat);"\n'
+        'reason = "rhel9.0.0 keeps its z14 model"\n\n'
+        '[[declined]]\nfrom = "hw_compat_7_1"\nwhat = "virtio-device queue_reset"\n'
+        'reason = "not in RHEL 9.2"\n\n'
+        '[[declined]]\nfrom = "hw_compat_6_0"\nwhat = "gpex-pcihost allow-unmapped-accesses"\n'
+        'reason = "a typo\'s place"\n')
+    proc = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(ours))
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert ("declined: hw/s390x/s390-virtio-ccw.c:842: ccw_machine_7_1_instance_options's "
+            "`s390_set_qemu_cpu_model(0x8561, 15, 1, qemu_cpu_feat);`: rhel9.0.0 keeps its z14 "
+            "model (.qscaffold/declined.toml:1)") in err
+    assert "hw_compat_7_1's" in err and "not in RHEL 9.2 (.qscaffold/declined.toml:6)" in err
+    assert ".qscaffold/declined.toml:11: declines hw_compat_6_0's" in err
+    assert err.count("for a person") == 2   # 7.0's CPU model, and the declination unused
+    assert b"hw_compat_rhel_9_1 from hw_compat_7_1" not in (ours / "hw/core/machine.c").read_bytes()
+
+
+@pytest.mark.qemu_build
+def test_the_bumped_rhel_tree_builds_and_its_binary_lists_every_type():
+    """QEMU's own build of RHEL's tree before 0018 (scripts/qemu-build --patches, cached):
+    the rebase, committed, then `bump rhel9.2.0 --build-dir` (which compiles what it
+    touched with -Werror before committing), then the x86_64 binary is asked over QMP:
+    pc-q35-rhel9.2.0 is there as `q35`, every older RHEL type still is, with its
+    description, and the default stays pc-i440fx-rhel7.6.0."""
+    from helpers import RHEL_PATCHES, build_tree, ninja
+    from test_build_proof import machines
+
+    if not (RHEL_PATCHES / "series").is_file():
+        rhel_tree(Path("."))   # skips, and the run says so
+    args = ("qemu-system-x86_64", "--targets", "x86_64-softmmu", "--patches", str(RHEL_PATCHES),
+            "--before", "0018")
+    src, build = build_tree("7.2", "--reset", *args)
+    try:
+        before = machines(build)
+        assert _machine_help(build)["q35"].endswith("(alias of pc-q35-rhel9.0.0)")
+        for key, value in (("user.name", "Test"), ("user.email", "test@example.org")):
+            subprocess.run(["git", "-C", str(src), "config", key, value], check=True)
+        rebase = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--repo", str(src))
+        assert rebase.returncode == 0, rebase.stderr.decode()
+        subprocess.run(["git", "-C", str(src), "commit", "-qam", "rebase bits"], check=True)
+        bump = run_cli("bump", "rhel9.2.0", "--build-dir", str(build), "--repo", str(src))
+        assert bump.returncode == 0, bump.stderr.decode()
+        ninja(build, "qemu-system-x86_64")
+        after = machines(build)
+        assert after["pc-q35-rhel9.2.0"].get("alias") == "q35"
+        assert "alias" not in after["pc-q35-rhel9.0.0"]
+        assert set(after) == set(before) | {"pc-q35-rhel9.2.0"}
+        default = [n for n, m in after.items() if m.get("is-default")]
+        assert default == ["pc-i440fx-rhel7.6.0"]
+        listed = _machine_help(build)
+        assert listed["q35"] == "RHEL-9.2.0 PC (Q35 + ICH9, 2009) (alias of pc-q35-rhel9.2.0)"
+        assert listed["pc-q35-rhel9.2.0"] == "RHEL-9.2.0 PC (Q35 + ICH9, 2009)"
+        assert listed["pc-q35-rhel9.0.0"] == "RHEL-9.0.0 PC (Q35 + ICH9, 2009)"
+        assert {n for n in listed if "rhel" in n} == \
+            {n for n in before if "rhel" in n} | {"pc-q35-rhel9.2.0"}
+    finally:
+        build_tree("7.2", "--reset", *args)
+
+
+def _machine_help(build: Path) -> dict[str, str]:
+    """`qemu-system-x86_64 -machine help`: name -> the rest of its line."""
+    proc = subprocess.run([str(build / "qemu-system-x86_64"), "-machine", "help"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return {line.split()[0]: line.split(None, 1)[1].strip()
+            for line in proc.stdout.splitlines()[1:] if line.strip()}

@@ -19,14 +19,23 @@ class BumpOptions(ApplyOptions):
 
     version: str = ""
     repo: Path | None = None
+    families: Path | None = None   # --families FILE: a vendor's families besides the others
 
 
 def subject(target: Version) -> str:
     return f"hw: add compat machines for {target}"
 
 
-def step_for(plan, contents) -> Step:
+def step_for(plan, contents, title: str | None = None) -> Step:
+    """The commit: upstream's subject, or the vendor's (`title`) for a downstream bump,
+    whose message also says which families were left alone and why."""
     families = "/".join(sorted(plan.families))
+    if title is not None:
+        summary = f"Add {plan.target} machine types for {families}." if families else ""
+        if plan.skipped:
+            summary += f"  No new type for {'; '.join(plan.skipped)}."
+        return Step(title.format(version=plan.target), summary.strip(),
+                    f"Generated with `qscaffold bump {plan.target}`.", contents)
     summary = (f"Add {plan.target} machine types for {families}." if families
                else f"Add the {plan.target.prev()} compat arrays.")
     return Step(subject(plan.target), summary, f"Generated with `qscaffold bump {plan.target}`.",
@@ -38,13 +47,11 @@ def message_for(plan, signoff: tuple[str, str] | None, provenance: bool) -> str:
 
 
 def run(opts: BumpOptions) -> int:
-    from scaffold.errors import UsageError
     from scaffold.reading.downstream import DownstreamVersion
 
-    if DownstreamVersion.parse(opts.version) is not None:
-        raise UsageError(f"bump {opts.version}: a distribution's machine types are read and "
-                         "checked (`qscaffold machines`, `check`), not bumped yet; bump takes "
-                         "an upstream release, MAJOR.MINOR")
+    downstream = DownstreamVersion.parse(opts.version)
+    if downstream is not None:
+        return _run_downstream(opts, downstream)
     target = Version.parse(opts.version)
     tree = QemuTree.open(opts.repo)
     validate_options(opts, tree)
@@ -54,6 +61,44 @@ def run(opts: BumpOptions) -> int:
     for finding in plan.notes:  # after success: an error stays the only line
         note(str(finding))
     return code
+
+
+def _run_downstream(opts: BumpOptions, target) -> int:
+    """`bump rhel9.2.0`: a distribution's new machine types (planning/downstream_bump.py)."""
+    from scaffold.planning.downstream_bump import plan_downstream_bump
+    from scaffold.reading.downstream import bump_subject, with_families_file
+
+    tree = with_families_file(QemuTree.open(opts.repo), opts.families)
+    validate_options(opts, tree)
+    tree = recover(opts, tree)
+    plan = plan_downstream_bump(tree, target)
+    title = bump_subject(tree, target.vendor)
+    as_json = lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n"  # noqa: E731
+    if not plan.edits:
+        note(f"nothing to do: the tree already has the {target} machine types")
+        if opts.format == "json":
+            show_dry_run(opts, tree, [], as_json)
+        return 0
+    step = step_for(plan, plan.contents(tree), title)
+    if opts.dry_run:
+        show_dry_run(opts, tree, [step], as_json)
+    else:
+        def replan(clean: QemuTree) -> list[Step]:
+            again = plan_downstream_bump(with_families_file(clean, opts.families), target)
+            return [step_for(again, again.contents(clean), title)]
+
+        shas = apply_steps(opts, tree, [step], replan)
+        what = f"committed {shas[0][:12]}" if shas else "nothing was committed (--no-commit)"
+        note(f"bumped to {target} (families: {', '.join(plan.families)}); "
+             f"{len(step.contents)} files changed; {what}")
+    if plan.done:
+        note(f"completing a partial bump; already present: {', '.join(plan.done)}")
+    for skipped in plan.skipped:
+        note(f"no new type for {skipped}")
+    if any("older major" in s for s in plan.skipped):
+        note("a frozen family is continued with `continued = true` in the families data "
+             "(docs/families.md)")
+    return 0
 
 
 def _warnings(tree: QemuTree, plan, target: Version) -> None:

@@ -133,8 +133,10 @@ def _run(fn, *args) -> None:
 @app.command()
 def bump(
     version: str = typer.Argument(..., metavar="VERSION",
-                                  help="The new release's machine version, e.g. 11.0."),
+                                  help="The new release's machine version, e.g. 11.0; or a "
+                                       "distribution's, e.g. rhel9.2.0 (docs/families.md)."),
     repo: Optional[Path] = RepoOption,
+    families: Optional[Path] = FamiliesOption,
     dry_run: bool = DryRunOption,
     no_commit: bool = NoCommitOption,
     format: Format = FormatOption,
@@ -150,7 +152,8 @@ def bump(
     """Add the compat arrays and machine types for release X.Y ("hw: add compat machines")."""
     from scaffold.commands.bump_command import BumpOptions, run
 
-    _run(run, BumpOptions(version=version, repo=repo, dry_run=dry_run, commit=not no_commit,
+    _run(run, BumpOptions(version=version, repo=repo, families=families, dry_run=dry_run,
+                          commit=not no_commit,
                           format=format.value, output=output, branch=branch,
                           allow_dirty=allow_dirty, force=force, signoff=not no_signoff,
                           provenance=not no_provenance, verbose=verbose, build_dir=build_dir))
@@ -418,17 +421,20 @@ def compat_rebase(
                                  "distribution was based on."),
     new_base: str = typer.Option(..., "--to", metavar="X.Y", help="The upstream release it is "
                                  "rebased onto."),
+    array_release: Optional[str] = typer.Option(
+        None, "--array-release", metavar="X.Y", help="Put the entries in the vendor's array "
+        "of this release (made if missing), not the one the newest types add."),
     repo: Optional[Path] = RepoOption,
     families: Optional[Path] = FamiliesOption,
     dry_run: bool = DryRunOption,
     build_dir: Optional[Path] = BuildDirOption,
 ) -> None:
-    """Copy upstream's compat entries of the releases since the old base into the
-    distribution's newest arrays, each after a comment naming its source (written, not
-    committed)."""
+    """Carry upstream's compat of the releases since the old base into the distribution's
+    newest types: array entries after a comment naming their source, options statements
+    that stand alone; the rest listed for a person (written, not committed)."""
     from scaffold.commands.compat_command import rebase
 
-    _run(rebase, repo, old_base, new_base, families, dry_run, build_dir)
+    _run(rebase, repo, old_base, new_base, families, dry_run, build_dir, array_release)
 
 
 @compat_app.command("machine-option")

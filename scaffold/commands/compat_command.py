@@ -37,13 +37,18 @@ def _read_snippet(path: Path) -> str:
 
 
 def rebase(repo: Path | None, old_base: str, new_base: str, families: Path | None,
-           dry_run: bool, build_dir: Path | None) -> int:
+           dry_run: bool, build_dir: Path | None, array_release: str | None = None) -> int:
     from scaffold.planning.rebase import plan_rebase
 
     from scaffold.reading.downstream import with_families_file
 
     tree = with_families_file(QemuTree.open(repo), families)
-    plan = plan_rebase(tree, Version.parse(old_base), Version.parse(new_base))
+    plan = plan_rebase(tree, Version.parse(old_base), Version.parse(new_base),
+                       Version.parse(array_release) if array_release else None)
     for done in plan.done:
         print(f"qscaffold: already there: {done}", file=sys.stderr)
+    for declined in plan.skipped:
+        print(f"qscaffold: declined: {declined}", file=sys.stderr)
+    for left in plan.left:
+        print(f"qscaffold: for a person: {left}", file=sys.stderr)
     return show_or_write(tree, plan, dry_run, build_dir=build_dir)

@@ -53,14 +53,18 @@ def build(tree: QemuTree, target: DownstreamVersion | None
 
 
 def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list) -> Item:
+    from scaffold.planning.downstream_bump import frozen
+
     newest = family.newest
-    if newest.version.major < target.major:
-        return Item(True, f"{family.name}: frozen, its newest type {newest.name} is of "
-                    f"{target.vendor} {newest.version.major}: no {target} type", [])
+    why = frozen(family, newest, target)
+    if why:
+        return Item(True, f"{family.name}: no {target} type ({why})", [])
     own = [f for f in errors(findings) if f.family == family.name]
     have = next((t for t in family.types if t.version == target), None)
     done = have is not None and have.latest and not own
     details = [f"newest is {newest.name}" + (" (the latest)" if newest.latest else "")]
+    if not done:
+        details.append(f"`qscaffold bump {target}` adds it")
     details += [str(f) for f in own[:5]]
     return Item(done, f"{family.name}: the {target} type registered in {family.spec.file}, "
                 "marked latest, the older ones chained to it", details)
@@ -70,7 +74,7 @@ def _rebase(tree: QemuTree) -> Item:
     """Upstream's entries of the last two releases before the tree's base: copied into
     some vendor array (matched by type and property), or listed."""
     text = "Rebase bits: upstream's compat entries of the releases since the last base " \
-           "copied into the vendor's arrays"
+           "copied into the vendor's arrays (`qscaffold compat rebase --from A.B --to C.D`)"
     if not tree.version:
         return Item(False, text, ["VERSION not found: the base is unknown"])
     base = Version(tree.version[0], tree.version[1])

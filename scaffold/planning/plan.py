@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.rules import chain
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
+
+if TYPE_CHECKING:
+    from scaffold.reading.downstream import DownstreamVersion
 from scaffold.rules.registry import Finding, errors
 
 
@@ -34,10 +37,12 @@ class Plan:
     """The edits a command would make, and what it found along the way."""
 
     command: str
-    target: Version | None
+    target: Version | DownstreamVersion | None
     edits: list[Edit] = field(default_factory=list)
     families: list[str] = field(default_factory=list)   # families this plan changes
     done: list[str] = field(default_factory=list)       # parts already in the tree
+    skipped: list[str] = field(default_factory=list)    # left alone on purpose, and why
+    left: list[str] = field(default_factory=list)       # for a person, with file:line
     notes: list[Finding] = field(default_factory=list)   # what it saw on the way
     result: QemuTree | None = field(default=None, repr=False)   # the tree after the edits
 
@@ -77,6 +82,8 @@ class Plan:
             "families": self.families,
             "files": self.paths,
             "done": self.done,
+            "skipped": self.skipped,
+            "left": self.left,
             "notes": [str(n) for n in self.notes],
             "edits": [{"file": e.path, "start": e.start, "end": e.end, "what": e.what,
                        "family": e.family, "text": e.text.decode("utf-8", "surrogateescape")}

@@ -6,33 +6,23 @@ before the new one is copied into the vendor's newest array of that prefix
 already has (same type and property) is skipped: a re-run changes nothing."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from scaffold.errors import UsageError
 from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.cmatch import Code, declaration_parts
+from scaffold.planning import rebase_arrays
+from scaffold.planning.rebase_arrays import VendorArray
+from scaffold.planning.rebase_statements import plan_statements
+from scaffold.reading.declined import read_declined
 from scaffold.reading.downstream import VendorArrays, read_downstream, vendor_arrays
 from scaffold.reading.machines import read_families
-from scaffold.reading.qom.entries import Entry, array_entries
+from scaffold.reading.qom.entries import array_entries
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 
-@dataclass(eq=False, repr=False)
-class _Array:
-    """A vendor array of the tree: its name, release, file, initializer and entries."""
-
-    name: str
-    version: tuple[int, int]
-    rel: str
-    line: int
-    init: Any
-    entries: list[tuple[Entry, Any]]
-
-
-def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version) -> Plan:
+def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
+                array_release: Version | None = None) -> Plan:
     if not old_base < new_base:
         raise UsageError(f"--from {old_base} --to {new_base}: the old base comes first")
     families, _ = read_downstream(tree)
@@ -45,6 +35,7 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version) -> Plan:
         raise UsageError(f"compat rebase: the families data of {vendor} names no [arrays] "
                          "(docs/families.md)")
     plan = Plan("compat rebase", None)
+    declined = read_declined(tree)
     upstream = [p for p in compat_arrays.all_pairs(tree, extern=False)
                 if old_base <= p.version < new_base]
     for prefix in sorted({p.prefix for p in upstream}):
@@ -56,23 +47,39 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version) -> Plan:
         if not ours:
             name = arrays.names.get(prefix, prefix).replace("{major}", "X").replace("{minor}", "Y")
             raise UsageError(f"compat rebase: no {name} array in the tree to copy "
-                             f"{prefix}_compat entries into (creating one is not done yet)")
-        target = max(ours, key=lambda a: a.version)
+                             f"{prefix}_compat entries into, nor to model a new one on")
+        release = (array_release.major, array_release.minor) if array_release else None
+        target = rebase_arrays.choose(tree, families, ours, arrays, prefix, release)
         have = {(e.driver, e.property_name) for a in ours for e, _ in a.entries}
         text = []
         for pair, entry, node in copies:
+            no = declined.find(pair.name, f"{entry.driver_name} {entry.property_name}")
+            if no is not None:
+                plan.skipped.append(f"{pair.file.rel}:{entry.line}: {pair.name}'s {entry.text}: "
+                                    f"{no.reason} ({declined.path}:{no.line})")
+                continue
             if (entry.driver, entry.property_name) in have:
                 plan.done.append(f"{target.name} has {pair.name}'s {entry.text}")
                 continue
             have.add((entry.driver, entry.property_name))
             comment = arrays.comment.format(array=target.name, upstream=pair.name)
             text.append((comment, csyntax.utf8(node.text or b"")))
-        if text:
+        if text and isinstance(target, rebase_arrays.NewArray):
+            plan.edits += rebase_arrays.create(tree, families, target, text)
+        elif text and isinstance(target, VendorArray):
             plan.edits.append(_append(tree, target, text))
+    # statements first: where both insert at one place, the new array's line comes after
+    statements = plan_statements(tree, families, old_base, new_base, declined)
+    plan.edits[:0] = statements.edits
+    plan.done += statements.done
+    plan.left += statements.left
+    plan.skipped += statements.declined
+    plan.left += [f"{declined.path}:{d.line}: declines {d.source}'s `{d.what}`, which this "
+                  f"rebase ({old_base} to {new_base}) does not bring" for d in declined.unused()]
     return plan.checked(tree, read_families(tree)[0])
 
 
-def _vendor_arrays(tree: QemuTree, arrays: VendorArrays, prefix: str) -> list[_Array]:
+def _vendor_arrays(tree: QemuTree, arrays: VendorArrays, prefix: str) -> list[VendorArray]:
     """The vendor's arrays of a prefix, in the files holding upstream's arrays."""
     pattern = arrays.pattern(prefix)
     if pattern is None:
@@ -91,12 +98,25 @@ def _vendor_arrays(tree: QemuTree, arrays: VendorArrays, prefix: str) -> list[_A
                 if kind != "GlobalProperty" or not is_array or m is None or init is None:
                     continue
                 line = node.start_point[0] + 1
-                out.append(_Array(name, (int(m.group("major")), int(m.group("minor"))), rel,
-                                  line, init, array_entries(name, rel, line, init, code)))
+                out.append(VendorArray(name, (int(m.group("major")), int(m.group("minor"))), rel,
+                                       line, _with_comment(file.data, node.start_byte), init,
+                                       array_entries(name, rel, line, init, code)))
     return out
 
 
-def _append(tree: QemuTree, target: _Array, copies: list[tuple[str, str]]) -> Edit:
+def _with_comment(data: bytes, start: int) -> int:
+    """The start of a definition with the comment lines right above it."""
+    at = csyntax.line_start(data, start)
+    while at > 0:
+        before = csyntax.line_start(data, at - 1)
+        line = data[before:at].strip()
+        if not (line.startswith((b"/*", b"*", b"//")) or line.endswith(b"*/")) or not line:
+            break
+        at = before
+    return at
+
+
+def _append(tree: QemuTree, target: VendorArray, copies: list[tuple[str, str]]) -> Edit:
     """The copies after the array's last entry, at its entries' indentation."""
     data = tree.file(target.rel).data
     if target.entries:

@@ -167,3 +167,20 @@ def declaration_parts(node: Node, code: Code) -> tuple[str, list[tuple[str, bool
         if declarator is not None:
             out.append((code.text(declarator), array, value))
     return (code.text(kind) if kind is not None else ""), out
+
+
+def assigned_field(statement: Node) -> str | None:
+    """The field an expression statement assigns (`desc` of `m->desc = "...";`)."""
+    expr = csyntax.statement_expr(statement, "assignment_expression")
+    left = expr.child_by_field_name("left") if expr is not None else None
+    if left is None or left.type != "field_expression":
+        return None
+    name = left.child_by_field_name("field")
+    return csyntax.utf8(name.text or b"") if name is not None else None
+
+
+def assigned_value(statement: Node) -> str:
+    """The right-hand side of an assignment statement, as written ("" for others)."""
+    expr = csyntax.statement_expr(statement, "assignment_expression")
+    right = expr.child_by_field_name("right") if expr is not None else None
+    return csyntax.utf8(right.text or b"") if right is not None else ""

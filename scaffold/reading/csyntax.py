@@ -313,3 +313,20 @@ def function_name(node) -> str | None:
         return None
     ident = decl.child_by_field_name("declarator")
     return utf8(ident.text) if ident is not None and ident.type == "identifier" else None
+
+
+def line_end(data: bytes, offset: int) -> int:
+    """The offset after the newline that ends the line holding `offset`."""
+    eol = data.find(b"\n", offset)
+    return len(data) if eol < 0 else eol + 1
+
+
+def lines_of(data: bytes, node) -> bytes:
+    """The whole lines a node sits on, newline included."""
+    return data[line_start(data, node.start_byte):line_end(data, node.end_byte)]
+
+
+def parse_everything(data: bytes):
+    """Parse C as written, what `#if 0` compiles out included (a downstream tree keeps
+    upstream's machine types there; a rebase reads them)."""
+    return _parser().parse(data)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 from scaffold.errors import UsageError
 from scaffold.reading import csyntax
-from scaffold.reading.registrations import of_file
+from scaffold.reading.registrations import Registration, of_file
 from scaffold.reading.tree import QemuTree
 
 SHIPPED = Path(__file__).resolve().parent.parent / "families"
@@ -81,6 +81,13 @@ class DownstreamSpec(NamedTuple):
     latest: str            # "macro", "alias" or "arg:N"
     source: str            # the file that describes it
     alias: str | None = None   # what the registration macro aliases the latest type to
+    # what `bump` needs (docs/families.md): the fields every type sets for itself, which a
+    # new type takes with its own version; the functions and arrays only the newest
+    # type's options call or add; whether the family gets new types (None: decided from
+    # the tree, a family whose newest type is of an older major is frozen)
+    own: tuple[str, ...] = ()
+    newest: tuple[str, ...] = ()
+    continued: bool | None = None
 
     def fill(self, template: str, args: list[str]) -> str | None:
         try:
@@ -99,6 +106,7 @@ class DownstreamType:
     latest: bool = False
     alias: str | None = None
     default: bool = False
+    registration: Registration | None = None
     # each options function (defined in the file) -> the functions its statements call
     calls: dict[str, list[str]] = field(default_factory=dict)
 
@@ -214,9 +222,34 @@ def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
     alias = family.get("alias")
     if alias is not None and not isinstance(alias, str):
         raise UsageError(f"{where} ({family['name']}): `alias` is a string")
+    lists = {}
+    for key in ("own", "newest"):
+        value = family.get(key, [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise UsageError(f"{where} ({family['name']}): `{key}` is a list of names")
+        lists[key] = tuple(value)
+    continued = family.get("continued")
+    if continued is not None and not isinstance(continued, bool):
+        raise UsageError(f"{where} ({family['name']}): `continued` is true or false")
     return DownstreamSpec(family["name"], vendor, family["upstream"], family["file"],
                           family["macro"], family["machine"], tuple(options),
-                          family["latest"], str(path), alias)
+                          family["latest"], str(path), alias, lists["own"], lists["newest"],
+                          continued)
+
+
+def bump_subject(tree: QemuTree, vendor: str) -> str:
+    """The subject of a downstream bump's commit, `{version}` to fill: the vendor's
+    `subject` (the last file that says one), else "hw: add {version} machine types"."""
+    found = "hw: add {version} machine types"
+    for path in _files(tree, tree.memo.get("families-file")):
+        data = _toml(path)
+        subject = data.get("subject")
+        if data.get("vendor") != vendor or subject is None:
+            continue
+        if not isinstance(subject, str) or "{version}" not in subject:
+            raise UsageError(f"{path}: `subject` is a string with {{version}} in it")
+        found = subject
+    return found
 
 
 # -- reading a family -----------------------------------------------------------------------
@@ -248,7 +281,7 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
                  if n.type == "function_definition"}
     for reg, name, version, suffix in mine:
         options = tuple(o for o in (spec.fill(t, reg.args) for t in spec.options) if o)
-        t = DownstreamType(name, version, suffix, reg.line, options)
+        t = DownstreamType(name, version, suffix, reg.line, options, registration=reg)
         t.alias, t.default = _settings(functions, code, options[0] if options else None)
         for fn in options:
             node = functions.get(fn)

@@ -32,6 +32,8 @@ class Registration(NamedTuple):
     macro: str            # DEFINE_PC_MACHINE, or "TypeInfo" for a TypeInfo
     args: list[str]       # as written, string quotes taken off; a TypeInfo: its .name
     line: int
+    start: int = 0        # a macro's registration: the bytes of `NAME(...)`
+    end: int = 0
 
 
 def registrations(data: bytes) -> list[Registration]:
@@ -56,7 +58,7 @@ def registrations(data: bytes) -> list[Registration]:
         text = csyntax.utf8(args.group(1))
         out.append(Registration(csyntax.utf8(m.group(1)),
                                 [" ".join(a.split()).strip('"') for a in csyntax.split_args(text)],
-                                line))
+                                line, m.start(1), args.end()))
     if b"TypeInfo" in data:
         for m in _TYPEINFO.finditer(data):
             end = data.find(b"};", m.end())

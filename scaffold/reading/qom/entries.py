@@ -35,6 +35,11 @@ class Entry(NamedTuple):
         return f"{{ {self.driver}, {self.prop}, {self.value} }}"
 
     @property
+    def driver_name(self) -> str:
+        """The driver as a name: `"virtio-device"` is virtio-device (a macro stays)."""
+        return csyntax.c_string(self.driver) if self.driver.startswith('"') else self.driver
+
+    @property
     def property_name(self) -> str:
         """The property as a name: `"num-queues"` is num-queues."""
         return csyntax.c_string(self.prop) if self.prop.startswith('"') else self.prop

@@ -1,0 +1,359 @@
+"""Plan `qscaffold bump rhel9.2.0`: a distribution's new minor release of its own machine
+types (docs/families.md).
+
+For every family the vendor continues, the newest type's block (its options functions,
+the other functions its registration names, the registration) gets a new block before
+it, for the new version: the same functions, renamed, whose options keep only what each
+type sets for itself (the family's `own` fields, with the new version) and what only the
+newest carries (the family's `newest` functions and arrays, moved); the registration
+copied in its latest form.  The previous newest chains to the new type: its call of the
+newest-only base function becomes the call of the new options, or the call goes first
+after its declarations; it resets the alias the chain now brings, where the family's
+older types reset it; its registration takes the older form.  No array is added: a
+distribution adds its arrays at the next rebase (`qscaffold compat rebase`).
+
+A family whose newest type belongs to an older major than the bump's is frozen (RHEL 9's
+spapr types stop at pseries-rhel8.5.0): it gets no new type, and the plan says why.
+"""
+from __future__ import annotations
+
+import re
+from tree_sitter import Node
+
+from scaffold.errors import ScaffoldError, UsageError
+from scaffold.planning.plan import Edit, Plan
+from scaffold.reading import csyntax
+from scaffold.planning.functions import Function, param_names
+from scaffold.reading.cmatch import assigned_field, assigned_value
+from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, DownstreamVersion,
+                                         read_downstream)
+from scaffold.reading.machines import read_families
+from scaffold.reading.tree import QemuTree, SourceFile
+
+_RESETS = {"alias": "NULL", "is_default": "false"}
+
+
+def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
+    families = [f for f in read_downstream(tree)[0] if f.spec.vendor == target.vendor]
+    if not families:
+        raise UsageError(f"bump {target}: this tree registers no {target.vendor} machine types "
+                         "(`qscaffold machines` lists the families it reads)")
+    plan = Plan("bump", target)   # type: ignore[arg-type]   # a downstream version
+    for family in families:
+        newest = _newest(family)
+        why = frozen(family, newest, target)
+        if why:
+            plan.skipped.append(f"{family.name}: {why}")
+            continue
+        if newest.version == target:
+            plan.done.append(f"{family.name} {target}")
+            continue
+        if newest.version[1:] > target[1:]:
+            raise ScaffoldError(f"{target} is not newer than the newest type, {newest.name}",
+                                path=family.spec.file, line=newest.line, family=family.name)
+        plan.edits += plan_family(tree, family, newest, target)
+        plan.families.append(family.name)
+    if not plan.families and not plan.done:
+        raise UsageError(f"bump {target}: no {target.vendor} family is continued "
+                         f"({'; '.join(plan.skipped)})")
+    return plan.checked(tree, read_families(tree)[0])
+
+
+def _newest(family: DownstreamFamily) -> DownstreamType:
+    return next((t for t in family.types if not t.suffix), family.types[0])
+
+
+def frozen(family: DownstreamFamily, newest: DownstreamType,
+           target: DownstreamVersion) -> str | None:
+    """Why the family gets no new type, or None: the vendor's data decides, else a
+    family whose newest type is of an older major than the bump's is frozen."""
+    continued = family.spec.continued
+    if continued is False:
+        return f"frozen at {newest.name} (`continued = false` in its families data)"
+    if continued is None and newest.version.major < target.major:
+        return (f"frozen at {newest.name}, of {target.vendor}{newest.version.major}, an older "
+                f"major than {target}")
+    return None
+
+
+# -- one family ------------------------------------------------------------------------------
+
+def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType,
+                target: DownstreamVersion) -> list[Edit]:
+    spec = family.spec
+    file = tree.file(spec.file)
+    data = file.data
+    reg = newest.registration
+    assert reg is not None   # every downstream type is read from its registration
+    functions = {csyntax.function_name(n): n for n in csyntax.top_level(file.full_tree.root_node)
+                 if n.type == "function_definition"}
+    options = []
+    for name in newest.options:
+        node = functions.get(name)
+        if node is None:
+            raise _error(family, newest, f"no options function {name}() for {newest.name}")
+        options.append(_function(node, name, family, newest,
+                                 retag(name, newest.version, target)))
+    others = [functions[a] for a in reg.args if a in functions and a not in newest.options]
+    nodes = [f.node for f in options] + others
+    start = csyntax.line_start(data, min(n.start_byte for n in nodes))
+    if reg.start < max(n.end_byte for n in nodes):
+        raise _error(family, newest, "the registration comes before its functions")
+    end = reg.end + (data[reg.end:reg.end + 1] == b";")
+    stray = [n for n in csyntax.top_level(file.full_tree.root_node)
+             if n.type == "function_definition" and start <= n.start_byte < end and
+             n not in nodes]
+    if stray:
+        raise _error(family, newest, f"{csyntax.function_name(stray[0])}() sits inside "
+                                     f"{newest.name}'s block; not copied")
+
+    new_block = _new_block(data, family, newest, target, options, start, end)
+    rest = data[end:]
+    gap = rest[:len(rest) - len(rest.lstrip(b" \t\r\n"))]
+    if gap.count(b"\n") < 2 or not rest.strip():
+        gap = b"\n\n"
+    what = f"add {retag(newest.name, newest.version, target)} as the newest type"
+    edits = [Edit(file.rel, start, start, new_block + gap, what, family.name)]
+    edits += _demote(file, family, newest, options, functions)
+    return edits
+
+
+def _error(family: DownstreamFamily, t: DownstreamType, what: str) -> ScaffoldError:
+    return ScaffoldError(what, path=family.spec.file, line=t.line, family=family.name)
+
+
+def _function(node: Node, name: str, family: DownstreamFamily, t: DownstreamType,
+              new_name: str = "") -> Function:
+    names = param_names(node)
+    if len(names) != 1:
+        raise _error(family, t, f"{name}() does not take one named parameter")
+    return Function(node, name, names[0], new_name)
+
+
+# -- the new block ---------------------------------------------------------------------------
+
+def _new_block(data: bytes, family: DownstreamFamily, newest: DownstreamType,
+               target: DownstreamVersion, options: list[Function], start: int,
+               end: int) -> bytes:
+    reg = newest.registration
+    assert reg is not None
+    subs = [(f.body.start_byte, f.body.end_byte, _new_body(data, family, f)) for f in options]
+    subs.append((reg.start, reg.end, _new_registration(data, family, newest, target)))
+    out, pos = [], start
+    for s, e, text in sorted(subs):
+        out += [data[pos:s], text]
+        pos = e
+    out.append(data[pos:end])
+    return retag(csyntax.utf8(b"".join(out)), newest.version, target).encode()
+
+
+def _new_body(data: bytes, family: DownstreamFamily, fn: Function) -> bytes:
+    """What the new type's options keep of the newest's: its own fields and the
+    newest-only calls, with the declarations they use."""
+    statements = fn.statements()
+    kept = [s for s in statements if s.type != "declaration" and
+            (_newest_only(s, family) or assigned_field(s) in family.spec.own)]
+    used = {csyntax.utf8(i.text or b"") for s in kept for i in csyntax.identifiers(s)}
+    keep = [s for s in statements if s in kept or
+            (s.type == "declaration" and used & set(csyntax.declared_names(s)))]
+    return b"{\n" + b"".join(csyntax.lines_of(data, s) for s in keep) + b"}"
+
+
+def _new_registration(data: bytes, family: DownstreamFamily, newest: DownstreamType,
+                      target: DownstreamVersion) -> bytes:
+    """The newest's registration for the target: every argument retagged, and those
+    the type's name is made of (`9, 0, 0` of virt-rhel{0}.{1}.{2}) read back from it."""
+    reg = newest.registration
+    assert reg is not None
+    name = retag(newest.name, newest.version, target)
+    template = family.spec.machine
+    pattern = "".join(f"(?P<a{p[1:-1]}>.+?)" if re.fullmatch(r"\{\d+\}", p) else re.escape(p)
+                      for p in re.split(r"(\{\d+\})", template))
+    wanted = re.fullmatch(pattern, name.removesuffix(newest.suffix))
+    spans = arg_spans(data, reg.start, reg.end)
+    out, pos = [], reg.start
+    for i, (s, e) in enumerate(spans):
+        text = csyntax.utf8(data[s:e])
+        new = retag(text, newest.version, target)
+        if wanted is not None and f"a{i}" in wanted.groupdict() and new == text:
+            new = text.replace(reg.args[i], wanted.group(f"a{i}"), 1)
+        out += [data[pos:s], new.encode()]
+        pos = e
+    out.append(data[pos:reg.end])
+    return b"".join(out)
+
+
+def retag(text: str, old: DownstreamVersion, new: DownstreamVersion) -> str:
+    """`text` with the old version's spellings replaced by the new one's: the tag form of
+    names (rhel900 -> rhel920) and the dotted form of strings (9.0.0 -> 9.2.0)."""
+    tag = rf"(?<![A-Za-z0-9]){old.vendor}{old.major}{old.minor}{old.micro}(?!\d)"
+    dotted = rf"(?<![\d.]){old.major}\.{old.minor}\.{old.micro}(?![\d.])"
+    text = re.sub(tag, f"{new.vendor}{new.major}{new.minor}{new.micro}", text)
+    return re.sub(dotted, f"{new.major}.{new.minor}.{new.micro}", text)
+
+
+def arg_spans(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """The byte spans of a call's arguments (`NAME(a, "b", f(c))` from NAME to `)`),
+    blanks around each left out."""
+    open_at = data.index(b"(", start)
+    spans, depth, quote, begin = [], 0, False, open_at + 1
+    i = open_at + 1
+    while i < end - 1:
+        ch = data[i:i + 1]
+        if quote:
+            if ch == b"\\":
+                i += 1
+            elif ch == b'"':
+                quote = False
+        elif ch == b'"':
+            quote = True
+        elif ch in b"([{":
+            depth += 1
+        elif ch in b")]}":
+            depth -= 1
+        elif ch == b"," and depth == 0:
+            spans.append((begin, i))
+            begin = i + 1
+        i += 1
+    spans.append((begin, end - 1))
+    return [(s + len(data[s:e]) - len(data[s:e].lstrip()), e - (len(data[s:e]) - len(data[s:e].rstrip())))
+            for s, e in spans]
+
+
+# -- the previous newest ---------------------------------------------------------------------
+
+def _demote(file: SourceFile, family: DownstreamFamily, newest: DownstreamType,
+            options: list[Function], functions: dict[str | None, Node]) -> list[Edit]:
+    data, edits = file.data, []
+    for index, fn in enumerate(options):
+        call = f"{fn.new_name}({fn.param});"
+        chained_at = None
+        for statement in fn.statements():
+            if not _newest_only(statement, family):
+                continue
+            callee = csyntax.macro_call(statement)
+            if chained_at is None and callee is not None and callee[0] in functions:
+                edits.append(Edit(file.rel, statement.start_byte, statement.end_byte,
+                                  call.encode(), f"{fn.name}: chain to {fn.new_name}",
+                                  family.name))
+                chained_at = csyntax.line_end(data, statement.end_byte)
+                continue
+            start = csyntax.line_start(data, statement.start_byte)
+            edits.append(Edit(file.rel, start, csyntax.line_end(data, statement.end_byte), b"",
+                              f"{fn.name}: {_first_line(data, statement)} moves to the newest",
+                              family.name))
+        resets = _resets(data, family, fn, _model(data, family, functions)) if index == 0 else []
+        if chained_at is None:
+            at, text = _after_declarations(data, fn, call)
+            if resets and resets[0][0] is None:   # the reset right after the chain call
+                text = text.replace(b";\n", b";\n" + b"".join(r for _, r in resets), 1)
+                resets = []
+            edits.append(Edit(file.rel, at, at, text, f"{fn.name}: chain to {fn.new_name}",
+                              family.name))
+            chained_at = at
+        for anchor, text in resets:
+            at = chained_at if anchor is None else _after_field(data, fn, anchor, chained_at)
+            edits.append(Edit(file.rel, at, at, text,
+                              f"{fn.name}: reset {_assigned_text(text)}", family.name))
+    if family.spec.latest != "alias":   # else the reset above is the whole demotion
+        edits.append(_demoted_registration(file, family, newest))
+    return edits
+
+
+def _resets(data: bytes, family: DownstreamFamily, fn: Function,
+            model: Function | None) -> list[tuple[str | None, bytes]]:
+    """The alias (and default) resets the previous newest needs once it chains to the
+    new type, where the family's next older type (`model`) puts them: (the field
+    assigned just before, or None for right after the chain call; the line to insert)."""
+    if family.spec.latest != "alias":
+        return []   # the registration marks the latest: the chain brings no alias
+    have = {assigned_field(s) for s in fn.statements()}
+    out: list[tuple[str | None, bytes]] = []
+    for field in _RESETS:
+        if field in have:
+            continue
+        found = None
+        statements = model.statements() if model is not None else []
+        for i, s in enumerate(statements):
+            if model is not None and assigned_field(s) == field and assigned_value(s) in ("NULL", "false", "0"):
+                text = re.sub(rf"\b{model.param}\b", fn.param, csyntax.utf8(csyntax.lines_of(data, s)))
+                found = (assigned_field(statements[i - 1]) if i else None, text.encode())
+        if found is None and field == "alias":
+            found = (None, f"{fn.indent(data)}{fn.param}->alias = NULL;\n".encode())
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _model(data: bytes, family: DownstreamFamily, functions: dict[str | None, Node]
+           ) -> Function | None:
+    """The first options function of the next older type: where the family resets what
+    the chain brings."""
+    olders = [t for t in family.types if not t.suffix][1:2]
+    node = functions.get(olders[0].options[0]) if olders and olders[0].options else None
+    if node is None:
+        return None
+    try:
+        return _function(node, olders[0].options[0], family, olders[0])
+    except ScaffoldError:
+        return None
+
+
+def _after_declarations(data: bytes, fn: Function, call: str) -> tuple[int, bytes]:
+    """Where the chain call goes when no base call is replaced: first after the
+    declarations (after the blank line that ends them, with one after it), else first."""
+    statements = fn.statements()
+    indent = fn.indent(data)
+    decls = fn.declarations()
+    if decls:
+        eol = csyntax.line_end(data, decls[-1].end_byte)
+        if len(statements) > len(decls) and data[eol:eol + 1] == b"\n":
+            return eol + 1, f"{indent}{call}\n\n".encode()
+        return eol, f"{indent}{call}\n".encode()
+    if statements:
+        return csyntax.line_start(data, statements[0].start_byte), f"{indent}{call}\n".encode()
+    return fn.end_of_body(data), f"{indent}{call}\n".encode()
+
+
+def _after_field(data: bytes, fn: Function, field: str, default: int) -> int:
+    for s in fn.statements():
+        if assigned_field(s) == field:
+            return csyntax.line_end(data, s.end_byte)
+    return default
+
+
+def _demoted_registration(file: SourceFile, family: DownstreamFamily,
+                          newest: DownstreamType) -> Edit:
+    reg = newest.registration
+    assert reg is not None
+    data, kind = file.data, family.spec.latest
+    what = f"{newest.name} is no longer the latest"
+    if kind == "macro" and reg.macro.endswith("_AS_LATEST"):
+        return Edit(file.rel, reg.start, reg.start + len(reg.macro),
+                    reg.macro.removesuffix("_AS_LATEST").encode(), what, family.name)
+    if kind.startswith("arg:"):
+        s, e = arg_spans(data, reg.start, reg.end)[int(kind[4:])]
+        new = {b"true": b"false", b"1": b"0"}.get(data[s:e])
+        if new is not None:
+            return Edit(file.rel, s, e, new, what, family.name)
+    raise _error(family, newest, f"cannot tell how {reg.macro}() marks {newest.name} as the "
+                                 f"latest (`latest = \"{kind}\"`)")
+
+
+# -- statements ------------------------------------------------------------------------------
+
+def _newest_only(statement: Node, family: DownstreamFamily) -> bool:
+    """A statement only the newest type's options carry: it calls or adds one of the
+    family's `newest` names, or sets the alias or the default."""
+    if assigned_field(statement) in _RESETS:
+        return True
+    names = set(family.spec.newest)
+    return any(csyntax.utf8(i.text or b"") in names for i in csyntax.identifiers(statement))
+
+
+def _assigned_text(line: bytes) -> str:
+    return csyntax.utf8(line).strip()
+
+
+def _first_line(data: bytes, node: Node) -> str:
+    return csyntax.utf8(data[node.start_byte:node.end_byte]).split("\n")[0].strip()
