@@ -59,9 +59,10 @@ def _dialect(downstream: list, notes: list) -> str:
         return "upstream"
     vendors = sorted({f.spec.vendor for f in downstream})
     disabled = sum(1 for n in notes if n.kind == "family-disabled")
-    off = f"; {disabled} upstream families compiled out by `#if 0`" if disabled else ""
-    return (f"downstream ({', '.join(vendors)}): {len(downstream)} families of the vendor's "
-            f"own machine types{off}")
+    off = (f"; {disabled} upstream famil{'y' if disabled == 1 else 'ies'} compiled out by "
+           "`#if 0`") if disabled else ""
+    count = f"{len(downstream)} famil{'y' if len(downstream) == 1 else 'ies'}"
+    return f"downstream ({', '.join(vendors)}): {count} of the vendor's own machine types{off}"
 
 
 def render_machines(report: dict) -> str:
@@ -86,15 +87,16 @@ def render_machines(report: dict) -> str:
         parts = [f"{STATUS_TEXT[s]} {_span(vs)}" for s, vs in groups.items()]
         lines.append(f"  {f['name']}: " + "; ".join(parts))
     if report["downstream"]:
-        lines += ["", f"{report['dialect']}", "",
-                  f"{'family':<12} {'file':<28} {'newest':<10} {'alias':<8} {'default':<8} "
-                  "machine types"]
-        for f in report["downstream"]:
-            names = ", ".join(t["name"] + (" (latest)" if t["latest"] else "")
-                              for t in f["machine_types"])
-            lines.append(f"{f['name']:<12} {f['file']:<28} {f['newest']:<10} "
-                         f"{f['alias'] or '-':<8} {'yes' if f['default'] else 'no':<8} "
-                         f"{f['count']}: {names}")
+        rows = [(f["name"], f["file"], f["newest"], f["alias"] or "-",
+                 "yes" if f["default"] else "no",
+                 f"{f['count']}: " + ", ".join(t["name"] + (" (latest)" if t["latest"] else "")
+                                               for t in f["machine_types"]))
+                for f in report["downstream"]]
+        head = ("family", "file", "newest", "alias", "default", "machine types")
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
+        lines += ["", f"{report['dialect']}", ""]
+        for row in [head, *rows]:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[5])
     for note in report["notes"]:
         lines.append(f"note: {note}")
     lines += ["", "default: the newest type is its binary's default machine. "

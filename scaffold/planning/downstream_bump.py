@@ -149,14 +149,20 @@ def _new_block(data: bytes, family: DownstreamFamily, newest: DownstreamType,
 
 def _new_body(data: bytes, family: DownstreamFamily, fn: Function) -> bytes:
     """What the new type's options keep of the newest's: its own fields and the
-    newest-only calls, with the declarations they use."""
+    newest-only calls, with the declarations they use; a blank line where the kept
+    statements had one between them."""
     statements = fn.statements()
     kept = [s for s in statements if s.type != "declaration" and
             (_newest_only(s, family) or assigned_field(s) in family.spec.own)]
     used = {csyntax.utf8(i.text or b"") for s in kept for i in csyntax.identifiers(s)}
     keep = [s for s in statements if s in kept or
             (s.type == "declaration" and used & set(csyntax.declared_names(s)))]
-    return b"{\n" + b"".join(csyntax.lines_of(data, s) for s in keep) + b"}"
+    out = [b"{\n"]
+    for i, s in enumerate(keep):
+        if i and b"\n\n" in data[keep[i - 1].end_byte:csyntax.line_start(data, s.start_byte)]:
+            out.append(b"\n")
+        out.append(csyntax.lines_of(data, s))
+    return b"".join(out) + b"}"
 
 
 def _new_registration(data: bytes, family: DownstreamFamily, newest: DownstreamType,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from scaffold.errors import UsageError
 from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import compat_arrays, csyntax
-from scaffold.reading.cmatch import Code, declaration_parts
+from scaffold.reading.cmatch import declaration_parts
 from scaffold.planning import rebase_arrays
 from scaffold.planning.rebase_arrays import VendorArray
 from scaffold.planning.rebase_statements import plan_statements
@@ -88,8 +88,8 @@ def _vendor_arrays(tree: QemuTree, arrays: VendorArrays, prefix: str) -> list[Ve
     files = sorted({p.file.rel for p in compat_arrays.all_pairs(tree, extern=False)})
     for rel in files:
         file = tree.file(rel)
-        code = Code(file.data)
-        for node in csyntax.top_level(csyntax.parse(file.data).root_node):
+        code = file.code
+        for node in csyntax.top_level(file.full_tree.root_node):
             if node.type != "declaration":
                 continue
             kind, declared = declaration_parts(node, code)

@@ -16,7 +16,7 @@ from scaffold.errors import UsageError
 from scaffold.planning.functions import Function, param_names, param_type
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
-from scaffold.reading.cmatch import Code, arguments, calls, named
+from scaffold.reading.cmatch import arguments, calls, named
 from scaffold.reading.downstream import DownstreamFamily, DownstreamType, VendorArrays
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading.tree import QemuTree
@@ -75,7 +75,7 @@ def _adds(tree: QemuTree, family: DownstreamFamily, t: DownstreamType
           ) -> list[tuple[Function, str, Any]]:
     """(options function, array, statement) for each array a type's options add."""
     file = tree.file(family.spec.file)
-    code = Code(file.data)
+    code = file.code
     functions = {csyntax.function_name(n): n for n in csyntax.top_level(file.full_tree.root_node)
                  if n.type == "function_definition"}
     out = []

@@ -74,9 +74,14 @@ class _Target:
 def _family(file: SourceFile, family: DownstreamFamily, spec: FamilySpec, old_base: Version,
             new_base: Version, declined: Declined, out: Statements) -> None:
     data = file.data
-    root = csyntax.parse_everything(data).root_node
-    functions = {csyntax.function_name(n): n for n in csyntax.top_level(root)
+    functions = {csyntax.function_name(n): n for n in csyntax.top_level(file.full_tree.root_node)
                  if n.type == "function_definition"}
+    wanted = _upstream_region(data, spec, old_base, new_base)
+    if wanted is not None:   # upstream's functions, where `#if 0` may hide them
+        root = csyntax.parse_everything(data, wanted).root_node
+        functions.update({csyntax.function_name(n): n for n in csyntax.top_level(root)
+                          if n.type == "function_definition" and
+                          csyntax.function_name(n) not in functions})
     newest = next((t for t in family.types if not t.suffix), family.types[0])
     targets: dict[str, _Target] = {}
     for name in newest.options:
@@ -100,6 +105,25 @@ def _family(file: SourceFile, family: DownstreamFamily, spec: FamilySpec, old_ba
         _carry(data, file.rel, spec, Function(node, name, params[0]), target, declined, out)
     for target in targets.values():
         out.edits += _edits(file, family, target)
+
+
+_DEFINITION = re.compile(rb"^(?:static\s+)?void\s+(\w+)\s*\([^;{]*\)\s*\{", re.M)
+
+
+def _upstream_region(data: bytes, spec: FamilySpec, old_base: Version,
+                     new_base: Version) -> tuple[int, int] | None:
+    """The bytes holding upstream's options functions of the releases carried: from the
+    first definition to the end of the last (found by name, no parse)."""
+    spans = []
+    for m in _DEFINITION.finditer(data):
+        name = csyntax.utf8(m.group(1))
+        found = next((k.match(name) for k in spec.options if k.match(name)), None)
+        if found and old_base <= Version(int(found["major"]), int(found["minor"])) < new_base:
+            end = data.find(b"\n}", m.end())
+            spans.append((m.start(), len(data) if end < 0 else end + 3))
+    if not spans:
+        return None
+    return min(s for s, _ in spans), min(len(data), max(e for _, e in spans))
 
 
 def _target(data: bytes, fn: Function, functions: dict[str | None, Node],

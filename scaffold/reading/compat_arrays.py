@@ -10,7 +10,6 @@ import re
 
 from scaffold.errors import ScaffoldError
 from scaffold.reading import csyntax
-from scaffold.reading.cmatch import Code
 from scaffold.reading.qom.entries import Entry, array_entries
 from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN, QemuTree, SourceFile
 from scaffold.version import Version
@@ -158,6 +157,4 @@ def entry_nodes(pair: ArrayPair) -> tuple[Any, list[tuple[Entry, Any]]]:
     """The array's initializer node, and its entries with the node of each (compat add
     writes beside them), read by the one entry reader (reading/qom/entries.py)."""
     init = pair.node.child_by_field_name("declarator").child_by_field_name("value")
-    if "code" not in pair.file.memo:   # comments blanked once per file, not per array
-        pair.file.memo["code"] = Code(pair.file.data)
-    return init, array_entries(pair.name, pair.file.rel, pair.line, init, pair.file.memo["code"])
+    return init, array_entries(pair.name, pair.file.rel, pair.line, init, pair.file.code)

@@ -56,9 +56,13 @@ IF_0 = re.compile(rb"^[ \t]*#[ \t]*if[ \t]+0\b", re.M)
 _DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b[^\n]*\n?", re.M)
 
 
-def disabled_spans(data: bytes) -> list[tuple[int, int]]:
+@lru_cache(maxsize=64)
+def disabled_spans(data: bytes) -> tuple[tuple[int, int], ...]:
     """(start, end) of the lines that `#if 0` compiles out: from after the `#if 0` line to
-    its `#else`, `#elif` or `#endif` (the directives themselves stay)."""
+    its `#else`, `#elif` or `#endif` (the directives themselves stay).  Asked of the same
+    files by every reader: computed once per content."""
+    if not IF_0.search(data):
+        return ()
     out, depth, start = [], 0, None
     for m in _DIRECTIVE.finditer(data):
         word = m.group(1)
@@ -74,7 +78,11 @@ def disabled_spans(data: bytes) -> list[tuple[int, int]]:
             start = None
     if start is not None:
         out.append((start, len(data)))
-    return out
+    return tuple(out)
+
+
+# every byte but a newline turned to a space: offsets and lines kept
+_BLANK = bytes(b if b == 10 else 32 for b in range(256))
 
 
 def blank_disabled(data: bytes) -> bytes:
@@ -83,7 +91,7 @@ def blank_disabled(data: bytes) -> bytes:
     parse error, as it is none for the compiler."""
     out = bytearray(data)
     for start, end in disabled_spans(data):
-        out[start:end] = re.sub(rb"[^\n]", b" ", data[start:end])
+        out[start:end] = data[start:end].translate(_BLANK)
     return bytes(out)
 
 
@@ -103,7 +111,7 @@ def blank_comments(data: bytes) -> bytes:
 
     def blank(m: re.Match) -> bytes:
         comment = m.group(1)
-        return re.sub(rb"[^\n]", b" ", comment) if comment is not None else m.group(0)
+        return comment.translate(_BLANK) if comment is not None else m.group(0)
     return _COMMENTS.sub(blank, data)
 
 
@@ -326,7 +334,16 @@ def lines_of(data: bytes, node) -> bytes:
     return data[line_start(data, node.start_byte):line_end(data, node.end_byte)]
 
 
-def parse_everything(data: bytes):
+def parse_everything(data: bytes, region: tuple[int, int] | None = None):
     """Parse C as written, what `#if 0` compiles out included (a downstream tree keeps
-    upstream's machine types there; a rebase reads them)."""
-    return _parser().parse(data)
+    upstream's machine types there; a rebase reads them); with `region`, only those
+    bytes (offsets stay the file's)."""
+    if region is None:
+        return _parser().parse(data)
+    from tree_sitter import Parser, Point, Range
+
+    start, end = region
+    points = points_of(data, [start, end])
+    parser = Parser(_language())
+    parser.included_ranges = [Range(Point(*points[start]), Point(*points[end]), start, end)]
+    return parser.parse(data)

@@ -252,6 +252,12 @@ def bump_subject(tree: QemuTree, vendor: str) -> str:
     return found
 
 
+def macros_for(tree: QemuTree, rel: str) -> tuple[str, ...]:
+    """The registration macros the families data names in a file (the byte scan looks
+    for them besides `DEFINE_*MACHINE*`)."""
+    return tuple(sorted({s.macro for s in load_specs(tree) if s.file == rel}))
+
+
 # -- reading a family -----------------------------------------------------------------------
 
 def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily, set[int]]:
@@ -263,7 +269,7 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
     claimed: set[int] = set()
     name_re = re.compile(rf"(?P<v>{spec.vendor}\d+\.\d+\.\d+)(?P<suffix>[-\w.]*)\Z")
     mine = []
-    for reg in of_file(file):
+    for reg in of_file(file, macros_for(tree, spec.file)):
         if reg.macro != spec.macro and not reg.macro.startswith(spec.macro + "_"):
             continue
         name = spec.fill(spec.machine, reg.args)
@@ -273,10 +279,8 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
             mine.append((reg, name, version, m.group("suffix")))
     if not mine:   # an upstream tree: nothing parsed
         return family, claimed
-    from scaffold.reading.cmatch import Code   # parsing only a downstream tree's files
-
-    code = Code(file.data)
-    root = csyntax.parse(file.data).root_node
+    code = file.code   # parsing only a downstream tree's files
+    root = file.full_tree.root_node
     functions = {csyntax.function_name(n): n for n in csyntax.top_level(root)
                  if n.type == "function_definition"}
     for reg, name, version, suffix in mine:

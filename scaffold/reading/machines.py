@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
-from scaffold.reading.downstream import load_specs, read_downstream
+from scaffold.reading.downstream import load_specs, macros_for, read_downstream
 from scaffold.reading.registrations import of_file
 from scaffold.reading.families import OTHER_TYPES, FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
@@ -349,9 +349,10 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     data = file.data
     # A downstream fork may compile upstream's types out with `#if 0` (the parse sees
     # blanks there); a part of the file could start inside it: then parse all of it.
-    disabled = csyntax.disabled_spans(data) if csyntax.IF_0.search(data) else []
+    disabled = list(csyntax.disabled_spans(data))
     if disabled:
-        file.parse_whole()
+        if file.region is not None:
+            file.parse_whole()
     elif not file.parsed:   # parse only the versioned part
         start = _first_block(spec, data)
         if start is not None:
@@ -502,7 +503,7 @@ def _unclaimed(tree: QemuTree) -> list[Note]:
                                        if (tree.root / s.file).is_file()}
     notes = []
     for rel in sorted(files):
-        for reg in of_file(tree.file(rel)):
+        for reg in of_file(tree.file(rel), macros_for(tree, rel)):
             if reg.line in claimed.get(rel, ()) or \
                     (reg.macro != "TypeInfo" and spec_for(reg.macro, rel)):
                 continue

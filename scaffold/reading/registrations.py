@@ -11,6 +11,7 @@ splits them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from scaffold.reading import csyntax
@@ -36,9 +37,19 @@ class Registration(NamedTuple):
     end: int = 0
 
 
-def registrations(data: bytes) -> list[Registration]:
-    """Every live registration of the file, in file order."""
-    if b"MACHINE" not in data:
+@lru_cache(maxsize=16)
+def _call(macros: tuple[str, ...]) -> re.Pattern[bytes]:
+    if not macros:
+        return _CALL
+    names = b"|".join(re.escape(m.encode()) + rb"\w*" for m in macros)
+    return re.compile(rb"^(DEFINE_\w*MACHINE\w*|" + names + rb")[ \t]*\(", re.M)
+
+
+def registrations(data: bytes, macros: tuple[str, ...] = ()) -> list[Registration]:
+    """Every live registration of the file, in file order: `DEFINE_*MACHINE*` calls, and
+    calls of the `macros` a families file names (a vendor's DEFINE_ACME_VIRT)."""
+    call = _call(tuple(sorted(set(macros))))
+    if not macros and b"MACHINE" not in data:
         return []
     disabled = csyntax.disabled_spans(data)
 
@@ -47,7 +58,7 @@ def registrations(data: bytes) -> list[Registration]:
 
     out = []
     line, counted = 1, 0
-    for m in _CALL.finditer(data):
+    for m in call.finditer(data):
         if not live(m.start()):
             continue
         args = _ARGS.match(data, m.end() - 1)
@@ -73,9 +84,10 @@ def registrations(data: bytes) -> list[Registration]:
     return sorted(out, key=lambda r: r.line)
 
 
-def of_file(file: "SourceFile") -> list[Registration]:
-    """A file's registrations, read once per file (the families' readers and the
-    unclaimed check ask the same files)."""
-    if "registrations" not in file.memo:
-        file.memo["registrations"] = registrations(file.data)
-    return list(file.memo["registrations"])
+def of_file(file: "SourceFile", macros: tuple[str, ...] = ()) -> list[Registration]:
+    """A file's registrations, read once per file and set of macros (the families'
+    readers and the unclaimed check ask the same files)."""
+    key = ("registrations", tuple(sorted(set(macros))))
+    if key not in file.memo:
+        file.memo[key] = registrations(file.data, key[1])
+    return list(file.memo[key])

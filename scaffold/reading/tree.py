@@ -54,6 +54,15 @@ class SourceFile:
         return self.tree if self.region is None else csyntax.parse(self.data)
 
     @property
+    def code(self):
+        """Its bytes with comments blanked (cmatch.Code), made once."""
+        if "code" not in self.memo:
+            from scaffold.reading.cmatch import Code
+
+            self.memo["code"] = Code(self.data)
+        return self.memo["code"]
+
+    @property
     def parsed(self) -> bool:
         return "tree" in self.__dict__
 

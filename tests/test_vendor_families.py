@@ -1,0 +1,138 @@
+"""A distribution the tool was not written for (tests/fixtures/vendor-acme): "acme"
+describes its families in the tree's .qscaffold/families.toml, registers its arm types
+with a macro of its own (`DEFINE_ACME_VIRT(acme310, "acme3.1.0", true)`) beside
+upstream's live virt types, and keeps its s390x types under the `#else` of an `#if 0`
+that compiles upstream's out, frozen at acme 2.5.  Every expected text below was
+written by hand from the fixture's code (issue 28: "write the code for the shapes")."""
+from __future__ import annotations
+
+import json
+
+from helpers import run_cli, snapshot
+
+TREE = "vendor-acme"
+
+
+def _machines(root) -> dict:
+    proc = run_cli("machines", "--json", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    return json.loads(proc.stdout)
+
+
+def test_the_vendors_families_are_read_from_its_file_and_nothing_is_silent(fixture_tree):
+    report = _machines(fixture_tree(TREE))
+    got = {f["name"]: (f["newest"], f["count"], f["alias"]) for f in report["downstream"]}
+    assert got == {"acme-virt": ("acme3.1.0", 2, "virt-acme"),
+                   "acme-s390x": ("acme2.5.0", 1, "s390-ccw-virtio")}
+    assert [f["name"] for f in report["families"]] == ["arm"]   # upstream's, live
+    assert report["dialect"] == ("downstream (acme): 2 families of the vendor's own machine "
+                                 "types; 1 upstream family compiled out by `#if 0`")
+    assert not [n for n in report["notes"] if "C901" in n]
+
+
+def test_bump_writes_the_new_type_in_the_vendors_shape(fixture_tree):
+    root = fixture_tree(TREE)
+    before = snapshot(root)
+    proc = run_cli("bump", "acme3.2.0", "--no-commit", "--repo", str(root))
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert ("no new type for acme-s390x: frozen at s390-ccw-virtio-acme2.5.0, of acme2, an "
+            "older major than acme3.2.0") in err
+    after = snapshot(root)
+    assert {p for p in after if after[p] != before[p]} == {"hw/arm/virt.c"}
+    old = before["hw/arm/virt.c"].decode()
+    expected = old.replace('''static void acme310_virt_options(MachineClass *mc)
+{
+    VirtMachineClass *vmc = VIRT_MACHINE_CLASS(OBJECT_CLASS(mc));
+
+    acme_virt_defaults(mc);
+    vmc->acme_stream = "3.1.0";
+}
+DEFINE_ACME_VIRT(acme310, "acme3.1.0", true)
+''', '''static void acme320_virt_options(MachineClass *mc)
+{
+    VirtMachineClass *vmc = VIRT_MACHINE_CLASS(OBJECT_CLASS(mc));
+
+    acme_virt_defaults(mc);
+    vmc->acme_stream = "3.2.0";
+}
+DEFINE_ACME_VIRT(acme320, "acme3.2.0", true)
+
+static void acme310_virt_options(MachineClass *mc)
+{
+    VirtMachineClass *vmc = VIRT_MACHINE_CLASS(OBJECT_CLASS(mc));
+
+    acme320_virt_options(mc);
+    vmc->acme_stream = "3.1.0";
+}
+DEFINE_ACME_VIRT(acme310, "acme3.1.0", false)
+''')
+    assert expected != old and after["hw/arm/virt.c"].decode() == expected
+    families = {f["name"]: f for f in _machines(root)["downstream"]}
+    assert families["acme-virt"]["newest"] == "acme3.2.0"
+    assert [t["latest"] for t in families["acme-virt"]["machine_types"]] == [True, False, False]
+    assert run_cli("check", "--repo", str(root)).returncode == 0
+
+
+def test_the_upstream_bump_leaves_the_vendors_types_alone(fixture_tree):
+    root = fixture_tree(TREE)
+    proc = run_cli("bump", "8.2", "--no-commit", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    virt = (root / "hw/arm/virt.c").read_text()
+    assert "DEFINE_VIRT_MACHINE_AS_LATEST(8, 2)" in virt
+    assert 'DEFINE_ACME_VIRT(acme310, "acme3.1.0", true)' in virt
+    assert "acme320" not in virt
+
+
+def test_the_rebase_makes_the_array_of_the_newest_types_and_carries_a_statement(fixture_tree):
+    """acme 3.1's types add no array of their own: the rebase from 8.0 makes
+    hw_compat_acme_3_1 as hw_compat_acme_3_0 is written (4-space entries, the vendor's
+    comment), declares it, adds it in acme310's options (modelled on acme300's line), and
+    carries virt_machine_8_0's `vmc->no_tcg_lpa2 = true;` after acme310's last
+    assignment; its `vmc` declaration is the same as acme310's, so none is added."""
+    root = fixture_tree(TREE)
+    before = snapshot(root)
+    proc = run_cli("compat", "rebase", "--from", "8.0", "--to", "8.1", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    after = snapshot(root)
+    assert after["hw/core/machine.c"].decode() == before["hw/core/machine.c"].decode().replace(
+        "GlobalProperty hw_compat_acme_3_0[] = {",
+        'GlobalProperty hw_compat_acme_3_1[] = {\n'
+        '    /* from hw_compat_8_0 */\n'
+        '    { "migration", "multifd-flush-after-each-section", "on"},\n'
+        '};\n'
+        'const size_t hw_compat_acme_3_1_len = G_N_ELEMENTS(hw_compat_acme_3_1);\n\n'
+        'GlobalProperty hw_compat_acme_3_0[] = {')
+    assert after["include/hw/boards.h"].decode() == before["include/hw/boards.h"].decode().replace(
+        "extern GlobalProperty hw_compat_acme_3_0[];",
+        "extern GlobalProperty hw_compat_acme_3_1[];\nextern const size_t hw_compat_acme_3_1_len;"
+        "\n\nextern GlobalProperty hw_compat_acme_3_0[];")
+    assert after["hw/arm/virt.c"].decode() == before["hw/arm/virt.c"].decode().replace(
+        '    vmc->acme_stream = "3.1.0";\n}\n',
+        '    vmc->acme_stream = "3.1.0";\n    vmc->no_tcg_lpa2 = true;\n'
+        '    compat_props_add(mc->compat_props, hw_compat_acme_3_1, hw_compat_acme_3_1_len);\n'
+        '}\n')
+    assert after["hw/s390x/s390-virtio-ccw.c"] == before["hw/s390x/s390-virtio-ccw.c"]
+    again = run_cli("compat", "rebase", "--from", "8.0", "--to", "8.1", "--repo", str(root))
+    assert again.returncode == 0 and "nothing to do" in again.stderr.decode()
+    assert snapshot(root) == after
+
+
+def test_a_family_the_vendor_continues_by_data_is_bumped_though_of_an_older_major(fixture_tree):
+    root = fixture_tree(TREE)
+    families = root / ".qscaffold/families.toml"
+    families.write_text(families.read_text().replace(
+        'alias = "s390-ccw-virtio"\n', 'alias = "s390-ccw-virtio"\ncontinued = true\n'))
+    proc = run_cli("bump", "acme3.2.0", "--no-commit", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    ccw = (root / "hw/s390x/s390-virtio-ccw.c").read_text()
+    assert ('static void ccw_machine_acme320_instance_options(MachineState *machine)\n{\n}\n\n'
+            'static void ccw_machine_acme320_class_options(MachineClass *mc)\n{\n}\n'
+            'DEFINE_CCW_MACHINE(acme320, "acme3.2.0", true);\n\n'
+            'static void ccw_machine_acme250_instance_options(MachineState *machine)\n{\n'
+            '    ccw_machine_acme320_instance_options(machine);\n}\n\n'
+            'static void ccw_machine_acme250_class_options(MachineClass *mc)\n{\n'
+            '    ccw_machine_acme320_class_options(mc);\n'
+            '    compat_props_add(mc->compat_props, hw_compat_acme_2_5, '
+            'hw_compat_acme_2_5_len);\n}\n'
+            'DEFINE_CCW_MACHINE(acme250, "acme2.5.0", false);\n#endif\n') in ccw
