@@ -73,15 +73,11 @@ def _run_downstream(opts: BumpOptions, target) -> int:
     tree = recover(opts, tree)
     plan = plan_downstream_bump(tree, target)
     title = bump_subject(tree, target.vendor)
-    as_json = lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n"  # noqa: E731
     if not plan.edits:
-        note(f"nothing to do: the tree already has the {target} machine types")
-        if opts.format == "json":
-            show_dry_run(opts, tree, [], as_json)
-        return 0
+        return _nothing_to_do(opts, tree, plan, f"the {target} machine types")
     step = step_for(plan, plan.contents(tree), title)
     if opts.dry_run:
-        show_dry_run(opts, tree, [step], as_json)
+        show_dry_run(opts, tree, [step], _as_json(plan))
     else:
         def replan(clean: QemuTree) -> list[Step]:
             again = plan_downstream_bump(with_families_file(clean, opts.families), target)
@@ -111,16 +107,24 @@ def _warnings(tree: QemuTree, plan, target: Version) -> None:
         note(f"completing a partial bump; already present: {', '.join(plan.done)}")
 
 
+def _as_json(plan):
+    return lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n"
+
+
+def _nothing_to_do(opts: BumpOptions, tree, plan, what: str) -> int:
+    note(f"nothing to do: the tree already has {what}")
+    if opts.format == "json":
+        show_dry_run(opts, tree, [], _as_json(plan))
+    return 0
+
+
 def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
-    as_json = lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n"  # noqa: E731
     if not plan.edits:
-        note(f"nothing to do: the tree already has the {target} machine types and compat arrays")
-        if opts.format == "json":
-            show_dry_run(opts, tree, [], as_json)
-        return 0
+        return _nothing_to_do(opts, tree, plan,
+                              f"the {target} machine types and compat arrays")
     step = step_for(plan, plan.contents(tree))
     if opts.dry_run:
-        show_dry_run(opts, tree, [step], as_json)
+        show_dry_run(opts, tree, [step], _as_json(plan))
         _warnings(tree, plan, target)   # after the last check: an error stays the only line
         return 0
     _warnings(tree, plan, target)
