@@ -201,20 +201,63 @@ def lint(
                                         "entries changed after REV sit in the array of the "
                                         "release before their cycle (`newest`: the commit "
                                         "that added the newest compat array)."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", dir_okay=False,
+                                            help="Known findings, each with its reason (TOML, "
+                                            "as --write-baseline writes it): reported as "
+                                            "known; only new ones fail."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", metavar="FILE",
+                                                  dir_okay=False, help="Write the tree's "
+                                                  "errors and warnings as a baseline, reasons "
+                                                  "to fill in; exit 0."),
 ) -> None:
     """Check every compat entry against the QOM model of the tree (exit 1 on errors)."""
     from scaffold.commands.qom_command import render_lint, run_lint
     from scaffold.reading.tree import QemuTree
 
     def run() -> int:
+        if baseline is not None and write_baseline is not None:
+            raise UsageError("--baseline and --write-baseline: one or the other")
+        known = None
+        if baseline is not None:
+            from scaffold.rules import baseline as lint_baseline
+
+            known = lint_baseline.load(baseline)
         findings, code, model = run_lint(QemuTree.locate(repo), strict, since)
+        if write_baseline is not None:
+            return _write_lint_baseline(write_baseline, findings)
+        split = None
+        if known is not None:
+            from scaffold.rules import baseline as lint_baseline
+            from scaffold.rules.registry import failing
+
+            split = lint_baseline.split(findings, known)
+            code = 1 if failing(split.new, strict) else 0
         if json_out:
-            _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code),
-                        "types": len(model.types), "cannot_tell": model.unresolved})
+            known_ids = {id(f) for f, _ in split.known} if split else set()
+            _emit_json({"findings": [dict(f.as_json(), known=id(f) in known_ids)
+                                     for f in findings], "failed": bool(code),
+                        "types": len(model.types), "cannot_tell": model.unresolved,
+                        "stale": [k.line for k in split.stale] if split else []})
         else:
-            print(render_lint(findings, model), end="")
+            print(render_lint(findings, model, split, baseline), end="")
         return code
     _run(run)
+
+
+def _write_lint_baseline(path: Path, findings) -> int:
+    from scaffold.rules import baseline as lint_baseline
+
+    if path.exists():
+        raise UsageError(f"--write-baseline {path}: the file exists; remove it first or "
+                         "choose another name")
+    try:
+        path.write_text(lint_baseline.write(findings), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--write-baseline {path}: {exc.strerror or exc}") from None
+    count = sum(1 for f in findings if f.severity != "info")
+    print(f"qscaffold: wrote {count} known findings to {path}; fill in each reason, then "
+          f"`qscaffold lint --baseline {path}`", file=sys.stderr)
+    return 0
 
 
 @app.command()

@@ -112,14 +112,24 @@ def run_lint(root: Path, strict: bool = False,
     return findings, 1 if failing(findings, strict) else 0, model
 
 
-def render_lint(findings: list[Finding], model: QomModel) -> str:
+def render_lint(findings: list[Finding], model: QomModel, split=None,
+                baseline: Path | None = None) -> str:
+    """The findings, then a summary line; with a baseline (`split`), the known ones are
+    said as known and counted apart, and entries that match nothing any more are said."""
     from scaffold.commands.reports import plural
 
     counts: dict[str, int] = {}
-    for f in findings:
+    shown = split.new if split is not None else findings
+    for f in shown:
         counts[f.severity] = counts.get(f.severity, 0) + 1
-    lines = [str(f) for f in findings]
+    lines = [str(f) for f in shown]
     summary = ", ".join(plural(n, s) for s, n in counts.items()) or "no findings"
+    if split is not None:
+        lines += [f"known: {f} ({baseline}:{k.line})" for f, k in split.known]
+        lines += [f"{baseline}:{k.line}: {k.code} matches no finding any more: remove it"
+                  for k in split.stale]
+        summary = (f"{summary.replace('no findings', 'no new findings')} beyond "
+                   f"{plural(len(split.known), 'known')} ({baseline})")
     lines.append(f"lint: {summary} ({len(model.types)} types in the model; it cannot tell "
                  f"{len(model.unresolved)} things: `qscaffold qom --unresolved` lists them)")
     return "\n".join(lines) + "\n"

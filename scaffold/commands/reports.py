@@ -117,7 +117,7 @@ def bugfix_types(family) -> list[str]:
 
 
 def plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 or word in ("info", "pending") else "s")
+    return f"{count} {word}" + ("" if count == 1 or word in ("info", "pending", "known") else "s")
 
 
 def _span(versions: list[str]) -> str:

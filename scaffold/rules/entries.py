@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from scaffold.rules.fixtures import NEWER, by_hand, with_entry
-from scaffold.rules.registry import Finding, Rule, ordered, register
+from scaffold.rules.registry import EntryRef, Finding, Rule, ordered, register
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
 from scaffold.version import current_release, in_development
@@ -95,8 +95,10 @@ ENTRY_CANNOT_TELL = register(Rule("L901", "entry-cannot-tell", "info", "the mode
 
 
 def _finding(rule: Rule, entry: Entry, message: str, fix: str = "") -> Finding:
+    value = csyntax.c_string(entry.value) if entry.value.startswith('"') else entry.value
     return rule.finding(f"{entry.array}: {entry.text}: {message}", fix, path=entry.path,
-                        line=entry.line)
+                        line=entry.line, entry=EntryRef(entry.array, entry.driver_name,
+                                                        entry.property_name, value))
 
 
 def lint(model: QomModel, entries: list[Entry]) -> list[Finding]:

@@ -36,11 +36,12 @@ class Rule(NamedTuple):
 
     def finding(self, message: str, fix: str = "", *, path: str | None = None,
                 line: int | None = None, family: str | None = None,
-                version: str | None = None, other: bool = False) -> "Finding":
+                version: str | None = None, other: bool = False,
+                entry: "EntryRef | None" = None) -> "Finding":
         """A finding of this rule; `other`: in the case `otherwise` describes."""
         assert not other or self.other, f"{self.code} has one severity"
         return Finding(self.other if other else self.severity, self.name, message, fix, path,
-                       line, family, version)
+                       line, family, version, entry)
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -60,6 +61,15 @@ def registered() -> list[Rule]:
     return list(_REGISTRY.values())
 
 
+class EntryRef(NamedTuple):
+    """The compat entry a finding is about, as written (quotes taken off)."""
+
+    array: str
+    type: str
+    property: str
+    value: str
+
+
 class Finding(NamedTuple):
     severity: str
     kind: str            # the rule's name
@@ -69,6 +79,7 @@ class Finding(NamedTuple):
     line: int | None = None
     family: str | None = None
     version: str | None = None
+    entry: EntryRef | None = None
 
     @property
     def rule(self) -> Rule:
@@ -87,7 +98,10 @@ class Finding(NamedTuple):
         return f"{where}{self.severity}[{self.code}]: {who}{self.message}{fix}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"code": self.code, **self._asdict()}
+        out = {"code": self.code, **self._asdict()}
+        out["entry"] = self.entry._asdict() if self.entry else None
+        out["fix"] = self.fix or None
+        return out
 
     @property
     def key(self) -> tuple[str, str | None, str | None, str]:
