@@ -3,6 +3,8 @@ copies, running the CLI, and hand-written expectations.  Fixtures live in confte
 from __future__ import annotations
 
 import fcntl
+import signal
+import time
 import os
 import shutil
 import subprocess
@@ -387,3 +389,45 @@ def qemu_processes() -> list[str]:
         if SESSION_MARK.encode() in environ:
             out.append(b" ".join(cmdline).decode(errors="replace"))
     return out
+
+
+def on_terminal(args: list[str], until: bytes | None = None, seconds: float = 60,
+                cwd: Path | None = None, env: dict | None = None) -> tuple[bytes, float | None, int | None]:
+    """Run qscaffold with its stderr on a pseudo-terminal (stdout to a pipe, drained): what
+    the terminal got, when `until` first showed (seconds from the start, or None), and
+    the exit status (None: stopped with SIGINT after `until` showed, or at `seconds`)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "scaffold", *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=slave,
+                            env=dict(os.environ, TERM="xterm", **(env or {})))
+    os.close(slave)
+    got, seen = b"", None
+    try:
+        while time.monotonic() - start < seconds:
+            ready, _, _ = select.select([master, proc.stdout], [], [], 0.1)
+            if proc.stdout in ready:
+                os.read(proc.stdout.fileno(), 65536)
+            if master in ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:   # the other end closed: the process has ended
+                    chunk = b""
+                got += chunk
+                if until is not None and seen is None and until in got:
+                    seen = time.monotonic() - start
+                    break
+                if not chunk and proc.poll() is not None:
+                    break
+            elif proc.poll() is not None:
+                break
+    finally:
+        code = proc.poll()
+        if code is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+        os.close(master)
+    return got, seen, code

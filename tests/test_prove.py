@@ -360,3 +360,21 @@ def test_kill_9_ends_the_qemu_a_wrapper_started(tmp_path):
     while qemu_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert qemu_processes() == []
+
+
+@pytest.mark.qemu_build
+def test_prove_shows_its_progress_on_a_terminal_from_the_start(binaries):
+    """Issue 29, item 1: within 3 s a line says what it does; then `[k/N] machine: ...`
+    for each machine type proven; the report follows on a cleared line."""
+    from helpers import on_terminal
+
+    old, _, build = binaries
+    args = ["prove", "--old", str(old), "--build-dir", str(build), "--machine", "pc-q35-7.*",
+            "--baseline", str(BASELINE)]
+    got, seen, _ = on_terminal(args, until=b"asking both binaries", seconds=10)
+    assert seen is not None and seen < 3, got
+    got, _, code = on_terminal(args, seconds=300)
+    text = got.decode(errors="replace")
+    steps = [p for p in text.split("\r") if p.startswith("[")]
+    assert code == 0 and steps and steps[-1].startswith("[3/3] pc-q35-7."), text[-2000:]
+    assert qemu_processes() == []

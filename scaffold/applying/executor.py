@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scaffold.progress import Progress
 from scaffold.applying import scm, writer
 
 
@@ -128,13 +129,17 @@ def execute(actions: list, quiet: bool = False, journal=None) -> None:
         signal.default_int_handler(signum, frame)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    bar = Progress("applying", 0, quiet and len(actions) > 1)   # labels count: [5/28]
     try:
-        for action in actions:
+        for i, action in enumerate(actions, 1):
             if not quiet:
                 print(f"qscaffold: {action.describe()}", file=sys.stderr)
+            bar.step(i, action.describe())
             done.append(action)   # a failing action may have done part of its work
             action.run()
+        bar.clear()
     except BaseException as exc:
+        bar.clear()
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             for action in reversed(done):

@@ -49,9 +49,23 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+def _quiet(value: bool) -> bool:
+    if value:
+        from scaffold.progress import set_quiet
+
+        set_quiet(True)
+    return value
+
+
+QuietOption = typer.Option(False, "--quiet", "-q", callback=_quiet,
+                           help="No progress lines on stderr (there are none when stderr is "
+                           "not a terminal).")
+
+
 @app.callback()
 def _root(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                            help="Print qscaffold's version and exit.")) -> None:
+                                            help="Print qscaffold's version and exit."),
+          quiet: bool = QuietOption) -> None:
     """Scaffold QEMU's versioned machine types and compat properties."""
 
 
@@ -180,6 +194,7 @@ def retire(
     no_signoff: bool = NoSignoffOption,
     no_provenance: bool = NoProvenanceOption,
     verbose: bool = VerboseOption,
+    quiet: bool = QuietOption,
 ) -> None:
     """Remove machine types past deletion and the compat arrays only they used, as a series
     of commits (one per family and version, then one per array)."""
@@ -209,6 +224,7 @@ def lint(
                                                   dir_okay=False, help="Write the tree's "
                                                   "errors and warnings as a baseline, reasons "
                                                   "to fill in; exit 0."),
+    quiet: bool = QuietOption,
 ) -> None:
     """Check every compat entry against the QOM model of the tree (exit 1 on errors)."""
     from scaffold.commands.qom_command import render_lint, run_lint
@@ -269,6 +285,7 @@ def qom(
     unresolved: bool = typer.Option(False, "--unresolved", help="What the model cannot tell."),
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    quiet: bool = QuietOption,
 ) -> None:
     """What the tree's C source says about a QOM type or property: parents, subtypes,
     properties with kind, default and file:line."""
@@ -315,6 +332,7 @@ def prove(
                              "(default: one per core)."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     verbose: bool = VerboseOption,
+    quiet: bool = QuietOption,
 ) -> None:
     """Run an older and a newer QEMU on every versioned machine type both offer: compare
     every device property, then migrate old to new (exit 1 on anything not in --baseline)."""
@@ -406,6 +424,7 @@ def checklist(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     families: Optional[Path] = FamiliesOption,
+    quiet: bool = QuietOption,
 ) -> None:
     """The cycle-start checklist as Markdown task items, ticked from the tree's state."""
     from scaffold.commands import checklist as cl
@@ -451,6 +470,7 @@ def compat_add(
     force: bool = typer.Option(False, "--force", help="Accept a type or property the tree "
                                "does not declare."),
     build_dir: Optional[Path] = BuildDirOption,
+    quiet: bool = QuietOption,
 ) -> None:
     """Add { DEVICE, PROPERTY, VALUE } to a release's compat array (written, not committed)."""
     from scaffold.commands.compat_command import add

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import UsageError
+from scaffold.progress import Progress
 from scaffold.userfiles import read_text
 from scaffold.running import baseline as baseline_module
 from scaffold.running import devices as devices_module
@@ -56,7 +57,8 @@ def run(opts: ProveOptions) -> int:
     matrix = devices_module.parse(read_text(opts.devices, "--devices"), str(opts.devices)) \
         if opts.devices else devices_module.default(target)
     known = baseline_module.load(opts.baseline) if opts.baseline else []
-    old, new = Binary.inspect(opts.old, "old"), Binary.inspect(new_path, "new")
+    with Progress("asking both binaries for their machine types and devices"):
+        old, new = Binary.inspect(opts.old, "old"), Binary.inspect(new_path, "new")
     machines = shared_machines(old, new, opts.machines)
     devices, left_out = usable_devices(matrix, old, new)
     only = sorted(set(old.machines) ^ set(new.machines))
@@ -69,9 +71,17 @@ def run(opts: ProveOptions) -> int:
     if not machines:
         raise UsageError("no versioned machine type both binaries offer"
                          + (" matches --machine" if opts.machines else ""))
-    progress = (lambda r: say(f"{r.machine}: {_summary(r)}")) if opts.verbose else None
-    results = prove(old, new, machines, devices, known, opts.backward,
-                    opts.jobs or os.cpu_count() or 1, progress)
+    with Progress(f"proving {len(machines)} machine types", len(machines)) as bar:
+        done: list[str] = []
+
+        def progress(r: MachineResult) -> None:
+            done.append(r.machine)
+            if opts.verbose:
+                bar.clear()
+                say(f"{r.machine}: {_summary(r)}")
+            bar.step(len(done), f"{r.machine}: {_summary(r)}")
+        results = prove(old, new, machines, devices, known, opts.backward,
+                        opts.jobs or os.cpu_count() or 1, progress)
     failed = any(r.failed for r in results)
     if opts.json:
         print(json.dumps({"old": {"path": str(old.path), "version": old.version},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from scaffold.progress import Progress
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
 from scaffold.planning.fields import STILL_SET, STILL_WRITTEN, plan_field
@@ -247,15 +248,39 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
     fields: set[tuple[str, str]] = set()
     removed_fields: set[tuple[str, str]] = set()
     why_kept: dict[tuple[str, str], str] = {}
-    mentions: dict[str, list[str]] | None = None   # field -> files naming it (grep, once)
     current = tree
-    for version in sorted({v for vs in chosen.values() for v in vs}):
+    versions = sorted({v for vs in chosen.values() for v in vs})
+    total = sum(len({s.subsystem for s in FAMILIES if v in chosen.get(s.name, [])})
+                for v in versions)
+    with Progress("planning the series", total) as progress:
+        current = _plan_versions(series, versions, chosen, order, blocked, fields,
+                                 removed_fields, why_kept, current, policy, fields_search,
+                                 progress)
+    current = _array_steps(current, series)
+    current = _stale_step(current, series)
+    series.followups += _field_followups(tree, current, fields - removed_fields, fields_search,
+                                         why_kept)
+    series.followups += _mentions(tree, series.retired, mentions_search)
+    series.provenance = f"Generated with `qscaffold retire{provenance_args}`."
+    return series
+
+
+def _plan_versions(series: Series, versions: list[Version], chosen: dict, order: dict,
+                   blocked: dict, fields: set, removed_fields: set, why_kept: dict,
+                   current: QemuTree, policy: Policy | None, fields_search: FileSearch,
+                   progress: Progress) -> QemuTree:
+    """One step per version and subsystem, each planned on the tree the previous leaves."""
+    mentions: dict[str, list[str]] | None = None   # field -> files naming it (grep, once)
+    planned = 0
+    for version in versions:
         groups: dict[str, list[str]] = {}
         for name in sorted(chosen, key=lambda n: order[n]):
             if version in chosen[name] and name not in blocked:
                 spec = next(s for s in FAMILIES if s.name == name)
                 groups.setdefault(spec.subsystem, []).append(name)
         for subsystem, members in groups.items():
+            planned += 1
+            progress.step(planned, f"planning {subsystem}: remove the {version} machine types")
             plan = Plan("retire", version)
             types = []
             families = {f.name: f for f in read_families(current)[0]}
@@ -316,13 +341,7 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
                 series.steps[-1].summary += (
                     f" No remaining machine type sets {type_}::{field}: remove it, and fold "
                     f"the code reading it with {value}.")
-    current = _array_steps(current, series)
-    current = _stale_step(current, series)
-    series.followups += _field_followups(tree, current, fields - removed_fields, fields_search,
-                                         why_kept)
-    series.followups += _mentions(tree, series.retired, mentions_search)
-    series.provenance = f"Generated with `qscaffold retire{provenance_args}`."
-    return series
+    return current
 
 
 def _machine_step(subsystem: str, types: list[str], version: Version, policy: Policy | None,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from scaffold import notices
+from scaffold.progress import Progress
 from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
 from scaffold.reading.qom import facts as facts_module
@@ -340,7 +341,9 @@ def load(root: Path) -> QomModel:
     cached = _read(whole, key)
     if isinstance(cached, QomModel) and isinstance(cached.types, dict):
         return cached
-    model = build(_all_facts(root, files))
+    facts = _all_facts(root, files)
+    with Progress("building the QOM model of the tree"):
+        model = build(facts)
     if all(st.st_mtime_ns < racy for _, st in files):
         _write(whole, key, model)
     return model
@@ -390,14 +393,29 @@ def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str,
     new: dict[str, tuple[Stamp, FileFacts | None]] = {}
     out: dict[str, FileFacts] = {}
     racy = time.time_ns() - RACY_NS
-    changed = False
+    misses = sum(1 for rel, st in files
+                 if (old.get(rel) or ((0, 0), None))[0] != (st.st_mtime_ns, st.st_size))
+    with Progress("reading the tree's QOM types" + (" (first run, cached after)" if not old
+                                                    else ""), misses, misses > 100) as progress:
+        _read_facts(root, files, old, new, out, racy, progress)
+    if misses or len(new) != len(old):
+        _write(path, _CACHE_VERSION, new)
+    return out
+
+
+def _read_facts(root: Path, files: list[tuple[str, os.stat_result]],
+                old: dict[str, tuple[Stamp, FileFacts | None]],
+                new: dict[str, tuple[Stamp, FileFacts | None]], out: dict[str, FileFacts],
+                racy: int, progress: Progress) -> None:
+    read = 0
     for rel, st in files:
         stamp = (st.st_mtime_ns, st.st_size)
         hit = old.get(rel)
         if hit is not None and hit[0] == stamp:
             facts = hit[1]
         else:
-            changed = True
+            read += 1
+            progress.step(read, f"reading the tree's QOM types: {rel}")
             try:
                 data = (root / rel).read_bytes()
             except OSError:   # unreadable: it names nothing the model can use
@@ -407,9 +425,6 @@ def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str,
             new[rel] = (stamp, facts)
         if facts:
             out[rel] = facts
-    if changed or len(new) != len(old):
-        _write(path, _CACHE_VERSION, new)
-    return out
 
 
 def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
