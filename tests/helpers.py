@@ -392,24 +392,28 @@ def qemu_processes() -> list[str]:
 
 
 def on_terminal(args: list[str], until: bytes | None = None, seconds: float = 60,
-                cwd: Path | None = None, env: dict | None = None) -> tuple[bytes, float | None, int | None]:
-    """Run qscaffold with its stderr on a pseudo-terminal (stdout to a pipe, drained): what
-    the terminal got, when `until` first showed (seconds from the start, or None), and
-    the exit status (None: stopped with SIGINT after `until` showed, or at `seconds`)."""
+                cwd: Path | None = None, env: dict | None = None,
+                stdout_too: bool = False) -> tuple[bytes, float | None, int | None]:
+    """Run qscaffold with its stderr (and, `stdout_too`, its stdout) on a pseudo-terminal
+    (else stdout to a pipe, drained): what the terminal got, when `until` first showed
+    (seconds from the start, or None), and the exit status (None: stopped with SIGINT
+    after `until` showed, or at `seconds`)."""
     import pty
     import select
 
     master, slave = pty.openpty()
     start = time.monotonic()
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     proc = subprocess.Popen([sys.executable, "-m", "scaffold", *args], cwd=cwd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=slave,
-                            env=dict(os.environ, TERM="xterm", **(env or {})))
+                            stdout=slave if stdout_too else subprocess.PIPE, stderr=slave,
+                            env=dict(base, **dict({"TERM": "xterm"}, **(env or {}))))
     os.close(slave)
     got, seen = b"", None
     try:
         while time.monotonic() - start < seconds:
-            ready, _, _ = select.select([master, proc.stdout], [], [], 0.1)
-            if proc.stdout in ready:
+            ready, _, _ = select.select([master] + ([proc.stdout] if proc.stdout else []), [],
+                                        [], 0.1)
+            if proc.stdout is not None and proc.stdout in ready:
                 os.read(proc.stdout.fileno(), 65536)
             if master in ready:
                 try:

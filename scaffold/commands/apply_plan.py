@@ -93,9 +93,16 @@ def emit(data: bytes, output: Path | None) -> None:
 
 def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
               color: bool | None = None) -> None:
-    """Print (or save) the diff, colored on a terminal."""
-    color = (sys.stdout.isatty() if color is None else color) and not output
-    emit(diff.unified_diff(contents, color=color, abbrev=scm.abbrev_length(tree.root)), output)
+    """Print (or save) the diff: coloured by convention (terminal.py), a long one through
+    git's pager on a terminal."""
+    from scaffold import terminal
+
+    color = (terminal.use_color(sys.stdout, tree.root) if color is None else color) and not output
+    data = diff.unified_diff(contents, color=color, abbrev=scm.abbrev_length(tree.root))
+    if output:
+        emit(data, output)
+    else:
+        terminal.page(data, tree.root)
 
 
 def show_or_write(tree: QemuTree, plan: Plan, dry_run: bool, verbose: bool = False,

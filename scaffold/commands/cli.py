@@ -62,10 +62,27 @@ QuietOption = typer.Option(False, "--quiet", "-q", callback=_quiet,
                            "not a terminal).")
 
 
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def _color(value: Color) -> Color:
+    from scaffold.terminal import set_color
+
+    set_color(value.value)
+    return value
+
+
 @app.callback()
 def _root(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                             help="Print qscaffold's version and exit."),
-          quiet: bool = QuietOption) -> None:
+          quiet: bool = QuietOption,
+          color: Color = typer.Option(Color.auto, "--color", callback=_color,
+                                      help="Colour diffs and severities: auto (on a terminal, "
+                                      "unless NO_COLOR, TERM=dumb or git's color.ui says no), "
+                                      "always or never.")) -> None:
     """Scaffold QEMU's versioned machine types and compat properties."""
 
 
@@ -255,7 +272,9 @@ def lint(
                         "types": len(model.types), "cannot_tell": model.unresolved,
                         "stale": [k.line for k in split.stale] if split else []})
         else:
-            print(render_lint(findings, model, split, baseline), end="")
+            from scaffold.terminal import severities
+
+            print(severities(render_lint(findings, model, split, baseline)), end="")
         return code
     _run(run)
 
@@ -399,7 +418,9 @@ def check(
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)})
         else:
-            print(render_check(findings), end="")
+            from scaffold.terminal import severities
+
+            print(severities(render_check(findings)), end="")
         return code
     _run(run)
 
