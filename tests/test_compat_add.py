@@ -178,3 +178,24 @@ def test_machine_option_on_a_real_tree_all_families():
         b"    m->smbios_memory_device_size = 2047 * TiB;\n    compat_props_add(m->compat_props, hw_compat_10_1",
         b"    m->smbios_memory_device_size = 2047 * TiB;\n    m->smp_props.prefer_sockets = true;\n"
         b"    compat_props_add(m->compat_props, hw_compat_10_1")
+
+
+@pytest.mark.realtree
+def test_one_fix_per_entry_the_one_that_covers_every_transport(tmp_path):
+    """Issue 29, item 5: on 10.2, virtio-net-pci's guest_uso4 is an alias of
+    virtio-net-device's (L201) and is defined on virtio-net-pci-base (L202); naming the
+    pci base would still leave ccw and mmio out.  One finding is given, with the exact
+    command that covers every transport; that command draws no such warning."""
+    from helpers import linked_copy
+
+    root = linked_copy(real_tree("10.2"), tmp_path / "qemu")
+    proc = run_cli("compat", "add", "virtio-net-pci", "guest_uso4", "off", "--release", "10.1",
+                   "-n", "--repo", str(root))
+    assert proc.returncode == 0, stderr(proc)
+    lines = [l for l in stderr(proc).splitlines() if "[L20" in l]
+    assert len(lines) == 1 and "warning[L201]" in lines[0], lines
+    assert lines[0].endswith("(fix: qscaffold compat add virtio-net-device guest_uso4 off "
+                             "--release 10.1)")
+    fixed = run_cli("compat", "add", "virtio-net-device", "guest_uso4", "off", "--release",
+                    "10.1", "-n", "--repo", str(root))
+    assert fixed.returncode == 0 and "[L20" not in stderr(fixed), stderr(fixed)

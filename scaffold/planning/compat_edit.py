@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import shlex
 import textwrap
 from typing import Any, NamedTuple
 
@@ -15,7 +16,7 @@ from scaffold.reading.compat_arrays import ArrayPair, entry_nodes
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, OptionsFn, read_families
 from scaffold.planning.plan import Edit, Plan
-from scaffold.rules.entries import judge_entry
+from scaffold.rules.entries import corrected_type, judge_entry
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.model import QomModel
 from scaffold.reading.qom.entries import Entry, read_entries
@@ -127,6 +128,11 @@ def plan_compat_add(tree: QemuTree, device: str, prop: str, value: str, x86: boo
             if finding in errors(judged) and not force:
                 raise UsageError(f"{finding.message} (fix: {finding.fix}; --force adds it "
                                  "anyway)")
+            better = corrected_type(finding)
+            if better is not None:   # the exact command that covers every transport
+                finding = finding._replace(fix=shlex.join(
+                    ["qscaffold", "compat", "add", better, prop, value, "--release",
+                     str(release)] + (["--x86"] if x86 else [])))
             plan.notes.append(finding._replace(path=None, line=None))
 
     init, entries = entry_nodes(target)

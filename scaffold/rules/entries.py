@@ -129,8 +129,24 @@ def judge_entry(model: QomModel, entry: Entry, entries: list[Entry]) -> list[Fin
         return [missing] if missing is not None else []
     owner, p = found
     subject = _Subject(model, entries, entry, type_name, prop, owner, p)
-    return [f for rule in (_alias, _variant_only, _conditional, _value_invalid)
-            if (f := rule(subject)) is not None]
+    found_all = [f for rule in (_alias, _variant_only, _conditional, _value_invalid)
+                 if (f := rule(subject)) is not None]
+    if any(f.kind == ENTRY_ALIAS.name for f in found_all):
+        # the alias's owner covers every transport, the pci variants L202 names too: one fix
+        found_all = [f for f in found_all if f.kind != ENTRY_VARIANT_ONLY.name]
+    return found_all
+
+
+_NAME_INSTEAD = re.compile(r"name (\S+) instead")
+
+
+def corrected_type(finding: Finding) -> str | None:
+    """The type L201's or L202's fix names instead of the entry's (the one that covers
+    every transport), or None."""
+    if finding.kind not in (ENTRY_ALIAS.name, ENTRY_VARIANT_ONLY.name):
+        return None
+    m = _NAME_INSTEAD.match(finding.fix)
+    return m.group(1) if m else None
 
 
 class _Subject(NamedTuple):
