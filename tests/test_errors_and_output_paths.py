@@ -93,8 +93,12 @@ def test_output_never_overwrites_a_tree_file_nor_an_existing_one(repo, tmp_path)
     existing = tmp_path / "old.patch"
     existing.write_text("keep me\n")
     proc = run_cli("bump", TARGET, "--dry-run", "-o", str(existing), "--repo", str(repo))
-    assert proc.returncode == 2 and "--force" in one_line_error(proc)
+    assert proc.returncode == 2 and "--overwrite" in one_line_error(proc)
     assert existing.read_text() == "keep me\n"
+    proc = run_cli("bump", TARGET, "--dry-run", "-o", str(existing), "--overwrite",
+                   "--repo", str(repo))
+    assert proc.returncode == 0 and existing.read_text().startswith("diff --git ")
+    existing.write_text("keep me\n")   # bump's old --force still overwrites
     proc = run_cli("bump", TARGET, "--dry-run", "-o", str(existing), "--force", "--repo", str(repo))
     assert proc.returncode == 0 and existing.read_text().startswith("diff --git ")
 

@@ -98,6 +98,26 @@ def is_tracked(root: Path, rel: str) -> bool:
                           capture_output=True).returncode == 0
 
 
+def config_value(key: str, root: Path | None) -> str:
+    """git's configuration value for `key` in the tree (its own, global, system), or ""."""
+    try:
+        proc = subprocess.run(["git", "config", "--get", key], cwd=root, capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return proc.stdout.strip()
+
+
+def pager(root: Path | None) -> str:
+    """The pager git would use (GIT_PAGER, core.pager, PAGER, else less)."""
+    try:
+        proc = subprocess.run(["git", "var", "GIT_PAGER"], cwd=root, capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "less"
+    return proc.stdout.strip() or "less"
+
+
 def git_version() -> str:
     """"2.39.5": what `git format-patch` writes under its signature line."""
     out = subprocess.run(["git", "--version"], capture_output=True, text=True,

@@ -44,6 +44,7 @@ class ApplyOptions:
     allow_dirty: bool = False
     resume_branch: bool = False   # --branch: the interrupted run created it; go on there
     force: bool = False
+    overwrite: bool = False   # --overwrite: an existing --output file is replaced
     signoff: bool = True
     provenance: bool = True
     verbose: bool = False

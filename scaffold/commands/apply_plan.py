@@ -24,11 +24,11 @@ def validate_options(opts: ApplyOptions, tree: QemuTree) -> None:
     if opts.branch:
         scm.validate_branch_name(opts.branch)
     if opts.output:
-        validate_output_path(opts.output, tree, opts.force)
+        validate_output_path(opts.output, tree, opts.overwrite)
 
 
-def validate_output_path(output: Path, tree: QemuTree, force: bool) -> None:
-    """Never overwrite a file of the tree, nor any existing file without --force."""
+def validate_output_path(output: Path, tree: QemuTree, overwrite: bool) -> None:
+    """Never overwrite a file of the tree, nor any existing file without --overwrite."""
     target = output.resolve()
     if not target.parent.is_dir():
         raise UsageError(f"--output {output}: no such directory {output.parent}")
@@ -39,8 +39,8 @@ def validate_output_path(output: Path, tree: QemuTree, force: bool) -> None:
         rel = str(target.relative_to(root))
         if scm.is_tracked(root, rel) or not (root / ".git").exists():
             raise UsageError(f"--output {output} is a file of the QEMU tree; choose another path")
-    if target.exists() and not force:
-        raise UsageError(f"--output {output} exists; remove it or pass --force")
+    if target.exists() and not overwrite:
+        raise UsageError(f"--output {output} exists; remove it or pass --overwrite")
 
 
 def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
@@ -95,7 +95,7 @@ def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
               color: bool | None = None) -> None:
     """Print (or save) the diff: coloured by convention (terminal.py), a long one through
     git's pager on a terminal."""
-    from scaffold import terminal
+    from scaffold.commands import terminal
 
     color = (terminal.use_color(sys.stdout, tree.root) if color is None else color) and not output
     data = diff.unified_diff(contents, color=color, abbrev=scm.abbrev_length(tree.root))

@@ -5,6 +5,7 @@ No `from __future__ import annotations` here: Typer reads the commands' annotati
 every run, and string annotations would cost it an eval each (2 ms a run)."""
 import gc
 import os
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -16,6 +17,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")  # plain, fast output; errors stay 
 # exit: about 25 ms of a 190 ms bump.  Collect rarely, and not at all at exit (see run).
 gc.set_threshold(50_000, 50, 50)
 import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
 
 try:  # recent Typer releases vendor click
     from typer._click import exceptions as click_exc
@@ -31,7 +33,41 @@ alias/is_default lines (x86, 9.2); tagged = NAME(vA_B, "pc-q35-A.B", NULL, fn) w
 lines (x86 up to 9.1; without the NULL for a few weeks of 9.1); flag = NAME(A_B, "A.B",
 true|false) (spapr, s390x up to 9.1); flag_num = NAME(A, B, true|false) (m68k up to 9.1)."""
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+# The commands in the order of a cycle's work: what to do, is the tree right, the bump,
+# changes during the cycle, retiring at the end, the entries' and QOM's truth, the proof.
+WORKFLOW = ("checklist", "check", "bump", "compat", "retire", "lint", "qom", "prove",
+            "machines", "explain")
+
+
+class _Workflow(TyperGroup):
+    """`qscaffold --help`: the commands in workflow order, each with its whole first
+    sentence (click cuts summaries at 45 characters, mid-sentence)."""
+
+    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: WORKFLOW.index(n) if n in WORKFLOW else len(WORKFLOW))
+
+    def format_commands(self, ctx, formatter):  # type: ignore[no-untyped-def]
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            text = " ".join((command.short_help or command.help or "").split())
+            first = re.split(r"(?<=[.)])\s", text, maxsplit=1)[0]
+            rows.append((name, first))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _examples(*lines: str, before: str = "") -> str:
+    """An --help epilog: `before`, then the examples as written (\\b: not re-wrapped)."""
+    block = "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+    return f"{before}\n\n{block}" if before else block
+
+
+app = typer.Typer(cls=_Workflow, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, context_settings=CONTEXT,
                   help="Scaffold QEMU's versioned machine types and compat properties.")
 
@@ -69,7 +105,7 @@ class Color(str, Enum):
 
 
 def _color(value: Color) -> Color:
-    from scaffold.terminal import set_color
+    from scaffold.commands.terminal import set_color
 
     set_color(value.value)
     return value
@@ -79,7 +115,7 @@ def _color(value: Color) -> Color:
 def _root(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                             help="Print qscaffold's version and exit."),
           quiet: bool = QuietOption,
-          color: Color = typer.Option(Color.auto, "--color", callback=_color,
+          color: Color = typer.Option(Color.auto, "--color", callback=_color, show_default=False,
                                       help="Colour diffs and severities: auto (on a terminal, "
                                       "unless NO_COLOR, TERM=dumb or git's color.ui says no), "
                                       "always or never.")) -> None:
@@ -106,17 +142,19 @@ def _open(repo: Optional[Path], families: Optional[Path]):
     return with_families_file(QemuTree.open(repo), families)
 
 
-RepoOption = typer.Option(None, "--repo", help="QEMU tree (default: the one containing the "
+RepoOption = typer.Option(None, "--repo", metavar="PATH", help="QEMU tree (default: the one containing the "
                           "current directory).")
 DryRunOption = typer.Option(False, "--dry-run", "-n", help="Print the change; write nothing.")
-BuildDirOption = typer.Option(None, "--build-dir", file_okay=False, help="A configured QEMU "
+BuildDirOption = typer.Option(None, "--build-dir", file_okay=False, metavar="DIR", help="A configured QEMU "
                               "build directory: compile the edited files' objects with ninja "
                               "before committing; a compiler error puts every file back.")
-FormatOption = typer.Option(Format.diff, "--format", help="With --dry-run: diff (for git apply), "
+FormatOption = typer.Option(Format.diff, "--format", show_default=False, help="With --dry-run: diff (for git apply), "
                             "patch (mbox for git am) or json (the plan).")
-OutputOption = typer.Option(None, "--output", "-o", help="With --dry-run: write the output to "
-                            "this file (never a file of the tree; an existing one needs --force).")
-BranchOption = typer.Option(None, "--branch", help="Create and check out this branch first.")
+OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="With --dry-run: write the output to "
+                            "this file (never a file of the tree; an existing one needs --overwrite).")
+OverwriteOption = typer.Option(False, "--overwrite", help="With --output: replace an existing "
+                               "file.")
+BranchOption = typer.Option(None, "--branch", metavar="NAME", help="Create and check out this branch first.")
 AllowDirtyOption = typer.Option(False, "--allow-dirty", help="Edit files that have uncommitted "
                                 "changes; the commit holds only qscaffold's lines.")
 NoCommitOption = typer.Option(False, "--no-commit", help="Write the files but do not commit.")
@@ -161,7 +199,7 @@ def _run(fn, *args) -> None:
     raise typer.Exit(code or 0)
 
 
-@app.command()
+@app.command(epilog=_examples("qscaffold bump 11.0 --dry-run", "qscaffold bump 11.0 --build-dir ../build", "qscaffold bump 11.0 --dry-run --format patch -o 0001-compat-11.0.patch", "qscaffold bump rhel9.4.0 --dry-run      # a distribution's types"))
 def bump(
     version: str = typer.Argument(..., metavar="VERSION",
                                   help="The new release's machine version, e.g. 11.0; or a "
@@ -174,7 +212,8 @@ def bump(
     output: Optional[Path] = OutputOption,
     branch: Optional[str] = BranchOption,
     allow_dirty: bool = AllowDirtyOption,
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
+    overwrite: bool = OverwriteOption,
+    force: bool = typer.Option(False, "--force", hidden=True, help="Old name of --overwrite."),
     build_dir: Optional[Path] = BuildDirOption,
     no_signoff: bool = NoSignoffOption,
     no_provenance: bool = NoProvenanceOption,
@@ -186,16 +225,17 @@ def bump(
     _run(run, BumpOptions(version=version, repo=repo, families=families, dry_run=dry_run,
                           commit=not no_commit,
                           format=format.value, output=output, branch=branch,
-                          allow_dirty=allow_dirty, force=force, signoff=not no_signoff,
+                          allow_dirty=allow_dirty, overwrite=overwrite or force,
+                          signoff=not no_signoff,
                           provenance=not no_provenance, verbose=verbose, build_dir=build_dir))
 
 
-@app.command()
+@app.command(epilog=_examples("qscaffold retire --dry-run            # what is past deletion", "qscaffold retire 5.2 --family x86 --dry-run --format patch", "qscaffold retire --build-dir ../build"))
 def retire(
     up_to: Optional[str] = typer.Argument(None, metavar="[UP_TO]", help="Retire every version "
                                           "at or below this one (default: those past deletion "
                                           "under the tree's own policy)."),
-    family: list[str] = typer.Option([], "--family", help="Only this family (repeatable; x86 "
+    family: list[str] = typer.Option([], "--family", metavar="NAME", help="Only this family (repeatable; x86 "
                                      "means i440fx and q35)."),
     repo: Optional[Path] = RepoOption,
     dry_run: bool = DryRunOption,
@@ -205,8 +245,9 @@ def retire(
                                    "do not commit."),
     branch: Optional[str] = BranchOption,
     allow_dirty: bool = AllowDirtyOption,
-    force: bool = typer.Option(False, "--force", help="Retire versions not past deletion yet "
-                               "(and overwrite an existing --output file)."),
+    force: bool = typer.Option(False, "--force", help="Retire versions not past deletion "
+                               "yet (those UP_TO names, or all of them without a policy)."),
+    overwrite: bool = OverwriteOption,
     build_dir: Optional[Path] = BuildDirOption,
     no_signoff: bool = NoSignoffOption,
     no_provenance: bool = NoProvenanceOption,
@@ -220,11 +261,12 @@ def retire(
     _run(run, RetireOptions(up_to=up_to, families=family, repo=repo, dry_run=dry_run,
                             commit=not no_commit, format=format.value, output=output,
                             branch=branch, allow_dirty=allow_dirty, force=force,
-                            signoff=not no_signoff, provenance=not no_provenance,
-                            verbose=verbose, build_dir=build_dir))
+                            overwrite=overwrite, signoff=not no_signoff,
+                            provenance=not no_provenance, verbose=verbose,
+                            build_dir=build_dir))
 
 
-@app.command()
+@app.command(epilog=_examples("qscaffold lint", "qscaffold lint --since newest", "qscaffold lint --write-baseline .qscaffold/lint-baseline.toml", "qscaffold lint --baseline .qscaffold/lint-baseline.toml"))
 def lint(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -272,7 +314,7 @@ def lint(
                         "types": len(model.types), "cannot_tell": model.unresolved,
                         "stale": [k.line for k in split.stale] if split else []})
         else:
-            from scaffold.terminal import severities
+            from scaffold.commands.terminal import severities
 
             print(severities(render_lint(findings, model, split, baseline)), end="")
         return code
@@ -295,7 +337,7 @@ def _write_lint_baseline(path: Path, findings) -> int:
     return 0
 
 
-@app.command()
+@app.command(epilog=_examples("qscaffold qom virtio-blk-pci", "qscaffold qom --property num-queues", "qscaffold qom --unresolved"))
 def qom(
     type_name: Optional[str] = typer.Argument(None, metavar="[TYPE]", help="A QOM type: "
                                               "virtio-blk-pci or TYPE_VIRTIO_BLK."),
@@ -330,13 +372,13 @@ def qom(
     _run(run)
 
 
-@app.command()
+@app.command(epilog=_examples("qscaffold prove --old /usr/bin/qemu-system-x86_64 --build-dir ../build", "qscaffold prove --old old/qemu-system-x86_64 --new new/qemu-system-x86_64 --machine 'pc-q35-*'"))
 def prove(
     old: Path = typer.Option(..., "--old", metavar="BINARY", help="The older QEMU binary "
-                             "(e.g. Debian's, from scripts/qemu-packaged)."),
+                             "(e.g. a distribution's packaged /usr/bin/qemu-system-x86_64)."),
     new: Optional[Path] = typer.Option(None, "--new", metavar="BINARY",
                                        help="The newer QEMU binary."),
-    build_dir: Optional[Path] = typer.Option(None, "--build-dir", file_okay=False,
+    build_dir: Optional[Path] = typer.Option(None, "--build-dir", file_okay=False, metavar="DIR",
                                              help="Take the newer binary from this build."),
     machine: list[str] = typer.Option([], "--machine", metavar="GLOB",
                                       help="Only these machine types (repeatable)."),
@@ -347,7 +389,7 @@ def prove(
     baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", dir_okay=False,
                                             help="Known differences, each with its reason "
                                             "(TOML); they do not fail."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Machine types proven at once "
+    jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", show_default=False, help="Machine types proven at once "
                              "(default: one per core)."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     verbose: bool = VerboseOption,
@@ -382,7 +424,7 @@ def _json_error(message: str, path: str | None = None, line: int | None = None,
             "text": text or message}})
 
 
-@app.command(epilog=LAYOUTS)
+@app.command(epilog=_examples("qscaffold machines", "qscaffold machines --json", before=LAYOUTS))
 def machines(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -398,7 +440,7 @@ def machines(
     _run(run)
 
 
-@app.command()
+@app.command(epilog=_examples("qscaffold check", "qscaffold check --strict --json", "qscaffold explain C101"))
 def check(
     repo: Optional[Path] = RepoOption,
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -418,11 +460,20 @@ def check(
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)})
         else:
-            from scaffold.terminal import severities
+            from scaffold.commands.terminal import severities
 
             print(severities(render_check(findings)), end="")
         return code
     _run(run)
+
+
+@app.command(epilog=_examples("qscaffold explain C101", "qscaffold explain chain-missing",
+                              "qscaffold explain all"))
+def explain(code: str = typer.Argument(..., metavar="CODE", help="A finding's code (C101, "
+                                       "L202) or name (chain-missing); `all` lists them.")
+            ) -> None:
+    """Say what a finding's code means and why the rule exists."""
+    _run(_explain, code)
 
 
 def _explain(code: str) -> int:
@@ -433,12 +484,12 @@ def _explain(code: str) -> int:
         return 0
     rule = rules.lookup(code)
     if rule is None:
-        raise UsageError(f"no rule {code!r} (`qscaffold check --explain all` lists them)")
+        raise UsageError(f"no rule {code!r} (`qscaffold explain all` lists them)")
     print(rule.explain(), end="")
     return 0
 
 
-@app.command()
+@app.command(epilog=_examples("qscaffold checklist", "qscaffold checklist 11.0 --json"))
 def checklist(
     version: Optional[str] = typer.Argument(None, metavar="[VERSION]",
                                             help="The release (default: the next one)."),
@@ -476,7 +527,9 @@ ReleaseOption = typer.Option(None, "--release", metavar="X.Y", help="The release
                              "(default: the last release, below the newest machine types).")
 
 
-@compat_app.command("add")
+@compat_app.command("add", epilog=_examples(
+    "qscaffold compat add virtio-net-device guest_uso4 off --release 10.1",
+    "qscaffold compat add --x86 TYPE_X86_CPU x-amd-topoext off --release 10.1 -n"))
 def compat_add(
     device: str = typer.Argument(..., metavar="DEVICE",
                                  help='QOM type: "virtio-blk-device" or TYPE_VIRTIO_BLK.'),
@@ -499,7 +552,9 @@ def compat_add(
     _run(add, repo, device, prop, value, x86, release, force, dry_run, build_dir)
 
 
-@compat_app.command("rebase")
+@compat_app.command("rebase", epilog=_examples(
+    "qscaffold compat rebase --from 7.0 --to 7.2 --dry-run",
+    "qscaffold compat rebase --from 7.2 --to 8.0 --array-release 9.2"))
 def compat_rebase(
     old_base: str = typer.Option(..., "--from", metavar="X.Y", help="The upstream release the "
                                  "distribution was based on."),
@@ -521,7 +576,9 @@ def compat_rebase(
     _run(rebase, repo, old_base, new_base, families, dry_run, build_dir, array_release)
 
 
-@compat_app.command("machine-option")
+@compat_app.command("machine-option", epilog=_examples(
+    "qscaffold compat machine-option 'mc->smp_props.prefer_sockets = true;' --release 10.1",
+    "qscaffold compat machine-option --from snippet.c --family x86 --release 10.1 -n"))
 def compat_machine_option(
     pieces: Optional[list[str]] = typer.Argument(
         None, metavar="PIECE...", help="C statements or local declarations, in order, e.g. "
@@ -529,10 +586,10 @@ def compat_machine_option(
         "ones, statements follow its chain call."),
     snippet: Optional[Path] = typer.Option(None, "--from", metavar="FILE", help="Read the "
                                            "pieces from a C snippet (- for standard input)."),
-    family: list[str] = typer.Option([], "--family", help="A family to change (repeatable; "
+    family: list[str] = typer.Option([], "--family", metavar="NAME", help="A family to change (repeatable; "
                                      "x86 means i440fx and q35)."),
     every: bool = typer.Option(False, "--all", help="Every family found in the tree."),
-    param: Optional[str] = typer.Option(None, "--as", help="The statement's MachineClass variable "
+    param: Optional[str] = typer.Option(None, "--as", metavar="VAR", help="The statement's MachineClass variable "
                                         "(default: mc or m, whichever it uses)."),
     release: Optional[str] = ReleaseOption,
     instance: bool = typer.Option(False, "--instance", help="s390x: into the instance options "

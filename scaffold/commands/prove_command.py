@@ -50,6 +50,9 @@ def new_binary(opts: ProveOptions, target: str) -> Path:
 
 
 def run(opts: ProveOptions) -> int:
+    if opts.jobs < 0:
+        raise UsageError(f"--jobs {opts.jobs}: a number of machine types, 0 or more (0: one "
+                         "per core)")
     if not opts.old.is_file() or not os.access(opts.old, os.X_OK):
         raise UsageError(f"--old {opts.old}: no such QEMU binary")
     target = _target(opts.old)

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from scaffold.applying import scm
+
 _state = {"color": "auto"}
 _SEVERITY = re.compile(r"\b(error|warning|pending)(\[[A-Z]\d+\])")
 _PAINT = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "pending": "\x1b[35m"}
@@ -19,15 +21,6 @@ _RESET = "\x1b[m"
 
 def set_color(mode: str) -> None:
     _state["color"] = mode
-
-
-def _git_config(key: str, repo: Path | None) -> str:
-    try:
-        proc = subprocess.run(["git", "config", "--get", key], cwd=repo, capture_output=True,
-                              text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return proc.stdout.strip().lower()
 
 
 def use_color(stream: IO[str] | IO[bytes] | None = None, repo: Path | None = None) -> bool:
@@ -44,7 +37,7 @@ def use_color(stream: IO[str] | IO[bytes] | None = None, repo: Path | None = Non
         tty = False
     if not tty:
         return False
-    return _git_config("color.ui", repo) not in ("false", "never", "no", "off", "0")
+    return scm.config_value("color.ui", repo).lower() not in ("false", "never", "no", "off", "0")
 
 
 def severities(text: str, repo: Path | None = None) -> str:
@@ -63,11 +56,7 @@ def page(data: bytes, repo: Path | None = None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    try:
-        pager = subprocess.run(["git", "var", "GIT_PAGER"], cwd=repo, capture_output=True,
-                               text=True, timeout=10).stdout.strip() or "less"
-    except (OSError, subprocess.SubprocessError):
-        pager = "less"
+    pager = scm.pager(repo)
     if pager == "cat":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
