@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,11 @@ def run(opts: ProveOptions) -> int:
     if left_out:
         say(f"devices one binary lacks, left out: {', '.join(left_out)}")
     if not machines:
+        other = re.fullmatch(r"qemu-system-(\w+)", new.path.name)
+        if other and other.group(1) != target:
+            raise UsageError(f"{old.path} is a {target} QEMU and {new.path} a(n) "
+                             f"{other.group(1)} one: two different targets have no machine "
+                             "type in common")
         raise UsageError("no versioned machine type both binaries offer"
                          + (" matches --machine" if opts.machines else ""))
     with Progress(f"proving {len(machines)} machine types", len(machines)) as bar:
@@ -97,33 +103,104 @@ def run(opts: ProveOptions) -> int:
     return 1 if failed else 0
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _summary(r: MachineResult) -> str:
+    """One line for --verbose and the progress: what the table says in its row."""
     if r.error:
         return f"error: {r.error}"
-    props = "same" if not r.differences else f"{len(r.differences)} differ"
+    return "; ".join(f"{label} {cell}" for label, cell in
+                     zip(("properties", "migration", "backward"), _cells(r)[1:]) if cell)
+
+
+def _cells(r: MachineResult, notes: list[str] | None = None) -> list[str]:
+    """machine type, properties, migration, backward: a row of the table; long errors go
+    to `notes` and the row points at them ("failed, note 2")."""
+    if r.error:
+        return [r.machine, "did not start", _noted(f"{r.machine}: {r.error}", notes), ""]
+    props = "same" if not r.differences else \
+        _count(len(r.differences), "property differs", "properties differ")
     if r.known:
         props += f" ({len(r.known)} known)"
-    out = f"properties {props}; migration {_migration(r.migration)}"
-    if r.backward is not None:
-        out += f"; backward {_migration(r.backward)}"
+    cells = [r.machine, props, _migration(r.machine, r.migration, notes)]
+    cells.append(_migration(r.machine, r.backward, notes) if r.backward is not None else "")
+    return cells
+
+
+def _noted(text: str, notes: list[str] | None) -> str:
+    if notes is None:
+        return text
+    notes.append(text)
+    return f"see note {len(notes)}"
+
+
+def _migration(machine: str, m, notes: list[str] | None = None) -> str:
+    if m.status == "ok":
+        return f"ok ({m.seconds:.2f} s)"
+    if m.status == "skipped":
+        return "skipped"
+    if m.reason:
+        return f"{m.status} (known)"
+    return f"{m.status}, " + _noted(f"{machine}: {m.error}", notes) if notes is not None \
+        else f"{m.status}: {m.error}"
+
+
+def _release(machine: str) -> str:
+    return machine.rsplit("-", 1)[-1]
+
+
+def _fixes(differences: list) -> list[str]:
+    """For each property that differs: the `compat add` that would restore the old value
+    on the machine types that show it (the newest of them names the release), and a
+    baseline stub to copy if the difference is meant."""
+    groups: dict[tuple, list[str]] = {}
+    for d in differences:
+        groups.setdefault((d.type, d.property, _show_toml(d.old), _show_toml(d.new)),
+                          []).append(d.machine)
+    out = []
+    for (type_name, prop, old, new), machines in groups.items():
+        newest = max(machines, key=lambda m: tuple(int(x) for x in _release(m).split(".")))
+        value = old.strip('"')
+        out.append(f"  {type_name} {prop}: {old} -> {new} on "
+                   f"{_count(len(set(machines)), 'machine type', 'machine types')} (newest "
+                   f"{newest})")
+        out.append(f"    restore: qscaffold compat add {type_name} {prop} {shlex.quote(value)} "
+                   f"--release {_release(newest)}")
+        family = newest.rsplit("-", 1)[0]
+        out.append("    or, if it is meant, in the --baseline file:")
+        out += [f"      {line}" for line in (
+            "[[known]]", f"property = \"{prop}\"", f"type = \"{type_name}\"",
+            f"machine = \"{family}-*\"", f"old = {old}", f"new = {new}",
+            "reason = \"why the new value is right for old machine types\"")]
     return out
 
 
-def _migration(m) -> str:
-    if m.status == "ok":
-        return f"ok ({m.seconds:.2f} s)"
-    text = f"{m.status}: {m.error}"
-    return f"{text} (known, below)" if m.reason else text
+def _show_toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(str(value))
 
 
 def render(results: list[MachineResult], only: list[str]) -> str:
-    width = max(len(r.machine) for r in results)
-    lines = [f"{'machine type':<{width}}  result"]
-    lines += [f"{r.machine:<{width}}  {_summary(r)}" for r in results]
+    notes: list[str] = []
+    rows = [["machine type", "properties", "migration", "backward"]]
+    rows += [_cells(r, notes) for r in results]
+    if not any(r.backward is not None for r in results):
+        rows = [row[:3] for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    if notes:
+        lines += [""] + [f"note {i}: {text}" for i, text in enumerate(notes, 1)]
     differences = [d for r in results for d in r.differences]
     if differences:
         lines += ["", "Differences (a compat entry missing or wrong):"]
         lines += [f"  {d}" for d in differences]
+        lines += ["", "What would restore each, or keep it as known (--baseline):"]
+        lines += _fixes(differences)
     known: dict[tuple[str, str], list] = {}
     for d in (d for r in results for d in r.known):
         known.setdefault((d.property, d.reason), []).append(d)
@@ -134,16 +211,19 @@ def render(results: list[MachineResult], only: list[str]) -> str:
                 failures.setdefault(m.reason, []).append(r.machine)
     if known or failures:
         lines += ["", "Known differences (--baseline):"]
-        lines += [f"  {prop} on {len(ds)} devices of {len({d.machine for d in ds})} machine "
-                  f"types: {reason}" for (prop, reason), ds in known.items()]
-        lines += [f"  migration failures on {len(set(ms))} machine types: {reason}"
+        lines += [f"  {prop} on {_count(len(ds), 'device', 'devices')} of "
+                  f"{_count(len({d.machine for d in ds}), 'machine type', 'machine types')}: "
+                  f"{reason}" for (prop, reason), ds in known.items()]
+        lines += [f"  migration failures on "
+                  f"{_count(len(set(ms)), 'machine type', 'machine types')}: {reason}"
                   for reason, ms in failures.items()]
     one_side = sum(len(r.only_old) + len(r.only_new) for r in results)
     if one_side:
-        lines += ["", f"info: {one_side} properties or devices exist in one binary only "
-                  "(--json lists them)"]
+        lines += ["", f"info: {_count(one_side, 'property or device exists', 'properties or devices exist')} "
+                  "in one binary only (--json lists them)"]
     if only:
         lines += [f"info: machine types only one binary offers: {', '.join(only)}"]
     failed = sum(1 for r in results if r.failed)
-    lines += ["", f"prove: {len(results)} machine types, {failed} with something new"]
+    lines += ["", f"prove: {_count(len(results), 'machine type', 'machine types')}, "
+              f"{failed} with something new"]
     return "\n".join(lines) + "\n"
