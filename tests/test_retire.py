@@ -247,7 +247,21 @@ def test_real_tree_commits_equal_git_am_of_the_mbox(tmp_path):
     proc = run_cli("retire", "--dry-run", "--format", "patch", "-o", str(mbox), "--repo", str(base))
     assert proc.returncode == 0, stderr(proc)
     assert mbox.read_text().count("\nSubject: [PATCH ") == len(SUBJECTS_102)
-    assert "Subject: [PATCH 1/28] hw/i386/pc: Remove deprecated pc-q35-2.6 and" in mbox.read_text()
+    assert "Subject: [PATCH 01/28] hw/i386/pc: Remove deprecated pc-q35-2.6 and" in mbox.read_text()
+    # issue 29, item 6: the subjects first; a cover letter; To/Cc from get_maintainer.pl
+    said = [l for l in stderr(proc).splitlines() if l.startswith("qscaffold: [")]
+    assert said[0] == "qscaffold: [1/28] " + SUBJECTS_102[0] and len(said) == 28
+    cover = run_cli("retire", "--dry-run", "--format", "patch", "--cover-letter", "--cc",
+                    "auto", "--repo", str(base))
+    assert cover.returncode == 0, stderr(cover)
+    first = cover.stdout.decode().split("\nFrom 0000000000000000000000000000000000000000")[0]
+    assert "\nSubject: [PATCH 00/28] Remove the deprecated machine types past deletion\n" \
+        "To: qemu-devel@nongnu.org\nCc: " in first
+    assert "Paolo Bonzini <pbonzini@redhat.com>" in first    # PC machines in MAINTAINERS
+    assert "Left for a person:\n- hw/i386/pc_piix.c:" in first
+    assert f"Test User (28):\n  {SUBJECTS_102[0]}\n" in first
+    patches = cover.stdout.decode().split("\nSubject: [PATCH ")[1:]
+    assert len(patches) == 29 and all("\nTo: qemu-devel@nongnu.org\nCc: " in p for p in patches)
     proc = run_cli("retire", "--repo", str(base))
     assert proc.returncode == 0, stderr(proc)
     assert "follow-up: hw/i386/pc_piix.c:" in stderr(proc)

@@ -300,17 +300,20 @@ def _stdin_bytes(data: bytes):
 
 
 def mbox(message: str, author: tuple[str, str], diffstat_and_diff: bytes, git_version: str,
-         date: str | None = None, number: str | None = None) -> bytes:
+         date: str | None = None, number: str | None = None, to: list[str] | None = None,
+         cc: list[str] | None = None, cover: bool = False) -> bytes:
     """A patch in the form `git format-patch` writes, for a commit not made yet
-    (`number` "3/39" for a series)."""
+    (`number` "03/39" for a series; `to` and `cc` as its --to and --cc write them)."""
     from email.utils import formatdate   # 6 ms of imports: only for a patch series
 
     subject, _, body = message.partition("\n\n")
     tag = f"[PATCH {number}]" if number else "[PATCH]"
+    recipients = "".join(f"{field}: {', '.join(who)}\n" for field, who in (("To", to), ("Cc", cc))
+                         if who)
     head = (f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
             f"From: {author[0]} <{author[1]}>\n"
             f"Date: {date or formatdate(localtime=True)}\n"
-            f"Subject: {tag} {subject}\n\n{body}---\n")
+            f"Subject: {tag} {subject}\n{recipients}\n{body}{'' if cover else '---' + chr(10)}")
     return head.encode() + diffstat_and_diff + f"-- \n{git_version}\n\n".encode()
 
 

@@ -61,19 +61,39 @@ def cumulative(steps: list[Step]) -> dict[str, tuple[bytes, bytes]]:
     return out
 
 
-def mbox_series(tree: QemuTree, steps: list[Step], opts: ApplyOptions) -> bytes:
-    """The steps as `git format-patch` would write them after the real run."""
+@dataclass(eq=False, repr=False)
+class Cover:
+    """A series' cover letter: its subject and what it says before the shortlog."""
+
+    subject: str
+    body: str
+
+
+def mbox_series(tree: QemuTree, steps: list[Step], opts: ApplyOptions,
+                cover: Cover | None = None, to: list[str] | None = None,
+                cc: list[str] | None = None) -> bytes:
+    """The steps as `git format-patch [--cover-letter] [--to] [--cc]` would write them
+    after the real run (numbers padded as git pads them: [PATCH 03/28])."""
     repo = scm.open_repo(tree.root)
     author = scm.identity(repo)
     signoff = author if opts.signoff else None
     version = scm.git_version()
     abbrev = scm.abbrev_length(tree.root)   # once for the series, not once a step
+    width = len(str(len(steps)))
+    numbered = len(steps) > 1 or cover is not None
     out = []
+    if cover is not None:
+        shortlog = f"{author[0]} ({len(steps)}):\n" + "".join(f"  {s.subject}\n" for s in steps)
+        stat = diff.unified_diff(cumulative(steps), stat=True, abbrev=abbrev)
+        stat = stat.split(b"\ndiff --git ")[0].rstrip(b"\n") + b"\n\n"
+        message = f"{cover.subject}\n\n{cover.body.rstrip()}\n\n{shortlog}\n"
+        out.append(scm.mbox(message, author, stat, version, number=f"{0:0{width}}/{len(steps)}",
+                            to=to, cc=cc, cover=True))
     for i, step in enumerate(steps, 1):
         body = diff.unified_diff(step.contents, stat=True, abbrev=abbrev)
-        number = f"{i}/{len(steps)}" if len(steps) > 1 else None
+        number = f"{i:0{width}}/{len(steps)}" if numbered else None
         out.append(scm.mbox(step.message(signoff, opts.provenance), author, body, version,
-                            number=number))
+                            number=number, to=to, cc=cc))
     return b"".join(out)
 
 

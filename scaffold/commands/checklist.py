@@ -230,14 +230,11 @@ def _recipients(tree: QemuTree, families) -> Item:
     files = sorted({f.file.rel for f in families} | set(tree.array_defs) | set(tree.array_externs))
     lists = sorted({f"{name}@nongnu.org" for f in families for name in f.spec.lists})
     details = [f"To: {DEVEL_LIST}", f"Cc: {', '.join(lists)}" if lists else "Cc: -"]
-    script = tree.root / "scripts" / "get_maintainer.pl"
-    if script.exists() and shutil.which("perl"):
-        proc = subprocess.run(["perl", str(script), "--no-git", "--no-git-fallback", "-f", *files],
-                              cwd=tree.root, capture_output=True, text=True, errors="replace")
-        people = [l.split(" (")[0] for l in proc.stdout.splitlines()
-                  if "@" in l and "nongnu.org" not in l]
-        if people:
-            details.append("Cc (scripts/get_maintainer.pl): " + ", ".join(people))
+    from scaffold.reading.maintainers import addresses
+
+    _, people = addresses(tree, files)
+    if people:
+        details.append("Cc (scripts/get_maintainer.pl): " + ", ".join(people))
     return Item(False, "Send the patch to the list with the maintainers in copy", details)
 
 

@@ -248,6 +248,12 @@ def retire(
     force: bool = typer.Option(False, "--force", help="Retire versions not past deletion "
                                "yet (those UP_TO names, or all of them without a policy)."),
     overwrite: bool = OverwriteOption,
+    cover_letter: bool = typer.Option(False, "--cover-letter", help="With --format patch: "
+                                      "start with a [PATCH 0/N] cover letter (what is "
+                                      "retired, what is left for a person)."),
+    cc: list[str] = typer.Option([], "--cc", metavar="ADDRESS", help="With --format patch: "
+                                 "Cc this address (repeatable); `auto`: To the list and Cc "
+                                 "the tree's scripts/get_maintainer.pl for the files touched."),
     build_dir: Optional[Path] = BuildDirOption,
     no_signoff: bool = NoSignoffOption,
     no_provenance: bool = NoProvenanceOption,
@@ -261,7 +267,8 @@ def retire(
     _run(run, RetireOptions(up_to=up_to, families=family, repo=repo, dry_run=dry_run,
                             commit=not no_commit, format=format.value, output=output,
                             branch=branch, allow_dirty=allow_dirty, force=force,
-                            overwrite=overwrite, signoff=not no_signoff,
+                            overwrite=overwrite, cover_letter=cover_letter, cc=cc,
+                            signoff=not no_signoff,
                             provenance=not no_provenance, verbose=verbose,
                             build_dir=build_dir))
 
