@@ -34,8 +34,8 @@ def test_every_help_has_examples_and_no_internal_defaults(command):
     examples = text.split("Examples:")
     assert len(examples) == 2, command
     assert re.search(rf"^    qscaffold {command.split()[0]}\b", examples[1], re.M), command
-    assert "[default:" not in text and not re.search(r"<[a-z ]+>", text), command
-    assert "x>=0" not in text and "scripts/" not in text, command
+    assert "[default:" not in text and not re.search(r"<[a-z |]+>", text), command
+    assert "x>=0" not in text and "scripts/qemu-" not in text, command   # a pip user has no scripts/
 
 
 def test_explain_is_a_command_and_check_explain_stays():

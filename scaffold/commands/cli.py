@@ -148,7 +148,7 @@ DryRunOption = typer.Option(False, "--dry-run", "-n", help="Print the change; wr
 BuildDirOption = typer.Option(None, "--build-dir", file_okay=False, metavar="DIR", help="A configured QEMU "
                               "build directory: compile the edited files' objects with ninja "
                               "before committing; a compiler error puts every file back.")
-FormatOption = typer.Option(Format.diff, "--format", show_default=False, help="With --dry-run: diff (for git apply), "
+FormatOption = typer.Option(Format.diff, "--format", show_default=False, metavar="diff|patch|json", help="With --dry-run: diff (for git apply), "
                             "patch (mbox for git am) or json (the plan).")
 OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="With --dry-run: write the output to "
                             "this file (never a file of the tree; an existing one needs --overwrite).")
