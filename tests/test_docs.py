@@ -44,3 +44,20 @@ def test_the_readme_names_only_options_that_exist():
                                capture_output=True, text=True).stdout
         for option in re.findall(r"(?<![\w-])-{1,2}[a-z][a-z-]*", rest):
             assert option in shown, (command, option)
+
+
+@pytest.mark.realtree
+def test_the_readme_machine_option_example_runs_as_written(tmp_path):
+    """Issue 29, item 9: the README's machine-option example carries the --release it
+    needs; run as written (plus -n) on Debian's 10.2 tree, it is a diff."""
+    import shlex
+
+    from helpers import linked_copy, real_tree, run_cli
+
+    readme = (REPO / "README.md").read_text().replace("\\\n", " ")
+    line = next(l for l in readme.splitlines() if l.startswith("qscaffold compat machine-option"))
+    args = shlex.split(line.split("  #")[0])[1:]
+    assert "--release" in args
+    root = linked_copy(real_tree("10.2"), tmp_path / "qemu")
+    proc = run_cli(*args, "-n", "--repo", str(root))
+    assert proc.returncode == 0 and proc.stdout.startswith(b"diff --git"), proc.stderr.decode()
