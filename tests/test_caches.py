@@ -25,7 +25,7 @@ def test_the_file_index_sees_an_edited_file(fixture_tree, tmp_path):
     other.write_text(other.read_text() + "\nGlobalProperty hw_compat_9_9[] = {};\n"
                      "const size_t hw_compat_9_9_len = G_N_ELEMENTS(hw_compat_9_9);\n")
     found = json.loads(run_cli("check", "--json", "--repo", str(root), env=env).stdout)["findings"]
-    assert any(f["kind"] == "extern-missing" and f["path"] == "hw/virtio/virtio-iommu.c"
+    assert any(f["kind"] == "extern-missing" and f["location"]["path"] == "hw/virtio/virtio-iommu.c"
                for f in found), found
     # and with the index off, the same
     found_off = json.loads(run_cli("check", "--json", "--repo", str(root),

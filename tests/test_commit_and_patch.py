@@ -149,7 +149,7 @@ def test_output_file_json_and_colour(repo, tmp_path):
     plan = json.loads(proc.stdout)
     assert plan["version"] == "12.0" and plan["families"] == ["arm", "i440fx", "loongarch", "q35"]
     assert set(plan["files"]) == BUMPED
-    assert {e["file"] for e in plan["edits"]} == BUMPED
+    assert {e["path"] for e in plan["edits"]} == BUMPED
     from scaffold.applying.diff import unified_diff
     coloured = unified_diff({"a.c": (b"x\n", b"y\n")}, color=True)
     assert b"\x1b[" in coloured

@@ -37,7 +37,7 @@ def test_stale_extern_is_a_warning(fixture_tree):
     proc = run_cli("check", "--repo", str(root))
     assert proc.returncode == 0, proc.stdout
     stale = [f for f in findings(root) if f["kind"] == "stale-declaration"]
-    assert [(f["severity"], f["path"]) for f in stale] == [("warning", "include/hw/i386/pc.h")]
+    assert [(f["severity"], f["location"]["path"]) for f in stale] == [("warning", "include/hw/i386/pc.h")]
     assert "pc_compat_1_7" in stale[0]["message"] and stale[0]["fix"]
     assert run_cli("check", "--strict", "--repo", str(root)).returncode == 1
 

@@ -113,7 +113,7 @@ def test_output_and_format_both_need_dry_run(repo):
 
 def test_format_lists_its_choices():
     proc = run_cli("bump", "--help")
-    assert b"<diff|patch|json>" in proc.stdout
+    assert b"--format diff|patch|json" in proc.stdout
     proc = run_cli("bump", "12.0", "--format", "xml")
     assert proc.returncode == 2 and "'xml' is not one of" in one_line_error(proc)
 

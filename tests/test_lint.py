@@ -39,7 +39,7 @@ ERRORS = {
 def test_lint_reports_only_real_mistakes(release):
     proc = run_cli("lint", "--repo", str(real_tree(release)), "--json")
     report = json.loads(proc.stdout)
-    errors = {(f["path"], f["code"], word) for f in report["findings"] if f["severity"] == "error"
+    errors = {(f["location"]["path"], f["code"], word) for f in report["findings"] if f["severity"] == "error"
               for word in WORDS if word in f["message"]}
     assert errors == ERRORS[release]
     assert len([f for f in report["findings"] if f["severity"] == "error"]) == len(ERRORS[release])
@@ -174,9 +174,9 @@ def test_since_names_a_machine_option_in_an_older_version(fixture_tree):
     _commit(root, "a machine option of the 11.2 cycle, twice")
     proc = run_cli("lint", "--repo", str(root), "--since", base, "--json")
     found = [f for f in json.loads(proc.stdout)["findings"] if f["code"] == "L207"]
-    assert [(f["path"], f["family"], f["version"]) for f in found] == [("hw/arm/virt.c", "arm", "11.0")]
+    assert [(f["location"]["path"], f["family"], f["version"]) for f in found] == [("hw/arm/virt.c", "arm", "11.0")]
     assert "qscaffold compat machine-option --release 11.1" in found[0]["fix"]
-    assert text.split("\n")[found[0]["line"] - 1].strip() == "mc->smp_props.prefer_sockets = true;"
+    assert text.split("\n")[found[0]["location"]["line"] - 1].strip() == "mc->smp_props.prefer_sockets = true;"
 
 
 @pytest.mark.realtree
@@ -199,7 +199,7 @@ def test_the_model_reads_code_as_4x_trees_wrote_it(fixture_tree):
     object_class_property_add_bool); a VMStateDescription's name and the string given to
     virtio_init() are no types: each of the 4.0 entries is an error."""
     proc = run_cli("lint", "--repo", str(fixture_tree("qom-4x")), "--json")
-    findings = {(f["line"], f["code"]) for f in json.loads(proc.stdout)["findings"]}
+    findings = {(f["location"]["line"], f["code"]) for f in json.loads(proc.stdout)["findings"]}
     assert findings == {(19, "L101"), (21, "L101"), (23, "L102"), (25, "L102")}, proc.stdout
     assert proc.returncode == 1
 

@@ -100,7 +100,11 @@ def prove_json(old, build, *args: str) -> tuple[int, dict]:
     proc = run_cli("prove", "--old", str(old), "--build-dir", str(build), "--json",
                    "--baseline", str(BASELINE), *args)
     assert b"Traceback" not in proc.stderr, proc.stderr.decode()
-    return proc.returncode, json.loads(proc.stdout)
+    report = json.loads(proc.stdout)
+    from test_json import validate
+
+    validate(report, "prove")   # docs/json.md's document (issue 29, item 4)
+    return proc.returncode, report
 
 
 @pytest.mark.qemu_build

@@ -161,7 +161,7 @@ def test_check_json_carries_the_error(fixture_tree):
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     assert report["failed"] is True and report["findings"] == []
-    assert report["error"]["path"] == "hw/arm/virt.c" and report["error"]["family"] == "arm"
+    assert report["error"]["location"]["path"] == "hw/arm/virt.c" and report["error"]["family"] == "arm"
     assert report["error"]["text"] in one_line_error(proc)
 
 

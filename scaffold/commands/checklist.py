@@ -24,11 +24,13 @@ DEVEL_LIST = "qemu-devel@nongnu.org"
 
 @dataclass(eq=False, repr=False)
 class Item:
-    """One line of the cycle-start checklist."""
+    """One line of the cycle-start checklist; `id` names it for scripts, stable across
+    releases and trees (docs/json.md)."""
 
     done: bool
     text: str
     details: list[str] = field(default_factory=list)
+    id: str = ""
 
     def markdown(self) -> str:
         out = f"- [{'x' if self.done else ' '}] {self.text}"
@@ -59,7 +61,8 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
         x = [p for p in decls if p.name == name]
         details = [f"defined in {d[0].file.rel}:{d[0].line}" if d else "not defined yet",
                    f"declared in {x[0].file.rel}:{x[0].line}" if x else "no extern declaration yet"]
-        items.append(Item(bool(d and x), f"Compat array `{name}` added and declared", details))
+        items.append(Item(bool(d and x), f"Compat array `{name}` added and declared", details,
+                          id=f"array:{prefix}"))
 
     defined = {p.name for p in defs}
     for family in families:
@@ -73,22 +76,31 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
                                                    chain.judge_compat_props(family, older,
                                                                             False, defined))]
         items.append(Item(not problems, f"{family.name}: `{machine}` added in {family.file.rel}, "
-                          f"{release} chained to it with its compat arrays", problems))
+                          f"{release} chained to it with its compat arrays", problems,
+                          id=f"family:{family.name}"))
     unmoved = [f.name for f in families if f.newest.version != target or not f.newest.marks_latest()]
     items.append(Item(not unmoved, f"Latest/default machine type moved to {target} in every family",
-                      [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved]))
+                      [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved],
+                      id="latest"))
 
     findings = chain.check_tree(tree, families)
     bad = chain.failing(findings, strict=True)   # clean: nothing above info
     items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
-                      [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"] if len(bad) > 10 else [])))
-    items.append(_lint(tree))
-    items.append(_checkpatch(tree, target))
+                      [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"] if len(bad) > 10 else []),
+                      id="check"))
+    items.append(named("lint", _lint(tree)))
+    items.append(named("checkpatch", _checkpatch(tree, target)))
     items += _lifecycle(tree, families, target)
-    items.append(_docs(tree, families))
-    items.append(_prove(target))
-    items.append(_recipients(tree, families))
+    items.append(named("docs", _docs(tree, families)))
+    items.append(named("prove", _prove(target)))
+    items.append(named("send", _recipients(tree, families)))
     return target, items
+
+
+def named(key: str, item: Item) -> Item:
+    """The item with its stable id (docs/json.md)."""
+    item.id = key
+    return item
 
 
 def _lint(tree: QemuTree) -> Item:
@@ -127,7 +139,8 @@ def _checkpatch(tree: QemuTree, target: Version) -> Item:
 def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
     policy = read_policy(tree)
     if policy is None:
-        return [Item(True, "Lifecycle: this tree predates the versioned machine type policy (9.1)")]
+        return [Item(True, "Lifecycle: this tree predates the versioned machine type policy (9.1)",
+                     id="lifecycle")]
     newly: list = []
     past: dict = {}   # family name -> (family, blocks)
     for family in families:
@@ -137,7 +150,7 @@ def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
                 newly.append((family, block))
             if status == "past-deletion":
                 past.setdefault(family.name, (family, []))[1].append(block)
-    items = [_deprecations(tree, families, newly, target)]
+    items = [named("deprecations", _deprecations(tree, families, newly, target))]
     details = []
     for family, blocks in past.values():
         span = f"{blocks[0].version}" if len(blocks) == 1 else \
@@ -150,7 +163,8 @@ def _lifecycle(tree: QemuTree, families, target: Version) -> list[Item]:
         details.append("`qscaffold retire --dry-run` shows the series that removes them, and "
                        "what must be done by hand")
     items.append(Item(not past, "No code left for machine types past deletion "
-                      "(remove it and the compat arrays only they use)", details))
+                      "(remove it and the compat arrays only they use)", details,
+                      id="past-deletion"))
     return items
 
 
@@ -246,4 +260,5 @@ def render(target: Version, items: list[Item]) -> str:
 
 def as_json(target: Version | DownstreamVersion, items: list[Item]) -> dict:
     return {"version": str(target),
-            "items": [{"done": i.done, "text": i.text, "details": i.details} for i in items]}
+            "items": [{"id": i.id, "done": i.done, "text": i.text, "details": i.details}
+                      for i in items]}

@@ -122,6 +122,16 @@ def _root(show_version: bool = typer.Option(False, "--version", callback=_versio
     """Scaffold QEMU's versioned machine types and compat properties."""
 
 
+class TextJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+TextJsonOption = typer.Option(None, "--format", metavar="text|json", show_default=False,
+                              help="text (the default) or json (docs/json.md: one object "
+                              "with a \"schema\" number).")
+
+
 class Format(str, Enum):
     diff = "diff"
     patch = "patch"
@@ -276,7 +286,8 @@ def retire(
 @app.command(epilog=_examples("qscaffold lint", "qscaffold lint --since newest", "qscaffold lint --write-baseline .qscaffold/lint-baseline.toml", "qscaffold lint --baseline .qscaffold/lint-baseline.toml"))
 def lint(
     repo: Optional[Path] = RepoOption,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
     since: Optional[str] = typer.Option(None, "--since", metavar="REV", help="Also check that "
                                         "entries changed after REV sit in the array of the "
@@ -293,6 +304,7 @@ def lint(
     quiet: bool = QuietOption,
 ) -> None:
     """Check every compat entry against the QOM model of the tree (exit 1 on errors)."""
+    json_out = json_out or fmt is TextJson.json
     from scaffold.commands.qom_command import render_lint, run_lint
     from scaffold.reading.tree import QemuTree
 
@@ -316,10 +328,14 @@ def lint(
             code = 1 if failing(split.new, strict) else 0
         if json_out:
             known_ids = {id(f) for f, _ in split.known} if split else set()
+            from scaffold.jsondoc import located, location
+
             _emit_json({"findings": [dict(f.as_json(), known=id(f) in known_ids)
                                      for f in findings], "failed": bool(code),
-                        "types": len(model.types), "cannot_tell": model.unresolved,
-                        "stale": [k.line for k in split.stale] if split else []})
+                        "types": len(model.types),
+                        "cannot_tell": [located(u) for u in model.unresolved],
+                        "stale": [{"code": k.code, "location": location(str(baseline), k.line)}
+                                  for k in split.stale] if split else []}, "lint")
         else:
             from scaffold.commands.terminal import severities
 
@@ -352,11 +368,13 @@ def qom(
                                        "that defines, inherits or aliases this property."),
     unresolved: bool = typer.Option(False, "--unresolved", help="What the model cannot tell."),
     repo: Optional[Path] = RepoOption,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
     quiet: bool = QuietOption,
 ) -> None:
     """What the tree's C source says about a QOM type or property: parents, subtypes,
     properties with kind, default and file:line."""
+    json_out = json_out or fmt is TextJson.json
     from scaffold.commands import qom_command as q
     from scaffold.reading.tree import QemuTree
 
@@ -365,7 +383,9 @@ def qom(
             raise UsageError("give a TYPE, --property NAME or --unresolved (one of them)")
         model = q.load(QemuTree.locate(repo))
         if unresolved:
-            report: dict = {"cannot_tell": model.unresolved}
+            from scaffold.jsondoc import located
+
+            report: dict = {"cannot_tell": [located(u) for u in model.unresolved]}
             text = "\n".join(model.unresolved) + "\n"
         elif prop is not None:
             report = q.property_report(model, prop)
@@ -374,7 +394,7 @@ def qom(
             assert type_name is not None
             report = q.type_report(model, type_name)
             text = q.render_type(report)
-        _emit_json(report) if json_out else print(text, end="")
+        _emit_json(report, "qom") if json_out else print(text, end="")
         return 0
     _run(run)
 
@@ -398,12 +418,14 @@ def prove(
                                             "(TOML); they do not fail."),
     jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", show_default=False, help="Machine types proven at once "
                              "(default: one per core)."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
     verbose: bool = VerboseOption,
     quiet: bool = QuietOption,
 ) -> None:
     """Run an older and a newer QEMU on every versioned machine type both offer: compare
     every device property, then migrate old to new (exit 1 on anything not in --baseline)."""
+    json_out = json_out or fmt is TextJson.json
     from scaffold.commands.prove_command import ProveOptions, run
 
     _run(run, ProveOptions(old=old, new=new, build_dir=build_dir, machines=machine,
@@ -411,13 +433,19 @@ def prove(
                            json=json_out, verbose=verbose))
 
 
-_json = {"asked": False, "printed": False}   # --json on the command line; printed yet
+# JSON asked for on the command line (--json, --format json) and the command; printed yet
+_json: dict = {"asked": False, "printed": False, "command": None}
 
 
-def _emit_json(data) -> None:
+def _emit_json(data: dict, command: str | None = None) -> None:
+    """One document, docs/json.md's shape: "schema" and "command" first."""
     import json
 
+    from scaffold.jsondoc import document
+
     _json["printed"] = True
+    if "schema" not in data:
+        data = document(command or _json["command"] or "qscaffold", **data)
     print(json.dumps(data, indent=2))
 
 
@@ -425,24 +453,28 @@ def _json_error(message: str, path: str | None = None, line: int | None = None,
                 family: str | None = None, text: str | None = None) -> None:
     """A command asked for JSON that fails before printing it still prints JSON: a CI job
     parsing the output gets the error, not nothing."""
+    from scaffold.jsondoc import location
+
     if _json["asked"] and not _json["printed"]:
         _emit_json({"findings": [], "failed": True, "error": {
-            "message": message, "path": path, "line": line, "family": family,
+            "message": message, "location": location(path, line), "family": family,
             "text": text or message}})
 
 
 @app.command(epilog=_examples("qscaffold machines", "qscaffold machines --json", before=LAYOUTS))
 def machines(
     repo: Optional[Path] = RepoOption,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
     families: Optional[Path] = FamiliesOption,
 ) -> None:
     """Every versioned machine family: file, layout, newest/default type, lifecycle."""
+    json_out = json_out or fmt is TextJson.json
     from scaffold.commands.reports import machines as report, render_machines
 
     def run() -> int:
         data = report(_open(repo, families))
-        _emit_json(data) if json_out else print(render_machines(data), end="")
+        _emit_json(data, "machines") if json_out else print(render_machines(data), end="")
         return 0
     _run(run)
 
@@ -450,7 +482,8 @@ def machines(
 @app.command(epilog=_examples("qscaffold check", "qscaffold check --strict --json", "qscaffold explain C101"))
 def check(
     repo: Optional[Path] = RepoOption,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
     families: Optional[Path] = FamiliesOption,
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
     explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE",
@@ -458,6 +491,7 @@ def check(
                                           "matters (C101 or chain-missing; `all` lists them)."),
 ) -> None:
     """Verify the whole compat chain (exit 1 on errors or a pending bump)."""
+    json_out = json_out or fmt is TextJson.json
     from scaffold.commands.reports import check as run_check, render_check
 
     def run() -> int:
@@ -465,7 +499,8 @@ def check(
             return _explain(explain)
         findings, code = run_check(_open(repo, families), strict)
         if json_out:
-            _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)})
+            _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)},
+                       "check")
         else:
             from scaffold.commands.terminal import severities
 
@@ -501,11 +536,13 @@ def checklist(
     version: Optional[str] = typer.Argument(None, metavar="[VERSION]",
                                             help="The release (default: the next one)."),
     repo: Optional[Path] = RepoOption,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
     families: Optional[Path] = FamiliesOption,
     quiet: bool = QuietOption,
 ) -> None:
     """The cycle-start checklist as Markdown task items, ticked from the tree's state."""
+    json_out = json_out or fmt is TextJson.json
     from scaffold.commands import checklist as cl
     from scaffold.version import Version
 
@@ -517,11 +554,12 @@ def checklist(
         downstream = DownstreamVersion.parse(version) if version is not None else None
         if downstream is not None or (version is None and read_downstream(tree)[0]):
             mine, items = downstream_checklist.build(tree, downstream)
-            _emit_json(cl.as_json(mine, items)) if json_out else \
+            _emit_json(cl.as_json(mine, items), "checklist") if json_out else \
                 print(downstream_checklist.render(mine, items), end="")
             return 0
         found, items = cl.build(tree, Version.parse(version) if version else None)
-        _emit_json(cl.as_json(found, items)) if json_out else print(cl.render(found, items), end="")
+        _emit_json(cl.as_json(found, items), "checklist") if json_out else \
+            print(cl.render(found, items), end="")
         return 0
     _run(run)
 
@@ -626,8 +664,20 @@ def _not_text(args: list[str]) -> str | None:
     return None
 
 
+def _command_of(argv: list[str]) -> str | None:
+    """The command a command line runs ("lint", "compat add"), for its JSON error."""
+    for i, arg in enumerate(argv):
+        if arg in WORKFLOW:
+            sub = argv[i + 1] if arg == "compat" and i + 1 < len(argv) else ""
+            return f"{arg} {sub}".strip()
+    return None
+
+
 def main() -> None:
-    _json["asked"] = "--json" in sys.argv[1:]
+    argv = sys.argv[1:]
+    _json["asked"] = "--json" in argv or "--format=json" in argv or \
+        any(a == "--format" and b == "json" for a, b in zip(argv, argv[1:]))
+    _json["command"] = _command_of(argv)
     bad = _not_text(sys.argv[1:])
     if bad is not None:
         _json_error(f"an argument is not UTF-8 text: {bad}")

@@ -3,7 +3,7 @@ and a rebase (its own types, the rebase bits, the older majors' types), not upst
 (no compat array of its own per release, no mailing list)."""
 from __future__ import annotations
 
-from scaffold.commands.checklist import Item, _lint
+from scaffold.commands.checklist import Item, _lint, named
 from scaffold.reading import compat_arrays
 from scaffold.reading.downstream import DownstreamFamily, DownstreamVersion, read_downstream
 from scaffold.reading import csyntax
@@ -29,12 +29,12 @@ def build(tree: QemuTree, target: DownstreamVersion | None
     findings = check_tree(tree)
     items: list[Item] = []
     for family in families:
-        items.append(_family(family, target, findings))
-    items.append(_rebase(tree))
+        items.append(named(f"family:{family.name}", _family(family, target, findings)))
+    items.append(named("rebase", _rebase(tree)))
     bad = failing(findings)
     items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
-                      [str(f) for f in bad[:10]]))
-    items.append(_lint(tree))
+                      [str(f) for f in bad[:10]], id="check"))
+    items.append(named("lint", _lint(tree)))
     older: dict[int, list[str]] = {}
     for family in families:
         for t in family.types:
@@ -44,11 +44,11 @@ def build(tree: QemuTree, target: DownstreamVersion | None
                       "distribution's support policy)",
                       [f"{target.vendor} {major}: {len(names)} types ({', '.join(names[:4])}"
                        f"{' ...' if len(names) > 4 else ''})"
-                       for major, names in sorted(older.items())]))
+                       for major, names in sorted(older.items())], id="older-majors"))
     items.append(Item(False, f"Built: `qemu-system-<arch> -machine help` lists the {target} "
                       "types under their aliases, and every older type still",
                       ["qscaffold's --build-dir compiles the changed files; a full build "
-                       "runs -machine help"]))
+                       "runs -machine help"], id="built"))
     return target, items
 
 

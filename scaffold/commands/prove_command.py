@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import UsageError
+from scaffold.jsondoc import SCHEMA
 from scaffold.progress import Progress
 from scaffold.userfiles import read_text
 from scaffold.running import baseline as baseline_module
@@ -93,7 +94,8 @@ def run(opts: ProveOptions) -> int:
                         opts.jobs or os.cpu_count() or 1, progress)
     failed = any(r.failed for r in results)
     if opts.json:
-        print(json.dumps({"old": {"path": str(old.path), "version": old.version},
+        print(json.dumps({"schema": SCHEMA, "command": "prove",
+                          "old": {"path": str(old.path), "version": old.version},
                           "new": {"path": str(new.path), "version": new.version},
                           "devices": [d.driver for d in devices], "left_out": left_out,
                           "only_one_binary": only, "failed": failed,

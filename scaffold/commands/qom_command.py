@@ -4,6 +4,8 @@ checked against it."""
 from __future__ import annotations
 
 from pathlib import Path
+
+from scaffold.jsondoc import where
 from typing import Any
 
 from scaffold.errors import UsageError
@@ -23,7 +25,7 @@ def load(root: Path) -> QomModel:
 
 def _prop_json(owner: str, p: Prop) -> dict[str, Any]:
     return {"name": p.name, "kind": p.kind, "default": p.default, "defined_in": owner,
-            "where": str(p.where), "alias_of": str(p.alias_of) if p.alias_of else None,
+            "location": where(str(p.where)), "alias_of": str(p.alias_of) if p.alias_of else None,
             "condition": [str(c) for c in p.cond]}
 
 
@@ -36,7 +38,7 @@ def type_report(model: QomModel, name: str) -> dict[str, Any]:
         raise UsageError(f"no type {name} in the model{told}{hint}")
     qt = model.types[names[0]]
     props = model.all_properties(qt.name)
-    return {"type": qt.name, "where": str(qt.where), "abstract": qt.abstract,
+    return {"type": qt.name, "location": where(str(qt.where)), "abstract": qt.abstract,
             "parents": model.ancestors(qt.name)[1:], "interfaces": qt.interfaces,
             "subtypes": [t for t in model.subtypes(qt.name)],
             "variants": qt.variants, "condition": [str(c) for c in qt.cond],
@@ -54,8 +56,15 @@ def property_report(model: QomModel, prop: str) -> dict[str, Any]:
             "has_it": through}
 
 
+def _at(loc: dict | None) -> str:
+    if loc is None:
+        return "?"
+    return f"{loc['path']}:{loc['line']}" if loc["line"] is not None else loc["path"]
+
+
 def render_type(report: dict) -> str:
-    lines = [f"{report['type']}{' (abstract)' if report['abstract'] else ''}  {report['where']}"]
+    lines = [f"{report['type']}{' (abstract)' if report['abstract'] else ''}  "
+             f"{_at(report['location'])}"]
     if report["parents"]:
         lines.append("parents: " + " -> ".join(report["parents"]))
     if report["interfaces"]:
@@ -72,7 +81,7 @@ def render_type(report: dict) -> str:
         alias = f"  alias of {p['alias_of']}" if p["alias_of"] else ""
         cond = f"  [{' / '.join(p['condition'])}]" if p["condition"] else ""
         lines.append(f"  {p['name']:<32} {p['kind']:<10}{extra:<8} {p['defined_in']}  "
-                     f"{p['where']}{alias}{cond}")
+                     f"{_at(p['location'])}{alias}{cond}")
     return "\n".join(lines) + "\n"
 
 
@@ -82,7 +91,8 @@ def render_property(report: dict) -> str:
         lines.append("  no type in this tree has it")
     for p in report["defined_by"]:
         cond = f"  [{' / '.join(p['condition'])}]" if p["condition"] else ""
-        lines.append(f"  defined by {p['defined_in']:<32} {p['kind']:<10} {p['where']}{cond}")
+        lines.append(f"  defined by {p['defined_in']:<32} {p['kind']:<10} "
+                     f"{_at(p['location'])}{cond}")
     if report["aliased_by"]:
         lines.append("  aliased by " + ", ".join(report["aliased_by"]))
     inherit = [t for t in report["has_it"] if t not in report["aliased_by"]]

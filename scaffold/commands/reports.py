@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scaffold.jsondoc import location
+
 from scaffold.reading.downstream import read_downstream
 from scaffold.reading.machines import reset_convention
 from scaffold.rules.chain import check_tree, failing, reader_notes
@@ -22,7 +24,7 @@ def machines(tree: QemuTree) -> dict:
     out: dict[str, Any] = {"tree": str(tree.root), "version": ".".join(map(str, tree.version)) if tree.version else None,
            "policy": {"deprecation_years": policy.deprecation, "deletion_years": policy.deletion,
                       "source": policy.source} if policy else None,
-           "families": [], "notes": [str(n) for n in reader_notes(notes)]}
+           "families": [], "notes": [n.as_json() for n in reader_notes(notes)]}
     downstream, _ = read_downstream(tree)
     out["dialect"] = _dialect(downstream, notes)
     out["downstream"] = [{
@@ -30,7 +32,8 @@ def machines(tree: QemuTree) -> dict:
         "described_in": f.spec.source, "newest": str(f.newest.version),
         "alias": next((t.alias for t in f.types if t.latest), None),
         "default": any(t.default for t in f.types), "count": len(f.types),
-        "machine_types": [{"name": t.name, "version": str(t.version), "line": t.line,
+        "machine_types": [{"name": t.name, "version": str(t.version),
+                           "location": location(f.spec.file, t.line),
                            "latest": t.latest, "default": t.default} for t in f.types]}
         for f in downstream]
     for family in families:
@@ -38,7 +41,8 @@ def machines(tree: QemuTree) -> dict:
         for block in family.blocks:
             status = policy.status(block.version, current) if policy and current else None
             versions.append({"version": str(block.version), "status": status,
-                             "line": family.file.line(block.start)})
+                             "location": location(family.file.rel,
+                                                  family.file.line(block.start))})
         out["families"].append({
             "name": family.name, "file": family.file.rel,
             "layout": family.layout, "alias_reset": reset_convention(family),
@@ -47,7 +51,8 @@ def machines(tree: QemuTree) -> dict:
             "bugfix_types": bugfix_types(family),
             "oldest": str(family.blocks[-1].version), "count": len(family.blocks),
             "machine_types": [f"{family.spec.machine}-{b.version}" for b in family.blocks[:1]],
-            "extra_registrations": [{"macro": m, "line": line} for m, line in family.extras],
+            "extra_registrations": [{"macro": m, "location": location(family.file.rel, line)}
+                                    for m, line in family.extras],
             "versions": versions})
     return out
 
@@ -63,6 +68,16 @@ def _dialect(downstream: list, notes: list) -> str:
            "`#if 0`") if disabled else ""
     count = f"{len(downstream)} famil{'y' if len(downstream) == 1 else 'ies'}"
     return f"downstream ({', '.join(vendors)}): {count} of the vendor's own machine types{off}"
+
+
+def finding_text(f: dict) -> str:
+    """A finding's JSON (Finding.as_json) as its text line."""
+    loc = f["location"]
+    where = "" if loc is None else (f"{loc['path']}:{loc['line']}: " if loc["line"] is not None
+                                    else f"{loc['path']}: ")
+    who = " ".join(x for x in (f["family"], f["version"]) if x)
+    fix = f" (fix: {f['fix']})" if f["fix"] else ""
+    return f"{where}{f['severity']}[{f['code']}]: {who + ': ' if who else ''}{f['message']}{fix}"
 
 
 def render_machines(report: dict) -> str:
@@ -98,7 +113,7 @@ def render_machines(report: dict) -> str:
         for row in [head, *rows]:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[5])
     for note in report["notes"]:
-        lines.append(f"note: {note}")
+        lines.append(f"note: {finding_text(note)}")
     lines += ["", "default: the newest type is its binary's default machine. "
               "Layouts: see `qscaffold machines --help`."]
     return "\n".join(lines) + "\n"

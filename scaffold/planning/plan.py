@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
+from scaffold.jsondoc import SCHEMA
 from scaffold.reading import csyntax
 from scaffold.rules import chain
 from scaffold.errors import ScaffoldError
@@ -76,7 +77,9 @@ class Plan:
         return self
 
     def as_json(self) -> dict:
+        """docs/json.md's plan: what a dry run with --format json prints."""
         return {
+            "schema": SCHEMA,
             "command": self.command,
             "version": str(self.target) if self.target else None,
             "families": self.families,
@@ -84,8 +87,8 @@ class Plan:
             "done": self.done,
             "skipped": self.skipped,
             "left": self.left,
-            "notes": [str(n) for n in self.notes],
-            "edits": [{"file": e.path, "start": e.start, "end": e.end, "what": e.what,
+            "notes": [n.as_json() for n in self.notes],
+            "edits": [{"path": e.path, "start": e.start, "end": e.end, "what": e.what,
                        "family": e.family, "text": e.text.decode("utf-8", "surrogateescape")}
                       for e in self.edits],
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from scaffold.jsondoc import SCHEMA
 from scaffold.progress import Progress
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
@@ -59,7 +60,10 @@ class FollowUp:
         return f"{where}{self.message}"
 
     def as_json(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "path": self.path, "line": self.line}
+        from scaffold.jsondoc import location
+
+        return {"kind": self.kind, "message": self.message,
+                "location": location(self.path, self.line)}
 
 
 @dataclass(eq=False, repr=False)
@@ -72,7 +76,7 @@ class Series:
     provenance: str = ""
 
     def as_json(self) -> dict:
-        return {"command": "retire", "retired": self.retired,
+        return {"schema": SCHEMA, "command": "retire", "retired": self.retired,
                 "steps": [s.as_json() for s in self.steps],
                 "followups": [f.as_json() for f in self.followups]}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from scaffold.jsondoc import location
 from scaffold.rules.fixtures import Fixture
 
 # error: would not build or link, or changes what a guest sees; pending: a bump is due;
@@ -98,10 +99,12 @@ class Finding(NamedTuple):
         return f"{where}{self.severity}[{self.code}]: {who}{self.message}{fix}"
 
     def as_json(self) -> dict[str, Any]:
-        out = {"code": self.code, **self._asdict()}
-        out["entry"] = self.entry._asdict() if self.entry else None
-        out["fix"] = self.fix or None
-        return out
+        """docs/json.md's finding: the entry as fields, the place as a location."""
+        return {"code": self.code, "severity": self.severity, "kind": self.kind,
+                "message": self.message, "fix": self.fix or None,
+                "location": location(self.path, self.line), "family": self.family,
+                "version": self.version,
+                "entry": self.entry._asdict() if self.entry else None}
 
     @property
     def key(self) -> tuple[str, str | None, str | None, str]:

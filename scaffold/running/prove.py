@@ -94,12 +94,15 @@ class MachineResult:
             broken(self.backward)
 
     def as_json(self) -> dict:
+        """docs/json.md: null, not "", where there is no reason or error."""
+        def fields(record: NamedTuple) -> dict:
+            return {k: (None if v == "" else v) for k, v in record._asdict().items()}
         return {"machine": self.machine, "error": self.error or None,
-                "differences": [d._asdict() for d in self.differences],
-                "known": [d._asdict() for d in self.known],
+                "differences": [fields(d) for d in self.differences],
+                "known": [fields(d) for d in self.known],
                 "only_old": self.only_old, "only_new": self.only_new,
-                "migration": self.migration._asdict(),
-                "backward": self.backward._asdict() if self.backward else None}
+                "migration": fields(self.migration),
+                "backward": fields(self.backward) if self.backward else None}
 
 
 def _show(value: Any) -> str:
