@@ -59,6 +59,11 @@ def run(opts: ProveOptions) -> int:
         raise UsageError(f"--old {opts.old}: no such QEMU binary")
     target = _target(opts.old)
     new_path = new_binary(opts, target)
+    other = re.fullmatch(r"qemu-system-(\w+)", new_path.name)
+    if other and other.group(1) != target:
+        raise UsageError(f"{opts.old} (target {target}) and {new_path} (target "
+                         f"{other.group(1)}) are QEMUs of two different targets: they have no "
+                         "machine type in common")
     matrix = devices_module.parse(read_text(opts.devices, "--devices"), str(opts.devices)) \
         if opts.devices else devices_module.default(target)
     known = baseline_module.load(opts.baseline) if opts.baseline else []
@@ -74,11 +79,6 @@ def run(opts: ProveOptions) -> int:
     if left_out:
         say(f"devices one binary lacks, left out: {', '.join(left_out)}")
     if not machines:
-        other = re.fullmatch(r"qemu-system-(\w+)", new.path.name)
-        if other and other.group(1) != target:
-            raise UsageError(f"{old.path} is a {target} QEMU and {new.path} a(n) "
-                             f"{other.group(1)} one: two different targets have no machine "
-                             "type in common")
         raise UsageError("no versioned machine type both binaries offer"
                          + (" matches --machine" if opts.machines else ""))
     with Progress(f"proving {len(machines)} machine types", len(machines)) as bar:

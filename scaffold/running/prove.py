@@ -239,9 +239,15 @@ def _migrate(src: Qemu, dst: Qemu, sock: str, machine: str, baseline: list[Known
                           MIGRATION_TIMEOUT) is None:
             return _failure("failed", "timed out", start, machine, baseline)
         status.update(src.cmd("query-migrate"))
-        # the source says completed before the destination has loaded: wait for it too
-        loaded = dst.wait_event("MIGRATION", lambda d: d.get("status") in ended,
-                                MIGRATION_TIMEOUT) is not None or not dst.alive()
+        # the source says completed before the destination has loaded: wait for it too,
+        # and take its word: a load that fails says "failed" before the process exits
+        landed = dst.wait_event("MIGRATION", lambda d: d.get("status") in ended,
+                                MIGRATION_TIMEOUT)
+        if landed is not None and landed.get("status") != "completed":
+            dst.wait_exit(2.0)
+            error = dst.error_text() or f"destination: {landed.get('status')}"
+            return _failure("failed", error, start, machine, baseline)
+        loaded = landed is not None or not dst.alive()
     else:   # a binary without the events capability: ask until it says
         if not wait_for(source_done, MIGRATION_TIMEOUT):
             return _failure("failed", "timed out", start, machine, baseline)
