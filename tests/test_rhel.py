@@ -401,3 +401,30 @@ def _machine_help(build: Path) -> dict[str, str]:
     assert proc.returncode == 0, proc.stderr
     return {line.split()[0]: line.split(None, 1)[1].strip()
             for line in proc.stdout.splitlines()[1:] if line.strip()}
+
+
+def test_check_says_a_vendor_array_half_declared_or_not_added(rhel, tmp_path):
+    """Issue 28, item 3: every vendor array whole (C408), and the newest one added by the
+    types its release covers, the flat i440fx list included (C409); the shipped tree has
+    neither (test_check_on_rhel_has_no_false_finding)."""
+    root = linked_copy(rhel, tmp_path / "tree")
+    for rel, old in (("include/hw/boards.h", "extern GlobalProperty hw_compat_rhel_9_1[];\n"
+                      "extern const size_t hw_compat_rhel_9_1_len;\n"),
+                     ("hw/arm/virt.c", "    compat_props_add(mc->compat_props, hw_compat_rhel_9_1,"
+                      " hw_compat_rhel_9_1_len);\n"),
+                     ("hw/i386/pc_piix.c", "    compat_props_add(m->compat_props, hw_compat_rhel_9_1,\n"
+                      "                     hw_compat_rhel_9_1_len);\n")):
+        path = root / rel
+        text = path.read_text()
+        assert text.count(old) == 1, rel
+        path.unlink()   # a hard link to the module's tree: a file of its own
+        path.write_text(text.replace(old, ""))
+    proc = run_cli("check", "--repo", str(root))
+    out = proc.stdout.decode()
+    assert proc.returncode == 1, out
+    errors = [l for l in out.splitlines() if "error[" in l]
+    assert [l.split(": error[")[1][:4] for l in errors] == ["C409", "C408", "C409"], errors
+    assert any(l.startswith("hw/core/machine.c:52: error[C408]: hw_compat_rhel_9_1 lacks its "
+                            "extern declaration") for l in errors)
+    assert any("virt-rhel9.0.0 does not add hw_compat_rhel_9_1" in l for l in errors)
+    assert any("pc-i440fx-rhel7.6.0 does not add hw_compat_rhel_9_1" in l for l in errors)

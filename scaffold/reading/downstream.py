@@ -107,8 +107,10 @@ class DownstreamType:
     alias: str | None = None
     default: bool = False
     registration: Registration | None = None
-    # each options function (defined in the file) -> the functions its statements call
+    # each options function (defined in the file) -> the functions its statements call,
+    # and the arrays its compat_props_add statements add
     calls: dict[str, list[str]] = field(default_factory=dict)
+    adds: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(eq=False, repr=False)
@@ -279,6 +281,8 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
             mine.append((reg, name, version, m.group("suffix")))
     if not mine:   # an upstream tree: nothing parsed
         return family, claimed
+    from scaffold.reading.cmatch import arguments
+
     code = file.code   # parsing only a downstream tree's files
     root = file.full_tree.root_node
     functions = {csyntax.function_name(n): n for n in csyntax.top_level(root)
@@ -291,7 +295,11 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
             node = functions.get(fn)
             body = node.child_by_field_name("body") if node is not None else None
             if body is not None:
-                t.calls[fn] = [c[0] for c in map(csyntax.macro_call, body.named_children) if c]
+                called = [c for c in map(csyntax.macro_call, body.named_children) if c]
+                t.calls[fn] = [name for name, _ in called]
+                t.adds[fn] = [code.text(args[1]).strip() for name, call in called
+                              if name == "compat_props_add"
+                              for args in [arguments(call)] if len(args) > 1]
         kind = spec.latest
         if kind == "macro":
             t.latest = reg.macro.endswith("_AS_LATEST")
@@ -362,6 +370,53 @@ def _read_downstream(tree: QemuTree, extra: Path | None
             families.append(family)
             claimed.setdefault(spec.file, set()).update(lines)
     return families, claimed
+
+
+class VendorArrayFact(NamedTuple):
+    """A vendor array as the tree has it: its definition, `_len`, and extern pair."""
+
+    name: str
+    prefix: str
+    version: tuple[int, int]
+    defined: tuple[str, int] | None     # (path, line) of `GlobalProperty NAME[] =`
+    has_len: bool
+    declared: tuple[str, int] | None    # (path, line) of `extern GlobalProperty NAME[];`
+    declared_len: bool
+
+
+def vendor_array_facts(tree: QemuTree, arrays: VendorArrays) -> list[VendorArrayFact]:
+    """Every vendor array the tree defines or declares, found by a byte scan of the files
+    holding upstream's arrays (`#if 0` and comments blanked)."""
+    found: dict[str, dict[str, Any]] = {}
+    for rels, extern in ((tree.array_defs, False), (tree.array_externs, True)):
+        for rel in rels:
+            data = csyntax.blank_comments(csyntax.blank_disabled(tree.file(rel).data))
+            head = rb"^extern\s+GlobalProperty\s+(\w+)\s*\[\s*\]\s*;" if extern else \
+                rb"^GlobalProperty\s+(\w+)\s*\[\s*\]\s*="
+            for m in re.finditer(head, data, re.M):
+                name = m.group(1).decode()
+                prefix = next((p for p in arrays.names if (pat := arrays.pattern(p)) and
+                               pat.match(name)), None)
+                if prefix is None:
+                    continue
+                fact = found.setdefault(name, {"prefix": prefix})
+                where = (rel, csyntax.line_of(data, m.start()))
+                length = (rb"^extern\s+const\s+size_t\s+" if extern else
+                          rb"^const\s+size_t\s+") + re.escape(name.encode()) + rb"_len\b"
+                has = re.search(length, data, re.M) is not None
+                if extern:
+                    fact["declared"], fact["declared_len"] = where, has
+                else:
+                    fact["defined"], fact["has_len"] = where, has
+    out = []
+    for name, fact in sorted(found.items()):
+        pattern = arrays.pattern(fact["prefix"])
+        named = pattern.match(name) if pattern else None
+        version = (int(named.group("major")), int(named.group("minor"))) if named else (0, 0)
+        out.append(VendorArrayFact(name, fact["prefix"], version, fact.get("defined"),
+                                   fact.get("has_len", False), fact.get("declared"),
+                                   fact.get("declared_len", False)))
+    return out
 
 
 _ADDS = re.compile(rb"\bcompat_props_add\s*\([^,;]+,\s*(\w+)\s*,")

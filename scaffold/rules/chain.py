@@ -461,6 +461,9 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
     out += judge_arrays(tree, families)
     out += judge_versions(tree, families)
     out += judge_downstream(tree)
+    from scaffold.rules import downstream_arrays   # a distribution's own arrays
+
+    out += downstream_arrays.judge(tree)
     return ordered(out)
 
 
