@@ -371,12 +371,15 @@ def test_kill_9_ends_the_qemu_a_wrapper_started(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "scaffold", "prove", "--old", str(wrapper),
                              "--new", str(wrapper), "-j", "2"], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not any(str(real) in p for p in qemu_processes()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert any(str(real) in p for p in qemu_processes()), "no QEMU started"
-    proc.kill()
-    proc.wait()
+    deadline = time.monotonic() + 60
+    try:
+        while not any(str(real) in p for p in qemu_processes()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = any(str(real) in p for p in qemu_processes())
+    finally:   # whatever happened, qscaffold is killed: its guard must end what it started
+        proc.kill()
+        proc.wait()
+    assert started, "no QEMU started"
     deadline = time.monotonic() + 10
     while qemu_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
