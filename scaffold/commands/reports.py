@@ -71,13 +71,12 @@ def _dialect(downstream: list, notes: list) -> str:
 
 
 def finding_text(f: dict) -> str:
-    """A finding's JSON (Finding.as_json) as its text line."""
-    loc = f["location"]
-    where = "" if loc is None else (f"{loc['path']}:{loc['line']}: " if loc["line"] is not None
-                                    else f"{loc['path']}: ")
-    who = " ".join(x for x in (f["family"], f["version"]) if x)
-    fix = f" (fix: {f['fix']})" if f["fix"] else ""
-    return f"{where}{f['severity']}[{f['code']}]: {who + ': ' if who else ''}{f['message']}{fix}"
+    """A finding's JSON (Finding.as_json) as its text line, Finding's own."""
+    from scaffold.rules.registry import Finding
+
+    loc = f["location"] or {}
+    return str(Finding(f["severity"], f["kind"], f["message"], f["fix"] or "", loc.get("path"),
+                       loc.get("line"), f["family"], f["version"]))
 
 
 def render_machines(report: dict) -> str:

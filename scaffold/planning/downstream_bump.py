@@ -30,7 +30,8 @@ from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, Downs
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
-_RESETS = {"alias": "NULL", "is_default": "false"}
+# what only the latest type sets, and a demoted one resets: the alias and the default
+RESETS = {"alias": "NULL", "is_default": "false"}
 
 
 def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
@@ -40,7 +41,7 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
                          "(`qscaffold machines` lists the families it reads)")
     plan = Plan("bump", target)   # type: ignore[arg-type]   # a downstream version
     for family in families:
-        newest = _newest(family)
+        newest = family.newest
         why = frozen(family, newest, target)
         if why:
             plan.skipped.append(f"{family.name}: {why}")
@@ -57,10 +58,6 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
         raise UsageError(f"bump {target}: no {target.vendor} family is continued "
                          f"({'; '.join(plan.skipped)})")
     return plan.checked(tree, read_families(tree)[0])
-
-
-def _newest(family: DownstreamFamily) -> DownstreamType:
-    return next((t for t in family.types if not t.suffix), family.types[0])
 
 
 def frozen(family: DownstreamFamily, newest: DownstreamType,
@@ -85,8 +82,7 @@ def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType
     data = file.data
     reg = newest.registration
     assert reg is not None   # every downstream type is read from its registration
-    functions = {csyntax.function_name(n): n for n in csyntax.top_level(file.full_tree.root_node)
-                 if n.type == "function_definition"}
+    functions = csyntax.functions(file.full_tree.root_node)
     options = []
     for name in newest.options:
         node = functions.get(name)
@@ -275,7 +271,7 @@ def _resets(data: bytes, family: DownstreamFamily, fn: Function,
         return []   # the registration marks the latest: the chain brings no alias
     have = {assigned_field(s) for s in fn.statements()}
     out: list[tuple[str | None, bytes]] = []
-    for field in _RESETS:
+    for field in RESETS:
         if field in have:
             continue
         found = None
@@ -351,7 +347,7 @@ def _demoted_registration(file: SourceFile, family: DownstreamFamily,
 def _newest_only(statement: Node, family: DownstreamFamily) -> bool:
     """A statement only the newest type's options carry: it calls or adds one of the
     family's `newest` names, or sets the alias or the default."""
-    if assigned_field(statement) in _RESETS:
+    if assigned_field(statement) in RESETS:
         return True
     names = set(family.spec.newest)
     return any(csyntax.utf8(i.text or b"") in names for i in csyntax.identifiers(statement))

@@ -50,9 +50,9 @@ def choose(tree: QemuTree, families: list[DownstreamFamily], ours: list[VendorAr
            release: tuple[int, int] | None) -> VendorArray | NewArray:
     newest = max(ours, key=lambda a: a.version)
     if release is None:   # the families at the newest version (frozen ones lag behind)
-        top = max(_newest(f).version[1:] for f in families)
-        current = [f for f in families if _newest(f).version[1:] == top]
-        if newest.name in {a for f in current for a in added_by(tree, f, _newest(f))}:
+        top = max(f.newest.version[1:] for f in families)
+        current = [f for f in families if f.newest.version[1:] == top]
+        if newest.name in {a for f in current for a in added_by(f.newest)}:
             return newest
         release = top[:2]
     name = arrays.names[prefix].format(major=release[0], minor=release[1])
@@ -67,24 +67,24 @@ def choose(tree: QemuTree, families: list[DownstreamFamily], ours: list[VendorAr
     return NewArray(name, newest, pattern)
 
 
-def _newest(family: DownstreamFamily) -> DownstreamType:
-    return next((t for t in family.types if not t.suffix), family.types[0])
+def _options(tree: QemuTree, family: DownstreamFamily, t: DownstreamType) -> list[Function]:
+    """A type's options functions (those taking one named parameter)."""
+    functions = csyntax.functions(tree.file(family.spec.file).full_tree.root_node)
+    out = []
+    for name in t.options:
+        node = functions.get(name)
+        params = param_names(node) if node is not None else []
+        if node is not None and len(params) == 1:
+            out.append(Function(node, name, params[0]))
+    return out
 
 
 def _adds(tree: QemuTree, family: DownstreamFamily, t: DownstreamType
           ) -> list[tuple[Function, str, Any]]:
     """(options function, array, statement) for each array a type's options add."""
-    file = tree.file(family.spec.file)
-    code = file.code
-    functions = {csyntax.function_name(n): n for n in csyntax.top_level(file.full_tree.root_node)
-                 if n.type == "function_definition"}
+    code = tree.file(family.spec.file).code
     out = []
-    for name in t.options:
-        node = functions.get(name)
-        params = param_names(node) if node is not None else []
-        if node is None or len(params) != 1:
-            continue
-        fn = Function(node, name, params[0])
+    for fn in _options(tree, family, t):
         for statement in fn.statements():
             for call in calls(statement, named("compat_props_add")):
                 args = arguments(call.node)
@@ -93,8 +93,9 @@ def _adds(tree: QemuTree, family: DownstreamFamily, t: DownstreamType
     return out
 
 
-def added_by(tree: QemuTree, family: DownstreamFamily, t: DownstreamType) -> list[str]:
-    return [array for _, array, _ in _adds(tree, family, t)]
+def added_by(t: DownstreamType) -> list[str]:
+    """The arrays a type's options add (read with the family: DownstreamType.adds)."""
+    return [array for arrays in t.adds.values() for array in arrays]
 
 
 def create(tree: QemuTree, families: list[DownstreamFamily], new: NewArray,
@@ -148,8 +149,8 @@ def _wiring(tree: QemuTree, families: list[DownstreamFamily], new: NewArray) -> 
             continue
         fn_model, statement = model
         data = tree.file(family.spec.file).data
-        adds = _adds(tree, family, _newest(family))
-        newest_fns = [fn for fn, _, _ in adds] or _options(tree, family)
+        adds = _adds(tree, family, family.newest)
+        newest_fns = [fn for fn, _, _ in adds] or _options(tree, family, family.newest)
         kind = param_type(fn_model.node)
         target = next((fn for fn in newest_fns if param_type(fn.node) == kind), None)
         if target is None:
@@ -161,15 +162,3 @@ def _wiring(tree: QemuTree, families: list[DownstreamFamily], new: NewArray) -> 
         edits.append(Edit(family.spec.file, at, at, text.encode(),
                           f"{target.name}: add {new.name}", family.name))
     return edits
-
-
-def _options(tree: QemuTree, family: DownstreamFamily) -> list[Function]:
-    file = tree.file(family.spec.file)
-    functions = {csyntax.function_name(n): n for n in csyntax.top_level(file.full_tree.root_node)
-                 if n.type == "function_definition"}
-    out = []
-    for name in _newest(family).options:
-        node = functions.get(name)
-        if node is not None and len(param_names(node)) == 1:
-            out.append(Function(node, name, param_names(node)[0]))
-    return out

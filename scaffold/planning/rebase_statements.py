@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from scaffold.planning.downstream_bump import RESETS as _RESETS
 from scaffold.planning.functions import Function, param_names, param_type
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
@@ -32,7 +33,6 @@ from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
 
 _UPSTREAM_ARRAY = re.compile(r"(hw|pc)_compat_\d+_\d+\Z")
-_RESETS = ("alias", "is_default")
 
 
 @dataclass(eq=False, repr=False)
@@ -74,15 +74,12 @@ class _Target:
 def _family(file: SourceFile, family: DownstreamFamily, spec: FamilySpec, old_base: Version,
             new_base: Version, declined: Declined, out: Statements) -> None:
     data = file.data
-    functions = {csyntax.function_name(n): n for n in csyntax.top_level(file.full_tree.root_node)
-                 if n.type == "function_definition"}
+    functions = csyntax.functions(file.full_tree.root_node)
     wanted = _upstream_region(data, spec, old_base, new_base)
     if wanted is not None:   # upstream's functions, where `#if 0` may hide them
-        root = csyntax.parse_everything(data, wanted).root_node
-        functions.update({csyntax.function_name(n): n for n in csyntax.top_level(root)
-                          if n.type == "function_definition" and
-                          csyntax.function_name(n) not in functions})
-    newest = next((t for t in family.types if not t.suffix), family.types[0])
+        hidden = csyntax.functions(csyntax.parse_everything(data, wanted).root_node)
+        functions = {**hidden, **functions}
+    newest = family.newest
     targets: dict[str, _Target] = {}
     for name in newest.options:
         node = functions.get(name)

@@ -312,6 +312,11 @@ def c_string(literal: str) -> str:
     return "".join(re.sub(r"\\(.)", r"\1", p) for p in parts)
 
 
+def functions(root) -> dict:
+    """The file's top-level function definitions by name (inside #if blocks too)."""
+    return {function_name(n): n for n in top_level(root) if n.type == "function_definition"}
+
+
 def function_name(node) -> str | None:
     """The name a function_definition defines (None for odd declarators)."""
     decl = node.child_by_field_name("declarator")

@@ -284,9 +284,7 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
     from scaffold.reading.cmatch import arguments
 
     code = file.code   # parsing only a downstream tree's files
-    root = file.full_tree.root_node
-    functions = {csyntax.function_name(n): n for n in csyntax.top_level(root)
-                 if n.type == "function_definition"}
+    functions = csyntax.functions(file.full_tree.root_node)
     for reg, name, version, suffix in mine:
         options = tuple(o for o in (spec.fill(t, reg.args) for t in spec.options) if o)
         t = DownstreamType(name, version, suffix, reg.line, options, registration=reg)

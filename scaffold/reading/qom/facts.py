@@ -595,8 +595,7 @@ def _loop_registered_names(root: Node, code: Code) -> list[str]:
     directly or through a function of the file): names the model knows exist without
     knowing their type.  A VMStateDescription's name or a string passed to virtio_init()
     is no registration."""
-    functions = {csyntax.function_name(n): n for n in csyntax.top_level(root)
-                 if n.type == "function_definition"}
+    functions = csyntax.functions(root)
     registers = cmatch.prefixed("type_register")
     registering = {name for name, fn in functions.items() if any(cmatch.calls(fn, registers))}
     looped = any(loop.type in ("for_statement", "while_statement", "do_statement") and
