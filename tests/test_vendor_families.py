@@ -136,3 +136,20 @@ def test_a_family_the_vendor_continues_by_data_is_bumped_though_of_an_older_majo
             '    compat_props_add(mc->compat_props, hw_compat_acme_2_5, '
             'hw_compat_acme_2_5_len);\n}\n'
             'DEFINE_CCW_MACHINE(acme250, "acme2.5.0", false);\n#endif\n') in ccw
+
+
+def test_a_function_left_open_is_said_and_nothing_is_bumped(fixture_tree):
+    """A careless edit (acme310's closing brace deleted) hides the rest of the file from
+    the parser: the bump says where, in one line, and changes nothing."""
+    root = fixture_tree(TREE)
+    virt = root / "hw/arm/virt.c"
+    text = virt.read_text()
+    broken = text.replace('    vmc->acme_stream = "3.1.0";\n}\n', '    vmc->acme_stream = "3.1.0";\n', 1)
+    assert broken != text
+    virt.write_text(broken)
+    before = snapshot(root)
+    proc = run_cli("bump", "acme3.2.0", "--no-commit", "--repo", str(root))
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1, err
+    assert "hw/arm/virt.c:" in err and "acme-virt" in err and "never closed" in err
+    assert snapshot(root) == before

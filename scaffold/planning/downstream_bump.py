@@ -82,6 +82,7 @@ def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType
     data = file.data
     reg = newest.registration
     assert reg is not None   # every downstream type is read from its registration
+    file.refuse_if_cut(family.name)   # a function left open hides the rest: said, not guessed
     functions = csyntax.functions(file.full_tree.root_node)
     options = []
     for name in newest.options:
