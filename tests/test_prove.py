@@ -223,12 +223,13 @@ def test_ctrl_c_leaves_no_qemu_running(binaries):
     proc = subprocess.Popen([sys.executable, "-m", "scaffold", "prove", "--old", str(old),
                              "--build-dir", str(build), "-j", "2"], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not qemu_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert qemu_processes(), "prove started no QEMU"
-    proc.send_signal(signal.SIGINT)
+    started = bool(qemu_processes())
+    proc.send_signal(signal.SIGINT)   # whatever happened: no prove is left to the next test
     _, err = proc.communicate(timeout=60)
+    assert started, "prove started no QEMU"
     assert proc.returncode == 130, err.decode()
     time.sleep(0.2)
     assert qemu_processes() == []
@@ -240,7 +241,7 @@ def test_kill_9_leaves_no_qemu_running(binaries):
     proc = subprocess.Popen([sys.executable, "-m", "scaffold", "prove", "--old", str(old),
                              "--build-dir", str(build), "-j", "2"], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not qemu_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.kill()
