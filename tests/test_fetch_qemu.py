@@ -119,3 +119,26 @@ def test_a_missing_shared_folder_is_a_loud_skip(tmp_path):
     assert "1 skipped" in proc.stdout
     assert "MISSING COVERAGE: RHEL 9.2 (../shared/downstream is absent): the tests that " \
            "need it were skipped" in proc.stdout
+
+
+@pytest.mark.parametrize("status, installed", [
+    ("install ok installed", True),
+    ("unknown ok not-installed", False),     # a package dpkg has heard of, never installed
+    ("deinstall ok config-files", False),
+    ("install ok half-installed", False),
+])
+def test_qemu_packaged_reads_dpkgs_status_words_exactly(monkeypatch, status, installed):
+    """A machine that never had qemu-system-arm says "unknown ok not-installed", which
+    also ends with "installed": .ci/run stopped there on a fresh machine (issue 37)."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("qemu_packaged",
+                                                  str(REPO / "scripts" / "qemu-packaged"))
+    spec = importlib.util.spec_from_loader("qemu_packaged", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    monkeypatch.setattr(module.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
+        a, 0, stdout=status, stderr=""))
+    assert module.installed("qemu-system-arm") is installed
