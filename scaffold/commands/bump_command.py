@@ -1,6 +1,8 @@
 """`qscaffold bump X.Y`: plan, then show (dry run) or write and commit."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import json
@@ -50,6 +52,12 @@ def run(opts: BumpOptions) -> int:
     from scaffold.reading.downstream import DownstreamVersion
 
     downstream = DownstreamVersion.parse(opts.version)
+    if downstream is None and re.fullmatch(r"[a-z]+-[a-z]+", opts.version):
+        from scaffold.reading.downstream import parse_version, with_families_file
+
+        # ubuntu-kinetic: a codename the vendor's families data lists
+        downstream = parse_version(with_families_file(QemuTree.open(opts.repo), opts.families),
+                                   opts.version)
     if downstream is not None:
         return _run_downstream(opts, downstream)
     target = Version.parse(opts.version)

@@ -5,7 +5,7 @@ from typing import Any
 
 from scaffold.jsondoc import location
 
-from scaffold.reading.downstream import read_downstream
+from scaffold.reading.downstream import latest_holders, read_downstream
 from scaffold.reading.machines import reset_convention
 from scaffold.rules.chain import check_tree, failing, reader_notes
 from scaffold.reading.lifecycle import read_policy
@@ -34,9 +34,13 @@ def machines(tree: QemuTree) -> dict:
         "default": any(t.default for t in f.types), "count": len(f.types),
         "machine_types": [{"name": t.name, "version": str(t.version),
                            "location": location(f.spec.file, t.line),
-                           "latest": t.latest, "default": t.default} for t in f.types]}
+                           "latest": t.latest, "default": t.default,
+                           "upstream": t.upstream_version} for t in f.types]}
         for f in downstream]
+    holders = latest_holders(tree)
     for family in families:
+        holder = holders.get(family.name)
+        handed = holder is not None and not family.newest.marks_latest()
         versions = []
         for block in family.blocks:
             status = policy.status(block.version, current) if policy and current else None
@@ -46,8 +50,10 @@ def machines(tree: QemuTree) -> dict:
         out["families"].append({
             "name": family.name, "file": family.file.rel,
             "layout": family.layout, "alias_reset": reset_convention(family),
-            "newest": str(family.newest.version), "alias": family.alias(),
-            "default": family.is_default(),
+            "newest": str(family.newest.version),
+            "alias": None if handed else family.alias(),
+            "default": False if handed else family.is_default(),
+            "latest_held_by": holder.name if handed and holder else None,
             "bugfix_types": bugfix_types(family),
             "oldest": str(family.blocks[-1].version), "count": len(family.blocks),
             "machine_types": [f"{family.spec.machine}-{b.version}" for b in family.blocks[:1]],
@@ -93,6 +99,10 @@ def render_machines(report: dict) -> str:
                      f"{f['alias'] or '-':<16} {'yes' if f['default'] else 'no':<8} "
                      f"{f['oldest']:<7} {f['count']:<9} {', '.join(f['bugfix_types']) or '-'}")
     for f in report["families"]:
+        if f.get("latest_held_by"):
+            lines.append(f"  {f['name']}: the latest mark, alias and default are on "
+                         f"{f['latest_held_by']}, a vendor's type")
+    for f in report["families"]:
         if not any(v["status"] for v in f["versions"]):
             continue
         groups: dict[str, list[str]] = {}
@@ -103,7 +113,7 @@ def render_machines(report: dict) -> str:
     if report["downstream"]:
         rows = [(f["name"], f["file"], f["newest"], f["alias"] or "-",
                  "yes" if f["default"] else "no",
-                 f"{f['count']}: " + ", ".join(t["name"] + (" (latest)" if t["latest"] else "")
+                 f"{f['count']}: " + ", ".join(t["name"] + _type_note(t)
                                                for t in f["machine_types"]))
                 for f in report["downstream"]]
         head = ("family", "file", "newest", "alias", "default", "machine types")
@@ -116,6 +126,12 @@ def render_machines(report: dict) -> str:
     lines += ["", "default: the newest type is its binary's default machine. "
               "Layouts: see `qscaffold machines --help`."]
     return "\n".join(lines) + "\n"
+
+
+def _type_note(t: dict) -> str:
+    """" (6.2, latest)": the upstream version a vendor type calls, and its latest mark."""
+    notes = [n for n in (t.get("upstream"), "latest" if t["latest"] else None) if n]
+    return f" ({', '.join(notes)})" if notes else ""
 
 
 def bugfix_types(family) -> list[str]:

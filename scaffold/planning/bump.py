@@ -3,6 +3,7 @@ previous newest demoted.  The result is a Plan; nothing here writes to disk."""
 from __future__ import annotations
 
 from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.downstream import latest_holders
 from scaffold.rules import chain
 from scaffold.rules import registry
 from scaffold.errors import ScaffoldError, UsageError
@@ -54,11 +55,14 @@ def _refuse_odd_block(family: Family, block: VersionBlock, latest: bool) -> None
         raise _shape_error(family, block, "registration comes before its options functions")
 
 
-def plan_family(family: Family, target: Version) -> list[Edit]:
+def plan_family(family: Family, target: Version, handed: bool = False) -> list[Edit]:
+    """`handed`: a vendor's type holds the family's latest mark (Ubuntu's pseries-jammy):
+    the newest upstream version is registered as an older one, and so is the new one,
+    so that the vendor's default and alias stay where they are."""
     newest = family.newest
     data = family.file.data
     path = family.file.rel
-    _refuse_odd_block(family, newest, True)
+    _refuse_odd_block(family, newest, not handed)
     older = family.blocks[1] if len(family.blocks) > 1 else None
     if older is not None:
         _refuse_odd_block(family, older, False)
@@ -79,7 +83,7 @@ def plan_family(family: Family, target: Version) -> list[Edit]:
         subs.append((newest.header.start, newest.header.end,
                      render("block_header.c.j2", machine=family.spec.header, version=target)))
     subs.append((macro.start, macro.end,
-                 render_macro(macro, family, target, True, names[class_fn.name])))
+                 render_macro(macro, family, target, not handed, names[class_fn.name])))
     copy, pos = [], newest.start
     for start, end, text in sorted(subs):
         copy += [data[pos:start], text.encode()]
@@ -158,6 +162,7 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
         raise UsageError(f"{target} is not newer than the newest machine types ({newest})")
     plan = Plan("bump", target, notes=chain.reader_notes(notes))
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
+    holders = latest_holders(tree)
     for family in families:
         version = family.newest.version
         if version == target:
@@ -168,7 +173,8 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
         if version != release:
             raise family.error(f"newest machine version is {version}, but bumping to {target} "
                                f"needs every family at {release} or {target}", family.newest.start)
-        plan.edits += plan_family(family, target)
+        handed = family.name in holders and not family.newest.marks_latest()
+        plan.edits += plan_family(family, target, handed)
         plan.families.append(family.name)
     prefixes = sorted({p for f in families for p in f.spec.arrays}, key=["hw", "pc"].index)
     array_edits, done = plan_arrays(tree, release, prefixes)

@@ -40,8 +40,13 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
         raise UsageError(f"bump {target}: this tree registers no {target.vendor} machine types "
                          "(`qscaffold machines` lists the families it reads)")
     plan = Plan("bump", target)   # type: ignore[arg-type]   # a downstream version
+    upstream = {f.name: f for f in read_families(tree)[0]} \
+        if any(f.spec.base == "upstream" for f in families) else {}
     for family in families:
         newest = family.newest
+        if family.spec.base == "upstream":   # Ubuntu's: each type calls upstream's options
+            _plan_codename(tree, plan, family, upstream, target)
+            continue
         why = frozen(family, newest, target)
         if why:
             plan.skipped.append(f"{family.name}: {why}")
@@ -58,6 +63,31 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
         raise UsageError(f"bump {target}: no {target.vendor} family is continued "
                          f"({'; '.join(plan.skipped)})")
     return plan.checked(tree, read_families(tree)[0])
+
+
+def _plan_codename(tree: QemuTree, plan: Plan, family: DownstreamFamily,
+                   upstream: dict, target: DownstreamVersion) -> None:
+    from scaffold.planning.codename_bump import plan_codename_family
+
+    newest = family.newest
+    if family.spec.continued is False:
+        plan.skipped.append(f"{family.name}: frozen at {newest.name} (`continued = false` "
+                            "in its families data)")
+        return
+    if newest.version[1:4] == target[1:4]:
+        plan.done.append(f"{family.name} {target}")
+        return
+    if newest.version[1:4] > target[1:4]:
+        raise ScaffoldError(f"{target} ({target.release}) is not newer than the newest type, "
+                            f"{newest.name} ({newest.version.release})", path=family.spec.file,
+                            line=newest.line, family=family.name)
+    base = upstream.get(family.spec.upstream)
+    if base is None:
+        raise ScaffoldError(f"its types call {family.spec.upstream}'s options, and the tree "
+                            f"has no live {family.spec.upstream} family", path=family.spec.file,
+                            line=newest.line, family=family.name)
+    plan.edits += plan_codename_family(tree, family, base, target)
+    plan.families.append(family.name)
 
 
 def frozen(family: DownstreamFamily, newest: DownstreamType,

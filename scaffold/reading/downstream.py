@@ -31,15 +31,27 @@ _LATEST = re.compile(r"macro|alias|arg:\d+\Z")
 
 
 class DownstreamVersion(NamedTuple):
-    """rhel9.2.0: a vendor's tag and three numbers (`qscaffold bump rhel9.2.0`)."""
+    """rhel9.2.0: a vendor's tag and three numbers (`qscaffold bump rhel9.2.0`); or, for a
+    vendor that names its releases (Ubuntu), the vendor and a codename, ordered by the
+    release the codename stands for: ubuntu-jammy is 22.04."""
 
     vendor: str
     major: int
     minor: int
     micro: int
+    codename: str = ""
 
     def __str__(self) -> str:
+        if self.codename:
+            return f"{self.vendor}-{self.codename}"
         return f"{self.vendor}{self.major}.{self.minor}.{self.micro}"
+
+    @property
+    def release(self) -> str:
+        """The release it stands for: "22.04" of ubuntu-jammy, "9.2.0" of rhel9.2.0."""
+        if self.codename:
+            return f"{self.major:02d}.{self.minor:02d}"
+        return f"{self.major}.{self.minor}.{self.micro}"
 
     @classmethod
     def parse(cls, text: str, vendor: str | None = None) -> DownstreamVersion | None:
@@ -88,6 +100,19 @@ class DownstreamSpec(NamedTuple):
     own: tuple[str, ...] = ()
     newest: tuple[str, ...] = ()
     continued: bool | None = None
+    # "vendor": each older type's options call the next newer type's (RHEL); "upstream":
+    # each type's options call the upstream options of the QEMU its release shipped
+    # (Ubuntu), a variant its release's type's
+    base: str = "vendor"
+    # the vendor's releases, when its types are named by codename: (codename, (YY, MM))
+    releases: tuple[tuple[str, tuple[int, int]], ...] = ()
+    desc: str | None = None   # how a new type's description names its release
+
+    def version_of(self, codename: str) -> DownstreamVersion | None:
+        for name, (major, minor) in self.releases:
+            if name == codename:
+                return DownstreamVersion(self.vendor, major, minor, 0, name)
+        return None
 
     def fill(self, template: str, args: list[str]) -> str | None:
         try:
@@ -107,6 +132,10 @@ class DownstreamType:
     alias: str | None = None
     default: bool = False
     registration: Registration | None = None
+    # base = "upstream": the upstream options function the type's options reach (itself,
+    # or the first call of one, through its release's type for a variant), and its version
+    upstream_options: str | None = None
+    upstream_version: str | None = None
     # each options function (defined in the file) -> the functions its statements call,
     # and the arrays its compat_props_add statements add
     calls: dict[str, list[str]] = field(default_factory=dict)
@@ -170,10 +199,32 @@ def _read_specs(path: Path) -> list[DownstreamSpec]:
     if not isinstance(vendor, str) or not re.fullmatch(r"[a-z]+", vendor):
         raise UsageError(f"{path}: `vendor` must be the version tag in lower-case letters "
                          "(rhel)")
+    releases = _releases(path, data.get("releases"))
+    desc = data.get("desc")
+    if desc is not None and (not isinstance(desc, str) or "{release}" not in desc):
+        raise UsageError(f"{path}: `desc` is a string with {{release}} in it")
     out = []
     for i, family in enumerate(data.get("family", [])):
-        out.append(_spec(path, vendor, i, family))
+        out.append(_spec(path, vendor, i, family)._replace(releases=releases, desc=desc))
     return out
+
+
+def _releases(path: Path, table: Any) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """[releases]: codename = "YY.MM", for a vendor whose types are named by codename."""
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise UsageError(f'{path}: [releases] is a table of codename = "YY.MM"')
+    out = []
+    for name, release in table.items():
+        m = re.fullmatch(r"(\d+)\.(\d+)", release) if isinstance(release, str) else None
+        if m is None or not re.fullmatch(r"[a-z]+", name):
+            raise UsageError(f'{path}: [releases] {name} = {release!r}: a codename in '
+                             'lower-case letters and its release as "YY.MM"')
+        out.append((name, (int(m.group(1)), int(m.group(2)))))
+    if len({r for _, r in out}) != len(out):
+        raise UsageError(f"{path}: [releases] names one release twice")
+    return tuple(sorted(out, key=lambda r: r[1]))
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -233,10 +284,14 @@ def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
     continued = family.get("continued")
     if continued is not None and not isinstance(continued, bool):
         raise UsageError(f"{where} ({family['name']}): `continued` is true or false")
+    base = family.get("base", "vendor")
+    if base not in ("vendor", "upstream"):
+        raise UsageError(f"{where} ({family['name']}): `base` is vendor or upstream, "
+                         f"not {base!r}")
     return DownstreamSpec(family["name"], vendor, family["upstream"], family["file"],
                           family["macro"], family["machine"], tuple(options),
                           family["latest"], str(path), alias, lists["own"], lists["newest"],
-                          continued)
+                          continued, base)
 
 
 def bump_subject(tree: QemuTree, vendor: str) -> str:
@@ -251,6 +306,26 @@ def bump_subject(tree: QemuTree, vendor: str) -> str:
         if not isinstance(subject, str) or "{version}" not in subject:
             raise UsageError(f"{path}: `subject` is a string with {{version}} in it")
         found = subject
+    return found
+
+
+def parse_version(tree: QemuTree, text: str) -> DownstreamVersion | None:
+    """A downstream version as a command names it: rhel9.2.0, or ubuntu-kinetic for a
+    vendor whose families data lists its releases by codename (None: not downstream)."""
+    numeric = DownstreamVersion.parse(text)
+    if numeric is not None:
+        return numeric
+    m = re.fullmatch(r"([a-z]+)-([a-z]+)", text)
+    if m is None:
+        return None
+    specs = [s for s in load_specs(tree) if s.vendor == m.group(1) and s.releases]
+    if not specs:
+        return None
+    found = specs[0].version_of(m.group(2))
+    if found is None:
+        known = ", ".join(name for name, _ in specs[0].releases)
+        raise UsageError(f"{text}: {m.group(2)!r} is not one of {m.group(1)}'s releases in "
+                         f"{specs[0].source} ({known})")
     return found
 
 
@@ -269,16 +344,14 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
         return family, set()
     file = tree.file(spec.file)
     claimed: set[int] = set()
-    name_re = re.compile(rf"(?P<v>{spec.vendor}\d+\.\d+\.\d+)(?P<suffix>[-\w.]*)\Z")
     mine = []
     for reg in of_file(file, macros_for(tree, spec.file)):
         if reg.macro != spec.macro and not reg.macro.startswith(spec.macro + "_"):
             continue
         name = spec.fill(spec.machine, reg.args)
-        m = name_re.search(name) if name else None
-        version = DownstreamVersion.parse(m.group("v")) if m else None
-        if name is not None and m is not None and version is not None:
-            mine.append((reg, name, version, m.group("suffix")))
+        found = _version_in(spec, name) if name else None
+        if name is not None and found is not None:
+            mine.append((reg, name, found[0], found[1]))
     if not mine:   # an upstream tree: nothing parsed
         return family, claimed
     from scaffold.reading.cmatch import arguments
@@ -298,6 +371,9 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
                 t.adds[fn] = [code.text(args[1]).strip() for name, call in called
                               if name == "compat_props_add"
                               for args in [arguments(call)] if len(args) > 1]
+        if spec.base == "upstream":
+            t.upstream_options = _upstream_options(functions, spec, options)
+            t.upstream_version = upstream_match(spec, t.upstream_options or "")
         kind = spec.latest
         if kind == "macro":
             t.latest = reg.macro.endswith("_AS_LATEST")
@@ -313,6 +389,59 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
         claimed.add(reg.line)
     family.types.sort(key=lambda t: (t.version[1:], t.suffix == ""), reverse=True)
     return family, claimed
+
+
+def _version_in(spec: DownstreamSpec, name: str) -> tuple[DownstreamVersion, str] | None:
+    """The vendor's version a type's name ends in, and a variant's suffix after it:
+    pseries-rhel7.6.0-sxxm is rhel7.6.0 and "-sxxm"; pc-q35-jammy-hpb (codenames) is
+    ubuntu-jammy and "-hpb"."""
+    if spec.releases:
+        for codename, _ in spec.releases:
+            m = re.search(rf"(?<![A-Za-z0-9]){codename}(?P<suffix>(?:-[\w.]+)*)\Z", name)
+            if m:
+                return spec.version_of(codename), m.group("suffix")   # type: ignore[return-value]
+        return None
+    m = re.search(rf"(?P<v>{spec.vendor}\d+\.\d+\.\d+)(?P<suffix>[-\w.]*)\Z", name)
+    version = DownstreamVersion.parse(m.group("v")) if m else None
+    return (version, m.group("suffix")) if m and version else None
+
+
+def upstream_match(spec: DownstreamSpec, name: str) -> str | None:
+    """"6.2" when `name` is one of the upstream family's versioned options functions."""
+    from scaffold.reading.families import FAMILIES
+
+    family = next((f for f in FAMILIES if f.name == spec.upstream), None)
+    for kind in family.options if family is not None else ():
+        m = kind.match(name)
+        if m:
+            return f"{int(m.group('major'))}.{int(m.group('minor'))}"
+    return None
+
+
+def _upstream_options(functions: dict[str | None, Node], spec: DownstreamSpec,
+                      options: tuple[str, ...]) -> str | None:
+    """The upstream options function a type's options reach: the options function itself
+    (DEFINE_SPAPR_MACHINE_NAMED(6_2, ...) names spapr_machine_6_2_class_options), or the
+    first one its body calls, through the file's other functions it calls first (a
+    variant's call of its release's type's options, Ubuntu's pc_i440fx_wily helper)."""
+    seen: set[str] = set()
+
+    def reach(name: str, depth: int) -> str | None:
+        if upstream_match(spec, name):
+            return name
+        node = functions.get(name)
+        body = node.child_by_field_name("body") if node is not None else None
+        if body is None or name in seen or depth > 8:
+            return None
+        seen.add(name)
+        for statement in body.named_children:
+            called = csyntax.macro_call(statement)
+            found = reach(called[0], depth + 1) if called is not None else None
+            if found is not None:
+                return found
+        return None
+
+    return reach(options[0], 0) if options else None
 
 
 _ALIAS = re.compile(r"->\s*alias\s*=\s*(?P<v>NULL|\"[^\"]*\")\s*;")
@@ -336,9 +465,10 @@ def _settings(functions: dict[str | None, Node], code: "Code",
             if called is not None and called[0] in functions:
                 run(called[0], depth + 1)
             for regex, key in ((_ALIAS, "alias"), (_DEFAULT, "default")):
-                m = regex.search(text)
-                if m:
-                    state[key] = m.group("v")
+                values = [m.group("v") for m in regex.finditer(text)]
+                if values:   # under #ifdef ... #else: what one configuration sets counts
+                    state[key] = next((v for v in values if v not in ("NULL", "false", "0")),
+                                      values[-1])
 
     run(options, 0)
     alias = state.get("alias")
@@ -428,4 +558,16 @@ def arrays_added(tree: QemuTree) -> set[str]:
         if (tree.root / spec.file).is_file():
             live = csyntax.blank_disabled(tree.file(spec.file).data)
             out |= {m.group(1).decode() for m in _ADDS.finditer(live)}
+    return out
+
+
+def latest_holders(tree: QemuTree) -> dict[str, DownstreamType]:
+    """Upstream family -> the vendor's type that holds its latest mark: Ubuntu registers
+    upstream's newest pseries with `false` and hands the flag, the alias and the default
+    to pseries-jammy.  Upstream's newest is then rightly not the latest."""
+    out: dict[str, DownstreamType] = {}
+    for family in read_downstream(tree)[0]:
+        latest = next((t for t in family.types if t.latest), None)
+        if latest is not None:
+            out.setdefault(family.spec.upstream, latest)
     return out

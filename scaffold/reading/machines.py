@@ -491,21 +491,38 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
                                      path=rel, line=off[1], family=spec.name))
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     families.sort(key=lambda f: order[f.name])
-    notes += _unclaimed(tree)
+    notes += _unclaimed(tree, families)
     return families, notes
 
 
-def _unclaimed(tree: QemuTree) -> list[Note]:
+# a registration of a family's macro that is still its family's, though not a version:
+# a bugfix release's type (v4_0_1 / "pc-q35-4.0.1", DEFINE_Q35_MACHINE_BUGFIX(4, 0, 1))
+# or a variant of a version (DEFINE_SPAPR_MACHINE(2_12_sxxm, "2.12-sxxm", false))
+_EXTRA_NAME = re.compile(r"(?:\A|-)\d+\.\d+(?:\.\d+|-[a-z]+)\Z")
+_BUGFIX_ARGS = re.compile(r"\d+\.\d+\.\d+\Z")
+
+
+def _family_extra(args: list[str]) -> bool:
+    return (len(args) > 1 and _EXTRA_NAME.search(args[1]) is not None) or \
+        _BUGFIX_ARGS.fullmatch(".".join(args[:3])) is not None
+
+
+def _unclaimed(tree: QemuTree, families: list[Family]) -> list[Note]:
     """Every live registration of the family files that no family reads: one note each,
-    with its line and macro (a downstream's own types, a family nobody described)."""
+    with its line and macro (a downstream's own types, a family nobody described, a
+    family's macro with a name that is not a version: DEFINE_Q35_MACHINE(jammy, ...)
+    when no families data describes Ubuntu's).  A bugfix release's type (pc-q35-4.0.1)
+    is its family's."""
     _, claimed = read_downstream(tree)
+    read = {(f.file.rel, b.macro.line) for f in families for b in f.blocks if b.macro}
     files = set(tree.machine_files) | {s.file for s in load_specs(tree)
                                        if (tree.root / s.file).is_file()}
     notes = []
     for rel in sorted(files):
         for reg in of_file(tree.file(rel), macros_for(tree, rel)):
-            if reg.line in claimed.get(rel, ()) or \
-                    (reg.macro != "TypeInfo" and spec_for(reg.macro, rel)):
+            if reg.line in claimed.get(rel, ()) or (rel, reg.line) in read or \
+                    (reg.macro != "TypeInfo" and spec_for(reg.macro, rel) and
+                     _family_extra(reg.args)):
                 continue
             shown = f"{reg.macro}({', '.join(reg.args[:2])}{', ...' if len(reg.args) > 2 else ''})" \
                 if reg.macro != "TypeInfo" else f"a TypeInfo named {reg.args[0]}"

@@ -10,7 +10,8 @@ from typing import Any
 from scaffold.rules.fixtures import PIIX, ADD_8_1, ADD_8_2, ARM, ARRAY_8_1, ARRAY_8_2, BOARDS, EXTERN_7_0, Fixture, MACHINE, Q35, S390, by_hand, check
 from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
-from scaffold.reading.downstream import arrays_added, read_downstream
+from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, arrays_added,
+                                         latest_holders, read_downstream)
 from scaffold.reading.families import FamilySpec, OptionsKind
 from scaffold.version import current_release
 from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock, read_families
@@ -156,6 +157,26 @@ DOWNSTREAM_CHAIN = register(Rule("C106", "downstream-chain", "error",
     "the next newer one plus its compat arrays. Without the call, the older type loses "
     "the newer ones' settings and its guests see different hardware.",
     fixture=Fixture("downstream-if0", ((ARM, "    rhel920_virt_options(mc);\n", ""),))))
+DOWNSTREAM_BASE = register(Rule("C107", "downstream-base", "error",
+    "a vendor type's options reach no upstream options function the tree defines",
+    "A distribution that names its types by release (Ubuntu's pc-q35-jammy) makes each "
+    "one a thin copy of the upstream type of the QEMU it shipped: its options call that "
+    "upstream version's options. Without the call, or with a call of a version the tree "
+    "no longer has, the type is not what it claims to be, or does not compile.",
+    fixture=Fixture("ubuntu-codenames", ((Q35, "    pc_q35_6_2_machine_options(m);\n"
+                                          "    m->desc = \"Ubuntu 22.04",
+                                          "    m->desc = \"Ubuntu 22.04"),))))
+DOWNSTREAM_VARIANT = register(Rule("C109", "downstream-variant-base", "warning",
+    "a variant reaches another upstream version than its release's type",
+    "A variant (pc-q35-jammy-hpb) is its release's type with one setting changed; if it "
+    "calls another upstream version's options than that type, its guests see other "
+    "hardware besides that setting. Ubuntu shipped pc-i440fx-hirsute-hpb on 5.1's options "
+    "while pc-i440fx-hirsute has 5.2's: a shipped type keeps what it shipped, but a new "
+    "variant should not repeat it.",
+    fixture=Fixture("ubuntu-codenames", ((Q35, "    pc_q35_6_0_machine_options(m);\n"
+                                          "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, +host",
+                                          "    pc_q35_6_1_machine_options(m);\n"
+                                          "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, +host"),))))
 DOWNSTREAM_LATEST = register(Rule("C108", "downstream-latest", "error",
     "a downstream family has no latest type, several, or an older one marked",
     "The latest mark gives the alias (`q35`, `virt`) and the default: on an older type, "
@@ -296,11 +317,13 @@ def judge_shape(family: Family, block: VersionBlock) -> list[Finding]:
     return out
 
 
-def judge_family(family: Family, defined: set[str]) -> list[Finding]:
+def judge_family(family: Family, defined: set[str], handed: bool = False) -> list[Finding]:
+    """`handed`: a vendor's type holds the family's latest mark (Ubuntu's pseries-jammy),
+    so no upstream version marked as the latest is right."""
     out = []
     blocks = family.blocks
     markers = [b for b in blocks if b.functions and b.marks_latest()]
-    if not markers or markers[0] is not blocks[0]:
+    if (not markers and not handed) or (markers and markers[0] is not blocks[0]):
         out.append(_finding(family, blocks[0], LATEST_MISSING,
                             f"the newest version {blocks[0].version} is not marked as the latest",
                             "move the latest/default marker to it"))
@@ -449,6 +472,7 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
         families, notes = read_families(tree)
         out += reader_notes(notes)   # what the reader saw and left alone
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
+    holders = latest_holders(tree)
     for family in families:
         # a family's findings depend on its file and on which of its own arrays exist:
         # cached on the (immutable) family, so a series re-checks only what it changed
@@ -456,7 +480,7 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
                         for n in [array_name(p, b.version)] if n in defined)
         cache = family.memo.setdefault("findings", {})
         if own not in cache:
-            cache[own] = judge_family(family, defined)
+            cache[own] = judge_family(family, defined, family.name in holders)
         out += cache[own]
     out += judge_arrays(tree, families)
     out += judge_versions(tree, families)
@@ -473,20 +497,57 @@ def judge_downstream(tree: QemuTree) -> list[Finding]:
     for family in read_downstream(tree)[0]:
         main = [t for t in family.types if not t.suffix]   # not pseries-rhel7.6.0-sxxm
         where = family.spec.file
-        for newer, older in zip(main, main[1:]):
-            for mine, theirs in zip(older.options, newer.options):
-                if mine in older.calls and theirs not in older.calls[mine]:
-                    out.append(DOWNSTREAM_CHAIN.finding(
-                        f"{mine} does not call {theirs}", f"call {theirs}() first",
-                        path=where, line=older.line, family=family.name,
-                        version=str(older.version)))
+        if family.spec.base == "upstream":
+            out += _judge_upstream_base(tree, family)
+        else:
+            for newer, older in zip(main, main[1:]):
+                for mine, theirs in zip(older.options, newer.options):
+                    if mine in older.calls and theirs not in older.calls[mine]:
+                        out.append(DOWNSTREAM_CHAIN.finding(
+                            f"{mine} does not call {theirs}", f"call {theirs}() first",
+                            path=where, line=older.line, family=family.name,
+                            version=str(older.version)))
         latest = [t for t in family.types if t.latest]
+        if family.spec.latest == "alias" and not any(t.alias for t in family.types):
+            continue   # no type sets an alias: which one is the latest cannot be told
         if [t.name for t in latest] != [main[0].name] if main else []:
             marked = ", ".join(t.name for t in latest) or "none"
             out.append(DOWNSTREAM_LATEST.finding(
                 f"the newest type is {main[0].name}, the latest mark is on {marked}",
                 f"mark {main[0].name} as the latest, and only it", path=where,
                 line=main[0].line, family=family.name, version=str(main[0].version)))
+    return out
+
+
+def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Finding]:
+    """C107 and C109 on a family whose types call upstream's options (Ubuntu's)."""
+    out: list[Finding] = []
+    upstream = next((f for f in read_families(tree)[0] if f.name == family.spec.upstream), None)
+    defined = {fn.name for b in upstream.blocks for fn in b.functions.values()} \
+        if upstream is not None else set()
+    by_version = {t.version: t for t in family.types if not t.suffix}
+    for t in family.types:
+        def finding(rule: Rule, message: str, fix: str, t: DownstreamType = t) -> Finding:
+            return rule.finding(message, fix, path=family.spec.file, line=t.line,
+                                family=family.name, version=str(t.version))
+
+        if t.upstream_options is None:
+            out.append(finding(DOWNSTREAM_BASE,
+                               f"{t.name}'s options ({', '.join(t.options) or 'none'}) call no "
+                               f"{family.spec.upstream} options function",
+                               f"call the options of the {family.spec.upstream} version its "
+                               "release shipped"))
+        elif t.upstream_options not in defined:
+            out.append(finding(DOWNSTREAM_BASE, f"{t.name} calls {t.upstream_options}, which "
+                               "the tree does not define", "call a version the tree has"))
+        base = by_version.get(t.version)
+        if t.suffix and base is not None and base.upstream_version and t.upstream_version \
+                and base.upstream_version != t.upstream_version:
+            out.append(finding(DOWNSTREAM_VARIANT,
+                               f"{t.name} reaches {family.spec.upstream} {t.upstream_version}'s "
+                               f"options, {base.name} {base.upstream_version}'s",
+                               f"if not intended, call {base.options[0]}() as the other "
+                               "variants do"))
     return out
 
 
