@@ -26,7 +26,7 @@ from scaffold.reading import csyntax
 from scaffold.planning.functions import Function, param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
 from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, DownstreamVersion,
-                                         read_downstream)
+                                         newest_only, read_downstream)
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
@@ -134,7 +134,12 @@ def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType
         raise _error(family, newest, f"{csyntax.function_name(stray[0])}() sits inside "
                                      f"{newest.name}'s block; not copied")
 
+    header = _header(file, newest, start)
     new_block = _new_block(data, family, newest, target, options, start, end)
+    if header is not None:   # the comment naming the newest type heads the copy too
+        text = retag(csyntax.utf8(data[header:start]), newest.version, target)
+        new_block = _like_release(text, tree).encode() + new_block
+        start = header
     rest = data[end:]
     gap = rest[:len(rest) - len(rest.lstrip(b" \t\r\n"))]
     if gap.count(b"\n") < 2 or not rest.strip():
@@ -143,6 +148,31 @@ def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType
     edits = [Edit(file.rel, start, start, new_block + gap, what, family.name)]
     edits += _demote(file, family, newest, options, functions)
     return edits
+
+
+def _header(file: SourceFile, newest: DownstreamType, start: int) -> int | None:
+    """Where the comment that heads the newest type's block starts (`/* pseries-rhel8.5.0
+    * like pseries-6.0 */` above its options, blank lines between allowed), or None: a
+    comment right above the block that names the type or its version."""
+    data = file.data
+    comments = [n for n in csyntax.top_level(file.full_tree.root_node)
+                if n.type == "comment" and n.end_byte <= start]
+    if not comments or data[comments[-1].end_byte:start].strip():
+        return None
+    comment = comments[-1]
+    text = csyntax.utf8(data[comment.start_byte:comment.end_byte])
+    if newest.name in text or newest.version.release in text:
+        return csyntax.line_start(data, comment.start_byte)
+    return None
+
+
+def _like_release(header: str, tree: QemuTree) -> str:
+    """A header saying which upstream type the vendor's is like (`like pseries-6.0`)
+    says it of the tree's own release: a new type behaves as the QEMU it ships."""
+    if tree.version is None:
+        return header
+    major, minor = tree.version[0], tree.version[1]
+    return re.sub(r"(\blike [\w-]+-)\d+\.\d+\b", rf"\g<1>{major}.{minor}", header)
 
 
 def _error(family: DownstreamFamily, t: DownstreamType, what: str) -> ScaffoldError:
@@ -380,7 +410,7 @@ def _newest_only(statement: Node, family: DownstreamFamily) -> bool:
     family's `newest` names, or sets the alias or the default."""
     if assigned_field(statement) in RESETS:
         return True
-    names = set(family.spec.newest)
+    names = newest_only(family)   # read from the code: what only the newest calls or adds
     return any(csyntax.utf8(i.text or b"") in names for i in csyntax.identifiers(statement))
 
 

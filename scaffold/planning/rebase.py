@@ -6,6 +6,10 @@ before the new one is copied into the vendor's newest array of that prefix
 already has (same type and property) is skipped: a re-run changes nothing."""
 from __future__ import annotations
 
+import re
+
+from tree_sitter import Node
+
 from scaffold.errors import UsageError
 from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import compat_arrays, csyntax
@@ -16,7 +20,7 @@ from scaffold.planning.rebase_statements import plan_statements
 from scaffold.reading.declined import read_declined
 from scaffold.reading.downstream import VendorArrays, read_downstream, vendor_arrays
 from scaffold.reading.machines import read_families
-from scaffold.reading.qom.entries import array_entries
+from scaffold.reading.qom.entries import Entry, array_entries
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
@@ -51,12 +55,25 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
         release = (array_release.major, array_release.minor) if array_release else None
         target = rebase_arrays.choose(tree, families, ours, arrays, prefix, release)
         have = {(e.driver, e.property_name) for a in ours for e, _ in a.entries}
+        sourced = _copies_by_source(tree, ours, arrays)
         text = []
         for pair, entry, node in copies:
             no = declined.find(pair.name, f"{entry.driver_name} {entry.property_name}")
             if no is not None:
                 plan.skipped.append(f"{pair.file.rel}:{entry.line}: {pair.name}'s {entry.text}: "
                                     f"{no.reason} ({declined.path}:{no.line})")
+                continue
+            current = {(e.driver, e.prop, e.value) for p, e, _ in copies if p is pair}
+            corrected = _corrected(sourced.get(pair.name, []), entry, current)
+            if corrected is not None:   # upstream fixed the entry after the vendor copied it
+                copy, copy_node, array = corrected
+                plan.edits.append(Edit(array.rel, copy_node.start_byte, copy_node.end_byte,
+                                       node.text or b"", f"{array.name}: {pair.name}'s "
+                                       f"corrected {entry.text}"))
+                plan.left.append(f"{array.rel}:{copy.line}: {array.name} had {copy.text}, "
+                                 f"copied from {pair.name}, which upstream corrected to "
+                                 f"{entry.text}: carried")
+                have.add((entry.driver, entry.property_name))
                 continue
             if (entry.driver, entry.property_name) in have:
                 plan.done.append(f"{target.name} has {pair.name}'s {entry.text}")
@@ -68,6 +85,9 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
             plan.edits += rebase_arrays.create(tree, families, target, text)
         elif text and isinstance(target, VendorArray):
             plan.edits.append(_append(tree, target, text))
+        if isinstance(target, VendorArray):   # every newest type of the release adds it
+            plan.edits += rebase_arrays.wire_existing(tree, families, target, ours, arrays,
+                                                      prefix)
     # statements first: where both insert at one place, the new array's line comes after
     statements = plan_statements(tree, families, old_base, new_base, declined)
     plan.edits[:0] = statements.edits
@@ -77,6 +97,39 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
     plan.left += [f"{declined.path}:{d.line}: declines {d.source}'s `{d.what}`, which this "
                   f"rebase ({old_base} to {new_base}) does not bring" for d in declined.unused()]
     return plan.checked(tree, read_families(tree)[0])
+
+
+def _copies_by_source(tree: QemuTree, ours: list[VendorArray], arrays: VendorArrays
+                      ) -> dict[str, list[tuple[Entry, Node, VendorArray]]]:
+    """The vendor's entries by the upstream array their comment says they came from
+    (`/* hw_compat_rhel_8_5 from hw_compat_6_0 */` above the entry)."""
+    before, _, after = arrays.comment.partition("{upstream}")
+    pattern = re.compile(re.escape(before).replace(re.escape("{array}"), r"\w+") + r"(\w+)" +
+                         re.escape(after))
+    out: dict[str, list[tuple[Entry, Node, VendorArray]]] = {}
+    for array in ours:
+        data = tree.file(array.rel).data
+        previous = array.init.start_byte
+        for entry, node in array.entries:
+            found = pattern.findall(csyntax.utf8(data[previous:node.start_byte]))
+            if found:
+                out.setdefault(found[-1], []).append((entry, node, array))
+            previous = node.end_byte
+    return out
+
+
+def _corrected(copies: list[tuple[Entry, Node, VendorArray]], entry: Entry,
+               current: set[tuple[str, str, str]]) -> tuple[Entry, Node, VendorArray] | None:
+    """The vendor's copy of `entry` that upstream has corrected since: a copy from the
+    same source array that none of that array's entries is any more (`current`), of the
+    same property, and with the same type or the same value."""
+    for copy, node, array in copies:
+        if (copy.driver, copy.prop, copy.value) in current or \
+                copy.property_name != entry.property_name:
+            continue
+        if copy.driver == entry.driver or copy.value == entry.value:
+            return copy, node, array
+    return None
 
 
 def _vendor_arrays(tree: QemuTree, arrays: VendorArrays, prefix: str) -> list[VendorArray]:

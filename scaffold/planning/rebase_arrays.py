@@ -137,12 +137,37 @@ def _headers(tree: QemuTree) -> list[str]:
     return sorted({p.file.rel for p in compat_arrays.all_pairs(tree, extern=True)})
 
 
-def _wiring(tree: QemuTree, families: list[DownstreamFamily], new: NewArray) -> list[Edit]:
+def wire_existing(tree: QemuTree, families: list[DownstreamFamily], target: VendorArray,
+                  ours: list[VendorArray], arrays: VendorArrays, prefix: str) -> list[Edit]:
+    """The rebase's array already exists (the newest types add it): a family whose
+    newest type lacks it while one of its types adds the array before it gets the line
+    too, as that release's other families have it (RHEL 8's x86 types wired, the hw
+    array forgotten on one of them)."""
+    older = [a for a in ours if a.version < target.version]
+    pattern = arrays.pattern(prefix)
+    if not older or pattern is None:
+        return []
+    previous = max(older, key=lambda a: a.version)
+    top = max(f.newest.version[1:] for f in families)
+    current = [f for f in families if f.newest.version[1:] == top]
+    if not any(target.name in added_by(f.newest) for f in current):
+        return []
+    later = [p for name in arrays.names if name > prefix
+             for p in [arrays.pattern(name)] if p is not None]   # hw's line goes before pc's
+    return _wiring(tree, current, NewArray(target.name, previous, pattern), skip_if_added=True,
+                   later=later)
+
+
+def _wiring(tree: QemuTree, families: list[DownstreamFamily], new: NewArray,
+            skip_if_added: bool = False, later: list[re.Pattern[str]] | None = None
+            ) -> list[Edit]:
     """A `compat_props_add` of the new array in the newest type of every family one of
     whose types adds the previous newest array, modelled on that type's line."""
     edits = []
     old = new.model.name
     for family in families:
+        if skip_if_added and any(new.name in added_by(t) for t in family.types):
+            continue
         model = next(((fn, s) for t in family.types for fn, array, s in _adds(tree, family, t)
                       if array == old), None)
         if model is None:
@@ -157,7 +182,8 @@ def _wiring(tree: QemuTree, families: list[DownstreamFamily], new: NewArray) -> 
             continue
         text = csyntax.utf8(csyntax.lines_of(data, statement)).replace(old, new.name)
         text = re.sub(rf"\b{fn_model.param}\b", target.param, text)
-        vendor = [s for fn, array, s in adds if fn is target and new.pattern.match(array)]
+        vendor = [s for fn, array, s in adds if fn is target and new.pattern.match(array)] or \
+            [s for fn, array, s in adds if fn is target and any(p.match(array) for p in later or [])]
         at = csyntax.line_start(data, vendor[0].start_byte) if vendor else target.end_of_body(data)
         edits.append(Edit(family.spec.file, at, at, text.encode(),
                           f"{target.name}: add {new.name}", family.name))

@@ -249,7 +249,9 @@ def _edits(file: SourceFile, family: DownstreamFamily, target: _Target) -> list[
             at = csyntax.line_end(data, mine[-1].end_byte)
         else:
             statements = fn.statements()
-            at = csyntax.line_start(data, statements[0].start_byte) if statements \
+            # above the first statement and the comments that belong to it
+            first = fn.body.named_children[0] if statements else None
+            at = csyntax.line_start(data, first.start_byte) if first is not None \
                 else fn.end_of_body(data)
             text += b"\n" if statements or target.placed else b""
         names = ", ".join(n for _, n, _ in new)

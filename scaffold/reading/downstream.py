@@ -139,13 +139,14 @@ class DownstreamType:
     # each options function (defined in the file) -> the functions its statements call,
     # and the arrays its compat_props_add statements add
     calls: dict[str, list[str]] = field(default_factory=dict)
-    adds: dict[str, list[str]] = field(default_factory=dict)
+    adds: dict[str, list[str]] = field(default_factory=dict)   # arrays not local to it
 
 
 @dataclass(eq=False, repr=False)
 class DownstreamFamily:
     spec: DownstreamSpec
     types: list[DownstreamType] = field(default_factory=list)   # newest first
+    memo: dict[str, Any] = field(default_factory=dict)   # what readers derived from it
 
     @property
     def name(self) -> str:
@@ -368,9 +369,11 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
             if body is not None:
                 called = [c for c in map(csyntax.macro_call, body.named_children) if c]
                 t.calls[fn] = [name for name, _ in called]
+                local = {n for c in body.named_children for n in csyntax.declared_names(c)}
                 t.adds[fn] = [code.text(args[1]).strip() for name, call in called
                               if name == "compat_props_add"
-                              for args in [arguments(call)] if len(args) > 1]
+                              for args in [arguments(call)] if len(args) > 1
+                              and code.text(args[1]).strip() not in local]   # its own `compat[]`
         if spec.base == "upstream":
             t.upstream_options = _upstream_options(functions, spec, options)
             t.upstream_version = upstream_match(spec, t.upstream_options or "")
@@ -571,3 +574,39 @@ def latest_holders(tree: QemuTree) -> dict[str, DownstreamType]:
         if latest is not None:
             out.setdefault(family.spec.upstream, latest)
     return out
+
+
+_VERSIONED_ARRAY = re.compile(r"\w*_\d+_\d+\w*\Z")   # hw_compat_rhel_9_2, pc_compat_7_1...
+
+
+def newest_only(family: DownstreamFamily) -> set[str]:
+    """The functions and arrays only the family's newest type's options call or add,
+    read from the code: what the newest carries for being the newest (RHEL's
+    pc_q35_machine_rhel_options, arm_rhel_compat, spapr's "RHEL defaults"), which a bump
+    moves to the new type, whatever it is called.
+    - With older types to compare with: every name the newest's options call or add and
+      no older type's do (per options kind), but the other types' options (the chain).
+    - Always: an array not named for a release that only the newest adds (a distro-wide
+      array, arm_rhel_compat, even on a family's only type).
+    An array named for a release stays with its type (hw_compat_rhel_9_2 of a newest that
+    got its rebase arrays).  The family's data may name more (`newest`)."""
+    if "newest-only" in family.memo:
+        return set(family.memo["newest-only"])
+    main = [t for t in family.types if not t.suffix]
+    out = set(family.spec.newest)
+    family.memo["newest-only"] = out
+    if not main:
+        return set(out)
+    newest, older = main[0], main[1:]
+    options = {o for t in family.types for o in t.options}
+    for index, fn in enumerate(newest.options):
+        added = set(newest.adds.get(fn, []))
+        theirs: set[str] = set()
+        for t in older:
+            if index < len(t.options):
+                theirs |= set(t.calls.get(t.options[index], []))
+                theirs |= set(t.adds.get(t.options[index], []))
+        out |= {a for a in added - theirs if not _VERSIONED_ARRAY.match(a)}
+        if older:
+            out |= set(newest.calls.get(fn, [])) - theirs - options - {"compat_props_add"}
+    return set(out)

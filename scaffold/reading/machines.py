@@ -153,6 +153,11 @@ class Family:
     memo: dict = field(default_factory=dict)   # findings, by the arrays the tree has
 
     @property
+    def disabled_versions(self) -> set[Version]:
+        """Versions whose registration `#if 0` compiles out (their functions may live on)."""
+        return set(self.file.memo.get("disabled-versions", {}).get(self.spec.name, set()))
+
+    @property
     def name(self) -> str:
         return self.spec.name
 
@@ -416,6 +421,9 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     return Family(spec, file, layout, blocks, extras, helpers, unregistered)
 
 
+_DISABLED_VERSION = re.compile(rb'(?:_AS_LATEST)?\(\s*v?(\d+)\s*[_,]\s*(\d+)\b')
+
+
 def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, extras: list,
                             disabled: list[tuple[int, int]]) -> None:
     """A family must never vanish silently: every registration the text holds must have
@@ -431,6 +439,15 @@ def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, 
         if off:
             first = min(s for s, e in disabled if any(s <= at < e for at in off))
             file.memo.setdefault("disabled", {})[spec.name] = (len(off), file.line(first - 1))   # the `#if 0` line
+            # the versions registered only under `#if 0`: their options functions may be
+            # live (a RHEL 8 tree compiles out some registrations of a family, one by one,
+            # and keeps the chain its live types reach), which is no missing registration
+            for at in off:
+                m = _DISABLED_VERSION.match(data, at + len(macro))
+                if m:
+                    version = Version(int(m.group(1)), int(m.group(2)))
+                    file.memo.setdefault("disabled-versions", {}).setdefault(
+                        spec.name, set()).add(version)
     read = sum(1 for b in versions.values() if b.macro) + len(extras)
     if calls <= read:
         return

@@ -311,7 +311,7 @@ def judge_shape(family: Family, block: VersionBlock) -> list[Finding]:
         if kind.role not in block.functions:
             out.append(_finding(family, block, FUNCTION_MISSING,
                                 f"no {kind.role} function for {block.version}"))
-    if block.macro is None:
+    if block.macro is None and block.version not in family.disabled_versions:
         out.append(_finding(family, block, REGISTRATION_MISSING,
                             f"{block.version} has options but no {family.spec.macro}() registration"))
     return out
