@@ -19,3 +19,17 @@ def read_text(path: Path, option: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise UsageError(f"{option} {path}:{line}: not UTF-8 text") from None
+
+
+def kept_file(path: Path, shown: str) -> bool:
+    """Whether a file the tree may keep (`.qscaffold/families.toml`, `declined.toml`) is
+    there to read: absent is False; a regular file (or a link to one) is True; anything
+    else there (a directory, a FIFO, a link to nothing) is refused in one line, never
+    ignored: the user meant something by it."""
+    if not path.is_symlink() and not path.exists():
+        return False
+    if path.is_file():
+        return True
+    what = ("a link to nothing" if path.is_symlink() and not path.exists() else
+            "a directory" if path.is_dir() else "not a regular file")
+    raise UsageError(f"{shown}: {what}; it must be a regular file")

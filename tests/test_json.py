@@ -62,6 +62,8 @@ def test_every_command_prints_its_documented_document(fixture_tree):
         (("bump", "9.1", "-n", "--repo", root), plan, 0),
         (("bump", "acme3.2.0", "-n", "--repo", acme), plan, 0),
         (("retire", "8.1", "--force", "-n", "--repo", root), plan, 0),
+        (("explain", "C101"), "explain", 0),
+        (("explain", "all"), "explain", 0),
     ]
     for args, name, code in cases:
         data = doc(*args, "--format", "json", code=code)
@@ -98,3 +100,21 @@ def test_qom_of_a_type_on_a_real_tree():
     data = doc("qom", "virtio-blk-pci", "--repo", str(real_tree("10.2")), "--format", "json")
     validate(data, "qom")
     assert data["location"] == {"path": "hw/virtio/virtio-blk-pci.c", "line": 91}
+
+
+def test_check_explain_with_json_prints_the_explain_document():
+    """`check --json --explain C101` printed plain text (issue 37, item 18)."""
+    data = doc("check", "--json", "--explain", "C101")
+    validate(data, "explain")
+    assert [r["code"] for r in data["rules"]] == ["C101"] and data["command"] == "explain"
+
+
+def test_write_baseline_with_json_prints_the_lint_document_and_makes_the_folder(fixture_tree):
+    """`lint --write-baseline F --json` printed nothing; docs/ci.md's first step failed on
+    a fresh tree, which has no .qscaffold/ (issue 37, item 18)."""
+    root = fixture_tree("layout-9.0")
+    target = root / ".qscaffold" / "lint-baseline.toml"
+    data = doc("lint", "--write-baseline", str(target), "--json", "--repo", str(root), code=0)
+    validate(data, "lint")
+    assert data["findings"] and target.is_file()
+    assert "[[known]]" in target.read_text()

@@ -30,7 +30,12 @@ def objects(build_dir: Path, src_root: Path, paths: list[str]) -> dict[str, list
                          "(no build.ninja / compile_commands.json)")
     wanted = {os.path.realpath(src_root / p): p for p in paths}
     out: dict[str, list[str]] = {p: [] for p in paths}
-    for entry in json.loads(db.read_text()):
+    try:
+        entries = json.loads(db.read_text())
+    except (OSError, ValueError, RecursionError):
+        raise UsageError(f"--build-dir {build_dir}: compile_commands.json cannot be read "
+                         "(re-run meson or ninja there)") from None
+    for entry in entries if isinstance(entries, list) else []:
         full = os.path.realpath(os.path.join(entry.get("directory", build_dir), entry["file"]))
         rel = wanted.get(full)
         if rel is not None and entry.get("output"):

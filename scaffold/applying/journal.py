@@ -185,7 +185,7 @@ def _load(path: Path) -> dict:
                             f"and `git status`, then remove .git/{NAME}", path=f".git/{NAME}")
     try:
         record = json.loads(path.read_bytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: `[[[[...`
         raise damaged from None
 
     def sha(value) -> bool:

@@ -318,7 +318,9 @@ def lint(
             known = lint_baseline.load(baseline)
         findings, code, model = run_lint(QemuTree.locate(repo), strict, since)
         if write_baseline is not None:
-            return _write_lint_baseline(write_baseline, findings)
+            code = _write_lint_baseline(write_baseline, findings)
+            if not json_out:
+                return code
         split = None
         if known is not None:
             from scaffold.rules import baseline as lint_baseline
@@ -350,12 +352,14 @@ def _write_lint_baseline(path: Path, findings) -> int:
     if path.exists():
         raise UsageError(f"--write-baseline {path}: the file exists; remove it first or "
                          "choose another name")
-    try:
+    try:   # docs/ci.md's first step writes into .qscaffold/, which a fresh tree lacks
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(lint_baseline.write(findings), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--write-baseline {path}: {exc.strerror or exc}") from None
     count = sum(1 for f in findings if f.severity != "info")
-    print(f"qscaffold: wrote {count} known findings to {path}; fill in each reason, then "
+    print(f"qscaffold: wrote {count} known finding{'' if count == 1 else 's'} to {path}; "
+          "fill in each reason, then "
           f"`qscaffold lint --baseline {path}`", file=sys.stderr)
     return 0
 
@@ -496,7 +500,7 @@ def check(
 
     def run() -> int:
         if explain is not None:
-            return _explain(explain)
+            return _explain(explain, json_out)
         findings, code = run_check(_open(repo, families), strict)
         if json_out:
             _emit_json({"findings": [f.as_json() for f in findings], "failed": bool(code)},
@@ -512,22 +516,27 @@ def check(
 @app.command(epilog=_examples("qscaffold explain C101", "qscaffold explain chain-missing",
                               "qscaffold explain all"))
 def explain(code: str = typer.Argument(..., metavar="CODE", help="A finding's code (C101, "
-                                       "L202) or name (chain-missing); `all` lists them.")
+                                       "L202) or name (chain-missing); `all` lists them."),
+            json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+            fmt: Optional[TextJson] = TextJsonOption,
             ) -> None:
     """Say what a finding's code means and why the rule exists."""
-    _run(_explain, code)
+    _run(_explain, code, json_out or fmt is TextJson.json)
 
 
-def _explain(code: str) -> int:
+def _explain(code: str, json_out: bool = False) -> int:
     from scaffold.rules import catalogue as rules
 
-    if code == "all":
-        print("\n".join(f"{r.code} {r.name:<22} {r.severity:<8} {r.summary}" for r in rules.RULES))
-        return 0
-    rule = rules.lookup(code)
-    if rule is None:
+    found = list(rules.RULES) if code == "all" else [r for r in [rules.lookup(code)] if r]
+    if not found:
         raise UsageError(f"no rule {code!r} (`qscaffold explain all` lists them)")
-    print(rule.explain(), end="")
+    if json_out:
+        _emit_json({"rules": [{"code": r.code, "name": r.name, "severity": r.severity,
+                               "summary": r.summary, "why": r.why} for r in found]}, "explain")
+    elif code == "all":
+        print("\n".join(f"{r.code} {r.name:<22} {r.severity:<8} {r.summary}" for r in found))
+    else:
+        print(found[0].explain(), end="")
     return 0
 
 
@@ -675,6 +684,10 @@ def _command_of(argv: list[str]) -> str | None:
 
 def main() -> None:
     argv = sys.argv[1:]
+    for stream in (sys.stdout, sys.stderr):   # PYTHONIOENCODING=ascii and a path of ü:
+        reconfigure = getattr(stream, "reconfigure", None)   # escaped, not a traceback
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     _json["asked"] = "--json" in argv or "--format=json" in argv or \
         any(a == "--format" and b == "json" for a, b in zip(argv, argv[1:]))
     _json["command"] = _command_of(argv)

@@ -24,6 +24,14 @@ def render(target: DownstreamVersion, items: list[Item]) -> str:
 def build(tree: QemuTree, target: DownstreamVersion | None
           ) -> tuple[DownstreamVersion, list[Item]]:
     families, _ = read_downstream(tree)
+    if target is not None:
+        families = [f for f in families if f.spec.vendor == target.vendor]
+    if not families:
+        from scaffold.errors import UsageError
+
+        vendor = target.vendor if target else "vendor"
+        raise UsageError(f"checklist {target}: this tree registers no {vendor} machine types "
+                         "(`qscaffold machines` lists the families it reads)")
     newest = max(f.newest.version for f in families)
     target = target or newest
     findings = check_tree(tree)

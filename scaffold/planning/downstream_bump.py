@@ -54,9 +54,9 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
         if newest.version == target:
             plan.done.append(f"{family.name} {target}")
             continue
-        if newest.version[1:] > target[1:]:
-            raise ScaffoldError(f"{target} is not newer than the newest type, {newest.name}",
-                                path=family.spec.file, line=newest.line, family=family.name)
+        if newest.version[1:] > target[1:]:   # a usage error, as upstream's `bump 10.1` on 10.2
+            raise UsageError(f"{target} is not newer than the newest type, {newest.name}",
+                             path=family.spec.file, line=newest.line, family=family.name)
         plan.edits += plan_family(tree, family, newest, target)
         plan.families.append(family.name)
     if not plan.families and not plan.done:
@@ -78,7 +78,7 @@ def _plan_codename(tree: QemuTree, plan: Plan, family: DownstreamFamily,
         plan.done.append(f"{family.name} {target}")
         return
     if newest.version[1:4] > target[1:4]:
-        raise ScaffoldError(f"{target} ({target.release}) is not newer than the newest type, "
+        raise UsageError(f"{target} ({target.release}) is not newer than the newest type, "
                             f"{newest.name} ({newest.version.release})", path=family.spec.file,
                             line=newest.line, family=family.name)
     base = upstream.get(family.spec.upstream)

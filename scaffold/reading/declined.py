@@ -51,7 +51,9 @@ class Declined:
 def read_declined(tree: QemuTree) -> Declined:
     path = tree.root / IN_TREE
     declined = Declined(IN_TREE)
-    if not path.is_file():
+    from scaffold.userfiles import kept_file
+
+    if not kept_file(path, IN_TREE):
         return declined
     import tomllib   # only trees that keep the file pay for it
 
@@ -60,6 +62,8 @@ def read_declined(tree: QemuTree) -> Declined:
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{IN_TREE}: cannot read it ({e})") from None
+    except RecursionError:   # `[[[[...` thousands deep
+        raise UsageError(f"{IN_TREE}: cannot read it (nested too deep)") from None
     tables = data.get("declined", [])
     starts = [n + 1 for n, line in enumerate(text.splitlines()) if line.strip() == "[[declined]]"]
     if not isinstance(tables, list):
@@ -67,9 +71,14 @@ def read_declined(tree: QemuTree) -> Declined:
     for i, table in enumerate(tables):
         line = starts[i] if i < len(starts) else 1
         keys = ("from", "what", "reason")
-        if not isinstance(table, dict) or not all(isinstance(table.get(k), str) and table[k]
-                                                  for k in keys):
+        if not isinstance(table, dict) or not all(isinstance(table.get(k), str) and
+                                                  table[k].strip() for k in keys):
             raise UsageError(f"{IN_TREE}:{line}: a [[declined]] table has from, what and "
                              "reason, each a non-empty string")
+        twice = next((d for d in declined.items if d.source == table["from"] and
+                      normalized(d.what) == normalized(table["what"])), None)
+        if twice is not None:
+            raise UsageError(f"{IN_TREE}:{line}: declines {table['from']}'s `{table['what']}` "
+                             f"a second time (first at line {twice.line}); keep one")
         declined.items.append(Declination(table["from"], table["what"], table["reason"], line))
     return declined

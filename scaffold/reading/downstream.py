@@ -176,11 +176,13 @@ def load_specs(tree: QemuTree, extra: Path | None = None) -> list[DownstreamSpec
 
 
 def _files(tree: QemuTree, extra: Path | None) -> list[Path]:
+    from scaffold.userfiles import kept_file
+
     files = sorted(SHIPPED.glob("*.toml"))
-    if (tree.root / IN_TREE).is_file():
+    if kept_file(tree.root / IN_TREE, IN_TREE):
         files.append(tree.root / IN_TREE)
     if extra is not None:
-        if not extra.is_file():
+        if not kept_file(extra, f"--families {extra}"):
             raise UsageError(f"--families {extra}: no such file")
         files.append(extra)
     return files
@@ -237,6 +239,8 @@ def _toml(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: cannot read the families file ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"{path}: not a families file: {e}") from None
+    except RecursionError:   # `[[[[...` thousands deep
+        raise UsageError(f"{path}: not a families file: nested too deep") from None
 
 
 def vendor_arrays(tree: QemuTree, vendor: str) -> VendorArrays | None:
@@ -285,6 +289,10 @@ def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
     continued = family.get("continued")
     if continued is not None and not isinstance(continued, bool):
         raise UsageError(f"{where} ({family['name']}): `continued` is true or false")
+    rel = family["file"]
+    if not isinstance(rel, str) or rel.startswith("/") or ".." in rel.split("/") or not rel:
+        raise UsageError(f"{where} ({family['name']}): `file` is a path inside the tree, "
+                         f"relative to its root, not {rel!r}")
     base = family.get("base", "vendor")
     if base not in ("vendor", "upstream"):
         raise UsageError(f"{where} ({family['name']}): `base` is vendor or upstream, "
@@ -342,6 +350,9 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
     """The family's types (newest first), and the lines of the registrations it claims."""
     family = DownstreamFamily(spec)
     if not (tree.root / spec.file).is_file():
+        if Path(spec.source).parent != SHIPPED:   # the vendor's own file says it is there
+            raise UsageError(f"{spec.source}: family {spec.name}: its file {spec.file} is "
+                             "not in the tree")
         return family, set()
     file = tree.file(spec.file)
     claimed: set[int] = set()
@@ -495,8 +506,15 @@ def _read_downstream(tree: QemuTree, extra: Path | None
                      ) -> tuple[list[DownstreamFamily], dict[str, set[int]]]:
     families: list[DownstreamFamily] = []
     claimed: dict[str, set[int]] = {}
+    owner: dict[tuple[str, int], str] = {}
     for spec in load_specs(tree, extra):
         family, lines = read_family(tree, spec)
+        for line in sorted(lines):   # one registration, one family: else a bump edits it twice
+            other = owner.setdefault((spec.file, line), spec.name)
+            if other != spec.name:
+                raise UsageError(f"families {other} and {spec.name} both claim this "
+                                 "registration; make their macros or names tell them apart",
+                                 path=spec.file, line=line, family=spec.name)
         if family.types:
             families.append(family)
             claimed.setdefault(spec.file, set()).update(lines)

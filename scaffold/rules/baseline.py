@@ -57,6 +57,8 @@ def load(path: Path) -> list[Known]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--baseline {path}: {exc}") from None
+    except RecursionError:   # `[[[[...` thousands deep
+        raise UsageError(f"--baseline {path}: nested too deep") from None
     starts = [n + 1 for n, line in enumerate(text.splitlines()) if line.strip() == "[[known]]"]
     out = []
     for number, table in enumerate(data.get("known", [])):

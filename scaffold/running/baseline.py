@@ -46,6 +46,8 @@ def load(path: Path) -> list[Known]:
         data = tomllib.loads(read_text(path, "--baseline"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--baseline {path}: {exc}") from None
+    except RecursionError:   # `[[[[...` thousands deep
+        raise UsageError(f"--baseline {path}: nested too deep") from None
     out = []
     for number, entry in enumerate(data.get("known", []), 1):
         unknown = set(entry) - set(Known._fields)
