@@ -513,3 +513,66 @@ def test_a_second_run_refuses_at_once_and_never_repairs_a_live_run(repo):
     assert first.returncode == 0
     assert not (repo / ".git/qscaffold-journal.json").exists()
     assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+@pytest.mark.parametrize("command", [
+    ("compat", "add", "virtio-blk-device", "num-queues", "1"),
+    ("compat", "machine-option", "--family", "arm", "--release", "11.1",
+     "mc->no_tcg_lpa2 = true;"),
+])
+def test_a_writing_compat_command_takes_the_lock_and_never_undoes_a_bump(repo, command):
+    """`bump & compat add`: the compat add failed, and its undo put hw/core/machine.c back
+    to the bump's before, so the committed bump lost hw_compat_11_2 (issue 37, item 1).
+    Every command that writes takes the lock: it refuses at once, touching nothing."""
+    _hook(repo, "pre-commit", 1, "sleep 4")
+    first = _start(repo, "bump", TARGET)
+    deadline = time.monotonic() + 20
+    while not (repo / ".git/qscaffold-journal.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    during = snapshot(repo)
+    second = run_cli(*command, "--repo", str(repo))
+    err = one_line_error(second)
+    assert second.returncode == 1 and f"pid {first.pid}" in err and ".git/qscaffold.lock" in err
+    assert snapshot(repo) == during
+    first.communicate(timeout=120)
+    assert first.returncode == 0
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+    assert not [f for f in check_tree(QemuTree.open(repo)) if f.severity == "error"]
+
+
+def test_a_compat_command_refuses_while_an_interrupted_run_waits_for_its_rerun(repo):
+    before = snapshot(repo)
+    proc = run_cli("bump", TARGET, "--repo", str(repo),
+                   env={"QSCAFFOLD_TEST_KILL_AFTER_WRITES": "1"})
+    assert proc.returncode == -signal.SIGKILL
+    killed = snapshot(repo)
+    assert killed != before
+    add = run_cli("compat", "add", "virtio-blk-device", "num-queues", "1", "--repo", str(repo))
+    err = one_line_error(add)
+    assert add.returncode == 1 and "an interrupted qscaffold run is recorded here" in err
+    assert snapshot(repo) == killed   # decided before touching anything
+    again = run_cli("bump", TARGET, "--repo", str(repo))
+    assert again.returncode == 0, again.stderr.decode()
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_a_rerun_decides_before_it_puts_anything_back(repo):
+    """A killed bump, then a hand edit of one of its files, then the re-run: it put the
+    first file back before refusing on the edited one, leaving half of the interrupted
+    step undone (issue 37, item 3).  It checks every file first."""
+    proc = run_cli("bump", TARGET, "--repo", str(repo),
+                   env={"QSCAFFOLD_TEST_KILL_AFTER_WRITES": "3"})
+    assert proc.returncode == -signal.SIGKILL
+    record = json.loads((repo / ".git/qscaffold-journal.json").read_text())
+    import hashlib
+
+    written = [rel for rel, (old, new) in record["steps"][0]["files"].items()
+               if hashlib.sha1((repo / rel).read_bytes()).hexdigest() == new][:3]
+    assert len(written) == 3
+    edited = repo / written[-1]
+    edited.write_bytes(edited.read_bytes() + b"/* mine */\n")
+    killed = snapshot(repo)
+    again = run_cli("bump", TARGET, "--repo", str(repo))
+    err = one_line_error(again)
+    assert again.returncode == 1 and err.startswith(f"qscaffold: error: {written[-1]}: changed")
+    assert snapshot(repo) == killed

@@ -245,8 +245,9 @@ def repair(repo) -> tuple[str, str | None] | None:
     if len(done) < len(steps):   # written (perhaps in part) but not committed
         step = steps[len(done)]
         backup = path.parent / BACKUP
-        for rel, (old, new) in step["files"].items():
-            data = (root / rel).read_bytes()
+        to_restore: list[tuple[str, bytes]] = []
+        for rel, (old, new) in step["files"].items():   # decide first: touch nothing
+            data = (root / rel).read_bytes()            # unless every file can be put back
             if digest(data) == old:
                 continue
             kept = backup / rel
@@ -256,6 +257,8 @@ def repair(repo) -> tuple[str, str | None] | None:
                 raise ScaffoldError("changed since an interrupted qscaffold run (recorded in "
                                     f".git/{NAME}); check it, then remove .git/{NAME}",
                                     path=rel)
+            to_restore.append((rel, copy))
+        for rel, copy in to_restore:
             writer.atomic_write(root / rel, copy)
             restored.append(rel)
     touched = sorted({rel for step in steps for rel in step["files"]})

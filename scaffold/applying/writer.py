@@ -72,8 +72,9 @@ def write_all(root: Path, contents: dict[str, tuple[bytes, bytes]]) -> None:
             if kill_after and len(written) == kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
     except BaseException as exc:
-        for rel in written:
-            atomic_write(root / rel, contents[rel][0])
+        for rel in written:   # only bytes this run wrote: never another run's
+            if (root / rel).read_bytes() == contents[rel][1]:
+                atomic_write(root / rel, contents[rel][0])
         if isinstance(exc, OSError):
             raise ScaffoldError(f"write failed ({exc.strerror}); every file was restored",
                                 path=failed) from exc

@@ -68,6 +68,29 @@ def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
     return QemuTree.open(tree.root)
 
 
+def hold_for_writing(tree: QemuTree, dry_run: bool) -> None:
+    """A command that writes files without committing (compat add, machine-option,
+    rebase) takes the run lock before it reads the tree, as bump and retire do, and
+    refuses while an interrupted run's journal waits for its own re-run: writing into a
+    half-made bump would mix two runs' bytes."""
+    git_dir = journal.git_dir_of(tree.root)
+    if not git_dir.is_dir():
+        return
+    if dry_run:
+        live = journal.holder(git_dir)
+        if live:
+            note(f"warning: another qscaffold run (pid {live}) is changing this repository")
+        return
+    journal.hold_lock(git_dir)
+    found = journal.pending(tree.root)
+    if found is not None:
+        from scaffold.errors import ScaffoldError
+
+        raise ScaffoldError("an interrupted qscaffold run is recorded here; re-run that "
+                            "command first (it finishes or undoes its work), then this one",
+                            path=f".git/{found.name}")
+
+
 def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json) -> None:
     """Show what a real run would do: the diff, the JSON plan or the patches."""
     if opts.format == "diff":

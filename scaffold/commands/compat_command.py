@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scaffold.commands.apply_plan import show_or_write
+from scaffold.commands.apply_plan import hold_for_writing, show_or_write
 from scaffold.userfiles import read_text
 from scaffold.planning.compat_edit import plan_compat_add, plan_machine_option, split_snippet
 from scaffold.reading.tree import QemuTree
@@ -16,6 +16,7 @@ def add(repo: Path | None, device: str, prop: str, value: str, x86: bool, releas
         force: bool, dry_run: bool, build_dir: Path | None) -> int:
     version = Version.parse(release) if release is not None else None
     tree = QemuTree.open(repo)
+    hold_for_writing(tree, dry_run)
     plan = plan_compat_add(tree, device, prop, value, x86, force, release=version)
     return show_or_write(tree, plan, dry_run, build_dir=build_dir)
 
@@ -27,6 +28,7 @@ def machine_option(repo: Path | None, pieces: list[str], snippet: Path | None,
     if snippet is not None:
         pieces = pieces + split_snippet(_read_snippet(snippet))
     tree = QemuTree.open(repo)
+    hold_for_writing(tree, dry_run)
     plan = plan_machine_option(tree, pieces, families, every, param, release=version,
                                instance=instance)
     return show_or_write(tree, plan, dry_run, build_dir=build_dir)
@@ -43,6 +45,7 @@ def rebase(repo: Path | None, old_base: str, new_base: str, families: Path | Non
     from scaffold.reading.downstream import with_families_file
 
     tree = with_families_file(QemuTree.open(repo), families)
+    hold_for_writing(tree, dry_run)
     plan = plan_rebase(tree, Version.parse(old_base), Version.parse(new_base),
                        Version.parse(array_release) if array_release else None)
     for done in plan.done:
