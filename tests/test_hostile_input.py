@@ -208,3 +208,53 @@ def test_scratch_folders_of_dead_runs_are_swept(tmp_path, monkeypatch):
     with scratch.folder("index") as mine:
         assert f"qscaffold-index-{os.getpid()}-" in mine
     assert not any(f.exists() for f in left) and live.exists() and other.exists()
+
+
+def test_a_repository_git_cannot_read_is_an_error_in_gits_words(fixture_tree):
+    """Owned by another user ("dubious ownership"), `git ls-files` fails: every file was
+    taken for untracked-free, and an untracked copy of q35 was read as a second family
+    (issue 37, item 2)."""
+    root = fixture_tree(TREE)
+    _git_repo(root)
+    (root / "hw/i386/pc_q35.orig.c").write_bytes((root / "hw/i386/pc_q35.c").read_bytes())
+    subprocess.run(["chown", "-R", "nobody", str(root)], check=True)
+    before = snapshot(root)
+    for command in (["check"], ["bump", "12.0", "--no-commit"]):
+        proc = run_cli(*command, "--repo", str(root), env={"HOME": str(root.parent)})
+        err = one_line_error(proc)
+        assert proc.returncode == 1 and "git ls-files failed: fatal: detected dubious " \
+            "ownership" in err, err
+    assert snapshot(root) == before
+
+
+@pytest.mark.realtree
+def test_what_is_not_read_changes_no_plan(tmp_path):
+    """An untracked copy of a family file changed retire's plan from 28 steps to 12 (the
+    follow-up search read it); a FIFO anywhere the search looks hung it (issue 37, items
+    6 and 7).  The search reads what git tracks, and regular files only."""
+    from helpers import linked_copy, real_tree
+
+    root = linked_copy(real_tree("10.2"), tmp_path / "qemu")
+    _git_repo(root)
+    clean = run_cli("retire", "-n", "--repo", str(root))
+    assert clean.returncode == 0, clean.stderr.decode()
+    (root / "hw/i386/pc_q35.orig.c").write_bytes((root / "hw/i386/pc_q35.c").read_bytes())
+    for fifo in ("docs/fifo.c", "tests/fifo.c", "hw/fifo.c"):
+        os.mkfifo(root / fifo)
+    messy = subprocess.run([sys.executable, "-m", "scaffold", "retire", "-n", "--repo",
+                            str(root)], capture_output=True, timeout=120)
+    assert messy.returncode == 0 and messy.stdout == clean.stdout
+    assert b"not tracked by git, so not read: hw/i386/pc_q35.orig.c" in messy.stderr
+
+
+def test_lint_and_qom_refuse_a_symlinked_directory(fixture_tree, tmp_path):
+    """check and bump refused a symlinked hw/ppc; lint left its types out without a word
+    and `qom spapr-machine` said "no type" (issue 37, item 8)."""
+    root = fixture_tree("qom-entries")
+    target = next(p for p in sorted((root / "hw").iterdir()) if p.is_dir())
+    rel = f"hw/{target.name}"
+    target.rename(tmp_path / "elsewhere")
+    (root / rel).symlink_to(tmp_path / "elsewhere")
+    for command in (["lint"], ["qom", "virtio-blk-pci"]):
+        err = one_line_error(run_cli(*command, "--repo", str(root)))
+        assert err.startswith(f"qscaffold: error: {rel}: a symbolic link to a directory"), err

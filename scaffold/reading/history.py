@@ -38,14 +38,21 @@ def _git(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
 
 
 def untracked(root: Path, paths: list[str]) -> list[str]:
-    """Those of `paths` git does not track (none when `root` is no git work tree)."""
+    """Those of `paths` git does not track (none when `root` is no git work tree).  A
+    repository git cannot read (another user's, "dubious ownership") is an error in git's
+    words: taking every file for tracked would read an untracked copy as a family."""
     if not paths or not (root / ".git").exists():
         return []
-    proc = _run(root, "ls-files", "-z", "--", *paths)
-    if proc.returncode != 0:
-        return []   # not a work tree git can read: the commands that commit say so
-    known = set(proc.stdout.split("\0"))
+    known = set(_git(root, "ls-files", "-z", "--", *paths).split("\0"))
     return [p for p in paths if p not in known]
+
+
+def tracked(root: Path, tops: Sequence[str]) -> list[str] | None:
+    """The files git tracks below `tops` (None when `root` is no git work tree): what a
+    search of the tree reads, so that an untracked copy or a FIFO changes nothing."""
+    if not tops or not (root / ".git").exists():
+        return None
+    return sorted(p for p in _git(root, "ls-files", "-z", "--", *tops).split("\0") if p)
 
 
 def commit_of(root: Path, rev: str) -> str | None:

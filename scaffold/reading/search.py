@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from collections.abc import Iterator
 
@@ -38,14 +39,25 @@ class FileSearch:
         return self._hits
 
     def _paths(self) -> list[str]:
-        base = len(str(self.root).rstrip(os.sep)) + 1
-        out = []
-        for top in self.tops:
-            for dirpath, dirnames, filenames in os.walk(self.root / top):
-                dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
-                out += [os.path.join(dirpath, n)[base:] for n in filenames
-                        if self.suffixes is None or n.endswith(self.suffixes)]
-        return sorted(out)
+        """The regular files below the tops: in a git work tree, those git tracks (an
+        untracked copy is no part of the tree, as for the tree's own scan); never a FIFO
+        or a device, whose read would wait forever."""
+        from scaffold.reading.history import tracked
+
+        listed = tracked(self.root, self.tops)
+        if listed is not None:
+            skip = tuple(f"{d}/" for d in SKIP_DIRS)
+            names = [p for p in listed if not any(f"/{d}" in f"/{p}" for d in skip)
+                     and (self.suffixes is None or p.endswith(self.suffixes))]
+        else:
+            base = len(str(self.root).rstrip(os.sep)) + 1
+            names = []
+            for top in self.tops:
+                for dirpath, dirnames, filenames in os.walk(self.root / top):
+                    dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+                    names += [os.path.join(dirpath, n)[base:] for n in filenames
+                              if self.suffixes is None or n.endswith(self.suffixes)]
+        return sorted(p for p in names if _regular(self.root / p))
 
     def containing(self, needles: list[bytes]) -> Iterator[tuple[str, bytes]]:
         """(relative path, bytes) of the files that contain one of `needles` (a subset of
@@ -62,3 +74,10 @@ class FileSearch:
                 if re.search(rb"\b" + re.escape(needle) + rb"\b", data):
                     out.setdefault(utf8(needle), []).append(rel)
         return out
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from scaffold import notices
+from scaffold.errors import ScaffoldError
 from scaffold.progress import Progress
 from scaffold.cache import cache_dir
 from scaffold.reading import csyntax
@@ -444,6 +445,13 @@ def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                 if item.is_dir(follow_symlinks=False):
                     if item.name not in SKIP_DIRS:
                         stack.append(item.path)
+                elif item.is_symlink() and item.is_dir() and item.name not in SKIP_DIRS:
+                    # as the tree's own scan: a folder behind a link is refused, never left
+                    # out (lint would miss its types; `qom` would say "no type")
+                    raise ScaffoldError("a symbolic link to a directory: qscaffold reads no "
+                                        "file through a link (its types would be left out of "
+                                        "the QOM model); put the directory itself there",
+                                        path=item.path[base:])
                 elif item.name.endswith((".c", ".h", ".c.inc", ".h.inc")):
                     if not item.is_file():   # a FIFO, a dangling editor link: never read
                         skipped.append(item.path[base:])
