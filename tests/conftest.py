@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURES, _missing, init_repo
+from helpers import FIXTURES, _missing, default_sigint, init_repo
+
+default_sigint()   # the tests that send Ctrl-C need it honoured by their children
 
 
 @pytest.fixture(scope="session", autouse=True)

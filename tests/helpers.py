@@ -435,3 +435,14 @@ def on_terminal(args: list[str], until: bytes | None = None, seconds: float = 60
             proc.wait(timeout=60)
         os.close(master)
     return got, seen, code
+
+
+def default_sigint() -> None:
+    """Started from a background job (`nohup bash .ci/run &`), the suite inherits an
+    ignored SIGINT, and so would every process it starts: the tests that send Ctrl-C
+    would see it ignored.  A Python handler is reset to the default at exec: the children
+    get SIGINT's default disposition, as from a terminal (issue 37, item 21)."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

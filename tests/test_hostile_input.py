@@ -258,3 +258,18 @@ def test_lint_and_qom_refuse_a_symlinked_directory(fixture_tree, tmp_path):
     for command in (["lint"], ["qom", "virtio-blk-pci"]):
         err = one_line_error(run_cli(*command, "--repo", str(root)))
         assert err.startswith(f"qscaffold: error: {rel}: a symbolic link to a directory"), err
+
+
+def test_a_path_holding_a_dollar_is_a_path_not_a_variable(fixture_tree, tmp_path):
+    """GitPython expands environment variables in repository paths: a tree under
+    `q$QX/` gave three lines of GitPython's warning, or with QX set, another repository
+    (issue 37, item 15)."""
+    root = tmp_path / "q$QX" / "tree"
+    root.parent.mkdir()
+    fixture_tree(TREE).rename(root)
+    _git_repo(root)
+    (tmp_path / "elsewhere").mkdir()
+    proc = run_cli("bump", "12.0", "--repo", str(root), env={"QX": str(tmp_path / "elsewhere")})
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "environment variable" not in proc.stderr.decode().lower()
+    assert git(root, "log", "-1", "--format=%s").strip() == "hw: add compat machines for 12.0"

@@ -576,3 +576,19 @@ def test_a_rerun_decides_before_it_puts_anything_back(repo):
     err = one_line_error(again)
     assert again.returncode == 1 and err.startswith(f"qscaffold: error: {written[-1]}: changed")
     assert snapshot(repo) == killed
+
+
+def test_children_get_sigints_default_disposition_under_an_ignoring_scheduler():
+    """A scheduler that starts the suite with SIGINT ignored (`nohup ... &`) made two
+    Ctrl-C tests fail: their qscaffold inherited the ignored signal (issue 37, item 21)."""
+    tests = Path(__file__).parent
+    script = ("import signal, subprocess, sys\n"
+              "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+              f"sys.path.insert(0, {str(tests)!r})\n"
+              "import helpers\n"
+              "helpers.default_sigint()\n"
+              "child = 'import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)'\n"
+              "print(subprocess.run([sys.executable, '-c', child], capture_output=True,"
+              " text=True).stdout.strip())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr

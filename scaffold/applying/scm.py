@@ -22,13 +22,30 @@ def open_repo(root: Path):
     import git
 
     try:
-        repo = git.Repo(root, search_parent_directories=True)
+        repo = git.Repo(_unexpandable(root), search_parent_directories=True, expand_vars=False)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
     if repo.bare or repo.working_tree_dir is None or \
             Path(repo.working_tree_dir).resolve() != root.resolve():
         return None
     return repo
+
+
+def _unexpandable(root: Path) -> Path:
+    """A path to `root` GitPython cannot misread.  GitPython expands environment variables
+    in the paths it keeps (its command runner's working directory too, whatever
+    `expand_vars` says): a tree under `q$QX/` became another folder, and git ran in the
+    wrong repository.  Such a tree is reached through a link in a scratch folder (a later
+    run sweeps it, as every scratch folder)."""
+    real = root.resolve()
+    if "$" not in str(real):
+        return root
+    from scaffold import scratch
+
+    scratch.sweep()
+    folder = Path(tempfile.mkdtemp(prefix=f"qscaffold-path-{os.getpid()}-"))
+    (folder / "tree").symlink_to(real, target_is_directory=True)
+    return folder / "tree"
 
 
 def identity(repo=None) -> tuple[str, str]:
