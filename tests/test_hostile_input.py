@@ -129,7 +129,7 @@ def test_git_failing_is_one_line(repo):
     err = one_line_error(run_cli("bump", "12.0", "--repo", str(repo)))
     # the first git command to read the index says so: since issue 37 the tree scan's
     # `git ls-files`, which no longer takes a failure for "nothing untracked"
-    assert "git ls-files failed: fatal:" in err and ".git/index" in err
+    assert "git status failed: fatal:" in err and ".git/index" in err
 
 
 def test_arguments_and_files_that_are_not_text(fixture_tree, tmp_path):
@@ -224,7 +224,7 @@ def test_a_repository_git_cannot_read_is_an_error_in_gits_words(fixture_tree):
     for command in (["check"], ["bump", "12.0", "--no-commit"]):
         proc = run_cli(*command, "--repo", str(root), env={"HOME": str(root.parent)})
         err = one_line_error(proc)
-        assert proc.returncode == 1 and "git ls-files failed: fatal: detected dubious " \
+        assert proc.returncode == 1 and "git status failed: fatal: detected dubious " \
             "ownership" in err, err
     assert snapshot(root) == before
 
@@ -275,3 +275,22 @@ def test_a_path_holding_a_dollar_is_a_path_not_a_variable(fixture_tree, tmp_path
     assert proc.returncode == 0, proc.stderr.decode()
     assert "environment variable" not in proc.stderr.decode().lower()
     assert git(root, "log", "-1", "--format=%s").strip() == "hw: add compat machines for 12.0"
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+@pytest.mark.parametrize("rel", ["hw/loongarch/virt.c", "hw/arm/virt.c"])
+def test_a_family_file_cut_before_its_registrations_is_an_error_in_a_repository(
+        fixture_tree, rel, fraction):
+    """Cut before the family's macro definition (m68k at 50-74%, s390x at 50-71% of
+    10.2's files), the file had no role left: check exited 0, machines left the family
+    out and bump committed without it (issue 37, item 5).  A file changed since HEAD that
+    registered machine types there and does not now is an error, wherever the cut falls."""
+    root = fixture_tree(TREE)
+    _git_repo(root)
+    _cut(root, rel, fraction)
+    before = snapshot(root)
+    for command in (["check"], ["machines"], ["bump", "12.0"]):
+        proc = run_cli(*command, "--repo", str(root))
+        err = one_line_error(proc)
+        assert proc.returncode == 1 and f"error: {rel}" in err, (command, err)
+    assert snapshot(root) == before

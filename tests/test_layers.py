@@ -73,7 +73,9 @@ def test_history_only_reads():
     commands = set(re.findall(r'_(?:git|run)\(root, "([a-z-]+)"', text)) | \
         set(re.findall(r'"-C", str\(root\), "([a-z-]+)"', text))
     assert commands and commands <= {"rev-parse", "ls-tree", "blame", "cat-file", "show", "log",
-                                     "rev-list", "ls-files"}, commands
+                                     "rev-list", "ls-files", "status"}, commands
+    # status refreshes the index unless told not to: every command runs without that lock
+    assert '"git", "--no-optional-locks"' in text
 
 
 def test_the_check_is_able_to_fail(tmp_path):

@@ -23,8 +23,9 @@ class HistoryError(ScaffoldError):
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              errors="replace")
+        # --no-optional-locks: `git status` would otherwise refresh (write) the index
+        return subprocess.run(["git", "--no-optional-locks", "-C", str(root), *args],
+                              capture_output=True, text=True, errors="replace")
     except OSError as exc:
         raise HistoryError(f"git could not be run: {exc.strerror or exc}") from None
 
@@ -35,6 +36,35 @@ def _git(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
         words = " ".join(proc.stderr.split()) or f"exit status {proc.returncode}"
         raise HistoryError(f"git {args[0]} failed: {words[:300]}")
     return proc.stdout
+
+
+@dataclass
+class WorkTree:
+    """What `git status` says of the tree's folders: files git does not track, and files
+    changed since HEAD (staged or not)."""
+
+    untracked: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)
+
+
+def work_tree(root: Path, tops: Sequence[str]) -> WorkTree | None:
+    """One `git status` of `tops` (None when `root` is no git work tree).  A repository
+    git cannot read is an error in git's words."""
+    if not (root / ".git").exists():
+        return None
+    out = _git(root, "status", "--porcelain", "-z", "--untracked-files=all",
+               "--no-renames", "--", *tops)
+    state = WorkTree()
+    for entry in out.split("\0"):
+        if len(entry) > 3:
+            (state.untracked if entry[:2] == "??" else state.changed).add(entry[3:])
+    return state
+
+
+def at_head(root: Path, path: str) -> bytes | None:
+    """The file as HEAD has it (None: HEAD has no such file)."""
+    proc = subprocess.run(["git", "-C", str(root), "show", f"HEAD:{path}"], capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def untracked(root: Path, paths: list[str]) -> list[str]:

@@ -222,10 +222,15 @@ class QemuTree:
         _save_index(self.root, known, seen)
         found.sort()
         rels = [full[base:].replace(os.sep, "/") for full, _, _ in found]
-        stray = set(history.untracked(self.root, rels))
+        state = history.work_tree(self.root, ("hw", "include"))
+        stray = {r for r in rels if r in state.untracked} if state else set()
         if stray:   # `cp virt.c virt-backup.c`: never read as a family, never committed
             notices.warn(f"not tracked by git, so not read: {', '.join(sorted(stray))} "
                          "(git add it, or remove it)")
+        if state is not None:
+            roles_now = {full[base:].replace(os.sep, "/"): macros for full, _, (_, _, macros)
+                         in found}
+            self._refuse_lost_registrations(state, roles_now)
         for full, data, (defines, declares, macros) in found:
             rel = full[base:].replace(os.sep, "/")
             if rel in stray:
@@ -239,6 +244,30 @@ class QemuTree:
                 self.machine_files[rel] = set(macros)
             if not (defines or declares or macros):
                 self.suspect.append(rel)
+
+    def _refuse_lost_registrations(self, state: "history.WorkTree",
+                                   now: dict[str, list[str]]) -> None:
+        """A file changed since HEAD that registered machine types there and registers
+        fewer kinds now (a file cut short before its registrations, wherever the cut
+        falls, or a family deleted by hand) is an error for every command: a family must
+        never vanish silently.  Only changed C files of hw/ are compared (git status)."""
+        for rel in sorted(state.changed):
+            if not (rel.startswith("hw/") and rel.endswith(".c")) or rel in state.untracked:
+                continue
+            before = history.at_head(self.root, rel)
+            head = roles(before) if before else None
+            if not head or not head[2]:
+                continue
+            from scaffold.reading.families import spec_for
+
+            lost = sorted(m for m in set(head[2]) - set(now.get(rel, []))
+                          if spec_for(m, rel) is not None)   # a family qscaffold reads
+            if lost:
+                if (self.root / rel).is_file():
+                    self.file(rel).refuse_if_cut()   # the exact place, when it is a cut
+                raise ScaffoldError(f"registered machine types with {', '.join(lost)} at HEAD "
+                                    "and does not now: is it cut short? Fix the file first "
+                                    "(or commit the removal if you meant it)", path=rel)
 
     @cached_property
     def version(self) -> tuple[int, int, int] | None:
