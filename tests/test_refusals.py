@@ -140,3 +140,21 @@ def test_declined_reasons_are_real_and_said_once(fixture_tree, body, words):
     (root / ".qscaffold/declined.toml").write_text(body)
     _refused(run_cli("compat", "rebase", "--from", "6.0", "--to", "6.2", "-n",
                      "--repo", str(root)), 2, words)
+
+
+@pytest.mark.parametrize("make, what", [
+    (lambda p: p.unlink(), "missing"),
+    (lambda p: (p.unlink(), p.mkdir()), "not a regular file"),
+    (lambda p: (p.unlink(), os.mkfifo(p)), "not a regular file"),
+    (lambda p: p.write_text("nine\n"), "not a version (X.Y.Z)"),
+])
+def test_a_version_file_that_says_nothing_is_said(fixture_tree, make, what):
+    """A garbage, missing or directory VERSION: check exited 0 and skipped the VERSION
+    rule silently (issue 37, item 12); a FIFO would have hung it."""
+    root = fixture_tree("layout-9.0")
+    make(root / "VERSION")
+    proc = run_cli("check", "--repo", str(root))
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, out
+    assert f"VERSION: warning[C505]: VERSION is {what}: whether the cycle's bump is due " \
+        "cannot be told" in out

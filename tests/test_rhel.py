@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import linked_copy, rhel_tree, run_cli
+from helpers import git, init_repo, linked_copy, one_line_error, rhel_tree, run_cli
 
 pytestmark = pytest.mark.realtree
 
@@ -428,3 +428,63 @@ def test_check_says_a_vendor_array_half_declared_or_not_added(rhel, tmp_path):
                             "extern declaration") for l in errors)
     assert any("virt-rhel9.0.0 does not add hw_compat_rhel_9_1" in l for l in errors)
     assert any("pc-i440fx-rhel7.6.0 does not add hw_compat_rhel_9_1" in l for l in errors)
+
+
+def test_a_rebase_for_the_next_release_then_its_bump_moves_the_array_to_the_new_type(
+        before_0018, tmp_path):
+    """`compat rebase --array-release 9.2` before any 9.2.0 type exists wires
+    hw_compat_rhel_9_2 into the newest types up to 9.2 (rhel9.0.0); `bump rhel9.2.0` then
+    said "internal error: ... virt-rhel9.2.0 does not add hw_compat_rhel_9_2" (issue 37,
+    item 12).  The new 9.2.0 types are now the newest up to 9.2: the line moves to them,
+    and 9.0.0 still gets it through the chain."""
+    ours = linked_copy(before_0018, tmp_path / "ours")
+    proc = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--array-release", "9.2",
+                   "--repo", str(ours))
+    assert proc.returncode == 0, proc.stderr.decode()
+    bump = run_cli("bump", "rhel9.2.0", "--no-commit", "--repo", str(ours))
+    assert bump.returncode == 0, bump.stderr.decode()
+    virt = (ours / "hw/arm/virt.c").read_text()
+    assert ("static void rhel920_virt_options(MachineClass *mc)\n{\n"
+            "    compat_props_add(mc->compat_props, arm_rhel_compat, arm_rhel_compat_len);\n"
+            "    compat_props_add(mc->compat_props, hw_compat_rhel_9_2, hw_compat_rhel_9_2_len);\n"
+            "}\nDEFINE_RHEL_MACHINE_AS_LATEST(9, 2, 0)") in virt
+    assert virt.count("hw_compat_rhel_9_2, hw_compat_rhel_9_2_len") == 1
+    check = run_cli("check", "--repo", str(ours))
+    assert check.returncode == 0, check.stdout.decode()
+
+
+def test_a_mistyped_type_name_is_said_before_the_bump_and_a_merge_first(rhel, tmp_path):
+    """A type-name typo (`"pc-q35-rhel9.2.0x"`): check rightly reports C108, but `bump
+    rhel9.4.0` said "internal error: the result would fail check", and the same during a
+    conflicted merge instead of "a merge is in progress" (issue 37, item 12)."""
+    ours = linked_copy(rhel, tmp_path / "ours")
+    q35 = ours / "hw/i386/pc_q35.c"
+    q35.write_text(q35.read_text().replace('"pc-q35-rhel9.2.0"', '"pc-q35-rhel9.2.0x"'))
+    init_repo(ours)
+    proc = run_cli("bump", "rhel9.4.0", "--repo", str(ours))
+    err = one_line_error(proc)
+    assert proc.returncode == 1 and "internal error" not in err
+    assert "the tree fails `qscaffold check` before the bump (C108:" in err
+    (ours / ".git/MERGE_HEAD").write_text(git(ours, "rev-parse", "HEAD"))
+    merge = one_line_error(run_cli("bump", "rhel9.4.0", "--repo", str(ours)))
+    assert "a merge" in merge and "finish or abort it first" in merge
+
+
+def test_rebase_says_which_array_already_has_an_entry(before_0018):
+    """`compat rebase -n --array-release 9.2` said "already there: hw_compat_rhel_9_2
+    has ..." of an array that does not exist yet; the entries are in hw_compat_rhel_9_1."""
+    proc = run_cli("compat", "rebase", "--from", "7.0", "--to", "7.2", "--array-release",
+                   "9.2", "-n", "--repo", str(before_0018))
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert ("already there: hw_compat_rhel_9_1 has hw_compat_7_0's { \"nvme-ns\", "
+            "\"eui64-default\", \"on\" }") in err
+    assert "already there: hw_compat_rhel_9_2 has" not in err
+
+
+def test_machine_option_on_a_family_rhel_compiles_out_says_so(rhel):
+    proc = run_cli("compat", "machine-option", "--family", "x86", "--release", "7.1",
+                   "m->smp_props.prefer_sockets = true;", "-n", "--repo", str(rhel))
+    err = one_line_error(proc)
+    assert proc.returncode == 2 and "i440fx: its upstream machine types are compiled out by " \
+        "`#if 0` in this tree" in err and "compat rebase" in err

@@ -51,6 +51,13 @@ def recover(opts: ApplyOptions, tree: QemuTree) -> QemuTree:
         return tree
     if not opts.dry_run:   # a run that writes holds the lock to its end
         journal.hold_lock(git_dir)
+        if opts.commit or opts.branch:   # said before anything is planned or judged
+            repo = scm.open_repo(tree.root)
+            busy = scm.operation_in_progress(repo) if repo is not None else None
+            if busy:
+                from scaffold.errors import ScaffoldError
+
+                raise ScaffoldError(f"{busy}: finish or abort it first; nothing was changed")
     found = journal.pending(tree.root)
     if found is None:
         return tree

@@ -294,17 +294,28 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
     """Add statements and local declarations to a release's compat machine of each chosen
     family: declarations with the function's leading ones, statements after its chain call,
     all in one edit so that a declaration lands with the statement that uses it."""
-    families, _ = read_families(tree)
+    families, notes = read_families(tree)
     if not names and not every:
         raise UsageError("name the families with --family NAME (repeatable) or use --all")
     if names and every:
         raise UsageError("--family and --all exclude each other")
+    asked = names
     names = expand_families(names)
     known = {f.name: f for f in families}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise UsageError(f"unknown family {unknown[0]!r}; this tree has: "
-                         f"{', '.join([*known, *FAMILY_GROUPS])}")
+        off = next((n for n in notes if n.kind == "family-disabled" and n.family == unknown[0]),
+                   None)
+        if off is not None:   # a distribution's tree keeps upstream's types compiled out
+            raise UsageError(f"{unknown[0]}: its upstream machine types are compiled out by "
+                             "`#if 0` in this tree; a distribution's own types take upstream's "
+                             "settings with `qscaffold compat rebase`", path=off.path,
+                             line=off.line)
+        groups = [g for g, members in FAMILY_GROUPS.items() if all(m in known for m in members)]
+        word = f"{asked[0]!r} ({', '.join(names)})" if asked and asked[0] in FAMILY_GROUPS \
+            else repr(unknown[0])
+        raise UsageError(f"unknown family {word}; this tree has: "
+                         f"{', '.join([*known, *groups])}")
     chosen = families if every else [known[n] for n in names]
     if instance:
         lacking = [f.name for f in chosen if not any(not k.adds_compat for k in f.spec.options)]

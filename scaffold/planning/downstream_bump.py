@@ -39,6 +39,7 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
     if not families:
         raise UsageError(f"bump {target}: this tree registers no {target.vendor} machine types "
                          "(`qscaffold machines` lists the families it reads)")
+    _refuse_a_failing_tree(tree, families)
     plan = Plan("bump", target)   # type: ignore[arg-type]   # a downstream version
     upstream = {f.name: f for f in read_families(tree)[0]} \
         if any(f.spec.base == "upstream" for f in families) else {}
@@ -63,6 +64,22 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
         raise UsageError(f"bump {target}: no {target.vendor} family is continued "
                          f"({'; '.join(plan.skipped)})")
     return plan.checked(tree, read_families(tree)[0])
+
+
+def _refuse_a_failing_tree(tree: QemuTree, families: list[DownstreamFamily]) -> None:
+    """A family that fails `check` before the bump (a type's name mistyped, a chain
+    broken) is said as such, not planned on: what the bump would make of it cannot be
+    told, and its result would fail check too."""
+    from scaffold.rules import chain
+    from scaffold.rules.registry import errors
+
+    names = {f.name for f in families}
+    found = [f for f in errors(chain.judge_downstream(tree)) if f.family in names]
+    if found:
+        f = found[0]
+        raise ScaffoldError(f"the tree fails `qscaffold check` before the bump "
+                            f"({f.code}: {f.message}); fix it first", path=f.path,
+                            line=f.line, family=f.family)
 
 
 def _plan_codename(tree: QemuTree, plan: Plan, family: DownstreamFamily,
@@ -134,6 +151,7 @@ def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType
         raise _error(family, newest, f"{csyntax.function_name(stray[0])}() sits inside "
                                      f"{newest.name}'s block; not copied")
 
+    family.memo["moving"] = _arrays_for_the_new_release(tree, family, newest, target)
     header = _header(file, newest, start)
     new_block = _new_block(data, family, newest, target, options, start, end)
     if header is not None:   # the comment naming the newest type heads the copy too
@@ -148,6 +166,26 @@ def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType
     edits = [Edit(file.rel, start, start, new_block + gap, what, family.name)]
     edits += _demote(file, family, newest, options, functions)
     return edits
+
+
+def _arrays_for_the_new_release(tree: QemuTree, family: DownstreamFamily,
+                                newest: DownstreamType, target: DownstreamVersion) -> set[str]:
+    """The vendor arrays the newest adds for a release not older than the bump's: a
+    rebase made hw_compat_rhel_9_2 before any 9.2.0 type existed (`--array-release
+    9.2`) and wired it into 9.0.0, the newest type up to 9.2; once 9.2.0 exists, it is
+    that type's (the older ones get it through the chain)."""
+    from scaffold.reading.downstream import vendor_arrays
+
+    arrays = vendor_arrays(tree, family.spec.vendor)
+    out: set[str] = set()
+    for name in (a for added in newest.adds.values() for a in added):
+        for prefix in arrays.names if arrays is not None else ():
+            pattern = arrays.pattern(prefix) if arrays is not None else None
+            m = pattern.match(name) if pattern is not None else None
+            if m and (int(m.group("major")), int(m.group("minor"))) >= (target.major,
+                                                                         target.minor):
+                out.add(name)
+    return out
 
 
 def _header(file: SourceFile, newest: DownstreamType, start: int) -> int | None:
@@ -410,7 +448,7 @@ def _newest_only(statement: Node, family: DownstreamFamily) -> bool:
     family's `newest` names, or sets the alias or the default."""
     if assigned_field(statement) in RESETS:
         return True
-    names = newest_only(family)   # read from the code: what only the newest calls or adds
+    names = newest_only(family) | family.memo.get("moving", set())   # read from the code
     return any(csyntax.utf8(i.text or b"") in names for i in csyntax.identifiers(statement))
 
 

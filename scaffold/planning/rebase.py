@@ -54,7 +54,7 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
                              f"{prefix}_compat entries into, nor to model a new one on")
         release = (array_release.major, array_release.minor) if array_release else None
         target = rebase_arrays.choose(tree, families, ours, arrays, prefix, release)
-        have = {(e.driver, e.property_name) for a in ours for e, _ in a.entries}
+        have = {(e.driver, e.property_name): a.name for a in reversed(ours) for e, _ in a.entries}
         sourced = _copies_by_source(tree, ours, arrays)
         text = []
         for pair, entry, node in copies:
@@ -73,12 +73,13 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
                 plan.left.append(f"{array.rel}:{copy.line}: {array.name} had {copy.text}, "
                                  f"copied from {pair.name}, which upstream corrected to "
                                  f"{entry.text}: carried")
-                have.add((entry.driver, entry.property_name))
+                have[(entry.driver, entry.property_name)] = array.name
                 continue
-            if (entry.driver, entry.property_name) in have:
-                plan.done.append(f"{target.name} has {pair.name}'s {entry.text}")
+            holder = have.get((entry.driver, entry.property_name))
+            if holder is not None:   # said of the array that has it, not of the target
+                plan.done.append(f"{holder} has {pair.name}'s {entry.text}")
                 continue
-            have.add((entry.driver, entry.property_name))
+            have[(entry.driver, entry.property_name)] = target.name
             comment = arrays.comment.format(array=target.name, upstream=pair.name)
             text.append((comment, csyntax.utf8(node.text or b"")))
         if text and isinstance(target, rebase_arrays.NewArray):

@@ -271,8 +271,11 @@ class QemuTree:
 
     @cached_property
     def version(self) -> tuple[int, int, int] | None:
+        path = self.root / "VERSION"
+        if not path.is_file():   # missing, a directory, a FIFO (whose read would wait)
+            return None
         try:
-            return parse_tree_version((self.root / "VERSION").read_text())
+            return parse_tree_version(path.read_text())
         except (OSError, UnicodeDecodeError):
             return None
 

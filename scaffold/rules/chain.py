@@ -151,6 +151,11 @@ VERSION_BEHIND = register(Rule("C504", "version-behind", "warning",
     "the newest machine types are newer than VERSION implies",
     "Usually a bump made before VERSION moved; nothing breaks.",
     fixture=check(("VERSION", "9.0.0", "8.1.50"))))
+VERSION_UNREADABLE = register(Rule("C505", "version-unreadable", "warning",
+    "VERSION is missing, unreadable or not a version: whether a bump is due cannot be told",
+    "The tree's VERSION file (10.2.50) says where the cycle is; without it `check` cannot "
+    "say that the cycle's bump is pending (C503) or that the types run ahead (C504).",
+    fixture=check(("VERSION", "9.0.0", "nine"))))
 DOWNSTREAM_CHAIN = register(Rule("C106", "downstream-chain", "error",
     "a downstream type's options do not call the next newer downstream type's",
     "A distribution's versioned types are chained as upstream's are: each older type is "
@@ -442,6 +447,12 @@ def judge_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
                     f"{array_name(prefix, release)} is not defined, but the {release} machine "
                     "types need it", f"qscaffold bump {top}",
                     path=home.file.rel if home else None))
+    if tree.version is None and newest:
+        path = tree.root / "VERSION"
+        what = ("missing" if not path.exists() and not path.is_symlink() else
+                "not a regular file" if not path.is_file() else "not a version (X.Y.Z)")
+        out.append(VERSION_UNREADABLE.finding(f"VERSION is {what}: whether the cycle's bump "
+                                              "is due cannot be told", path="VERSION"))
     if tree.version and newest:
         major, minor, micro = tree.version
         expected = current_release(tree.version)
