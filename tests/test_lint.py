@@ -156,6 +156,29 @@ def test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix(fixtu
     assert bad.returncode == 2 and "--since no-such-rev: not a commit" in one_line_error(bad)
 
 
+def test_since_on_a_shallow_clone_says_its_history_is_too_short(fixture_tree, tmp_path):
+    """At depth 1 `lint --since` said nothing; at depth 2 or 3 it reported a wrong L206
+    ("no change in the cycle"): the history was missing, not unchanged (issue 37, item
+    10).  What a shallow clone cannot tell is said; a whole clone answers as the tree."""
+    from helpers import git
+
+    test_since_names_an_entry_in_the_wrong_release_and_explains_a_late_fix(fixture_tree)
+    root = next(p for p in sorted(tmp_path.iterdir()) if p.name.startswith("qom-entries"))
+    base = git(root, "rev-parse", "HEAD~1").strip()
+    whole = json.loads(run_cli("lint", "--repo", str(root), "--since", base, "--json").stdout)
+    for depth in (1, 2, 3):
+        clone = tmp_path / f"depth-{depth}"
+        git(tmp_path, "clone", "-q", "--depth", str(depth), f"file://{root}", str(clone))
+        for rev in (base, "newest"):
+            proc = run_cli("lint", "--repo", str(clone), "--since", rev)
+            err = one_line_error(proc)
+            assert proc.returncode == 2 and "this clone is shallow" in err, (depth, rev, err)
+    full = tmp_path / "whole"
+    git(tmp_path, "clone", "-q", f"file://{root}", str(full))
+    again = json.loads(run_cli("lint", "--repo", str(full), "--since", base, "--json").stdout)
+    assert [f["message"] for f in again["findings"]] == [f["message"] for f in whole["findings"]]
+
+
 def test_since_names_a_machine_option_in_an_older_version(fixture_tree):
     """In the 11.2 cycle (VERSION 11.1.50) a statement belongs in 11.1's options."""
     from helpers import init_repo

@@ -158,3 +158,12 @@ def test_a_version_file_that_says_nothing_is_said(fixture_tree, make, what):
     assert proc.returncode == 0, out
     assert f"VERSION: warning[C505]: VERSION is {what}: whether the cycle's bump is due " \
         "cannot be told" in out
+
+
+def test_a_rebase_onto_a_base_the_tree_does_not_have_is_said(fixture_tree):
+    """`compat rebase --from 7.2 --to 8.2` on a 7.2 tree said "nothing to do"; upstream's
+    7.2, 8.0 and 8.1 arrays are not in it (issue 37, item 11)."""
+    root = fixture_tree("rhel8-shapes")
+    _refused(run_cli("compat", "rebase", "--from", "6.0", "--to", "7.0", "-n", "--repo",
+                     str(root)), 2, "upstream's hw_compat_6_2 is not in this tree (VERSION "
+             "6.2.0)", "rebase the tree onto QEMU 7.0 first")

@@ -42,6 +42,7 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
     declined = read_declined(tree)
     upstream = [p for p in compat_arrays.all_pairs(tree, extern=False)
                 if old_base <= p.version < new_base]
+    _refuse_a_tree_without_the_new_base(tree, old_base, new_base)
     for prefix in sorted({p.prefix for p in upstream}):
         ours = _vendor_arrays(tree, arrays, prefix)
         copies = [(p, e, node) for p in sorted(upstream, key=lambda p: p.version)
@@ -98,6 +99,24 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
     plan.left += [f"{declined.path}:{d.line}: declines {d.source}'s `{d.what}`, which this "
                   f"rebase ({old_base} to {new_base}) does not bring" for d in declined.unused()]
     return plan.checked(tree, read_families(tree)[0])
+
+
+def _refuse_a_tree_without_the_new_base(tree: QemuTree, old_base: Version,
+                                        new_base: Version) -> None:
+    """Upstream's arrays of every release from the old base up to before the new one
+    must be in the tree: `--from 7.2 --to 8.2` on a 7.2 tree said "nothing to do"."""
+    have = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
+    missing, release = [], old_base
+    while release < new_base:
+        if f"hw_compat_{release.underscored}" not in have:
+            missing.append(f"hw_compat_{release.underscored}")
+        release = release.next()
+    if missing:
+        version = ".".join(map(str, tree.version)) if tree.version else "unknown"
+        raise UsageError(f"compat rebase --from {old_base} --to {new_base}: upstream's "
+                         f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in "
+                         f"this tree (VERSION {version}): the rebase bits are copied from the "
+                         f"new base's own arrays, so rebase the tree onto QEMU {new_base} first")
 
 
 def _copies_by_source(tree: QemuTree, ours: list[VendorArray], arrays: VendorArrays

@@ -188,6 +188,13 @@ class Cycles:
         return f"{base}..{top}" if base else top
 
 
+    def starts_at_boundary(self, cycle: Version, boundary: set[str]) -> bool:
+        """Whether the cycle's first commit known is where a shallow clone stops: where
+        the cycle really starts cannot be told."""
+        first = next((sha for sha, c in self.changes if c == cycle), None)
+        return first is None or first in boundary
+
+
 def _has_parent(root: Path, sha: str) -> bool:
     return bool(_git(root, "rev-list", "--parents", "-n", "1", sha).split()[1:])
 
@@ -219,12 +226,34 @@ class Since:
     changed_in: Callable[[str, Version], bool]
 
 
+def shallow_boundary(root: Path) -> set[str]:
+    """The commits a shallow clone's history stops at (their parents are not fetched);
+    empty for a whole history."""
+    if _git(root, "rev-parse", "--is-shallow-repository").strip() != "true":
+        return set()
+    path = Path(_git(root, "rev-parse", "--git-path", "shallow").strip())
+    path = path if path.is_absolute() else root / path
+    try:
+        return set(path.read_text().split())
+    except OSError:
+        return set()
+
+
+def _too_short(what: str) -> UsageError:
+    return UsageError(f"--since: this clone is shallow and {what}, so what changed since "
+                      "cannot be told; fetch more history (`git fetch --deepen=N` or "
+                      "`--unshallow`; docs/ci.md)")
+
+
 def read_since(root: Path, rev: str, entries: Sequence[_Entry], family_files: list[str],
                files_defining: Callable[[str], list[str]]) -> Since:
     """`rev` a revision of the tree, or `newest`: the commit that added the newest
-    compat array."""
+    compat array.  A shallow clone whose history does not reach back as far as the
+    question needs is said, never answered from the part it has (at depth 1 nothing
+    was found; at depth 2 a property's change in a cycle not fetched was taken for none)."""
     if not (root / ".git").exists():
         raise UsageError(f"--since needs the tree's git history ({root} has no .git)")
+    boundary = shallow_boundary(root)
     arrays = [(e, _release(e.array)) for e in entries]
     if rev == "newest":
         newest = max(((e, r) for e, r in arrays if r is not None), key=lambda er: er[1],
@@ -232,9 +261,14 @@ def read_since(root: Path, rev: str, entries: Sequence[_Entry], family_files: li
         origin = line_origin(root, newest[0].path, newest[0].array_line) if newest else None
         if origin is None:
             raise UsageError("--since newest: no commit added the newest compat array")
+        if origin in boundary:   # blame stops at the cut: the real origin is older
+            raise _too_short(f"its history stops before the commit that added "
+                             f"{newest[0].array if newest else 'the newest array'}")
         rev = origin
     sha = commit_of(root, rev)
     if sha is None:
+        if boundary:
+            raise _too_short(f"{rev} is not in the part of the history it has")
         raise UsageError(f"--since {rev}: not a commit of {root}")
     versions: dict[str, str | None] = {}
     added: Added = {}
@@ -254,6 +288,8 @@ def read_since(root: Path, rev: str, entries: Sequence[_Entry], family_files: li
             if not cycles:
                 cycles.append(Cycles.read(root, min(oldest or cycle, cycle)))
             span = cycles[0].range_of(cycle)
+            if boundary and (span is None or cycles[0].starts_at_boundary(cycle, boundary)):
+                raise _too_short(f"the {cycle} cycle is not all in it")
             # where it is defined, and headers (a DEFINE_PROP macro that names it)
             files = files_defining(prop) + ["*.h"]
             answers[(prop, cycle)] = span is not None and bool(
