@@ -8,6 +8,8 @@ a type that does not exist does nothing.  Where the model cannot tell, lint says
 """
 from __future__ import annotations
 
+import bisect
+
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -334,13 +336,24 @@ def _redundant(model: QomModel, entries: list[Entry]) -> list[Finding]:
         if m and key is not None:
             version = (int(m.group(2)), int(m.group(3)))
             versioned.append((entry, m.group(1), version, key))
+    # per (prefix, type, property): its entries sorted by version, so that the next newer
+    # one is a bisection away (a scan of every entry for each made lint quadratic: 20,000
+    # entries took two minutes)
+    groups: dict[tuple[str, object], list[tuple[tuple[int, int], Entry]]] = {}
+    for entry, prefix, version, key in versioned:
+        groups.setdefault((prefix, key), []).append((version, entry))
+    versions: dict[tuple[str, object], list[tuple[int, int]]] = {}
+    for group_key, group in groups.items():
+        group.sort()
+        versions[group_key] = [v for v, _ in group]
     out = []
     for entry, prefix, version, key in versioned:
         value = csyntax.c_string(entry.value) if entry.value.startswith('"') else entry.value
-        newer = [(v, e) for e, p, v, k in versioned if p == prefix and k == key and v > version]
-        if not newer:
+        group = groups[(prefix, key)]
+        at = bisect.bisect_right(versions[(prefix, key)], version)
+        if at == len(group):
             continue
-        v, e = min(newer)
+        v, e = group[at]
         other = csyntax.c_string(e.value) if e.value.startswith('"') else e.value
         if other == value:
             out.append(_finding(ENTRY_REDUNDANT, entry, f"the newer {e.array} sets "
