@@ -76,7 +76,7 @@ def test_compat_rebase_refuses_what_it_cannot_do_in_one_line(fixture_tree):
     for root, args, says in (
             (upstream, ("--from", "8.1", "--to", "9.0"), "registers no distribution's"),
             (downstream, ("--from", "8.2", "--to", "8.1"), "the old base comes first"),
-            (bare, ("--from", "8.0", "--to", "8.2"), "no hw_compat_rhel_X_Y array in the tree")):
+            (bare, ("--from", "7.2", "--to", "8.1"), "no hw_compat_rhel_X_Y array in the tree")):
         before = snapshot(root)
         proc = run_cli("compat", "rebase", *args, "--repo", str(root))
         err = proc.stderr.decode()

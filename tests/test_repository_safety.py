@@ -592,3 +592,66 @@ def test_children_get_sigints_default_disposition_under_an_ignoring_scheduler():
               " text=True).stdout.strip())\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_an_undo_that_fails_too_says_the_state_and_keeps_the_journal():
+    """A full disk at the index update: the commit failed, then its undo (`git reset`)
+    failed too, and the run said only "git reset failed: ... Out of diskspace" (issue 37,
+    item 4).  It says what state the tree is in and what the next run will do, and keeps
+    the journal the next run repairs from."""
+    from scaffold.applying.executor import execute
+
+    class Fails:
+        def __init__(self, run_error=None, undo_error=None):
+            self.run_error, self.undo_error = run_error, undo_error
+
+        def describe(self) -> str:
+            return "an action"
+
+        def run(self) -> None:
+            if self.run_error:
+                raise self.run_error
+
+        def undo(self) -> None:
+            if self.undo_error:
+                raise self.undo_error
+
+    class Journal:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    journal = Journal()
+    disk = OSError(28, "No space left on device")
+    actions = [Fails(undo_error=ScaffoldError("git reset failed: fatal: Out of diskspace")),
+               Fails(run_error=ScaffoldError("git update-index failed: No space left"))]
+    with pytest.raises(ScaffoldError) as raised:
+        execute(actions, quiet=True, journal=journal)
+    text = str(raised.value)
+    assert text.startswith(".git/qscaffold-journal.json: git update-index failed: No space "
+                           "left; then undoing it failed too (git reset failed: fatal: Out of "
+                           "diskspace): the tree is as the run left it")
+    assert "re-run the same command: it repairs what was done and finishes the job" in text
+    assert not journal.closed   # kept for the next run
+    with pytest.raises(ScaffoldError) as raised:
+        execute([Fails(undo_error=disk), Fails(run_error=RuntimeError("boom"))], quiet=True)
+    assert "files this run wrote may be left" in str(raised.value)
+
+
+def test_after_an_undo_that_failed_the_next_run_finishes_the_job(repo):
+    """The state said above is the one the next run repairs: a commit fails (a hook), the
+    undo fails too (the disk, simulated), the files stay written with the journal; the
+    same command, re-run, finishes the bump and leaves nothing behind."""
+    _hook(repo, "pre-commit", 1, "exit 1")
+    failed = run_cli("bump", TARGET, "--repo", str(repo), env={"QSCAFFOLD_TEST_FAIL_UNDO": "1"})
+    err = one_line_error(failed)
+    assert failed.returncode == 1 and "then undoing it failed too" in err
+    assert (repo / ".git/qscaffold-journal.json").exists()
+    (repo / ".git/hooks/pre-commit").unlink()
+    again = run_cli("bump", TARGET, "--repo", str(repo))
+    assert again.returncode == 0, again.stderr.decode()
+    assert "an interrupted run was repaired" in again.stderr.decode()
+    assert git(repo, "log", "-1", "--format=%s").strip() == f"hw: add compat machines for {TARGET}"
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+    assert not (repo / ".git/qscaffold-journal.json").exists()

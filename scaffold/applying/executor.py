@@ -3,6 +3,7 @@ for dry runs) and to run.  Safety checks all happen before the first action runs
 failure puts back what earlier actions did (modelled on tbump's executor)."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -11,6 +12,9 @@ from typing import Any
 
 from scaffold.progress import Progress
 from scaffold.applying import scm, writer
+from scaffold.errors import ScaffoldError
+
+_FAIL_UNDO = "QSCAFFOLD_TEST_FAIL_UNDO"
 
 
 @dataclass(eq=False, repr=False)
@@ -142,8 +146,13 @@ def execute(actions: list, quiet: bool = False, journal=None) -> None:
         bar.clear()
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            for action in reversed(done):
-                action.undo()
+            try:
+                if os.environ.get(_FAIL_UNDO):   # tests: the disk is full for the undo too
+                    raise OSError(28, "No space left on device (test hook)")
+                for action in reversed(done):
+                    action.undo()
+            except Exception as failed:   # a full disk fails the undo too: say the state
+                raise undo_failed(exc, failed, journal) from failed
             if journal is not None:
                 journal.close()
         finally:
@@ -155,3 +164,20 @@ def execute(actions: list, quiet: bool = False, journal=None) -> None:
     signal.signal(signal.SIGINT, previous)
     if journal is not None:
         journal.close()
+
+
+def undo_failed(cause: BaseException, failure: Exception, journal) -> ScaffoldError:
+    """What to say when the undo of a failed run fails too (a full disk fails `git reset`
+    as it failed the index update): the state the tree is in and what the next run does.
+    A committing run's journal stays (it is closed only after a whole undo): the next run
+    of the same command puts back the step written but not committed, or finishes it."""
+    first = str(cause) or type(cause).__name__
+    then = str(failure) or type(failure).__name__
+    if journal is not None:
+        return ScaffoldError(f"{first}; then undoing it failed too ({then}): the tree is as "
+                             "the run left it, recorded in this file; make room (or remove "
+                             "the cause), then re-run the same command: it repairs what was "
+                             "done and finishes the job", path=".git/qscaffold-journal.json")
+    return ScaffoldError(f"{first}; then undoing it failed too ({then}): files this run "
+                         "wrote may be left (`git status` and `git diff` show them); put "
+                         "them back with `git checkout -- FILE` once there is room")
