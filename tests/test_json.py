@@ -63,12 +63,15 @@ def test_every_command_prints_its_documented_document(fixture_tree):
         (("bump", "acme3.2.0", "-n", "--repo", acme), plan, 0),
         (("retire", "8.1", "--force", "-n", "--repo", root), plan, 0),
         (("explain", "C101"), "explain", 0),
+        (("compat", "show", "pc-q35-9.0", "--repo", root), "compat show, compat diff", 0),
+        (("compat", "diff", "pc-q35-8.2", "pc-q35-9.0", "--repo", root),
+         "compat show, compat diff", 0),
         (("explain", "all"), "explain", 0),
     ]
     for args, name, code in cases:
         data = doc(*args, "--format", "json", code=code)
         validate(data, name)
-        assert data["command"] == args[0]
+        assert data["command"] == (" ".join(args[:2]) if args[0] == "compat" else args[0])
         if name != plan:
             assert doc(*args, "--json", code=code) == data   # --json: the same document
 

@@ -630,6 +630,45 @@ def compat_rebase(
     _run(rebase, repo, old_base, new_base, families, dry_run, build_dir, array_release)
 
 
+TargetOption = typer.Option(None, "--target", metavar="TARGET", help="The binary whose "
+                            "types to read: x86_64 (the default for i440fx and q35), i386, "
+                            "aarch64, s390x, ppc64, m68k, loongarch64.")
+
+
+@compat_app.command("show", epilog=_examples("qscaffold compat show pc-q35-7.2",
+                                             "qscaffold compat show virt-9.0 --target aarch64 --json"))
+def compat_show(
+    machine: str = typer.Argument(..., metavar="TYPE", help="A versioned machine type: "
+                                  "pc-q35-7.2, virt-10.1, pc-q35-rhel9.2.0, pc-q35-jammy."),
+    target: Optional[str] = TargetOption,
+    repo: Optional[Path] = RepoOption,
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
+) -> None:
+    """Every compat property TYPE applies, in the order QEMU applies them, each with its
+    array and the options function that adds it."""
+    from scaffold.commands.effective_command import show
+
+    _run(show, repo, machine, target, json_out or fmt is TextJson.json)
+
+
+@compat_app.command("diff", epilog=_examples("qscaffold compat diff pc-q35-9.2 pc-q35-10.0",
+                                             "qscaffold compat diff pc-q35-rhel9.2.0 pc-q35-7.2"))
+def compat_diff(
+    first: str = typer.Argument(..., metavar="A", help="A versioned machine type."),
+    second: str = typer.Argument(..., metavar="B", help="Another one."),
+    target: Optional[str] = TargetOption,
+    repo: Optional[Path] = RepoOption,
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
+    fmt: Optional[TextJson] = TextJsonOption,
+) -> None:
+    """What A applies that B does not and the other way round, by type and property, with
+    the values that win."""
+    from scaffold.commands.effective_command import diff
+
+    _run(diff, repo, first, second, target, json_out or fmt is TextJson.json)
+
+
 @compat_app.command("machine-option", epilog=_examples(
     "qscaffold compat machine-option 'mc->smp_props.prefer_sockets = true;' --release 10.1",
     "qscaffold compat machine-option --from snippet.c --family x86 --release 10.1 -n"))

@@ -1,0 +1,98 @@
+"""`qscaffold compat show TYPE` and `qscaffold compat diff A B`: the compat properties a
+machine type applies, computed from the source (reading/effective.py), as text or JSON."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scaffold.jsondoc import document, location
+from scaffold.reading import effective
+from scaffold.reading.effective import Applied, Effective
+from scaffold.reading.tree import QemuTree
+
+
+def _entry_json(e: Applied) -> dict:
+    return {"type": e.qom_type, "driver": e.driver, "property": e.prop, "value": e.value,
+            "array": e.array, "location": location(e.path, e.line), "added_by": e.added_by,
+            "overridden": e.overridden}
+
+
+def show(repo: Path | None, name: str, target: str | None, json_out: bool) -> int:
+    tree = QemuTree.open(repo)
+    found = effective.compute(tree, effective.find(tree, name, target), target)
+    if json_out:
+        print(json.dumps(document("compat show", machine=name, target=found.target,
+                                  entries=[_entry_json(e) for e in found.entries],
+                                  cannot_tell=found.cannot_tell), indent=2))
+        return 0
+    print(render_show(found), end="")
+    return 0
+
+
+def render_show(found: Effective) -> str:
+    m = found.machine
+    n = len(found.entries)
+    lines = [f"{m.name} ({found.target}): {n} compat propert{'y' if n == 1 else 'ies'}, in "
+             "the order QEMU applies them"]
+    rows = [(str(i), e.qom_type or f"{e.driver} (cannot tell)", e.prop, e.value,
+             e.array, f"{e.path}:{e.line}", e.added_by + ("  (overridden below)"
+                                                         if e.overridden else ""))
+            for i, e in enumerate(found.entries, 1)]
+    if rows:
+        widths = [max(len(r[i]) for r in rows) for i in range(6)]
+        lines += ["  ".join(c.rjust(w) if i == 0 else c.ljust(w)
+                            for i, (c, w) in enumerate(zip(r, widths))) + "  " + r[6]
+                  for r in rows]
+    lines += [f"cannot tell: {c}" for c in found.cannot_tell]
+    return "\n".join(lines) + "\n"
+
+
+def final(found: Effective) -> dict[tuple[str, str], Applied]:
+    """(type, property) -> the entry that wins (QEMU applies them in order)."""
+    return {e.key: e for e in found.entries if not e.overridden}
+
+
+def differences(a: Effective, b: Effective) -> tuple[list[Applied], list[Applied],
+                                                       list[tuple[Applied, Applied]]]:
+    """What A applies that B does not, what B applies that A does not, and the same type
+    and property with other values: by the value that wins in each."""
+    fa, fb = final(a), final(b)
+    only_a = [e for k, e in fa.items() if k not in fb]
+    only_b = [e for k, e in fb.items() if k not in fa]
+    differ = [(e, fb[k]) for k, e in fa.items() if k in fb and fb[k].value != e.value]
+    return only_a, only_b, differ
+
+
+def diff(repo: Path | None, first: str, second: str, target: str | None,
+         json_out: bool) -> int:
+    tree = QemuTree.open(repo)
+    a = effective.compute(tree, effective.find(tree, first, target), target)
+    b = effective.compute(tree, effective.find(tree, second, target or a.target), target or a.target)
+    only_a, only_b, differ = differences(a, b)
+    if json_out:
+        print(json.dumps(document(
+            "compat diff", a=first, b=second, target=a.target,
+            only_a=[_entry_json(e) for e in only_a], only_b=[_entry_json(e) for e in only_b],
+            differ=[{"type": x.qom_type, "property": x.prop, "a": _entry_json(x),
+                     "b": _entry_json(y)} for x, y in differ],
+            cannot_tell=a.cannot_tell + b.cannot_tell), indent=2))
+        return 0
+    print(render_diff(first, second, only_a, only_b, differ), end="")
+    return 0
+
+
+def render_diff(first: str, second: str, only_a: list[Applied], only_b: list[Applied],
+                differ: list[tuple[Applied, Applied]]) -> str:
+    if not (only_a or only_b or differ):
+        return f"{first} and {second} apply the same compat properties\n"
+    lines = []
+    for title, entries in ((f"only {first} applies", only_a), (f"only {second} applies", only_b)):
+        if entries:
+            lines.append(f"{title} ({len(entries)}):")
+            lines += [f"  {e.qom_type or e.driver} {e.prop} = {e.value}   "
+                      f"({e.array}, {e.path}:{e.line})" for e in entries]
+    if differ:
+        lines.append(f"both apply, with other values ({len(differ)}):")
+        lines += [f"  {x.qom_type or x.driver} {x.prop}: {first} {x.value} ({x.array}), "
+                  f"{second} {y.value} ({y.array})" for x, y in differ]
+    return "\n".join(lines) + "\n"

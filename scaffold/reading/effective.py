@@ -1,0 +1,318 @@
+"""Effective compat: every compat property a versioned machine type applies, in the order
+QEMU applies it, computed from the source (issue 36).
+
+A type's class options function runs at class init.  It calls the next newer version's
+options first (down to the family's base options), then adds its own arrays: so the list
+runs from the family's base arrays, through the newest version's, to the type's own.  It
+is read as the compiler would run it: the options function's statements in order, every
+`compat_props_add(X->compat_props, ARRAY, LEN)` appending ARRAY's entries, every call of
+another function of the file followed where it stands.  ARRAY is a local array of the
+function, an array of the file, or one of the tree's compat arrays (hw_compat_10_1,
+pc_compat_10_1, a vendor's).  Type names are resolved for the chosen target (TYPE_X86_CPU
+is "x86_64-cpu" for x86_64, "i386-cpu" for i386); where the model cannot tell, it says so.
+QEMU keeps an entry a later one overrides: both stay in the list, the earlier marked.
+
+The binary states the same list (QMP `query-machines` with `compat-props`, QEMU 9.0 and
+later); tests/test_effective_compat.py holds the two side by side.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from tree_sitter import Node
+
+from scaffold.errors import UsageError
+from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.cmatch import arguments, declaration_parts
+from scaffold.reading.qom.entries import Entry, array_entries
+from scaffold.reading.tree import QemuTree
+
+# the QEMU binary a family's types live in, by the hw/<arch>/ folder of its file
+TARGETS = {"i386": ("x86_64", "i386"), "arm": ("aarch64", "arm"), "m68k": ("m68k",),
+           "s390x": ("s390x",), "ppc": ("ppc64",), "loongarch": ("loongarch64",)}
+
+
+class Applied(NamedTuple):
+    """One compat property a machine type applies, where it comes from."""
+
+    qom_type: str | None     # for the target; None: the model cannot tell
+    driver: str              # as written: TYPE_X86_CPU, "qemu64" "-" TYPE_X86_CPU
+    prop: str                # the property's name
+    value: str
+    array: str
+    path: str
+    line: int
+    added_by: str            # the options function whose compat_props_add added it
+    overridden: bool = False  # a later entry sets the same type and property
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.qom_type or self.driver, self.prop)
+
+
+@dataclass(eq=False, repr=False)
+class MachineType:
+    """A versioned machine type and where its class options start."""
+
+    name: str
+    family: str
+    path: str
+    line: int
+    options: str             # its class options function
+    arch: str                # hw/<arch>/ of its file
+    macro: str = ""          # its registration macro (DEFINE_VIRT_MACHINE_AS_LATEST)
+    vendor: str | None = None
+
+
+@dataclass(eq=False, repr=False)
+class Effective:
+    machine: MachineType
+    target: str
+    entries: list[Applied] = field(default_factory=list)
+    cannot_tell: list[str] = field(default_factory=list)   # with file:line
+
+
+def machine_types(tree: QemuTree) -> list[MachineType]:
+    """Every versioned machine type the tree registers: upstream's live versions and the
+    vendors' types (their families data), newest first within a family."""
+    from scaffold.reading.downstream import read_downstream
+    from scaffold.reading.machines import read_families
+
+    out: list[MachineType] = []
+    families, _ = read_families(tree)
+    for family in families:
+        for block in family.blocks:
+            fn = block.class_fn
+            if block.macro is None or fn is None:
+                continue
+            out.append(MachineType(f"{family.spec.machine}-{block.version}", family.name,
+                                   family.file.rel, block.macro.line, fn.name,
+                                   family.spec.arch, block.macro.name))
+    for downstream in read_downstream(tree)[0]:
+        arch = downstream.spec.file.split("/")[1] if downstream.spec.file.count("/") > 1 else ""
+        for t in downstream.types:
+            if t.options:
+                macro = t.registration.macro if t.registration is not None else ""
+                out.append(MachineType(t.name, downstream.name, downstream.spec.file, t.line,
+                                       t.options[0], arch, macro, downstream.spec.vendor))
+    return out
+
+
+def arch_of(target: str) -> str | None:
+    """The hw/<arch>/ folder of a target's machine types (x86_64: i386)."""
+    return next((arch for arch, targets in TARGETS.items() if target in targets), None)
+
+
+def find(tree: QemuTree, name: str, target: str | None = None) -> MachineType:
+    """The machine type of that name (of the target's binary: arm's and m68k's virt-10.1
+    are two types of one name)."""
+    known = machine_types(tree)
+    if target is not None:
+        arch = arch_of(target)
+        if arch is None:
+            raise UsageError(f"--target {target}: not a target of a versioned family "
+                             f"({', '.join(t for ts in TARGETS.values() for t in ts)})")
+        known = [m for m in known if m.arch == arch]
+    named = [m for m in known if m.name == name]
+    if len(named) > 1:
+        targets = ", ".join(default_target(m) for m in named)
+        raise UsageError(f"{name} is a machine type of {len(named)} targets ({targets}): "
+                         "say which with --target")
+    found = named[0] if named else None
+    if found is None:
+        close = sorted(m.name for m in known if m.name.split("-")[:2] == name.split("-")[:2])
+        hint = f" (this tree has {', '.join(close[:6])}{', ...' if len(close) > 6 else ''})" \
+            if close else " (`qscaffold machines` lists them)"
+        raise UsageError(f"no versioned machine type {name!r}{hint}")
+    return found
+
+
+def default_target(machine: MachineType) -> str:
+    return TARGETS.get(machine.arch, (machine.arch,))[0]
+
+
+def compute(tree: QemuTree, machine: MachineType, target: str | None = None,
+            resolve: bool = True) -> Effective:
+    """The machine type's compat properties, in the order QEMU applies them.  With
+    `resolve=False` no type name is resolved (no QOM model is read): entries compare by
+    their text, which is what `check` needs to set two types of one tree side by side."""
+    target = target or default_target(machine)
+    result = Effective(machine, target)
+    file = tree.file(machine.path)
+    functions = csyntax.functions(file.full_tree.root_node)
+    arrays = _Arrays(tree, machine.path)
+    resolved: dict[str, str | None] = {}
+    if resolve:
+        from scaffold.reading.qom.model import load
+
+        model = load(tree.root)
+
+    def qom_type(driver: str) -> str | None:
+        if not resolve:
+            return None
+        if driver not in resolved:
+            resolved[driver] = _for_target(model.resolve(driver), target)
+        return resolved[driver]
+
+    def text(expr: str) -> str:
+        """A string literal's text; a macro naming one (ACPI_PM_PROP_ACPI_PCIHP_BRIDGE)
+        resolved as the compiler would; anything else as written."""
+        if expr.strip().startswith('"'):
+            return _text(expr)
+        return qom_type(expr) or _text(expr)
+
+    def run(name: str, depth: int) -> None:
+        node = functions.get(name)
+        body = node.child_by_field_name("body") if node is not None else None
+        if body is None or depth > 40:
+            return
+        local = {n: init for s in body.named_children if s.type == "declaration"
+                 for n, is_array, init in declaration_parts(s, file.code)[1]
+                 if is_array and init is not None}
+        for statement in body.named_children:
+            if statement.type.startswith("preproc_") and _adds_or_calls(statement):
+                result.cannot_tell.append(f"{machine.path}:{statement.start_point[0] + 1}: "
+                                          f"{name} adds or calls under a build condition")
+                continue
+            called = csyntax.macro_call(statement)
+            if called is None:
+                continue
+            callee, call = called
+            if callee == "compat_props_add":
+                args = arguments(call)
+                if len(args) < 2:
+                    continue
+                array = file.code.text(args[1]).strip()
+                entries = arrays.entries(array, local.get(array), file.code)
+                if entries is None:
+                    result.cannot_tell.append(f"{machine.path}:{statement.start_point[0] + 1}: "
+                                              f"{name} adds {array}, which the tree does not "
+                                              "define where it can be read")
+                    continue
+                for entry in entries:
+                    result.entries.append(Applied(
+                        qom_type(entry.driver), entry.driver, text(entry.prop),
+                        text(entry.value), entry.array, entry.path, entry.line, name))
+            elif callee in functions:
+                run(callee, depth + 1)
+
+    before, after = _class_init(file.data, machine.macro, functions)
+    for name in before:
+        run(name, 0)
+    run(machine.options, 0)
+    for name in after:
+        run(name, 0)
+    last = {e.key: i for i, e in enumerate(result.entries)}
+    result.entries = [e._replace(overridden=last[e.key] != i)
+                      for i, e in enumerate(result.entries)]
+    return result
+
+
+_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)",
+                     re.M)
+
+
+def _class_init(data: bytes, macro: str, functions: dict) -> tuple[list[str], list[str]]:
+    """The functions of the file the registration macro's class_init calls before and
+    after the type's options (arm's `arm_virt_compat_set(mc)` first), read from its
+    #define, through the macros it expands to (DEFINE_VIRT_MACHINE_AS_LATEST to
+    DEFINE_VIRT_MACHINE_IMPL).  A macro defined elsewhere (x86's in pc.h) is taken to
+    call the options alone, as upstream's do."""
+    bodies = {m.group(1).decode(): m.group(3).decode("utf-8", "replace")
+              for m in _DEFINE.finditer(data)}
+    seen: set[str] = set()
+    while macro in bodies and macro not in seen:
+        seen.add(macro)
+        body = bodies[macro]
+        if "class_init" in body:
+            calls = re.findall(r"(\w+(?:##\w+##\w+)?|MACHINE_VER_SYM\(options[^)]*\))\s*\(\s*mc\s*\)",
+                               body)
+            at = next((i for i, c in enumerate(calls) if "options" in c and
+                       c not in functions), None)
+            if at is None:
+                return [], []
+            return ([c for c in calls[:at] if c in functions],
+                    [c for c in calls[at + 1:] if c in functions and "latest" not in c])
+        inner = next((name for name in re.findall(r"\b(DEFINE_\w+)\s*\(", body)
+                      if name in bodies), None)
+        if inner is None:
+            break
+        macro = inner
+    return [], []
+
+
+def _adds_or_calls(node: Node) -> bool:
+    return any(csyntax.macro_call(n) is not None for n in csyntax.descendants(node)
+               if n.type == "expression_statement")
+
+
+def _for_target(names: list[str] | None, target: str) -> str | None:
+    """The one type name a driver expression has in the target's build: a macro defined
+    per target (`TYPE_X86_CPU`: "x86_64-cpu" or "i386-cpu") is the one naming it."""
+    if not names:
+        return None
+    if len(names) == 1:
+        return names[0]
+    mine = [n for n in names if target in n]
+    return mine[0] if len(mine) == 1 else None
+
+
+def _text(expr: str) -> str:
+    """A C string literal (or a concatenation of them) as its text; other expressions (a
+    macro, `stringify(...)`) as written."""
+    stripped = expr.strip()
+    return csyntax.c_string(stripped) if stripped.startswith('"') else stripped
+
+
+class _Arrays:
+    """GlobalProperty arrays by name: the function's local ones, the file's own, then the
+    tree's compat arrays (hw_compat_*, pc_compat_*, a vendor's)."""
+
+    def __init__(self, tree: QemuTree, rel: str):
+        self.tree, self.rel = tree, rel
+        self._mine: dict[str, list[Entry]] | None = None
+        self._global: dict[str, list[Entry]] | None = None
+
+    def entries(self, name: str, local: Node | None, code) -> list[Entry] | None:
+        if local is not None:
+            return [e for e, _ in array_entries(name, self.rel, local.start_point[0] + 1,
+                                                local, code)]
+        mine = self._file_arrays()
+        if name in mine:
+            return mine[name]
+        return self._tree_arrays().get(name)
+
+    def _file_arrays(self) -> dict[str, list[Entry]]:
+        if self._mine is None:
+            self._mine = _arrays_of(self.tree, self.rel)
+        return self._mine
+
+    def _tree_arrays(self) -> dict[str, list[Entry]]:
+        if self._global is None:
+            self._global = {}
+            for rel in self.tree.array_defs:
+                for name, entries in _arrays_of(self.tree, rel).items():
+                    self._global.setdefault(name, entries)
+        return self._global
+
+
+def _arrays_of(tree: QemuTree, rel: str) -> dict[str, list[Entry]]:
+    file = tree.file(rel)
+    out: dict[str, list[Entry]] = {}
+    for node in csyntax.top_level(file.full_tree.root_node):
+        if node.type != "declaration":
+            continue
+        kind, declared = declaration_parts(node, file.code)
+        if "GlobalProperty" not in kind:
+            continue
+        for name, is_array, init in declared:
+            if is_array and init is not None:
+                out[name] = [e for e, _ in array_entries(name, rel, node.start_point[0] + 1,
+                                                         init, file.code)]
+    return out
+
+
+__all__ = ["Applied", "Effective", "MachineType", "compat_arrays", "compute", "find",
+           "machine_types"]
