@@ -119,3 +119,25 @@ def test_compat_show_equals_the_binarys_query_machines(target, types):
     result = agreement(QemuTree.open(src), build / f"qemu-system-{target}", target)
     assert not result.differ, {k: v for k, v in list(result.differ.items())[:2]}
     assert result.summary() == f"{target}: {types}/{types} types equal"
+
+
+def test_an_item_that_is_a_macro_expands_where_it_stands(fixture_tree):
+    """pc_compat_2_4 begins with `PC_CPU_MODEL_IDS("2.4.0")`, a macro of three entries:
+    10.0's pc-q35-2.4 differed from its binary there until the macro was expanded."""
+    root = fixture_tree(TREE)
+    pc = root / "hw/i386/pc.c"
+    pc.write_text(pc.read_text().replace(
+        "GlobalProperty pc_compat_6_0[] = {\n",
+        '#define PC_CPU_MODEL_IDS(v) \\\n'
+        '    { "qemu32-" TYPE_X86_CPU, "model-id", "QEMU Virtual CPU version " v, },\\\n'
+        '    { "qemu64-" TYPE_X86_CPU, "model-id", "QEMU Virtual CPU version " v, },\n\n'
+        "GlobalProperty pc_compat_6_0[] = {\n    PC_CPU_MODEL_IDS(\"6.0.0\")\n"))
+    entries = _show(root, "pc-q35-6.0")["entries"]
+    got = [(e["type"], e["property"], e["value"], e["array"]) for e in entries][4:8]
+    assert got == [("gpex-pcihost", "allow-unmapped-accesses", "false", "hw_compat_6_0"),
+                   ("i8042", "extended-state", "false", "hw_compat_6_0"),
+                   ("qemu32-x86_64-cpu", "model-id", "QEMU Virtual CPU version 6.0.0",
+                    "pc_compat_6_0"),
+                   ("qemu64-x86_64-cpu", "model-id", "QEMU Virtual CPU version 6.0.0",
+                    "pc_compat_6_0")]
+    assert entries[8]["property"] == "family"   # the array's own entries follow

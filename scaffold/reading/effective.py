@@ -25,7 +25,7 @@ from tree_sitter import Node
 
 from scaffold.errors import UsageError
 from scaffold.reading import compat_arrays, csyntax
-from scaffold.reading.cmatch import arguments, declaration_parts
+from scaffold.reading.cmatch import Code, arguments, declaration_parts
 from scaffold.reading.qom.entries import Entry, array_entries
 from scaffold.reading.tree import QemuTree
 
@@ -277,8 +277,8 @@ class _Arrays:
 
     def entries(self, name: str, local: Node | None, code) -> list[Entry] | None:
         if local is not None:
-            return [e for e, _ in array_entries(name, self.rel, local.start_point[0] + 1,
-                                                local, code)]
+            return _entries(name, self.rel, local.start_point[0] + 1, local,
+                            self.tree.file(self.rel))
         mine = self._file_arrays()
         if name in mine:
             return mine[name]
@@ -309,9 +309,46 @@ def _arrays_of(tree: QemuTree, rel: str) -> dict[str, list[Entry]]:
             continue
         for name, is_array, init in declared:
             if is_array and init is not None:
-                out[name] = [e for e, _ in array_entries(name, rel, node.start_point[0] + 1,
-                                                         init, file.code)]
+                out[name] = _entries(name, rel, node.start_point[0] + 1, init, file)
     return out
+
+
+def _entries(name: str, rel: str, first: int, init: Node, file) -> list[Entry]:
+    """An array's entries in order, an item that is a macro of the file expanding to
+    entries (pc_compat_2_4's `PC_CPU_MODEL_IDS("2.4.0")`) expanded where it stands."""
+    from scaffold.reading.cmatch import elements
+
+    found = [(node.start_byte, e) for e, node in array_entries(name, rel, first, init,
+                                                                file.code)]
+    macros: dict[str, tuple[list[str], str]] | None = None
+    for item in elements(init, file.code):
+        if item.type != "call_expression":
+            continue
+        if macros is None:
+            macros = {m.group(1).decode(): ([p.strip() for p in m.group(2).decode().split(",")],
+                                            m.group(3).decode("utf-8", "replace"))
+                      for m in _DEFINE.finditer(file.data)}
+        callee = item.child_by_field_name("function")
+        macro = macros.get(file.code.text(callee).strip()) if callee is not None else None
+        if macro is None:
+            continue
+        params, body = macro
+        args = [file.code.text(a) for a in arguments(item)]
+        text = body.replace("\\\n", " ")
+        for param, arg in zip(params, args):
+            text = re.sub(rf"\b{re.escape(param)}\b", arg.replace("\\", "\\\\"), text)
+        wrapped = f"GlobalProperty x[] = {{ {text} }};\n".encode()
+        tree = csyntax.parse(wrapped)
+        declaration = tree.root_node.named_children[0] if tree.root_node.named_children else None
+        parts = declaration_parts(declaration, Code(wrapped))[1] if declaration is not None \
+            else []
+        inner = parts[0][2] if parts else None
+        if inner is None:
+            continue
+        line = item.start_point[0] + 1
+        found += [(item.start_byte, e._replace(line=line)) for e, _ in
+                  array_entries(name, rel, first, inner, Code(wrapped))]
+    return [e for _, e in sorted(found, key=lambda p: p[0])]
 
 
 __all__ = ["Applied", "Effective", "MachineType", "compat_arrays", "compute", "find",
