@@ -488,3 +488,16 @@ def test_machine_option_on_a_family_rhel_compiles_out_says_so(rhel):
     err = one_line_error(proc)
     assert proc.returncode == 2 and "i440fx: its upstream machine types are compiled out by " \
         "`#if 0` in this tree" in err and "compat rebase" in err
+
+
+def test_compat_diff_sets_a_rhel_type_against_the_upstream_type_it_is_based_on(rhel):
+    """pc-q35-7.2 is compiled out in RHEL's tree (`#if 0`): it is read as written, as the
+    base RHEL's 9.2.0 type claims to be (issue 36).  On QEMU 7.2, pc-q35-rhel9.2.0 adds
+    to it only the distribution's own pc_rhel_compat (QEMU-FACTS: the distro-wide array
+    only the newest type adds)."""
+    proc = run_cli("compat", "diff", "pc-q35-rhel9.2.0", "pc-q35-7.2", "--json",
+                   "--repo", str(rhel))
+    assert proc.returncode == 0, proc.stderr.decode()
+    data = json.loads(proc.stdout)
+    assert {e["array"] for e in data["only_a"]} == {"pc_rhel_compat"}
+    assert len(data["only_a"]) == 10 and data["only_b"] == [] and data["differ"] == []

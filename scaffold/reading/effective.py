@@ -64,6 +64,7 @@ class MachineType:
     arch: str                # hw/<arch>/ of its file
     macro: str = ""          # its registration macro (DEFINE_VIRT_MACHINE_AS_LATEST)
     vendor: str | None = None
+    disabled: bool = False   # upstream's, compiled out by `#if 0` (a distribution's base)
 
 
 @dataclass(eq=False, repr=False)
@@ -120,13 +121,45 @@ def find(tree: QemuTree, name: str, target: str | None = None) -> MachineType:
         targets = ", ".join(default_target(m) for m in named)
         raise UsageError(f"{name} is a machine type of {len(named)} targets ({targets}): "
                          "say which with --target")
-    found = named[0] if named else None
+    found = named[0] if named else _compiled_out(tree, name, target)
     if found is None:
         close = sorted(m.name for m in known if m.name.split("-")[:2] == name.split("-")[:2])
         hint = f" (this tree has {', '.join(close[:6])}{', ...' if len(close) > 6 else ''})" \
             if close else " (`qscaffold machines` lists them)"
         raise UsageError(f"no versioned machine type {name!r}{hint}")
     return found
+
+
+def _compiled_out(tree: QemuTree, name: str, target: str | None) -> MachineType | None:
+    """An upstream type a distribution's tree keeps under `#if 0` (RHEL's pc-q35-7.2):
+    no type of its binary, but the base its own types claim to equal.  Found by the
+    family's name pattern and its class options function in the code as written."""
+    from scaffold.reading.families import FAMILIES
+    from scaffold.reading.machines import read_families
+
+    live = {f.name for f in read_families(tree)[0]}
+    for spec in FAMILIES:
+        if spec.name in live or not name.startswith(spec.machine + "-"):
+            continue
+        if target is not None and arch_of(target) != spec.arch:
+            continue
+        version = name[len(spec.machine) + 1:]
+        major, _, minor = version.partition(".")
+        if not (major.isdigit() and minor.isdigit()):
+            continue
+        for rel in tree.machine_files:
+            if rel.split("/")[1:2] != [spec.arch]:
+                continue
+            data = tree.file(rel).data
+            functions = csyntax.functions(csyntax.parse_everything(data).root_node)
+            for pattern in spec.class_kind.patterns:
+                fn = re.sub(r"\(\?P<major>[^)]*\)_\(\?P<minor>[^)]*\)",
+                            f"{major}_{minor}", pattern)
+                if fn in functions:
+                    node = functions[fn]
+                    return MachineType(name, spec.name, rel, node.start_point[0] + 1, fn,
+                                       spec.arch, "", None, disabled=True)
+    return None
 
 
 def default_target(machine: MachineType) -> str:
@@ -141,7 +174,9 @@ def compute(tree: QemuTree, machine: MachineType, target: str | None = None,
     target = target or default_target(machine)
     result = Effective(machine, target)
     file = tree.file(machine.path)
-    functions = csyntax.functions(file.full_tree.root_node)
+    root = csyntax.parse_everything(file.data).root_node if machine.disabled else \
+        file.full_tree.root_node
+    functions = csyntax.functions(root)
     arrays = _Arrays(tree, machine.path)
     resolved: dict[str, str | None] = {}
     if resolve:
