@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -409,15 +410,24 @@ def _version_in(spec: DownstreamSpec, name: str) -> tuple[DownstreamVersion, str
     """The vendor's version a type's name ends in, and a variant's suffix after it:
     pseries-rhel7.6.0-sxxm is rhel7.6.0 and "-sxxm"; pc-q35-jammy-hpb (codenames) is
     ubuntu-jammy and "-hpb"."""
-    if spec.releases:
-        for codename, _ in spec.releases:
-            m = re.search(rf"(?<![A-Za-z0-9]){codename}(?P<suffix>(?:-[\w.]+)*)\Z", name)
-            if m:
-                return spec.version_of(codename), m.group("suffix")   # type: ignore[return-value]
+    m = _name_pattern(spec.vendor, tuple(c for c, _ in spec.releases)).search(name)
+    if m is None:
         return None
-    m = re.search(rf"(?P<v>{spec.vendor}\d+\.\d+\.\d+)(?P<suffix>[-\w.]*)\Z", name)
-    version = DownstreamVersion.parse(m.group("v")) if m else None
-    return (version, m.group("suffix")) if m and version else None
+    if spec.releases:
+        found = spec.version_of(m.group("v"))
+        return (found, m.group("suffix")) if found is not None else None
+    version = DownstreamVersion.parse(m.group("v"))
+    return (version, m.group("suffix")) if version else None
+
+
+@lru_cache(maxsize=32)
+def _name_pattern(vendor: str, codenames: tuple[str, ...]) -> re.Pattern[str]:
+    """The vendor's version at the end of a type's name, then a variant's suffix: one
+    pattern per vendor (a bump asks it of every registration of the family files)."""
+    if codenames:
+        return re.compile(rf"(?<![A-Za-z0-9])(?P<v>{'|'.join(codenames)})"
+                          rf"(?P<suffix>(?:-[\w.]+)*)\Z")
+    return re.compile(rf"(?P<v>{vendor}\d+\.\d+\.\d+)(?P<suffix>[-\w.]*)\Z")
 
 
 def upstream_match(spec: DownstreamSpec, name: str) -> str | None:
