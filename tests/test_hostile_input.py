@@ -271,8 +271,14 @@ def test_a_path_holding_a_dollar_is_a_path_not_a_variable(fixture_tree, tmp_path
     fixture_tree(TREE).rename(root)
     _git_repo(root)
     (tmp_path / "elsewhere").mkdir()
-    proc = run_cli("bump", "12.0", "--repo", str(root), env={"QX": str(tmp_path / "elsewhere")})
+    elsewhere = init_repo(tmp_path / "elsewhere", commit=False)
+    # run from another repository: GitPython, misreading the path, ran git in the working
+    # directory and committed the bump there (it did so to this project's own checkout)
+    proc = run_cli("bump", "12.0", "--repo", str(root), env={"QX": str(elsewhere)},
+                   cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr.decode()
+    assert git(elsewhere, "status", "--porcelain") == "" and \
+        not (elsewhere / ".git/refs/heads/master").exists()
     assert "environment variable" not in proc.stderr.decode().lower()
     assert git(root, "log", "-1", "--format=%s").strip() == "hw: add compat machines for 12.0"
 
