@@ -226,3 +226,20 @@ def test_ubuntu_2204_next_release_bump_passes_check(tmp_path):
             '    pc_i440fx_6_2_machine_options(m);\n'
             '    m->desc = "Ubuntu 22.04 PC (i440FX + PIIX, 1996)";\n'
             '    m->alias = NULL;\n    m->is_default = false;\n}\n') in piix
+
+
+def test_the_checklist_of_a_release_is_ubuntus_not_a_rebase(fixture_tree):
+    """Ubuntu keeps no arrays of its own: its checklist asks that the release's types call
+    the QEMU it ships, not for rebase bits; `checklist ubuntu-kinetic` names the bump."""
+    root = init_repo(fixture_tree(TREE))
+    before = run_cli("checklist", "ubuntu-kinetic", "--repo", str(root)).stdout.decode()
+    assert before.startswith("## ubuntu-kinetic: the distribution's machine types\n")
+    assert ("- [ ] ubuntu-q35: the ubuntu-kinetic type registered in hw/i386/pc_q35.c, "
+            "marked latest, calling upstream's options\n  - newest is pc-q35-jammy (the "
+            "latest)\n  - `qscaffold bump ubuntu-kinetic` adds it\n") in before
+    assert "Rebase bits" not in before
+    assert run_cli("bump", "ubuntu-kinetic", "--repo", str(root)).returncode == 0
+    after = run_cli("checklist", "ubuntu-kinetic", "--repo", str(root)).stdout.decode()
+    assert "- [x] ubuntu-q35: the ubuntu-kinetic type" in after
+    assert ("- [x] The ubuntu-kinetic types call the options of the QEMU the release ships "
+            "(the tree's newest upstream types)") in after

@@ -557,10 +557,10 @@ def checklist(
 
     def run() -> int:
         from scaffold.commands import downstream_checklist
-        from scaffold.reading.downstream import DownstreamVersion, read_downstream
+        from scaffold.reading.downstream import parse_version, read_downstream
 
         tree = _open(repo, families)
-        downstream = DownstreamVersion.parse(version) if version is not None else None
+        downstream = parse_version(tree, version) if version is not None else None
         if downstream is not None or (version is None and read_downstream(tree)[0]):
             mine, items = downstream_checklist.build(tree, downstream)
             _emit_json(cl.as_json(mine, items), "checklist") if json_out else \

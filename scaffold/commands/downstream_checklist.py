@@ -16,7 +16,7 @@ from scaffold.version import Version
 
 
 def render(target: DownstreamVersion, items: list[Item]) -> str:
-    lines = [f"## {target}: the distribution's machine types, and the rebase", ""]
+    lines = [f"## {target}: the distribution's machine types", ""]
     lines += [item.markdown() for item in items]
     return "\n".join(lines) + "\n"
 
@@ -38,7 +38,10 @@ def build(tree: QemuTree, target: DownstreamVersion | None
     items: list[Item] = []
     for family in families:
         items.append(named(f"family:{family.name}", _family(family, target, findings)))
-    items.append(named("rebase", _rebase(tree)))
+    if any(f.spec.base == "upstream" for f in families):
+        items.append(named("upstream-base", _upstream_base(tree, families, target)))
+    else:
+        items.append(named("rebase", _rebase(tree)))
     bad = failing(findings)
     items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
                       [str(f) for f in bad[:10]], id="check"))
@@ -74,8 +77,31 @@ def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list)
     if not done:
         details.append(f"`qscaffold bump {target}` adds it")
     details += [str(f) for f in own[:5]]
+    how = "calling upstream's options" if family.spec.base == "upstream" else \
+        "the older ones chained to it"
     return Item(done, f"{family.name}: the {target} type registered in {family.spec.file}, "
-                "marked latest, the older ones chained to it", details)
+                f"marked latest, {how}", details)
+
+
+def _upstream_base(tree: QemuTree, families: list[DownstreamFamily],
+                   target: DownstreamVersion) -> Item:
+    """A vendor whose types call upstream's options (Ubuntu) has no rebase bits: its
+    release's types call the options of the QEMU it ships, the tree's newest."""
+    from scaffold.reading.machines import read_families
+
+    newest = {f.name: str(f.newest.version) for f in read_families(tree)[0]}
+    details, done = [], True
+    for family in families:
+        t = next((t for t in family.types if t.version == target and not t.suffix), None)
+        want = newest.get(family.spec.upstream)
+        if t is None or want is None:
+            continue
+        if t.upstream_version != want:
+            done = False
+            details.append(f"{t.name} calls {family.spec.upstream} {t.upstream_version}'s "
+                           f"options, the tree's newest is {want}")
+    return Item(done, f"The {target} types call the options of the QEMU the release ships "
+                "(the tree's newest upstream types)", details)
 
 
 def _rebase(tree: QemuTree) -> Item:
