@@ -526,8 +526,9 @@ def test_a_writing_compat_command_takes_the_lock_and_never_undoes_a_bump(repo, c
     Every command that writes takes the lock: it refuses at once, touching nothing."""
     _hook(repo, "pre-commit", 1, "sleep 4")
     first = _start(repo, "bump", TARGET)
-    deadline = time.monotonic() + 20
-    while not (repo / ".git/qscaffold-journal.json").exists() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+    # the hook runs once every file is written: the tree stands still while it sleeps
+    while not (repo / ".git/hook-count").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     during = snapshot(repo)
     second = run_cli(*command, "--repo", str(repo))
