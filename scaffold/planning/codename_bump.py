@@ -19,6 +19,7 @@ import re
 from tree_sitter import Node
 
 from scaffold.errors import ScaffoldError
+from scaffold.planning.downstream_bump import RESETS, arg_spans
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import assigned_field
@@ -27,8 +28,6 @@ from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, Downs
 from scaffold.reading.machines import Family
 from scaffold.reading.tree import QemuTree
 
-# what only the latest type sets, and a demoted one resets
-RESETS = {"alias": "NULL", "is_default": "false"}
 
 
 def plan_codename_family(tree: QemuTree, family: DownstreamFamily, upstream: Family,
@@ -135,8 +134,6 @@ def _demote(data: bytes, functions: dict[str | None, Node], family: DownstreamFa
     edits: list[Edit] = []
     what = f"{newest.name} is no longer the latest"
     if kind.startswith("arg:"):
-        from scaffold.planning.downstream_bump import arg_spans
-
         reg = newest.registration
         assert reg is not None
         s, e = arg_spans(data, reg.start, reg.end)[int(kind[4:])]

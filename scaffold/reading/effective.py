@@ -334,6 +334,14 @@ class _Arrays:
 
 
 def _arrays_of(tree: QemuTree, rel: str) -> dict[str, list[Entry]]:
+    """The file's GlobalProperty arrays, read once per file (every type asks them)."""
+    file = tree.file(rel)
+    if "effective-arrays" not in file.memo:
+        file.memo["effective-arrays"] = _read_arrays(tree, rel)
+    return dict(file.memo["effective-arrays"])
+
+
+def _read_arrays(tree: QemuTree, rel: str) -> dict[str, list[Entry]]:
     file = tree.file(rel)
     out: dict[str, list[Entry]] = {}
     for node in csyntax.top_level(file.full_tree.root_node):
@@ -348,6 +356,16 @@ def _arrays_of(tree: QemuTree, rel: str) -> dict[str, list[Entry]]:
     return out
 
 
+def _macros(file) -> dict[str, tuple[list[str], str]]:
+    """The file's function-like macros: name -> (parameters, body), read once."""
+    if "effective-macros" not in file.memo:
+        file.memo["effective-macros"] = {
+            m.group(1).decode(): ([p.strip() for p in m.group(2).decode().split(",")],
+                                  m.group(3).decode("utf-8", "replace"))
+            for m in _DEFINE.finditer(file.data)}
+    return file.memo["effective-macros"]
+
+
 def _entries(name: str, rel: str, first: int, init: Node, file) -> list[Entry]:
     """An array's entries in order, an item that is a macro of the file expanding to
     entries (pc_compat_2_4's `PC_CPU_MODEL_IDS("2.4.0")`) expanded where it stands."""
@@ -355,14 +373,10 @@ def _entries(name: str, rel: str, first: int, init: Node, file) -> list[Entry]:
 
     found = [(node.start_byte, e) for e, node in array_entries(name, rel, first, init,
                                                                 file.code)]
-    macros: dict[str, tuple[list[str], str]] | None = None
     for item in elements(init, file.code):
         if item.type != "call_expression":
             continue
-        if macros is None:
-            macros = {m.group(1).decode(): ([p.strip() for p in m.group(2).decode().split(",")],
-                                            m.group(3).decode("utf-8", "replace"))
-                      for m in _DEFINE.finditer(file.data)}
+        macros = _macros(file)
         callee = item.child_by_field_name("function")
         macro = macros.get(file.code.text(callee).strip()) if callee is not None else None
         if macro is None:

@@ -67,16 +67,6 @@ def at_head(root: Path, path: str) -> bytes | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def untracked(root: Path, paths: list[str]) -> list[str]:
-    """Those of `paths` git does not track (none when `root` is no git work tree).  A
-    repository git cannot read (another user's, "dubious ownership") is an error in git's
-    words: taking every file for tracked would read an untracked copy as a family."""
-    if not paths or not (root / ".git").exists():
-        return []
-    known = set(_git(root, "ls-files", "-z", "--", *paths).split("\0"))
-    return [p for p in paths if p not in known]
-
-
 def tracked(root: Path, tops: Sequence[str]) -> list[str] | None:
     """The files git tracks below `tops` (None when `root` is no git work tree): what a
     search of the tree reads, so that an untracked copy or a FIFO changes nothing."""

@@ -549,6 +549,7 @@ def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Findi
     defined = {fn.name for b in upstream.blocks for fn in b.functions.values()} \
         if upstream is not None else set()
     by_version = {t.version: t for t in family.types if not t.suffix}
+    known: dict[Any, Any] = {}   # C110's machine types and upstream lists, made once
     for t in family.types:
         def finding(rule: Rule, message: str, fix: str, t: DownstreamType = t) -> Finding:
             return rule.finding(message, fix, path=family.spec.file, line=t.line,
@@ -564,7 +565,7 @@ def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Findi
             out.append(finding(DOWNSTREAM_BASE, f"{t.name} calls {t.upstream_options}, which "
                                "the tree does not define", "call a version the tree has"))
         if t.upstream_version is not None and upstream is not None:
-            out += _judge_upstream_compat(tree, family, upstream, t, finding)
+            out += _judge_upstream_compat(tree, family, upstream, t, finding, known)
         base = by_version.get(t.version)
         if t.suffix and base is not None and base.upstream_version and t.upstream_version \
                 and base.upstream_version != t.upstream_version:
@@ -577,19 +578,24 @@ def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Findi
 
 
 def _judge_upstream_compat(tree: QemuTree, family: DownstreamFamily, upstream: Family,
-                           t: DownstreamType, finding: Any) -> list[Finding]:
+                           t: DownstreamType, finding: Any,
+                           known: dict[Any, Any]) -> list[Finding]:
     """C110: the vendor type's effective compat against the upstream type it calls, the
     entries its own functions add left out (a variant's host_phys_bits_compat, Ubuntu's
     wily hybrid): only what the upstream type's own functions add is compared."""
     from scaffold.reading import effective
 
-    types = {(m.name, m.path): m for m in effective.machine_types(tree)}
+    if "types" not in known:
+        known["types"] = {(m.name, m.path): m for m in effective.machine_types(tree)}
+    types = known["types"]
     theirs_name = f"{upstream.spec.machine}-{t.upstream_version}"
     mine_type = types.get((t.name, family.spec.file))
     theirs_type = types.get((theirs_name, upstream.file.rel))
     if mine_type is None or theirs_type is None:
         return []
-    theirs = effective.compute(tree, theirs_type, resolve=False)
+    if theirs_name not in known:   # several vendor types call one upstream version
+        known[theirs_name] = effective.compute(tree, theirs_type, resolve=False)
+    theirs = known[theirs_name]
     upstream_fns = {e.added_by for e in theirs.entries}
     mine = [e for e in effective.compute(tree, mine_type, resolve=False).entries
             if e.added_by in upstream_fns or not _on_purpose(family, e)]
