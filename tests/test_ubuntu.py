@@ -243,3 +243,44 @@ def test_the_checklist_of_a_release_is_ubuntus_not_a_rebase(fixture_tree):
     assert "- [x] ubuntu-q35: the ubuntu-kinetic type" in after
     assert ("- [x] The ubuntu-kinetic types call the options of the QEMU the release ships "
             "(the tree's newest upstream types)") in after
+
+
+@pytest.mark.qemu_build
+def test_ubuntus_shape_on_10_2_bumps_builds_and_the_binary_lists_the_new_types():
+    """Issue 35's build proof: Ubuntu's shape ported to Debian's 10.2 tree by hand
+    (helpers.ubuntu_on_10_2: questing's i440fx and q35 types calling 10.2's options,
+    registered with Ubuntu's 6.2 macro shape), committed, then `bump ubuntu-resolute
+    --build-dir` (which compiles what it touched with -Werror before committing); the
+    binary lists the new types, `ubuntu` is the new i440fx one's alias and the default,
+    `ubuntu-q35` the new q35 one's, and upstream's `pc` and `q35` stay where they were."""
+    from helpers import build_tree, ninja, ubuntu_on_10_2
+
+    src, build = build_tree("10.2", "--reset")
+    try:
+        ubuntu_on_10_2(src)
+        for key, value in (("user.name", "Test"), ("user.email", "test@example.org")):
+            subprocess.run(["git", "-C", str(src), "config", key, value], check=True)
+        subprocess.run(["git", "-C", str(src), "commit", "-qam", "ubuntu: questing's types"],
+                       check=True)
+        check = run_cli("check", "--repo", str(src))
+        assert check.returncode == 0, check.stdout.decode()
+        bump = run_cli("bump", "ubuntu-resolute", "--build-dir", str(build), "--repo", str(src))
+        assert bump.returncode == 0, bump.stderr.decode()
+        assert run_cli("check", "--repo", str(src)).returncode == 0
+        ninja(build, "qemu-system-x86_64")
+        proc = subprocess.run([str(build / "qemu-system-x86_64"), "-machine", "help"],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        listed = {line.split()[0]: line.split(None, 1)[1] for line in proc.stdout.splitlines()[1:]
+                  if line.strip()}
+        assert listed["ubuntu"] == "Ubuntu 26.04 PC (i440FX + PIIX, 1996) (alias of " \
+            "pc-i440fx-resolute)"
+        assert listed["pc-i440fx-resolute"] == "Ubuntu 26.04 PC (i440FX + PIIX, 1996) (default)"
+        assert listed["ubuntu-q35"] == "Ubuntu 26.04 PC (Q35 + ICH9, 2009) (alias of " \
+            "pc-q35-resolute)"
+        assert listed["pc-i440fx-questing"] == "Ubuntu 25.10 PC (i440FX + PIIX, 1996)"
+        assert listed["pc-q35-questing"] == "Ubuntu 25.10 PC (Q35 + ICH9, 2009)"
+        assert listed["pc"].endswith("(alias of pc-i440fx-10.2)")
+        assert listed["q35"].endswith("(alias of pc-q35-10.2)")
+    finally:
+        build_tree("10.2", "--reset")

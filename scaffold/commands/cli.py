@@ -422,6 +422,10 @@ def prove(
                                             "(TOML); they do not fail."),
     jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", show_default=False, help="Machine types proven at once "
                              "(default: one per core)."),
+    repo: Optional[Path] = typer.Option(None, "--repo", metavar="PATH", file_okay=False,
+                                        help="The new binary's source tree: prove its "
+                                        "versioned types, and set each difference against "
+                                        "its compat list."),
     json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
     fmt: Optional[TextJson] = TextJsonOption,
     verbose: bool = VerboseOption,
@@ -434,7 +438,7 @@ def prove(
 
     _run(run, ProveOptions(old=old, new=new, build_dir=build_dir, machines=machine,
                            devices=devices, backward=backward, baseline=baseline, jobs=jobs,
-                           json=json_out, verbose=verbose))
+                           repo=repo, json=json_out, verbose=verbose))
 
 
 # JSON asked for on the command line (--json, --format json) and the command; printed yet

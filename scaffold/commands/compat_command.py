@@ -54,4 +54,23 @@ def rebase(repo: Path | None, old_base: str, new_base: str, families: Path | Non
         print(f"qscaffold: declined: {declined}", file=sys.stderr)
     for left in plan.left:
         print(f"qscaffold: for a person: {left}", file=sys.stderr)
-    return show_or_write(tree, plan, dry_run, build_dir=build_dir)
+    status = show_or_write(tree, plan, dry_run, build_dir=build_dir)
+    _say_the_compat_left(tree, plan)
+    return status
+
+
+def _say_the_compat_left(tree: QemuTree, plan) -> None:
+    """What the vendor's types still apply otherwise than the upstream types they claim,
+    once the rebase is in (issue 36): the diff it leaves, for a person to copy or decline."""
+    from scaffold.rules.vendor_compat import judge
+
+    after = tree.with_contents(plan.contents(tree)) if plan.edits else tree
+    if "families-file" in tree.memo:
+        after.memo["families-file"] = tree.memo["families-file"]
+    left = judge(after)
+    for finding in left:
+        print(f"qscaffold: compat left: {finding.path}:{finding.line}: {finding.message}",
+              file=sys.stderr)
+    if not left:
+        print("qscaffold: compat left: every vendor type applies what the upstream type it "
+              "claims applies, besides its own entries and what it declined", file=sys.stderr)

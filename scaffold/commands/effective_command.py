@@ -69,30 +69,65 @@ def diff(repo: Path | None, first: str, second: str, target: str | None,
     a = effective.compute(tree, effective.find(tree, first, target), target)
     b = effective.compute(tree, effective.find(tree, second, target or a.target), target or a.target)
     only_a, only_b, differ = differences(a, b)
+    allowed = vendor_reasons(tree, a, b)
     if json_out:
+        def why(e: Applied) -> dict:
+            return {**_entry_json(e), "allowed": allowed.get(e.key)} if allowed else \
+                _entry_json(e)
+
         print(json.dumps(document(
             "compat diff", a=first, b=second, target=a.target,
-            only_a=[_entry_json(e) for e in only_a], only_b=[_entry_json(e) for e in only_b],
+            only_a=[why(e) for e in only_a], only_b=[why(e) for e in only_b],
             differ=[{"type": x.qom_type, "property": x.prop, "a": _entry_json(x),
-                     "b": _entry_json(y)} for x, y in differ],
+                     "b": _entry_json(y)} | ({"allowed": allowed.get(x.key)} if allowed else {})
+                    for x, y in differ],
             cannot_tell=a.cannot_tell + b.cannot_tell), indent=2))
         return 0
-    print(render_diff(first, second, only_a, only_b, differ), end="")
+    print(render_diff(first, second, only_a, only_b, differ, allowed), end="")
     return 0
 
 
+def vendor_reasons(tree: QemuTree, a: Effective, b: Effective) -> dict[tuple[str, str], str | None]:
+    """With one vendor type and one upstream type: each differing (type, property) ->
+    why the vendor may differ there (its own entry, or declined), None where nothing
+    says so.  Empty for two upstream types or two vendor types."""
+    if (a.machine.vendor is None) == (b.machine.vendor is None):
+        return {}
+    from scaffold.reading.claims import provenance
+    from scaffold.reading.declined import read_declined
+    from scaffold.rules.vendor_compat import compare
+
+    mine, theirs = (a, b) if a.machine.vendor is not None else (b, a)
+    return {d.key: d.allowed for d in compare(mine, theirs, provenance(tree),
+                                              read_declined(tree))}
+
+
 def render_diff(first: str, second: str, only_a: list[Applied], only_b: list[Applied],
-                differ: list[tuple[Applied, Applied]]) -> str:
+                differ: list[tuple[Applied, Applied]],
+                allowed: dict[tuple[str, str], str | None] | None = None) -> str:
     if not (only_a or only_b or differ):
         return f"{first} and {second} apply the same compat properties\n"
+    allowed = allowed or {}
+
+    def why(key: tuple[str, str]) -> str:
+        if not allowed:
+            return ""
+        return f"   [{allowed[key]}]" if allowed.get(key) else "   [upstream's: neither the " \
+            "vendor's own nor declined]"
+
     lines = []
     for title, entries in ((f"only {first} applies", only_a), (f"only {second} applies", only_b)):
         if entries:
             lines.append(f"{title} ({len(entries)}):")
             lines += [f"  {e.qom_type or e.driver} {e.prop} = {e.value}   "
-                      f"({e.array}, {e.path}:{e.line})" for e in entries]
+                      f"({e.array}, {e.path}:{e.line}){why(e.key)}" for e in entries]
     if differ:
         lines.append(f"both apply, with other values ({len(differ)}):")
         lines += [f"  {x.qom_type or x.driver} {x.prop}: {first} {x.value} ({x.array}), "
-                  f"{second} {y.value} ({y.array})" for x, y in differ]
+                  f"{second} {y.value} ({y.array}){why(x.key)}" for x, y in differ]
+    if allowed:
+        unexplained = sum(1 for v in allowed.values() if v is None)
+        lines.append(f"{unexplained} difference{'s are' if unexplained != 1 else ' is'} neither "
+                     "the vendor's own nor declined (`qscaffold check`: C110, C111)"
+                     if unexplained else "every difference is the vendor's own or declined")
     return "\n".join(lines) + "\n"

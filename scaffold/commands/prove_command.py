@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import sys
+from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class ProveOptions:
     backward: bool = False
     baseline: Path | None = None
     jobs: int = 0
+    repo: Path | None = None   # the new binary's source tree: the types come from it
     json: bool = False
     verbose: bool = False
 
@@ -70,6 +72,15 @@ def run(opts: ProveOptions) -> int:
     with Progress("asking both binaries for their machine types and devices"):
         old, new = Binary.inspect(opts.old, "old"), Binary.inspect(new_path, "new")
     machines = shared_machines(old, new, opts.machines)
+    source = None
+    lacking: list[str] = []
+    if opts.repo is not None:
+        from scaffold.commands.prove_source import Source
+
+        source = Source(opts.repo, target)
+        machines, lacking = source.machines(old, new)
+        if opts.machines:
+            machines = [m for m in machines if any(fnmatchcase(m, p) for p in opts.machines)]
     devices, left_out = usable_devices(matrix, old, new)
     only = sorted(set(old.machines) ^ set(new.machines))
     say = (lambda text: print(f"qscaffold: {text}", file=sys.stderr)) if not opts.json else \
@@ -78,6 +89,8 @@ def run(opts: ProveOptions) -> int:
         f"machine types, {len(devices)} devices")
     if left_out:
         say(f"devices one binary lacks, left out: {', '.join(left_out)}")
+    if source is not None and lacking:
+        say(f"the source's types a binary lacks, left out: {', '.join(lacking)}")
     if not machines:
         raise UsageError("no versioned machine type both binaries offer"
                          + (" matches --machine" if opts.machines else ""))
@@ -92,6 +105,8 @@ def run(opts: ProveOptions) -> int:
             bar.step(len(done), f"{r.machine}: {_summary(r)}")
         results = prove(old, new, machines, devices, known, opts.backward,
                         opts.jobs or os.cpu_count() or 1, progress)
+    if source is not None:
+        source.annotate(results)
     failed = any(r.failed for r in results)
     if opts.json:
         print(json.dumps({"schema": SCHEMA, "command": "prove",
@@ -200,7 +215,8 @@ def render(results: list[MachineResult], only: list[str]) -> str:
     differences = [d for r in results for d in r.differences]
     if differences:
         lines += ["", "Differences (a compat entry missing or wrong):"]
-        lines += [f"  {d}" for d in differences]
+        lines += [f"  {d}" + (f"\n    source: {d.source}" if d.source else "")
+                  for d in differences]
         lines += ["", "What would restore each, or keep it as known (--baseline):"]
         lines += _fixes(differences)
     known: dict[tuple[str, str], list] = {}

@@ -6,22 +6,19 @@ before the new one is copied into the vendor's newest array of that prefix
 already has (same type and property) is skipped: a re-run changes nothing."""
 from __future__ import annotations
 
-import re
-
 from tree_sitter import Node
 
 from scaffold.errors import UsageError
 from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import compat_arrays, csyntax
-from scaffold.reading.cmatch import declaration_parts
 from scaffold.planning import rebase_arrays
-from scaffold.planning.rebase_arrays import VendorArray
 from scaffold.planning.rebase_statements import plan_statements
 from scaffold.reading.declined import read_declined
-from scaffold.reading.downstream import VendorArrays, read_downstream, vendor_arrays
+from scaffold.reading.downstream import read_downstream, vendor_arrays
 from scaffold.reading.machines import read_families
-from scaffold.reading.qom.entries import Entry, array_entries
+from scaffold.reading.qom.entries import Entry
 from scaffold.reading.tree import QemuTree
+from scaffold.reading.vendor_copies import VendorArray, copies_by_source, read_vendor_arrays
 from scaffold.version import Version
 
 
@@ -44,7 +41,7 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
                 if old_base <= p.version < new_base]
     _refuse_a_tree_without_the_new_base(tree, old_base, new_base)
     for prefix in sorted({p.prefix for p in upstream}):
-        ours = _vendor_arrays(tree, arrays, prefix)
+        ours = read_vendor_arrays(tree, arrays, prefix)
         copies = [(p, e, node) for p in sorted(upstream, key=lambda p: p.version)
                   if p.prefix == prefix for e, node in compat_arrays.entry_nodes(p)[1]]
         if not copies:
@@ -56,7 +53,7 @@ def plan_rebase(tree: QemuTree, old_base: Version, new_base: Version,
         release = (array_release.major, array_release.minor) if array_release else None
         target = rebase_arrays.choose(tree, families, ours, arrays, prefix, release)
         have = {(e.driver, e.property_name): a.name for a in reversed(ours) for e, _ in a.entries}
-        sourced = _copies_by_source(tree, ours, arrays)
+        sourced = copies_by_source(tree, ours, arrays)
         text = []
         for pair, entry, node in copies:
             no = declined.find(pair.name, f"{entry.driver_name} {entry.property_name}")
@@ -119,25 +116,6 @@ def _refuse_a_tree_without_the_new_base(tree: QemuTree, old_base: Version,
                          f"new base's own arrays, so rebase the tree onto QEMU {new_base} first")
 
 
-def _copies_by_source(tree: QemuTree, ours: list[VendorArray], arrays: VendorArrays
-                      ) -> dict[str, list[tuple[Entry, Node, VendorArray]]]:
-    """The vendor's entries by the upstream array their comment says they came from
-    (`/* hw_compat_rhel_8_5 from hw_compat_6_0 */` above the entry)."""
-    before, _, after = arrays.comment.partition("{upstream}")
-    pattern = re.compile(re.escape(before).replace(re.escape("{array}"), r"\w+") + r"(\w+)" +
-                         re.escape(after))
-    out: dict[str, list[tuple[Entry, Node, VendorArray]]] = {}
-    for array in ours:
-        data = tree.file(array.rel).data
-        previous = array.init.start_byte
-        for entry, node in array.entries:
-            found = pattern.findall(csyntax.utf8(data[previous:node.start_byte]))
-            if found:
-                out.setdefault(found[-1], []).append((entry, node, array))
-            previous = node.end_byte
-    return out
-
-
 def _corrected(copies: list[tuple[Entry, Node, VendorArray]], entry: Entry,
                current: set[tuple[str, str, str]]) -> tuple[Entry, Node, VendorArray] | None:
     """The vendor's copy of `entry` that upstream has corrected since: a copy from the
@@ -150,43 +128,6 @@ def _corrected(copies: list[tuple[Entry, Node, VendorArray]], entry: Entry,
         if copy.driver == entry.driver or copy.value == entry.value:
             return copy, node, array
     return None
-
-
-def _vendor_arrays(tree: QemuTree, arrays: VendorArrays, prefix: str) -> list[VendorArray]:
-    """The vendor's arrays of a prefix, in the files holding upstream's arrays."""
-    pattern = arrays.pattern(prefix)
-    if pattern is None:
-        return []
-    out = []
-    files = sorted({p.file.rel for p in compat_arrays.all_pairs(tree, extern=False)})
-    for rel in files:
-        file = tree.file(rel)
-        code = file.code
-        for node in csyntax.top_level(file.full_tree.root_node):
-            if node.type != "declaration":
-                continue
-            kind, declared = declaration_parts(node, code)
-            for name, is_array, init in declared:
-                m = pattern.match(name)
-                if kind != "GlobalProperty" or not is_array or m is None or init is None:
-                    continue
-                line = node.start_point[0] + 1
-                out.append(VendorArray(name, (int(m.group("major")), int(m.group("minor"))), rel,
-                                       line, _with_comment(file.data, node.start_byte), init,
-                                       array_entries(name, rel, line, init, code)))
-    return out
-
-
-def _with_comment(data: bytes, start: int) -> int:
-    """The start of a definition with the comment lines right above it."""
-    at = csyntax.line_start(data, start)
-    while at > 0:
-        before = csyntax.line_start(data, at - 1)
-        line = data[before:at].strip()
-        if not (line.startswith((b"/*", b"*", b"//")) or line.endswith(b"*/")) or not line:
-            break
-        at = before
-    return at
 
 
 def _append(tree: QemuTree, target: VendorArray, copies: list[tuple[str, str]]) -> Edit:

@@ -18,21 +18,8 @@ from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import arguments, calls, named
 from scaffold.reading.downstream import DownstreamFamily, DownstreamType, VendorArrays
-from scaffold.reading.qom.entries import Entry
 from scaffold.reading.tree import QemuTree
-
-
-@dataclass(eq=False, repr=False)
-class VendorArray:
-    """A vendor array of the tree: its name, release, file, initializer and entries."""
-
-    name: str
-    version: tuple[int, int]
-    rel: str
-    line: int
-    start: int           # the definition, with the comment lines right above it
-    init: Any
-    entries: list[tuple[Entry, Any]]
+from scaffold.reading.vendor_copies import VendorArray
 
 
 @dataclass(eq=False, repr=False)

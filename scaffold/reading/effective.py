@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tree_sitter import Node
 
@@ -81,16 +81,7 @@ def machine_types(tree: QemuTree) -> list[MachineType]:
     from scaffold.reading.downstream import read_downstream
     from scaffold.reading.machines import read_families
 
-    out: list[MachineType] = []
-    families, _ = read_families(tree)
-    for family in families:
-        for block in family.blocks:
-            fn = block.class_fn
-            if block.macro is None or fn is None:
-                continue
-            out.append(MachineType(f"{family.spec.machine}-{block.version}", family.name,
-                                   family.file.rel, block.macro.line, fn.name,
-                                   family.spec.arch, block.macro.name))
+    out = [m for family in read_families(tree)[0] for m in _types_of(family)]
     for downstream in read_downstream(tree)[0]:
         arch = downstream.spec.file.split("/")[1] if downstream.spec.file.count("/") > 1 else ""
         for t in downstream.types:
@@ -101,6 +92,41 @@ def machine_types(tree: QemuTree) -> list[MachineType]:
     return out
 
 
+def _types_of(family: Any) -> list[MachineType]:
+    return [MachineType(f"{family.spec.machine}-{block.version}", family.name,
+                        family.file.rel, block.macro.line, block.class_fn.name,
+                        family.spec.arch, block.macro.name)
+            for block in family.blocks if block.macro is not None and block.class_fn is not None]
+
+
+def _upstream_named(tree: QemuTree, name: str) -> list[MachineType] | None:
+    """The upstream types of that name, reading only the families whose names it fits
+    (`compat show pc-q35-7.2` parses pc_q35.c alone); None when it fits none, or a family
+    cannot be read so: then every family is read, as `machines` does."""
+    from scaffold.reading.families import FAMILIES, spec_for
+    from scaffold.reading.machines import read_family
+
+    specs = [s for s in FAMILIES if name.startswith(s.machine + "-") and
+             re.fullmatch(r"\d+\.\d+", name[len(s.machine) + 1:])]
+    if not specs:
+        return None
+    out = []
+    for rel, macros in sorted(tree.machine_files.items()):
+        for spec in specs:
+            if not any(spec_for(m, rel) == spec for m in macros):
+                continue
+            file = tree.file(rel)
+            file.refuse_if_cut(spec.name)
+            if file.memo.get("disabled") or csyntax.disabled_spans(file.data):
+                return None   # a downstream tree: its families are read whole
+            read = file.memo.setdefault("families", {})
+            if spec.name not in read:
+                read[spec.name] = read_family(spec, file)
+            if read[spec.name] is not None:
+                out += [m for m in _types_of(read[spec.name]) if m.name == name]
+    return out or None
+
+
 def arch_of(target: str) -> str | None:
     """The hw/<arch>/ folder of a target's machine types (x86_64: i386)."""
     return next((arch for arch, targets in TARGETS.items() if target in targets), None)
@@ -109,7 +135,8 @@ def arch_of(target: str) -> str | None:
 def find(tree: QemuTree, name: str, target: str | None = None) -> MachineType:
     """The machine type of that name (of the target's binary: arm's and m68k's virt-10.1
     are two types of one name)."""
-    known = machine_types(tree)
+    known = _upstream_named(tree, name) if target is None else None
+    known = known or machine_types(tree)
     if target is not None:
         arch = arch_of(target)
         if arch is None:
@@ -150,8 +177,7 @@ def _compiled_out(tree: QemuTree, name: str, target: str | None) -> MachineType 
         for rel in tree.machine_files:
             if rel.split("/")[1:2] != [spec.arch]:
                 continue
-            data = tree.file(rel).data
-            functions = csyntax.functions(csyntax.parse_everything(data).root_node)
+            functions = csyntax.functions(everything(tree.file(rel)).root_node)
             for pattern in spec.class_kind.patterns:
                 fn = re.sub(r"\(\?P<major>[^)]*\)_\(\?P<minor>[^)]*\)",
                             f"{major}_{minor}", pattern)
@@ -174,15 +200,14 @@ def compute(tree: QemuTree, machine: MachineType, target: str | None = None,
     target = target or default_target(machine)
     result = Effective(machine, target)
     file = tree.file(machine.path)
-    root = csyntax.parse_everything(file.data).root_node if machine.disabled else \
-        file.full_tree.root_node
+    root = everything(file).root_node if machine.disabled else file.full_tree.root_node
     functions = csyntax.functions(root)
     arrays = _Arrays(tree, machine.path)
     resolved: dict[str, str | None] = {}
     if resolve:
-        from scaffold.reading.qom.model import load
+        from scaffold.reading.qom.model import load_resolver
 
-        model = load(tree.root)
+        model = load_resolver(tree.root)
 
     def qom_type(driver: str) -> str | None:
         if not resolve:
@@ -243,6 +268,14 @@ def compute(tree: QemuTree, machine: MachineType, target: str | None = None,
     result.entries = [e._replace(overridden=last[e.key] != i)
                       for i, e in enumerate(result.entries)]
     return result
+
+
+def everything(file: Any) -> Any:
+    """The file parsed as written, `#if 0` included (read once: every compiled-out
+    upstream type of a distribution's tree asks it)."""
+    if "everything" not in file.memo:
+        file.memo["everything"] = csyntax.parse_everything(file.data)
+    return file.memo["everything"]
 
 
 _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)",

@@ -2,6 +2,7 @@
 touches (run with perl, read only), as `git send-email --cc-cmd` would ask it."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -17,7 +18,11 @@ def addresses(tree: QemuTree, files: list[str]) -> tuple[list[str], list[str]]:
     try:
         proc = subprocess.run(["perl", str(script), "--no-git", "--no-git-fallback",
                                "--no-rolestats", "-f", *files], cwd=tree.root,
-                              capture_output=True, text=True, errors="replace", timeout=120)
+                              capture_output=True, text=True, errors="replace", timeout=120,
+                              # perl orders hashes randomly per run: the script's output
+                              # (names of one rank) too.  One seed, one order, every run.
+                              env=dict(os.environ, PERL_HASH_SEED="0",
+                                       PERL_PERTURB_KEYS="0"))
     except (OSError, subprocess.SubprocessError):
         return [], []
     lists: list[str] = []

@@ -182,18 +182,6 @@ DOWNSTREAM_VARIANT = register(Rule("C109", "downstream-variant-base", "warning",
                                           "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, +host",
                                           "    pc_q35_6_1_machine_options(m);\n"
                                           "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, +host"),))))
-DOWNSTREAM_COMPAT = register(Rule("C110", "downstream-compat-differs", "error",
-    "a vendor type applies other compat properties than the upstream type it calls",
-    "Ubuntu's pc-q35-jammy is QEMU 6.2's pc-q35-6.2 under its own name: its guests must "
-    "see the same hardware. Besides what the vendor's own functions add on purpose (a "
-    "variant's host_phys_bits_compat), its effective compat must equal the upstream "
-    "type's; a difference is a forgotten or stray array.",
-    fixture=Fixture("ubuntu-codenames", ((Q35, "    pc_q35_6_0_machine_options(m);\n"
-                                          "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, 2009)\";",
-                                          "    pc_q35_6_1_machine_options(m);\n"
-                                          "    compat_props_add(m->compat_props, hw_compat_6_0, "
-                                          "hw_compat_6_0_len);\n"
-                                          "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, 2009)\";"),))))
 DOWNSTREAM_LATEST = register(Rule("C108", "downstream-latest", "error",
     "a downstream family has no latest type, several, or an older one marked",
     "The latest mark gives the alias (`q35`, `virt`) and the default: on an older type, "
@@ -508,9 +496,10 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
     out += judge_arrays(tree, families)
     out += judge_versions(tree, families)
     out += judge_downstream(tree)
-    from scaffold.rules import downstream_arrays   # a distribution's own arrays
+    from scaffold.rules import downstream_arrays, vendor_compat   # a distribution's own
 
     out += downstream_arrays.judge(tree)
+    out += vendor_compat.judge(tree)
     return ordered(out)
 
 
@@ -550,6 +539,8 @@ def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Findi
         if upstream is not None else set()
     by_version = {t.version: t for t in family.types if not t.suffix}
     known: dict[Any, Any] = {}   # C110's machine types and upstream lists, made once
+    from scaffold.rules.vendor_compat import judge_calls
+
     for t in family.types:
         def finding(rule: Rule, message: str, fix: str, t: DownstreamType = t) -> Finding:
             return rule.finding(message, fix, path=family.spec.file, line=t.line,
@@ -565,7 +556,7 @@ def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Findi
             out.append(finding(DOWNSTREAM_BASE, f"{t.name} calls {t.upstream_options}, which "
                                "the tree does not define", "call a version the tree has"))
         if t.upstream_version is not None and upstream is not None:
-            out += _judge_upstream_compat(tree, family, upstream, t, finding, known)
+            out += judge_calls(tree, family, upstream, t, finding, known)
         base = by_version.get(t.version)
         if t.suffix and base is not None and base.upstream_version and t.upstream_version \
                 and base.upstream_version != t.upstream_version:
@@ -575,56 +566,6 @@ def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Findi
                                f"if not intended, call {base.options[0]}() as the other "
                                "variants do"))
     return out
-
-
-def _judge_upstream_compat(tree: QemuTree, family: DownstreamFamily, upstream: Family,
-                           t: DownstreamType, finding: Any,
-                           known: dict[Any, Any]) -> list[Finding]:
-    """C110: the vendor type's effective compat against the upstream type it calls, the
-    entries its own functions add left out (a variant's host_phys_bits_compat, Ubuntu's
-    wily hybrid): only what the upstream type's own functions add is compared."""
-    from scaffold.reading import effective
-
-    if "types" not in known:
-        known["types"] = {(m.name, m.path): m for m in effective.machine_types(tree)}
-    types = known["types"]
-    theirs_name = f"{upstream.spec.machine}-{t.upstream_version}"
-    mine_type = types.get((t.name, family.spec.file))
-    theirs_type = types.get((theirs_name, upstream.file.rel))
-    if mine_type is None or theirs_type is None:
-        return []
-    if theirs_name not in known:   # several vendor types call one upstream version
-        known[theirs_name] = effective.compute(tree, theirs_type, resolve=False)
-    theirs = known[theirs_name]
-    upstream_fns = {e.added_by for e in theirs.entries}
-    mine = [e for e in effective.compute(tree, mine_type, resolve=False).entries
-            if e.added_by in upstream_fns or not _on_purpose(family, e)]
-    final_mine = {e.key: e.value for e in mine}   # the last one wins, as in QEMU
-    final_theirs = {e.key: e.value for e in theirs.entries}
-    lacks = [k for k in final_theirs if k not in final_mine]
-    extra = [k for k in final_mine if k not in final_theirs]
-    other = [k for k in final_theirs if k in final_mine and final_mine[k] != final_theirs[k]]
-    if not (lacks or extra or other):
-        return []
-    arrays = sorted({e.array for e in theirs.entries if e.key in lacks} |
-                    {e.array for e in mine if e.key in extra or e.key in other})
-    parts = [f"lacks {len(lacks)} of its entries" if lacks else "",
-             f"adds {len(extra)} entr{'y' if len(extra) == 1 else 'ies'}" if extra else "",
-             f"sets {len(other)} otherwise" if other else ""]
-    return [finding(DOWNSTREAM_COMPAT,
-                    f"{t.name} differs from {theirs_name}, the upstream type it calls: "
-                    f"{', '.join(p for p in parts if p)} ({', '.join(arrays)})",
-                    f"`qscaffold compat diff {t.name} {theirs_name}` shows them")]
-
-
-def _on_purpose(family: DownstreamFamily, entry: Any) -> bool:
-    """Whether a vendor's entry is its own on purpose: an array of its own (a variant's
-    host_phys_bits_compat, Ubuntu's hw_compat_2_4_wily), or any array a helper of its
-    adds (Ubuntu's pc_i440fx_wily_machine_options, the hybrid a shipped type keeps).  An
-    upstream release array a vendor type's own options add is not: it is a stray one."""
-    if not compat_arrays.ARRAY_NAME.match(entry.array):
-        return True
-    return not any(entry.added_by in t.options for t in family.types)
 
 
 __all__ = ["Finding", "check_tree", "failing"]

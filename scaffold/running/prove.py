@@ -35,6 +35,7 @@ class Binary:
     label: str              # old | new
     version: str = ""
     machines: list[str] = field(default_factory=list)     # versioned ones
+    names: set[str] = field(default_factory=set)         # every machine type it offers
     devices: set[str] = field(default_factory=set)       # device types, abstract ones too
     properties: TypeProperties = field(default_factory=TypeProperties)
 
@@ -46,6 +47,7 @@ class Binary:
             v = vm.cmd("query-version")["qemu"]
             binary.version = f"{v['major']}.{v['minor']}.{v['micro']}"
             for m in vm.cmd("query-machines"):
+                binary.names.add(m["name"])
                 if VERSIONED.fullmatch(m["name"]):
                     binary.machines.append(m["name"])
             binary.devices = {t["name"] for t in vm.cmd("qom-list-types", implements="device",
@@ -61,6 +63,7 @@ class Difference(NamedTuple):
     old: Any
     new: Any
     reason: str = ""  # the baseline's, when it explains this difference
+    source: str = ""  # with the source tree: what its compat list says of the property
 
     def __str__(self) -> str:
         return (f"{self.machine}: {self.key} ({self.type}) {self.property}: "

@@ -330,14 +330,45 @@ def _balanced(text: str) -> bool:
 
 # -- building ------------------------------------------------------------------------------
 
+def _key(files: list[tuple[str, os.stat_result]]) -> int:
+    # the finished model also depends on how it is built: this module's source is in the key
+    return zlib.crc32(repr((_CACHE_VERSION, _MODEL_VERSION, [(rel, st.st_mtime_ns, st.st_size)
+                                                             for rel, st in files])).encode())
+
+
+class Resolver(NamedTuple):
+    """What naming a type needs of the model, and no more: its macros.  A tenth of the
+    model's size, so that `compat show` does not load the whole model (issue 36's 2x)."""
+
+    defines: dict[str, list[str]]
+    functional: dict[str, Functional]
+
+    def resolve(self, expr: str) -> list[str] | None:
+        """As QomModel.resolve: the type name(s) a C expression names, or None."""
+        return _resolve(expr.strip(), self.defines, 0, self.functional)
+
+
+def load_resolver(root: Path) -> Resolver:
+    """The tree's macros for naming types, cached beside the model under the same key."""
+    files = list(_c_files(root))
+    key = _key(files)
+    path = _cache_file(root, ".resolver")
+    cached = _read(path, key)
+    if isinstance(cached, Resolver) and isinstance(cached.defines, dict):
+        return cached
+    model = load(root)
+    resolver = Resolver(model.defines, model.functional)
+    if all(st.st_mtime_ns < time.time_ns() - RACY_NS for _, st in files):
+        _write(path, key, resolver)
+    return resolver
+
+
 def load(root: Path) -> QomModel:
     """The model of the tree at `root`.  Facts are cached per file by mtime and size; the
     finished model too, for a tree none of whose files changed (a warm run only stats)."""
     files = list(_c_files(root))
     racy = time.time_ns() - RACY_NS
-    # the finished model also depends on how it is built: this module's source is in the key
-    key = zlib.crc32(repr((_CACHE_VERSION, _MODEL_VERSION, [(rel, st.st_mtime_ns, st.st_size)
-                                                            for rel, st in files])).encode())
+    key = _key(files)
     whole = _cache_file(root, ".model")
     cached = _read(whole, key)
     if isinstance(cached, QomModel) and isinstance(cached.types, dict):
