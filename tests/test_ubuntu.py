@@ -284,3 +284,48 @@ def test_ubuntus_shape_on_10_2_bumps_builds_and_the_binary_lists_the_new_types()
         assert listed["q35"].endswith("(alias of pc-q35-10.2)")
     finally:
         build_tree("10.2", "--reset")
+
+
+MAXCPUS = '''
+static void pc_q35_jammy_maxcpus_machine_options(MachineClass *m)
+{
+    pc_q35_jammy_machine_options(m);
+    m->desc = "Ubuntu 22.04 PC (Q35 + ICH9, maxcpus=1024, 2009)";
+    m->alias = NULL;
+    m->max_cpus = 1024;
+}
+DEFINE_Q35_MACHINE(jammy_maxcpus, "pc-q35-jammy-maxcpus", NULL,
+                   pc_q35_jammy_maxcpus_machine_options);
+'''
+
+
+def test_a_maxcpus_variant_is_read_checked_and_carried_to_the_next_release(fixture_tree):
+    """-maxcpus (Ubuntu's README: q35, `max_cpus = 1024`, from 24.04 on), written here
+    after jammy's -hpb: a variant calling its release's type's options.  `machines` lists
+    it with 6.2 (through pc-q35-jammy); the bump gives kinetic both variants the newest
+    release has, each calling kinetic's type, with its own settings and the release's
+    number in its description."""
+    root = fixture_tree(TREE)
+    q35 = root / "hw/i386/pc_q35.c"
+    anchor = "DEFINE_Q35_MACHINE(jammy_hpb, \"pc-q35-jammy-hpb\", NULL,\n" \
+             "                   pc_q35_jammy_hpb_machine_options);\n"
+    assert q35.read_text().count(anchor) == 1
+    q35.write_text(q35.read_text().replace(anchor, anchor + MAXCPUS))
+    init_repo(root)
+    family = {f["name"]: f for f in _machines(root)["downstream"]}["ubuntu-q35"]
+    listed = {t["name"]: t for t in family["machine_types"]}
+    assert (listed["pc-q35-jammy-maxcpus"]["upstream"], listed["pc-q35-jammy-maxcpus"]["latest"]) \
+        == ("6.2", False)
+    assert run_cli("check", "--repo", str(root)).returncode == 0
+    proc = run_cli("bump", "ubuntu-kinetic", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    text = q35.read_text()
+    assert ("static void pc_q35_kinetic_maxcpus_machine_options(MachineClass *m)\n{\n"
+            "    pc_q35_kinetic_machine_options(m);\n"
+            '    m->desc = "Ubuntu 22.10 PC (Q35 + ICH9, maxcpus=1024, 2009)";\n'
+            "    m->alias = NULL;\n    m->max_cpus = 1024;\n}\n"
+            'DEFINE_Q35_MACHINE(kinetic_maxcpus, "pc-q35-kinetic-maxcpus", NULL,\n'
+            "                   pc_q35_kinetic_maxcpus_machine_options);\n") in text
+    assert 'DEFINE_Q35_MACHINE(kinetic_hpb, "pc-q35-kinetic-hpb", NULL,' in text
+    assert text.index("kinetic_hpb") < text.index("kinetic_maxcpus")   # as jammy's order
+    assert run_cli("check", "--repo", str(root)).returncode == 0

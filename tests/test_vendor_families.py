@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from helpers import run_cli, snapshot
+from scaffold.reading.tree import QemuTree
 
 TREE = "vendor-acme"
 
@@ -153,3 +154,34 @@ def test_a_function_left_open_is_said_and_nothing_is_bumped(fixture_tree):
     assert proc.returncode == 1 and err.count("\n") == 1, err
     assert "hw/arm/virt.c:" in err and "acme-virt" in err and "never closed" in err
     assert snapshot(root) == before
+
+
+def test_upstreams_families_are_data_in_the_vendors_format():
+    """Issue 35: families/upstream.toml, the keys a vendor's file uses (name, file, macro,
+    machine, options) and upstream's own; an options kind's role and parameter read from
+    its name as QEMU names them."""
+    import tomllib
+
+    from scaffold.reading.downstream import SHIPPED
+    from scaffold.reading.families import FAMILIES, OTHER_TYPES
+
+    data = tomllib.loads((SHIPPED / "upstream.toml").read_text())
+    vendor = tomllib.loads((SHIPPED / "rhel.toml").read_text())["family"][0]
+    shared = {"name", "file", "macro", "machine", "options"}
+    assert all(shared <= set(t) and shared <= set(vendor) for t in data["family"])
+    assert [f.name for f in FAMILIES] == ["arm", "i440fx", "loongarch", "m68k", "q35", "s390x",
+                                          "spapr"]
+    s390x = next(f for f in FAMILIES if f.name == "s390x")
+    assert [(k.role, k.param_type, k.adds_compat) for k in s390x.options] == [
+        ("instance_options", "MachineState", False), ("class_options", "MachineClass", True)]
+    q35 = next(f for f in FAMILIES if f.name == "q35")
+    assert (q35.machine, q35.arch, q35.arrays, q35.class_kind.match("pc_q35_9_0_machine_options")
+            is not None) == ("pc-q35", "i386", ("hw", "pc"), True)
+    assert OTHER_TYPES == {"hw/i386/pc_piix.c": ("isapc", "xenfv-4.2", "xenfv-3.1")}
+
+
+def test_upstream_toml_is_not_read_as_a_vendors_file(fixture_tree):
+    from scaffold.reading.downstream import load_specs
+
+    specs = load_specs(QemuTree.open(fixture_tree("layout-9.0")))
+    assert {s.vendor for s in specs} == {"rhel", "ubuntu"}

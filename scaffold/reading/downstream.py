@@ -179,7 +179,7 @@ def load_specs(tree: QemuTree, extra: Path | None = None) -> list[DownstreamSpec
 def _files(tree: QemuTree, extra: Path | None) -> list[Path]:
     from scaffold.userfiles import kept_file
 
-    files = sorted(SHIPPED.glob("*.toml"))
+    files = sorted(p for p in SHIPPED.glob("*.toml") if p.name != "upstream.toml")  # a vendor's
     if kept_file(tree.root / IN_TREE, IN_TREE):
         files.append(tree.root / IN_TREE)
     if extra is not None:

@@ -1,13 +1,15 @@
-"""The machine families that have versioned machine types, declared as data.
+"""The machine families that have versioned machine types, declared as data:
+families/upstream.toml, in the format of the vendors' files beside it (docs/families.md).
 
 A family is found in the tree by its registration macro (and, where several
 architectures share a macro name, by the hw/<arch>/ folder it lives in).  Every
-per-family difference the bump needs is a field here, not a code path.
+per-family difference the bump needs is a field there, not a code path.
 """
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 # Version placeholder in function-name patterns.
 V = r"(?P<major>\d+)_(?P<minor>\d+)"
@@ -58,53 +60,59 @@ class FamilySpec(NamedTuple):
     lists: tuple[str, ...] = ()         # mailing lists in copy besides qemu-devel
     doc_arches: tuple[str, ...] = ()    # names in docs/about/deprecated.rst's list
     subsystem: str = ""                 # commit subject prefix; families sharing one retire together
+    file: str = ""                      # where upstream registers it (families/upstream.toml)
+    others: tuple[str, ...] = ()        # unversioned machine types its file registers too
 
     @property
     def class_kind(self) -> OptionsKind:
         return next(k for k in self.options if k.adds_compat)
 
 
-def _mc_options(*patterns: str) -> tuple[OptionsKind, ...]:
-    return (OptionsKind("options", patterns, "MachineClass", True),)
+def _kind(names: list[str], where: str) -> OptionsKind:
+    """One options kind from its name templates: its role and parameter read from the
+    name, as QEMU names them (ccw_machine_10_2_instance_options takes the MachineState
+    and adds no compat; every other kind takes the MachineClass and adds the arrays)."""
+    for name in names:
+        if "{major}_{minor}" not in name:
+            raise ValueError(f"{where}: {name!r} names no version ({{major}}_{{minor}})")
+    role = next((r for r in ("instance_options", "class_options")
+                 if names[0].endswith("_" + r)), "options")
+    instance = role == "instance_options"
+    return OptionsKind(role, tuple(n.replace("{major}_{minor}", V) for n in names),
+                       "MachineState" if instance else "MachineClass", not instance)
 
 
-def _virt(name: str, lists: tuple[str, ...], arches: tuple[str, ...]) -> FamilySpec:
-    return FamilySpec(name, "DEFINE_VIRT_MACHINE", name, "virt",
-                      _mc_options(rf"virt_machine_{V}_options"), lists=lists, doc_arches=arches,
-                      subsystem=f"hw/{name}/virt")
+def upstream_spec(table: dict[str, Any], where: str) -> FamilySpec:
+    """An upstream family from its [[family]] table (families/upstream.toml)."""
+    machine = table["machine"]
+    if not machine.endswith("-{version}"):
+        raise ValueError(f"{where}: `machine` ends in -{{version}}, not {machine!r}")
+    kinds = tuple(_kind([o] if isinstance(o, str) else list(o), where)
+                  for o in table["options"])
+    return FamilySpec(table["name"], table["macro"], table["file"].split("/")[1],
+                      machine[:-len("-{version}")], kinds,
+                      tuple(table.get("base_options", ())), tuple(table.get("arrays", ("hw",))),
+                      table.get("header"), tuple(table.get("lists", ())),
+                      tuple(table.get("doc_arches", ())), table.get("subsystem", ""),
+                      table["file"], tuple(table.get("others", ())))
 
 
-FAMILIES: tuple[FamilySpec, ...] = (
-    _virt("arm", ("qemu-arm",), ("aarch64", "arm")),
-    FamilySpec("i440fx", "DEFINE_I440FX_MACHINE", "i386", "pc-i440fx",
-               _mc_options(rf"pc_i440fx_machine_{V}_options", rf"pc_i440fx_{V}_machine_options"),
-               base_options=("pc_i440fx_machine_options",), arrays=("hw", "pc"),
-               doc_arches=("i386", "x86_64"), subsystem="hw/i386/pc"),
-    _virt("loongarch", (), ("loongarch64",)),
-    _virt("m68k", (), ("m68k",)),
-    FamilySpec("q35", "DEFINE_Q35_MACHINE", "i386", "pc-q35",
-               _mc_options(rf"pc_q35_machine_{V}_options", rf"pc_q35_{V}_machine_options"),
-               base_options=("pc_q35_machine_options",), arrays=("hw", "pc"),
-               doc_arches=("i386", "x86_64"), subsystem="hw/i386/pc"),
-    FamilySpec("s390x", "DEFINE_CCW_MACHINE", "s390x", "s390-ccw-virtio",
-               (OptionsKind("instance_options", (rf"ccw_machine_{V}_instance_options",),
-                            "MachineState", False),
-                OptionsKind("class_options", (rf"ccw_machine_{V}_class_options",),
-                            "MachineClass", True)),
-               lists=("qemu-s390x",), doc_arches=("s390x",), subsystem="hw/s390x/ccw"),
-    FamilySpec("spapr", "DEFINE_SPAPR_MACHINE", "ppc", "pseries",
-               (OptionsKind("class_options", (rf"spapr_machine_{V}_class_options",),
-                            "MachineClass", True),),
-               header="pseries", lists=("qemu-ppc",), doc_arches=("ppc64",),
-               subsystem="hw/ppc/spapr"),
-)
+def _upstream_families() -> tuple[FamilySpec, ...]:
+    import tomllib
+
+    path = Path(__file__).resolve().parent.parent / "families" / "upstream.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return tuple(upstream_spec(t, f"{path}: family {i + 1}")
+                 for i, t in enumerate(data["family"]))
+
+
+# Read once, at import: the families every command knows (families/upstream.toml).
+FAMILIES: tuple[FamilySpec, ...] = _upstream_families()
 
 
 # Machine types upstream registers in a family's file beside the versioned family, with no
 # compat chain of their own: said as such (info), not as registrations nobody reads.
-OTHER_TYPES: dict[str, tuple[str, ...]] = {
-    "hw/i386/pc_piix.c": ("isapc", "xenfv-4.2", "xenfv-3.1"),
-}
+OTHER_TYPES: dict[str, tuple[str, ...]] = {s.file: s.others for s in FAMILIES if s.others}
 
 
 def spec_for(macro: str, rel_path: str) -> FamilySpec | None:
