@@ -496,10 +496,13 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
     out += judge_arrays(tree, families)
     out += judge_versions(tree, families)
     out += judge_downstream(tree)
-    from scaffold.rules import downstream_arrays, vendor_compat   # a distribution's own
+    from scaffold.rules import downstream_arrays   # a distribution's own arrays
 
     out += downstream_arrays.judge(tree)
-    out += vendor_compat.judge(tree)
+    if read_downstream(tree)[0]:   # an upstream tree imports no effective compat
+        from scaffold.rules import vendor_compat
+
+        out += vendor_compat.judge(tree)
     return ordered(out)
 
 
