@@ -55,7 +55,7 @@ def _add(tree: QemuTree, args) -> list:
 
 
 def _lint(root: Path) -> list:
-    from scaffold.commands.qom_command import run_lint
+    from scaffold.rules.lint_tree import run_lint
 
     return run_lint(root)[0]
 
@@ -63,13 +63,22 @@ def _lint(root: Path) -> list:
 QUIET_ADD = ("virtio-blk-device", "queue-size", "1")   # on layout-11.2: only A107
 
 
+JUDGED_BY = {   # each judge of registry.JUDGES, run on a tree
+    "check": lambda fixture, root: check_tree(QemuTree.open(root)),
+    "compat add": lambda fixture, root: _add(QemuTree.open(root), fixture.args or QUIET_ADD),
+    "lint": lambda fixture, root: _lint(root),
+}
+
+
 def _findings(rule: Rule, fixture: Fixture, root: Path) -> list:
     """What the rule's judge reports on the tree at `root`."""
-    if rule.code.startswith("C"):
-        return check_tree(QemuTree.open(root))
-    if rule.code.startswith("A"):
-        return _add(QemuTree.open(root), fixture.args or QUIET_ADD)
-    return _lint(root)
+    return JUDGED_BY[rule.judge](fixture, root)
+
+
+def test_every_judge_is_run_and_every_rule_names_one():
+    from scaffold.rules.registry import JUDGES
+
+    assert set(JUDGED_BY) == set(JUDGES) == {r.judge for r in rules.RULES}
 
 
 def _quiet(rule: Rule, fixture: Fixture, fixture_tree) -> list:

@@ -105,7 +105,7 @@ def named(key: str, item: Item) -> Item:
 
 def _lint(tree: QemuTree) -> Item:
     """Every compat entry checked against the QOM model (qscaffold lint)."""
-    from scaffold.commands.qom_command import run_lint
+    from scaffold.rules.lint_tree import run_lint
 
     findings, _, _ = run_lint(tree.root)
     bad = errors(findings)

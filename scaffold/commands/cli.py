@@ -305,7 +305,8 @@ def lint(
 ) -> None:
     """Check every compat entry against the QOM model of the tree (exit 1 on errors)."""
     json_out = json_out or fmt is TextJson.json
-    from scaffold.commands.qom_command import render_lint, run_lint
+    from scaffold.commands.qom_command import render_lint
+    from scaffold.rules.lint_tree import run_lint
     from scaffold.reading.tree import QemuTree
 
     def run() -> int:

@@ -9,13 +9,8 @@ from scaffold.jsondoc import where
 from typing import Any
 
 from scaffold.errors import UsageError
-from scaffold.rules.registry import Finding, failing, ordered
-from scaffold.reading import history
-from scaffold.rules.entries import VERSIONED, judge_options_since, judge_since, lint
-from scaffold.reading.machines import read_families
-from scaffold.reading.tree import QemuTree
+from scaffold.rules.registry import Finding
 from scaffold.reading.qom import model as qom_model
-from scaffold.reading.qom.entries import read_entries
 from scaffold.reading.qom.model import Prop, QomModel
 
 
@@ -100,26 +95,6 @@ def render_property(report: dict) -> str:
         lines.append(f"  {len(inherit)} types have it in all: " + ", ".join(inherit[:20]) +
                      (" ..." if len(inherit) > 20 else ""))
     return "\n".join(lines) + "\n"
-
-
-def run_lint(root: Path, strict: bool = False,
-             since: str | None = None) -> tuple[list[Finding], int, QomModel]:
-    model = load(root)
-    entries = read_entries(model)
-    if not any(VERSIONED.fullmatch(e.array) for e in entries):   # a gate pointed astray fails
-        raise UsageError(f"{root}: not a QEMU source tree (no hw_compat_X_Y or pc_compat_X_Y "
-                         "entries found): nothing to lint")
-    findings = lint(model, entries)
-    if since is not None:
-        try:
-            families, _ = read_families(QemuTree.open(root))
-        except UsageError:   # no versioned machine types here: the entries only
-            families = []
-        changes = history.read_since(root, since, entries, [f.file.rel for f in families],
-                                     model.files_defining)
-        findings = ordered(findings + judge_since(model, entries, changes.added, changes.changed_in)
-                           + judge_options_since(families, changes.added))
-    return findings, 1 if failing(findings, strict) else 0, model
 
 
 def render_lint(findings: list[Finding], model: QomModel, split=None,

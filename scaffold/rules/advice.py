@@ -8,8 +8,10 @@ from scaffold.reading.compat_arrays import ArrayPair, entry_nodes
 from scaffold.reading.machines import Family
 from scaffold.reading.qom.model import QomModel
 from scaffold.rules.fixtures import by_hand, compat_add
-from scaffold.rules.registry import Finding, Rule, register
+from scaffold.rules.registry import Finding, Rule, register_for
 from scaffold.version import Version, in_development
+
+register = register_for("compat add")   # each rule of this module is compat add's
 
 STABLE_BRANCH = register(Rule("A101", "stable-branch", "warning",
     "VERSION is a stable branch: the entry changes released machine types",

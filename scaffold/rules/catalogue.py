@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from scaffold.rules import advice, chain, downstream_arrays, entries, vendor_compat  # noqa: F401  (each registers its rules)
-from scaffold.rules.registry import SEVERITIES, Finding, Rule, by_name, failing, ordered, registered
+from scaffold.rules.registry import JUDGES, SEVERITIES, Finding, Rule, by_name, failing, ordered, registered
 
 __all__ = ["SEVERITIES", "Finding", "Rule", "RULES", "by_name", "failing", "lookup", "ordered",
            "table"]
 
-_ORDER = {code: i for i, code in enumerate(['C101', 'C102', 'C103', 'C104', 'C105', 'C106', 'C107', 'C108', 'C109', 'C110', 'C111', 'C201', 'C202', 'C203', 'C301', 'C302', 'C303', 'C304', 'C305', 'C401', 'C402', 'C403', 'C404', 'C405', 'C406', 'C407', 'C408', 'C409', 'C501', 'C502', 'C503', 'C504', 'C505', 'C901', 'C902', 'C903', 'A101', 'A102', 'A103', 'A104', 'A105', 'A106', 'A107', 'A108', 'L101', 'L102', 'L103', 'L201', 'L202', 'L203', 'L204', 'L205', 'L206', 'L207', 'L902', 'L901'])}
-RULES = sorted(registered(), key=lambda r: (_ORDER.get(r.code, len(_ORDER)), r.code))
+# in the catalogue's order: by judge (check's, compat add's, lint's), then by code
+RULES = sorted(registered(), key=lambda r: (list(JUDGES).index(r.judge), r.code))
 _BY_CODE = {r.code: r for r in RULES}
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from scaffold.rules.fixtures import NEWER, by_hand, with_entry
-from scaffold.rules.registry import EntryRef, Finding, Rule, ordered, register
+from scaffold.rules.registry import EntryRef, Finding, Rule, ordered, register_for
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
 from scaffold.version import current_release, in_development
@@ -23,6 +23,8 @@ from scaffold.reading.history import Added
 from scaffold.reading.machines import Family
 from scaffold.reading.qom.model import Prop, QomModel
 from scaffold.version import Version, parse_tree_version
+
+register = register_for("lint")   # each rule of this module is lint's
 
 VERSIONED = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)$")
 _INT_RANGES = {"uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),

@@ -11,6 +11,7 @@ prints (a test keeps them equal).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from scaffold.jsondoc import location
@@ -30,6 +31,7 @@ class Rule(NamedTuple):
     otherwise: str = ""  # ...unless this says when they have another one, and which
     other: str = ""      # that other severity
     fixture: Fixture | None = None   # how its test makes it fire (rules/fixtures.py)
+    judge: str = "check"  # the command whose judge reports it: one of JUDGES
 
     def explain(self) -> str:
         other = f"\nSeverity: {self.otherwise}\n" if self.otherwise else ""
@@ -47,11 +49,23 @@ class Rule(NamedTuple):
 
 _REGISTRY: dict[str, Rule] = {}
 
+# The judges, in the catalogue's order: check's rules (C), compat add's advice (A),
+# lint's (L).  A rule's code starts with its judge's letter.
+JUDGES = {"check": "C", "compat add": "A", "lint": "L"}
+
 
 def register(rule: Rule) -> Rule:
     assert rule.code not in {r.code for r in _REGISTRY.values()} and rule.name not in _REGISTRY
+    assert rule.code.startswith(JUDGES[rule.judge]), (rule.code, rule.judge)
     _REGISTRY[rule.name] = rule
     return rule
+
+
+def register_for(judge: str) -> Callable[[Rule], Rule]:
+    """`register` for a module whose rules one judge reports (advice.py: compat add's)."""
+    def register_judged(rule: Rule) -> Rule:
+        return register(rule._replace(judge=judge))
+    return register_judged
 
 
 def by_name(name: str) -> Rule:
