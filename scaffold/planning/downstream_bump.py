@@ -297,28 +297,8 @@ def arg_spans(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
     """The byte spans of a call's arguments (`NAME(a, "b", f(c))` from NAME to `)`),
     blanks around each left out."""
     open_at = data.index(b"(", start)
-    spans, depth, quote, begin = [], 0, False, open_at + 1
-    i = open_at + 1
-    while i < end - 1:
-        ch = data[i:i + 1]
-        if quote:
-            if ch == b"\\":
-                i += 1
-            elif ch == b'"':
-                quote = False
-        elif ch == b'"':
-            quote = True
-        elif ch in b"([{":
-            depth += 1
-        elif ch in b")]}":
-            depth -= 1
-        elif ch == b"," and depth == 0:
-            spans.append((begin, i))
-            begin = i + 1
-        i += 1
-    spans.append((begin, end - 1))
-    return [(s + len(data[s:e]) - len(data[s:e].lstrip()), e - (len(data[s:e]) - len(data[s:e].rstrip())))
-            for s, e in spans]
+    inner = data[open_at + 1:end - 1].decode("latin-1")
+    return [(open_at + 1 + s, open_at + 1 + e) for s, e in csyntax.comma_spans(inner)]
 
 
 # -- the previous newest ---------------------------------------------------------------------

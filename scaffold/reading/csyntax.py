@@ -234,39 +234,37 @@ def split_args(text: str) -> list[str]:
     """Split a macro's argument text (without the parentheses) at top-level commas."""
     if not any(ch in text for ch in "\"'()[]{}"):   # nothing nests: every comma splits
         return [a.strip() for a in text.split(",")] if text else []
-    return _split_nested(text)
+    return [text[start:end] for start, end in comma_spans(text)] if text else []
 
 
-def _split_nested(text: str) -> list[str]:
-    args, depth, cur, quote = [], 0, [], None
+def comma_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each top-level comma-separated part of a call's argument text,
+    blanks around each left out: the one splitter of C arguments (a string or character
+    literal, with its escapes, and brackets nest).  Bytes are split as their latin-1
+    text, whose offsets are theirs."""
+    spans, depth, quote, begin = [], 0, "", 0
     i = 0
     while i < len(text):
         ch = text[i]
         if quote:
-            cur.append(ch)
-            if ch == "\\" and i + 1 < len(text):
-                cur.append(text[i + 1])
+            if ch == "\\":
                 i += 1
             elif ch == quote:
-                quote = None
+                quote = ""
         elif ch in "\"'":
             quote = ch
-            cur.append(ch)
         elif ch in "([{":
             depth += 1
-            cur.append(ch)
         elif ch in ")]}":
             depth -= 1
-            cur.append(ch)
         elif ch == "," and depth == 0:
-            args.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
+            spans.append((begin, i))
+            begin = i + 1
         i += 1
-    if cur or args:
-        args.append("".join(cur).strip())
-    return args
+    spans.append((begin, len(text)))
+    return [(start + len(text[start:end]) - len(text[start:end].lstrip()),
+             end - (len(text[start:end]) - len(text[start:end].rstrip())))
+            for start, end in spans]
 
 
 def syntax_errors(tree) -> list[tuple[int, str]]:

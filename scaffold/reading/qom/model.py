@@ -27,14 +27,15 @@ from scaffold.reading.qom import facts as facts_module
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading.qom.facts import (Conds, FileFacts, FunctionFact, Functional, Location,
                                         MacroItem, PropFact, PropItem, TypeFact, VirtioFact)
+from scaffold.reading.qom.preprocessor import resolve_expr, substitute
 
 SKIP_DIRS = {".git", "tests", "roms", "subprojects", "linux-headers", "python", "build",
              "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps", "rust"}
 RACY_NS = 2_000_000_000
 _TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
 # Facts cached by an older extractor are read again: the key is the extractor's source.
-_MODEL_VERSION = zlib.crc32(Path(__file__).read_bytes())
 _HERE = Path(__file__).parent
+_MODEL_VERSION = zlib.crc32(Path(__file__).read_bytes() + (_HERE / "preprocessor.py").read_bytes())
 _CACHE_VERSION = zlib.crc32(b"".join((_HERE / name).read_bytes()
                                      for name in ("facts.py", "entries.py", "../cmatch.py")))
 
@@ -108,7 +109,7 @@ class QomModel:
     def resolve(self, expr: str) -> list[str] | None:
         """The type name(s) a C expression names; None when the model cannot tell."""
         if expr not in self._resolved:
-            self._resolved[expr] = _resolve(expr.strip(), self.defines, 0, self.functional)
+            self._resolved[expr] = resolve_expr(expr.strip(), self.defines, 0, self.functional)
         return self._resolved[expr]
 
     def ancestors(self, name: str) -> list[str]:
@@ -223,113 +224,6 @@ class QomModel:
                       and qt.props[prop].alias_of is None)
 
 
-def substitute(macro: Functional, args: list[str] | tuple[str, ...]) -> str:
-    """A function-like macro's body with its parameters replaced by the arguments, in one
-    pass as the preprocessor does (an argument is never substituted again): `#p` is the
-    argument as a string, `a ## b` pastes, `__VA_ARGS__` is what `...` took."""
-    values = dict(zip(macro.params, (a.strip() for a in args)))
-    if macro.variadic:
-        fixed = len(macro.params) - 1
-        values.pop("...", None)
-        values["__VA_ARGS__"] = ", ".join(a.strip() for a in args[fixed:])
-    if not values:
-        return macro.body
-    names = "|".join(re.escape(p) for p in sorted(values, key=len, reverse=True))
-    pattern = re.compile(rf"\s*##\s*|#\s*\b(?P<quoted>{names})\b|\b(?P<plain>{names})\b")
-
-    def one(m: re.Match[str]) -> str:
-        if m.group("quoted"):
-            return '"' + values[m.group("quoted")].strip('"') + '"'
-        if m.group("plain"):
-            return values[m.group("plain")]
-        return ""   # `##`: the tokens around it become one
-    return pattern.sub(one, macro.body)
-
-
-def _resolve(expr: str, defines: dict[str, list[str]], depth: int,
-             functional: dict[str, Functional] | None = None) -> list[str] | None:
-    """Strings, macros and function-like macros (`ACCEL_CLASS_NAME("tcg")`) concatenated."""
-    if depth > 8:
-        return None
-    functional = functional or {}
-    expr = expr.strip()
-    while expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
-        expr = expr[1:-1].strip()
-    out = [""]
-    for token, args in _tokens(expr):
-        if token.startswith('"'):
-            out = [o + csyntax.c_string(token) for o in out]
-            continue
-        if args is not None:
-            macro = functional.get(token)
-            if macro is None or not macro.takes(len(args)):
-                return None
-            got = _resolve(substitute(macro, args), defines, depth + 1, functional)
-        elif token in defines:
-            got = []
-            for value in defines[token]:
-                one = _resolve(value, defines, depth + 1, functional)
-                if one is None:
-                    return None
-                got += [g for g in one if g not in got]
-        else:
-            return None
-        if got is None:
-            return None
-        out = [o + g for o in out for g in got]
-    return out
-
-
-def _tokens(expr: str) -> list[tuple[str, list[str] | None]]:
-    """`"a" TYPE_X F("b", c)` -> [('"a"', None), ('TYPE_X', None), ('F', ['"b"', 'c'])]."""
-    out: list[tuple[str, list[str] | None]] = []
-    i = 0
-    while i < len(expr):
-        ch = expr[i]
-        if ch.isspace():
-            i += 1
-        elif ch == '"':
-            m = re.match(r'"(?:[^"\\\n]|\\.)*"', expr[i:])
-            if not m:
-                return [("?", None)]
-            out.append((m.group(0), None))
-            i += m.end()
-        elif ch.isalpha() or ch == "_":
-            m = re.match(r"\w+", expr[i:])
-            assert m is not None
-            i += m.end()
-            j = i
-            while j < len(expr) and expr[j].isspace():
-                j += 1
-            if j < len(expr) and expr[j] == "(":
-                depth, k = 0, j
-                while k < len(expr):
-                    depth += expr[k] == "("
-                    depth -= expr[k] == ")"
-                    if depth == 0:
-                        break
-                    k += 1
-                out.append((m.group(0), csyntax.split_args(expr[j + 1:k])))
-                i = k + 1
-            else:
-                out.append((m.group(0), None))
-        else:
-            return [("?", None)]
-    return out
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-# -- building ------------------------------------------------------------------------------
-
 def _key(files: list[tuple[str, os.stat_result]]) -> int:
     # the finished model also depends on how it is built: this module's source is in the key
     return zlib.crc32(repr((_CACHE_VERSION, _MODEL_VERSION, [(rel, st.st_mtime_ns, st.st_size)
@@ -345,7 +239,7 @@ class Resolver(NamedTuple):
 
     def resolve(self, expr: str) -> list[str] | None:
         """As QomModel.resolve: the type name(s) a C expression names, or None."""
-        return _resolve(expr.strip(), self.defines, 0, self.functional)
+        return resolve_expr(expr.strip(), self.defines, 0, self.functional)
 
 
 def load_resolver(root: Path) -> Resolver:
