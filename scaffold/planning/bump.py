@@ -24,8 +24,7 @@ def render_macro(macro: MacroCall, family: Family, version: Version, latest: boo
 
 
 def renamed(name: str, family: Family, old: Version, new: Version) -> str:
-    kind = next(k for k in family.spec.options if k.match(name))
-    m = kind.match(name)
+    m = next(m for k in family.spec.options if (m := k.match(name)) is not None)
     return name[:m.start("major")] + new.underscored + name[m.end("minor"):]
 
 

@@ -37,13 +37,13 @@ def _style(entries: list[Any]) -> dict:
     """The dominant spacing of existing entries: `{ "a", "b", "c" }` or `{"a", "b", "c"}`..."""
     votes = {"space_open": 0, "space_close": 0, "inner_comma": 0}
     for node in entries:
-        text = node.text.decode("utf-8", "replace")
+        text = csyntax.utf8(node.text or b"")
         votes["space_open"] += 1 if text.startswith("{ ") else -1
         votes["space_close"] += 1 if text.endswith(" }") else -1
         votes["inner_comma"] += 1 if re.search(r",\s*\}$", text) else -1
     if not entries:
         return {"space_open": True, "space_close": True, "inner_comma": False}
-    last = entries[-1].text.decode("utf-8", "replace")   # a tie follows the newest entry
+    last = csyntax.utf8(entries[-1].text or b"")   # a tie follows the newest entry
     tie = {"space_open": last.startswith("{ "), "space_close": last.endswith(" }"),
            "inner_comma": bool(re.search(r",\s*\}$", last))}
     return {k: v > 0 if v else tie[k] for k, v in votes.items()}
@@ -341,7 +341,7 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
                                 f"{'instance' if instance else 'class'} options function",
                                 path=family.file.rel, line=family.file.line(block.start),
                                 family=family.name)
-        have = {" ".join(s.text.decode("utf-8", "replace").split()) for s in fn.statements}
+        have = {" ".join(csyntax.utf8(s.text or b"").split()) for s in fn.statements}
         texts = [(p, _rewrite(p, param_name, fn.param)) for p in parsed]
         new = [(p, t) for p, t in texts if " ".join(t.split()) not in have]
         if not new:
@@ -378,7 +378,7 @@ def _lines(texts: list[str], indent: str) -> bytes:
 def _refuse_unused_declarations(pieces: list[Piece]) -> None:
     """A declaration comes with the statement that uses it (an unused local does not
     build with -Werror)."""
-    used = {n.text.decode("utf-8", "replace") for p in pieces if not p.is_declaration
+    used = {csyntax.utf8(n.text or b"") for p in pieces if not p.is_declaration
             for n in csyntax.identifiers(p.node)}
     for p in pieces:
         unused = [name for name in p.declares if name not in used]
@@ -409,9 +409,9 @@ def _refuse_unseen_names(root, family: Family, fn: OptionsFn, new: list[tuple[Pi
         idents = sorted((i for item in items for i in csyntax.identifiers(item)),
                         key=lambda i: i.start_byte)   # named in the order written
         for ident in idents:
-            name = ident.text.decode("utf-8", "replace")
-            callee = ident.parent.type == "call_expression" and \
-                ident.parent.child_by_field_name("function") == ident
+            name = csyntax.utf8(ident.text or b"")
+            callee = ident.parent is not None and ident.parent.type == "call_expression" \
+                and ident.parent.child_by_field_name("function") == ident
             if not (callee or name in declared or _MACRO_NAME.match(name) or name in wanted):
                 wanted.append(name)
     if not wanted:
@@ -447,7 +447,7 @@ def _casts(family: Family, fn: OptionsFn) -> dict[str, tuple[str, str]]:
         for stmt in other.statements:
             if stmt.type != "declaration":
                 continue
-            m = CLASS_CAST.fullmatch(stmt.text.decode("utf-8", "replace"))
+            m = CLASS_CAST.fullmatch(csyntax.utf8(stmt.text or b""))
             if not m or m.group("var") in out or other.param not in m.group("cast"):
                 continue
             cast = re.sub(rf"\b{re.escape(other.param)}\b", fn.param, m.group("cast"))
@@ -486,7 +486,7 @@ def _rewrite(piece: Piece, param_name: str | None, param: str) -> str:
     """Rename the piece's MachineClass variable to the function's own parameter."""
     offset = len(_WRAPPER.encode())
     idents = list(csyntax.identifiers(piece.node))
-    names = [csyntax.utf8(n.text) for n in idents]
+    names = [csyntax.utf8(n.text or b"") for n in idents]
     name = param_name or next((n for n in names if n in MACHINE_NAMES), None)
     if name is None:
         return piece.text

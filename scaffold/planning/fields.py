@@ -36,7 +36,7 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
     """Remove `type_::name` from the files in `paths` (those that mention it), given the
     edits of the machine step that removes its last setter."""
     gone = {(e.path, e.start, e.end) for e in removed}
-    uses: list[tuple[str, object]] = []
+    uses: list[tuple[str, Any]] = []
     declarations = []
     word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
     for rel in paths:   # found as text, then asked of the syntax tree (files run to 160 KB)
@@ -70,9 +70,11 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
         if fn is None or not _is_class_init_of(tree.file(rel).full_tree.root_node, fn, type_):
             name = (function_name(fn) if fn is not None else None) or "code"
             return Removal([], reason=f"{STILL_SET} {name} ({rel}:{node.start_point[0] + 1})")
-        values.append(csyntax.utf8(node.parent.child_by_field_name("right").text))
+        right = node.parent.child_by_field_name("right") if node.parent is not None else None
+        values.append(csyntax.utf8(right.text or b"") if right is not None else "")
     decl_rel, decl = declarations[0]
-    kind = csyntax.utf8(decl.child_by_field_name("type").text)
+    type_node = decl.child_by_field_name("type")
+    kind = csyntax.utf8(type_node.text or b"") if type_node is not None else ""
     value = values[0] if values else ("false" if kind == "bool" else "0")
     if len(set(values)) > 1 or value not in _FALSE | _TRUE:
         return Removal([], reason="its value is not one constant "
@@ -150,7 +152,7 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
             extra.append(edit)
 
     for fold in folds:
-        gone = {n.text for n in csyntax.descendants(before) if n.type == "identifier"
+        gone = {n.text or b"" for n in csyntax.descendants(before) if n.type == "identifier"
                 and fold.start <= n.start_byte < fold.end} - \
             set(re.findall(rb"[A-Za-z_]\w*", fold.text))
         at = fold.start + sum(len(e.text) - (e.end - e.start) for e in everything
@@ -160,10 +162,10 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
             uses = [n for n in csyntax.descendants(scope) if n.type == "identifier" and n.text == name]
             if any(_parameter(n) for n in uses):
                 continue   # an unused parameter is no warning
-            local = any(n.parent.type in _DECLARATOR for n in uses)
+            local = any(n.parent is not None and n.parent.type in _DECLARATOR for n in uses)
             if not local:   # a file-level name: its remaining uses anywhere in the file
                 uses = [n for n in csyntax.descendants(root) if n.type == "identifier" and n.text == name]
-            declared = [n for n in uses if n.parent.type in _DECLARATOR]
+            declared = [n for n in uses if n.parent is not None and n.parent.type in _DECLARATOR]
             set_only = [n for n in uses if n not in declared and _set_statement(n) is not None]
             if not uses or len(declared) + len(set_only) != len(uses):
                 continue   # still read
@@ -177,7 +179,7 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
                                     and all(_side_effect_free(_set_statement(n)) for n in set_only)):
                 return [], csyntax.utf8(name)
             what = f"remove the unused {csyntax.utf8(name)}"
-            if names == [csyntax.utf8(name)] and _PURE.fullmatch(decl.text):
+            if names == [csyntax.utf8(name)] and _PURE.fullmatch(decl.text or b""):
                 removal(*_line_span(after, decl), what)
             elif len(names) > 1 and (span := _declarator_span(decl, declared[0])) is not None:
                 removal(*span, what)   # `unsigned facs, dsdt, fadt;` -> `unsigned facs, dsdt;`
@@ -266,11 +268,11 @@ def _enclosing_function(root, offset: int):
 
 def _field(node) -> str | None:
     field = node.child_by_field_name("field")
-    return csyntax.utf8(field.text) if field is not None else None
+    return csyntax.utf8(field.text or b"") if field is not None else None
 
 
 def _declared(node) -> list[str]:
-    return [csyntax.utf8(d.text) for d in node.children_by_field_name("declarator")
+    return [csyntax.utf8(d.text or b"") for d in node.children_by_field_name("declarator")
             if d.type == "field_identifier"]
 
 
@@ -278,7 +280,7 @@ def _struct_name(node) -> str | None:
     while node is not None and node.type != "struct_specifier":
         node = node.parent
     name = node.child_by_field_name("name") if node is not None else None
-    return csyntax.utf8(name.text) if name is not None else None
+    return csyntax.utf8(name.text or b"") if name is not None else None
 
 
 def _assigned(node) -> bool:
@@ -331,7 +333,7 @@ def _is_class_init_of(root, fn, type_: str) -> bool:
             pairs = _designated(value)
             size = pairs.get("class_size")
             init = pairs.get("class_init")
-            if init is not None and init.type == "identifier" and csyntax.utf8(init.text) == name \
+            if init is not None and init.type == "identifier" and csyntax.utf8(init.text or b"") == name \
                     and size is not None and size.type == "sizeof_expression" \
                     and _sizeof_type(size) == type_:
                 return True
@@ -347,7 +349,7 @@ def _designated(initializer) -> dict:
         designator = pair.child_by_field_name("designator")
         value = pair.child_by_field_name("value")
         if designator is not None and designator.type == "field_designator" and value is not None:
-            out[csyntax.utf8(designator.named_children[0].text)] = value
+            out[csyntax.utf8(designator.named_children[0].text or b"")] = value
     return out
 
 
@@ -357,7 +359,7 @@ def _sizeof_type(node) -> str | None:
     while inner is not None and inner.type in ("type_descriptor", "parenthesized_expression") \
             and inner.named_child_count == 1:
         inner = inner.named_children[0]
-    return csyntax.utf8(inner.text) if inner is not None else None
+    return csyntax.utf8(inner.text or b"") if inner is not None else None
 
 
 def _line_span(data: bytes, node, first=None) -> tuple[int, int]:
@@ -409,7 +411,7 @@ def _simplify(node, target, truth: bool):
             return None, f"{left[1]} {op} {right[1]}"
     if _contains(node, target):
         return None
-    return None, csyntax.utf8(node.text)
+    return None, csyntax.utf8(node.text or b"")
 
 
 def _contains(node, target) -> bool:

@@ -128,7 +128,9 @@ def _bugfix_registrations(family: Family, version: Version) -> list[tuple[int, i
         called = csyntax.macro_call(node)
         if not called or not called[0].startswith(family.spec.macro):
             continue
-        args = csyntax.split_args(csyntax.utf8(called[1].child_by_field_name("arguments").text)[1:-1])
+        arguments = called[1].child_by_field_name("arguments")
+        args = csyntax.split_args(csyntax.utf8(arguments.text or b"")[1:-1]) \
+            if arguments is not None else []
         if len(args) == 3 and args[:2] == [str(version.major), str(version.minor)] and args[2].isdigit():
             out.append((node.start_byte, node.end_byte, f"{version}.{args[2]}"))
     return out
@@ -198,7 +200,7 @@ def _class_fields(family: Family, block: VersionBlock) -> set[tuple[str, str]]:
     for fn in block.functions.values():
         casts = {}
         for stmt in fn.statements:
-            m = CLASS_CAST.fullmatch(stmt.text.decode("utf-8", "replace")) \
+            m = CLASS_CAST.fullmatch(csyntax.utf8(stmt.text or b"")) \
                 if stmt.type == "declaration" else None
             if m:
                 casts[m.group("var")] = m.group("type")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import re
 
@@ -13,6 +13,9 @@ from scaffold.reading import csyntax
 from scaffold.reading.qom.entries import Entry, array_entries
 from scaffold.reading.tree import ARRAY_DEF, ARRAY_EXTERN, QemuTree, SourceFile
 from scaffold.version import Version
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
 
 _NAME = re.compile(r"(hw|pc)_compat_(\d+)_(\d+)(_len)?\Z")
 ARRAY_NAME = re.compile(r"(hw|pc)_compat_\d+_\d+\Z")
@@ -40,11 +43,11 @@ class ArrayPair:
         return self.file.line(self.start)
 
 
-def _declared(node) -> str | None:
+def _declared(node: Node) -> str | None:
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type in ("init_declarator", "array_declarator", "pointer_declarator"):
         decl = decl.child_by_field_name("declarator")
-    return decl.text.decode("utf-8", "replace") if decl is not None and decl.type == "identifier" else None
+    return csyntax.utf8(decl.text or b"") if decl is not None and decl.type == "identifier" else None
 
 
 def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
@@ -53,14 +56,15 @@ def read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     cache = file.memo.setdefault("pairs", {})
     if extern not in cache:
         cache[extern] = _read_pairs(file, extern)
-    return cache[extern]
+    pairs: list[ArrayPair] = cache[extern]
+    return pairs
 
 
 _LEN_DEF = re.compile(rb"\nconst\s+size_t\s+(?:hw|pc)_compat_\d+_\d+_len\s*=[^;]*;[^\n]*\n")
 _LEN_EXTERN = re.compile(rb"\nextern\s+const\s+size_t\s+(?:hw|pc)_compat_\d+_\d+_len\s*;[^\n]*\n")
 
 
-def _syntax_tree(file: SourceFile, extern: bool):
+def _syntax_tree(file: SourceFile, extern: bool) -> Tree:
     """The pairs sit together (machine.c and pc.c, boards.h and pc.h): parse just that
     stretch, unless the file is already parsed in a way that covers it."""
     first = (ARRAY_EXTERN if extern else ARRAY_DEF).search(file.data)
@@ -91,7 +95,7 @@ def _read_pairs(file: SourceFile, extern: bool) -> list[ArrayPair]:
     return pairs
 
 
-def _pairs_in(file: SourceFile, extern: bool, tree) -> list[ArrayPair]:
+def _pairs_in(file: SourceFile, extern: bool, tree: Tree) -> list[ArrayPair]:
     nodes = [n for n in csyntax.top_level(tree.root_node) if n.type == "declaration"]
     pairs = []
     for i, node in enumerate(nodes):

@@ -12,13 +12,17 @@ import bisect
 import re
 from functools import lru_cache
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # tree_sitter itself is imported at the first parse
+    from tree_sitter import Language, Node, Parser, Tree
 
 _MACRO_NAME = re.compile(rb"[A-Z][A-Z0-9_]*\Z")
 _CONTAINERS = {"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef"}
 
 
 @lru_cache(maxsize=1)
-def _language():   # imported at the first parse: `prove`, `--help`, `--explain` never parse
+def _language() -> Language:   # imported at the first parse: `prove`, `--help`, `--explain` never parse
     import tree_sitter_c
     from tree_sitter import Language
 
@@ -26,14 +30,14 @@ def _language():   # imported at the first parse: `prove`, `--help`, `--explain`
 
 
 @lru_cache(maxsize=1)
-def _parser():
+def _parser() -> Parser:
     from tree_sitter import Parser
 
     return Parser(_language())
 
 
-def parse(data: bytes, old_tree=None, region: tuple[int, int] | None = None,
-          anchor: tuple[int, int] = (0, 0)):
+def parse(data: bytes, old_tree: Tree | None = None, region: tuple[int, int] | None = None,
+          anchor: tuple[int, int] = (0, 0)) -> Tree:
     """Parse C.  With `old_tree` (already told of the edits) only the changed parts are
     re-parsed; with `region` (start, end) only those bytes are (offsets stay the file's);
     `anchor` is a known (offset, row) at or before the region, to count lines from."""
@@ -109,8 +113,8 @@ def blank_comments(data: bytes) -> bytes:
     if b"/*" not in data and b"//" not in data:
         return data
 
-    def blank(m: re.Match) -> bytes:
-        comment = m.group(1)
+    def blank(m: re.Match[bytes]) -> bytes:
+        comment: bytes | None = m.group(1)
         return comment.translate(_BLANK) if comment is not None else m.group(0)
     return _COMMENTS.sub(blank, data)
 
@@ -153,14 +157,14 @@ def points_of(data: bytes, offsets: list[int],
     return out
 
 
-def region_anchor(tree) -> tuple[int, int]:
+def region_anchor(tree: Tree) -> tuple[int, int]:
     """(offset, row) where the parsed region of `tree` starts: edits inside the region
     leave it where it is, so a re-parse can count lines from there."""
     first = tree.included_ranges[0]
     return first.start_byte, first.start_point[0]
 
 
-def top_level(root) -> Iterator:
+def top_level(root: Node) -> Iterator[Node]:
     """Top-level items, looking inside #if/#ifdef blocks."""
     for node in root.children:
         if node.type in _CONTAINERS:
@@ -169,7 +173,7 @@ def top_level(root) -> Iterator:
             yield node
 
 
-def statement_expr(node, kind: str):
+def statement_expr(node: Node, kind: str) -> Node | None:
     """The expression of an expression statement when it is of type `kind`, else None."""
     if node.type != "expression_statement" or not node.named_children:
         return None
@@ -177,7 +181,7 @@ def statement_expr(node, kind: str):
     return expr if expr.type == kind else None
 
 
-def descendants(node) -> Iterator:
+def descendants(node: Node) -> Iterator[Node]:
     """`node` and every node below it (depth first, without recursion)."""
     stack = [node]
     while stack:
@@ -186,7 +190,7 @@ def descendants(node) -> Iterator:
         stack.extend(n.children)
 
 
-def descendants_in_order(node) -> Iterator:
+def descendants_in_order(node: Node) -> Iterator[Node]:
     """`node` and every node below it, in the file's order."""
     stack = [node]
     while stack:
@@ -195,7 +199,7 @@ def descendants_in_order(node) -> Iterator:
         stack.extend(reversed(n.children))
 
 
-def identifiers(node):
+def identifiers(node: Node) -> Iterator[Node]:
     """Every identifier node below `node`."""
     return (n for n in descendants(node) if n.type == "identifier")
 
@@ -205,21 +209,22 @@ def utf8(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def declared_names(node) -> list[str]:
+def declared_names(node: Node) -> list[str]:
     """The names a declaration (or function definition) declares: `a`, `b` and `c` of
     `int a, *b = &x, c[2];`, `f` of `static void f(void) {...}`; none for other nodes."""
     if node.type not in ("declaration", "function_definition"):
         return []
     out = []
-    for declarator in node.children_by_field_name("declarator"):
+    for first in node.children_by_field_name("declarator"):
+        declarator: Node | None = first
         while declarator is not None and declarator.type != "identifier":
             declarator = declarator.child_by_field_name("declarator")
         if declarator is not None:
-            out.append(declarator.text.decode("utf-8", "replace"))
+            out.append(utf8(declarator.text or b""))
     return out
 
 
-def macro_call(node):
+def macro_call(node: Node) -> tuple[str, Node] | None:
     """(name, call node) when `node` is a statement calling a function or macro, else None."""
     call = statement_expr(node, "call_expression")
     if call is None:
@@ -227,7 +232,7 @@ def macro_call(node):
     fn = call.child_by_field_name("function")
     if fn is None or fn.type != "identifier":
         return None
-    return fn.text.decode("utf-8", "replace"), call
+    return utf8(fn.text or b""), call
 
 
 def split_args(text: str) -> list[str]:
@@ -267,7 +272,7 @@ def comma_spans(text: str) -> list[tuple[int, int]]:
             for start, end in spans]
 
 
-def syntax_errors(tree) -> list[tuple[int, str]]:
+def syntax_errors(tree: Tree) -> list[tuple[int, str]]:
     """(line, kind) of each parse error, leaving out those inside top-level macro calls."""
     if not tree.root_node.has_error:
         return []
@@ -279,7 +284,7 @@ def syntax_errors(tree) -> list[tuple[int, str]]:
     starts = [s for s, _ in tolerated]
     found = []
 
-    def visit(node):
+    def visit(node: Node) -> None:
         if not node.has_error:
             return
         if node.type == "ERROR" or node.is_missing:
@@ -310,12 +315,12 @@ def c_string(literal: str) -> str:
     return "".join(re.sub(r"\\(.)", r"\1", p) for p in parts)
 
 
-def functions(root) -> dict:
+def functions(root: Node) -> dict[str | None, Node]:
     """The file's top-level function definitions by name (inside #if blocks too)."""
     return {function_name(n): n for n in top_level(root) if n.type == "function_definition"}
 
 
-def function_name(node) -> str | None:
+def function_name(node: Node) -> str | None:
     """The name a function_definition defines (None for odd declarators)."""
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type == "pointer_declarator":
@@ -323,7 +328,7 @@ def function_name(node) -> str | None:
     if decl is None or decl.type != "function_declarator":
         return None
     ident = decl.child_by_field_name("declarator")
-    return utf8(ident.text) if ident is not None and ident.type == "identifier" else None
+    return utf8(ident.text or b"") if ident is not None and ident.type == "identifier" else None
 
 
 def line_end(data: bytes, offset: int) -> int:
@@ -332,12 +337,12 @@ def line_end(data: bytes, offset: int) -> int:
     return len(data) if eol < 0 else eol + 1
 
 
-def lines_of(data: bytes, node) -> bytes:
+def lines_of(data: bytes, node: Node) -> bytes:
     """The whole lines a node sits on, newline included."""
     return data[line_start(data, node.start_byte):line_end(data, node.end_byte)]
 
 
-def parse_everything(data: bytes, region: tuple[int, int] | None = None):
+def parse_everything(data: bytes, region: tuple[int, int] | None = None) -> Tree:
     """Parse C as written, what `#if 0` compiles out included (a downstream tree keeps
     upstream's machine types there; a rebase reads them); with `region`, only those
     bytes (offsets stay the file's)."""

@@ -27,7 +27,7 @@ from scaffold.errors import UsageError
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.cmatch import Code, arguments, declaration_parts
 from scaffold.reading.qom.entries import Entry, array_entries
-from scaffold.reading.tree import QemuTree
+from scaffold.reading.tree import QemuTree, SourceFile
 
 # the QEMU binary a family's types live in, by the hw/<arch>/ folder of its file
 TARGETS = {"i386": ("x86_64", "i386"), "arm": ("aarch64", "arm"), "m68k": ("m68k",),
@@ -282,7 +282,8 @@ _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)\(([^)]*)\)((?:[^\n]*\\\n
                      re.M)
 
 
-def _class_init(data: bytes, macro: str, functions: dict) -> tuple[list[str], list[str]]:
+def _class_init(data: bytes, macro: str, functions: dict[str | None, Node]
+                ) -> tuple[list[str], list[str]]:
     """The functions of the file the registration macro's class_init calls before and
     after the type's options (arm's `arm_virt_compat_set(mc)` first), read from its
     #define, through the macros it expands to (DEFINE_VIRT_MACHINE_AS_LATEST to
@@ -343,7 +344,7 @@ class _Arrays:
         self._mine: dict[str, list[Entry]] | None = None
         self._global: dict[str, list[Entry]] | None = None
 
-    def entries(self, name: str, local: Node | None, code) -> list[Entry] | None:
+    def entries(self, name: str, local: Node | None, code: Code) -> list[Entry] | None:
         if local is not None:
             return _entries(name, self.rel, local.start_point[0] + 1, local,
                             self.tree.file(self.rel))
@@ -389,17 +390,18 @@ def _read_arrays(tree: QemuTree, rel: str) -> dict[str, list[Entry]]:
     return out
 
 
-def _macros(file) -> dict[str, tuple[list[str], str]]:
+def _macros(file: SourceFile) -> dict[str, tuple[list[str], str]]:
     """The file's function-like macros: name -> (parameters, body), read once."""
     if "effective-macros" not in file.memo:
         file.memo["effective-macros"] = {
             m.group(1).decode(): ([p.strip() for p in m.group(2).decode().split(",")],
                                   m.group(3).decode("utf-8", "replace"))
             for m in _DEFINE.finditer(file.data)}
-    return file.memo["effective-macros"]
+    macros: dict[str, tuple[list[str], str]] = file.memo["effective-macros"]
+    return macros
 
 
-def _entries(name: str, rel: str, first: int, init: Node, file) -> list[Entry]:
+def _entries(name: str, rel: str, first: int, init: Node, file: SourceFile) -> list[Entry]:
     """An array's entries in order, an item that is a macro of the file expanding to
     entries (pc_compat_2_4's `PC_CPU_MODEL_IDS("2.4.0")`) expanded where it stands."""
     from scaffold.reading.cmatch import elements

@@ -23,7 +23,7 @@ class OptionsKind(NamedTuple):
     param_type: str
     adds_compat: bool  # class-level options add the release's compat arrays
 
-    def match(self, name: str, bugfix: bool = False):
+    def match(self, name: str, bugfix: bool = False) -> re.Match[str] | None:
         """The match of `name` against the patterns; with `bugfix`, a bugfix release's
         machine type (pc-q35-4.0.1): major_minor_micro in the name."""
         for pattern in _compiled(self.patterns, bugfix):
@@ -32,14 +32,14 @@ class OptionsKind(NamedTuple):
                 return m
         return None
 
-    def match_bugfix(self, name: str):
+    def match_bugfix(self, name: str) -> re.Match[str] | None:
         return self.match(name, bugfix=True)
 
 
-_COMPILED: dict[tuple, list[re.Pattern]] = {}
+_COMPILED: dict[tuple[tuple[str, ...], bool], list[re.Pattern[str]]] = {}
 
 
-def _compiled(patterns: tuple[str, ...], bugfix: bool) -> list[re.Pattern]:
+def _compiled(patterns: tuple[str, ...], bugfix: bool) -> list[re.Pattern[str]]:
     """Matchers run on every function of a family file: compile each pattern once."""
     key = (patterns, bugfix)
     if key not in _COMPILED:

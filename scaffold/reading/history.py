@@ -21,7 +21,7 @@ class HistoryError(ScaffoldError):
     """git could not answer a question about the history."""
 
 
-def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     try:
         # --no-optional-locks: `git status` would otherwise refresh (write) the index
         return subprocess.run(["git", "--no-optional-locks", "-C", str(root), *args],

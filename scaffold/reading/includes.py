@@ -4,9 +4,14 @@ variables declared at the top of each header.  System headers (`<...>`) are not 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scaffold.reading import csyntax
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 _NAMED = {"preproc_def": "name", "preproc_function_def": "name"}
 _MAX_HEADERS = 2000   # a bound, not a limit met in practice (10.2's hw/arm/virt.c: ~400)
@@ -29,11 +34,11 @@ def _names_and_includes(data: bytes) -> tuple[set[str], list[str]]:
         if node.type == "preproc_include":
             path = node.child_by_field_name("path")
             if path is not None and path.type == "string_literal":
-                includes.append(csyntax.c_string(csyntax.utf8(path.text)))
+                includes.append(csyntax.c_string(csyntax.utf8(path.text or b"")))
         elif node.type in _NAMED:
             name = node.child_by_field_name(_NAMED[node.type])
             if name is not None:
-                names.add(csyntax.utf8(name.text))
+                names.add(csyntax.utf8(name.text or b""))
         else:
             names.update(csyntax.declared_names(node))
             for sub in _walk(node):
@@ -41,11 +46,11 @@ def _names_and_includes(data: bytes) -> tuple[set[str], list[str]]:
                     field = "name" if sub.type == "enumerator" else "declarator"
                     for named in sub.children_by_field_name(field):
                         if named.type in ("identifier", "type_identifier"):
-                            names.add(csyntax.utf8(named.text))
+                            names.add(csyntax.utf8(named.text or b""))
     return names, includes
 
 
-def _walk(node):
+def _walk(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
         n = stack.pop()

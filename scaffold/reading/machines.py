@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.errors import ScaffoldError
@@ -17,6 +17,9 @@ from scaffold.reading.registrations import of_file
 from scaffold.reading.families import OTHER_TYPES, FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # How a file registers one version (QEMU-FACTS "Earlier layouts"):
 #   latest:   NAME_AS_LATEST(A, B) / NAME(A, B)             newest marked by the macro
@@ -44,13 +47,13 @@ class OptionsFn:
     end: int
     body: Span
     line: int
-    statements: list  # tree-sitter nodes of the body's statements
+    statements: list[Node]  # tree-sitter nodes of the body's statements
     node: Any = None   # the function_definition (a tree-sitter node)
 
     def name_spans(self) -> list[Span]:
         """Every use of the function's own name inside its definition."""
         return [Span(n.start_byte, n.end_byte) for n in csyntax.identifiers(self.node)
-                if n.text.decode("utf-8", "replace") == self.name]
+                if csyntax.utf8(n.text or b"") == self.name]
 
     @cached_property
     def calls(self) -> list["Call"]:
@@ -74,7 +77,7 @@ class Call(NamedTuple):
     def args(self) -> list[str]:
         """Argument texts (decoded when asked: most checks need only the callee)."""
         arguments = self.call.child_by_field_name("arguments")
-        return [a.text.decode("utf-8", "replace") for a in arguments.named_children
+        return [csyntax.utf8(a.text or b"") for a in arguments.named_children
                 if a.type != "comment"]
 
 
@@ -103,7 +106,7 @@ class VersionBlock:
     functions: dict[str, OptionsFn]
     macro: MacroCall | None
     header: Span | None
-    memo: dict = field(default_factory=dict)   # what planners derived from it
+    memo: dict[Any, Any] = field(default_factory=dict)   # what planners derived from it
 
     @property
     def start(self) -> int:
@@ -122,7 +125,7 @@ class VersionBlock:
     def class_fn(self) -> OptionsFn | None:
         return next((f for f in self.functions.values() if f.kind.adds_compat), None)
 
-    def alias_lines(self) -> list:
+    def alias_lines(self) -> list[Node]:
         """Statements `<param>->alias = ...;` / `<param>->is_default = ...;` of the class options."""
         fn = self.class_fn
         return [s for s in fn.statements if assigned_field(s, fn.param) in ALIAS_FIELDS] if fn else []
@@ -150,7 +153,7 @@ class Family:
     # Functions named for a version newer than every registration (a typo such as
     # ccw_machine_18_1_...): a finding about the function, never a new newest version.
     unregistered: list[OptionsFn] = field(default_factory=list)
-    memo: dict = field(default_factory=dict)   # findings, by the arrays the tree has
+    memo: dict[Any, Any] = field(default_factory=dict)   # findings, by the arrays the tree has
 
     @property
     def disabled_versions(self) -> set[Version]:
@@ -177,13 +180,13 @@ class Family:
         for stmt in self.newest.alias_lines():
             right = stmt.named_children[0].child_by_field_name("right")
             if right is not None and right.type == "string_literal":
-                return right.text.decode("utf-8", "replace").strip('"')
+                return csyntax.utf8(right.text or b"").strip('"')
         for node in csyntax.top_level(self.file.full_tree.root_node):  # macros sit at the top
-            text = node.text.decode("utf-8", "replace")
+            text = csyntax.utf8(node.text or b"")
             if node.type == "preproc_function_def" and f" {self.spec.macro}_AS_LATEST(" in text:
                 names = [n for n in re.findall(r'"([^"]+)"', text) if n != self.spec.machine]
                 if names:
-                    return names[0]
+                    return str(names[0])
             if node.type == "preproc_function_def" or (
                     node.type == "function_definition" and "latest" in (function_name(node) or "")):
                 m = re.search(r'->alias\s*=\s*"([^"]+)"', text)
@@ -197,9 +200,10 @@ class Family:
         a `*latest*` function), or a `true` flag passed by the _AS_LATEST macro (x86)."""
         for stmt in self.newest.alias_lines():   # alias lines come from a class function
             if assigned_field(stmt, self.newest.class_fn.param) == "is_default":  # type: ignore[union-attr]
-                return stmt.named_children[0].child_by_field_name("right").text == b"true"
+                right = stmt.named_children[0].child_by_field_name("right")
+                return right is not None and right.text == b"true"
         for node in csyntax.top_level(self.file.full_tree.root_node):
-            text = node.text.decode("utf-8", "replace")
+            text = csyntax.utf8(node.text or b"")
             macro = node.type == "preproc_function_def" and f" {self.spec.macro}" in text
             latest_fn = node.type == "function_definition" and "latest" in (function_name(node) or "")
             if (macro or latest_fn) and re.search(r"is_default\s*=\s*true", text):
@@ -234,7 +238,7 @@ def reset_convention(family: Family) -> str:
     return "second"
 
 
-def assigned_field(stmt, param: str) -> str | None:
+def assigned_field(stmt: Node, param: str) -> str | None:
     """`field` when `stmt` is `<param>->field = ...;`, else None."""
     expr = csyntax.statement_expr(stmt, "assignment_expression")
     if expr is None:
@@ -244,12 +248,12 @@ def assigned_field(stmt, param: str) -> str | None:
         return None
     arg = left.child_by_field_name("argument")
     fld = left.child_by_field_name("field")
-    if arg is None or fld is None or arg.text.decode("utf-8", "replace") != param:
+    if arg is None or fld is None or csyntax.utf8(arg.text or b"") != param:
         return None
-    return fld.text.decode("utf-8", "replace")
+    return csyntax.utf8(fld.text or b"")
 
 
-def _bugfix_function(node, spec: FamilySpec, name: str | None) -> OptionsFn | None:
+def _bugfix_function(node: Node, spec: FamilySpec, name: str | None) -> OptionsFn | None:
     if not name or not any(ch.isdigit() for ch in name):   # most helpers: no pattern to try
         return None
     for kind in spec.options:
@@ -261,23 +265,26 @@ def _bugfix_function(node, spec: FamilySpec, name: str | None) -> OptionsFn | No
 function_name = csyntax.function_name   # retire and bump import it from here
 
 
-def _options_fn(node, kind: OptionsKind, name: str) -> OptionsFn:
+def _options_fn(node: Node, kind: OptionsKind, name: str) -> OptionsFn:
     decl = node.child_by_field_name("declarator")
-    params = [p for p in decl.child_by_field_name("parameters").named_children
-              if p.type == "parameter_declaration"]
+    parameters = decl.child_by_field_name("parameters") if decl is not None else None
+    params = [p for p in parameters.named_children
+              if p.type == "parameter_declaration"] if parameters is not None else []
     param = ""
     if len(params) == 1:
         pdecl = params[0].child_by_field_name("declarator")
         while pdecl is not None and pdecl.type == "pointer_declarator":
             pdecl = pdecl.child_by_field_name("declarator")
-        param = pdecl.text.decode("utf-8", "replace") if pdecl is not None else ""
+        param = csyntax.utf8(pdecl.text or b"") if pdecl is not None else ""
     body = node.child_by_field_name("body")
+    assert body is not None   # a function_definition, matched as one
     statements = [c for c in body.named_children if c.type != "comment"]
     return OptionsFn(kind, name, param, node.start_byte, node.end_byte,
                      Span(body.start_byte, body.end_byte), node.start_point[0] + 1, statements, node)
 
 
-def _function(node, spec: FamilySpec, name: str | None):
+def _function(node: Node, spec: FamilySpec, name: str | None
+              ) -> tuple[Version, OptionsFn] | None:
     if name is None:
         return None
     for kind in spec.options:
@@ -290,14 +297,15 @@ def _function(node, spec: FamilySpec, name: str | None):
 _INT = re.compile(r"\d+\Z")
 
 
-def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCall | None:
+def parse_macro(spec: FamilySpec, node: Node, name: str, call: Node,
+                data: bytes) -> MacroCall | None:
     """Recognise one registration of the family, or None for a call of another shape."""
     args_node = call.child_by_field_name("arguments")
-    inner = args_node.text.decode("utf-8", "replace")[1:-1]
+    inner = csyntax.utf8(args_node.text or b"")[1:-1] if args_node is not None else ""
     args = csyntax.split_args(inner)
     # compared with rendered templates, so CRLF files read as LF here
     text = data[node.start_byte:node.end_byte].decode("utf-8", "replace").replace("\r\n", "\n")
-    common = dict(name=name, args=args, start=node.start_byte, end=node.end_byte,
+    common: dict[str, Any] = dict(name=name, args=args, start=node.start_byte, end=node.end_byte,
                   line=node.start_point[0] + 1, text=text,
                   terminator=";" if text.endswith(";") else "")
     if name == spec.macro + "_AS_LATEST":
@@ -330,7 +338,7 @@ def parse_macro(spec: FamilySpec, node, name: str, call, data: bytes) -> MacroCa
     return None
 
 
-_HEADERS: dict[str, re.Pattern] = {}
+_HEADERS: dict[str, re.Pattern[bytes]] = {}
 
 
 def _header_label(header: str, comment: bytes) -> str | None:
@@ -363,8 +371,8 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
         if start is not None:
             file.parse_only(start)
     versions: dict[Version, VersionBlock] = {}
-    extras: list = []
-    helpers: dict = {}
+    extras: list[tuple[str, int]] = []
+    helpers: dict[str, OptionsFn] = {}
     pending_comment = None
     for node in csyntax.top_level(file.tree.root_node):
         kind = node.type
@@ -387,7 +395,7 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
                 block.functions[fn.kind.role] = fn
                 if spec.header and pending_comment is not None and not block.header \
                         and data[pending_comment.end_byte:node.start_byte].strip() == b"" \
-                        and _header_label(spec.header, pending_comment.text) == str(version):
+                        and _header_label(spec.header, pending_comment.text or b"") == str(version):
                     block.header = Span(pending_comment.start_byte, pending_comment.end_byte)
         else:
             called = csyntax.macro_call(node)
@@ -408,7 +416,9 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
     unregistered = [fn for v, b in versions.items() if top and v > top and v != top.next()
                     for fn in b.functions.values()]
     for fn in unregistered:
-        versions.pop(_function(fn.node, spec, fn.name)[0], None)
+        found = _function(fn.node, spec, fn.name)
+        if found is not None:
+            versions.pop(found[0], None)
     if not versions:
         return None
     blocks = sorted(versions.values(), key=lambda b: b.version, reverse=True)
@@ -424,7 +434,8 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
 _DISABLED_VERSION = re.compile(rb'(?:_AS_LATEST)?\(\s*v?(\d+)\s*[_,]\s*(\d+)\b')
 
 
-def _all_registrations_read(spec: FamilySpec, file: SourceFile, versions: dict, extras: list,
+def _all_registrations_read(spec: FamilySpec, file: SourceFile,
+                            versions: dict[Version, VersionBlock], extras: list[tuple[str, int]],
                             disabled: list[tuple[int, int]]) -> None:
     """A family must never vanish silently: every registration the text holds must have
     been read from the syntax tree.  A half-finished edit (a deleted closing brace) makes

@@ -15,12 +15,23 @@ import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scaffold import notices
 from scaffold.cache import cache_dir
 from scaffold.reading import csyntax, history
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.version import parse_tree_version
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+    from scaffold.reading.cmatch import Code
+
+Roles = tuple[bool, bool, list[str]]   # defines arrays, declares them, registration macros
+Found = tuple[str, bytes, Roles]       # a file that matters: path, bytes, roles
+# the file index: path -> (mtime, size, inode, ctime[, roles]), as marshal keeps it
+Index = dict[str, tuple[Any, ...]]
 
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
@@ -43,24 +54,25 @@ class SourceFile:
     # Bytes to parse, when only part of the file matters (see `parse_only`); None: all.
     region: tuple[int, int] | None = None
     # What readers derived from these bytes (families, arrays...): bytes never change.
-    memo: dict = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @cached_property
-    def tree(self):
+    def tree(self) -> Tree:
         return csyntax.parse(self.data, region=self.region)
 
     @cached_property
-    def full_tree(self):
+    def full_tree(self) -> Tree:
         return self.tree if self.region is None else csyntax.parse(self.data)
 
     @property
-    def code(self):
+    def code(self) -> Code:
         """Its bytes with comments blanked (cmatch.Code), made once."""
         if "code" not in self.memo:
             from scaffold.reading.cmatch import Code
 
             self.memo["code"] = Code(self.data)
-        return self.memo["code"]
+        code: Code = self.memo["code"]
+        return code
 
     @property
     def parsed(self) -> bool:
@@ -86,7 +98,8 @@ class SourceFile:
         self.region = None
         self.__dict__.pop("tree", None)
 
-    def reparse(self, new: bytes, edits: list[tuple[int, int, bytes]]):
+    def reparse(self, new: bytes, edits: list[tuple[int, int, bytes]]
+                ) -> tuple[Tree, Tree, tuple[int, int] | None]:
         """The syntax tree of `new`, this file's bytes with `edits` (start, end, text)
         made: tree-sitter is told about the edits and re-parses only what they touch.
         Returns (old syntax tree, new syntax tree, new region)."""
@@ -167,10 +180,10 @@ class QemuTree:
     machine_files: dict[str, set[str]] = field(default_factory=dict)  # file -> macros it calls
     # files that look like ours but have no role: one cut short may have lost it
     suspect: list[str] = field(default_factory=list)
-    memo: dict = field(default_factory=dict)   # what readers derived (a tree never changes)
+    memo: dict[Any, Any] = field(default_factory=dict)   # what readers derived (a tree never changes)
 
     @staticmethod
-    def locate(path: str | os.PathLike | None) -> Path:
+    def locate(path: str | os.PathLike[str] | None) -> Path:
         """The QEMU tree `--repo` names, or the one containing the current directory."""
         start = Path(path) if path is not None else Path.cwd()
         if not start.exists():
@@ -185,7 +198,7 @@ class QemuTree:
         return start
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None) -> "QemuTree":
+    def open(cls, path: str | os.PathLike[str] | None) -> "QemuTree":
         start = cls.locate(path)
         tree = cls(start)
         tree._scan()
@@ -201,8 +214,9 @@ class QemuTree:
 
     def _scan(self) -> None:
         base = len(str(self.root).rstrip(os.sep)) + 1
-        found: list = []
-        known, seen = _load_index(self.root), {}   # type: ignore[var-annotated]
+        found: list[Found] = []
+        known: Index = _load_index(self.root)
+        seen: Index = {}
         racy = time.time_ns() - RACY_NS
         links: list[str] = []
         skipped: list[str] = []
@@ -280,7 +294,8 @@ class QemuTree:
             return None
 
     def with_contents(self, contents: dict[str, tuple[bytes, bytes]],
-                      parsed: dict | None = None) -> "QemuTree":
+                      parsed: dict[str, tuple[Tree, tuple[int, int] | None]] | None = None
+                      ) -> "QemuTree":
         """The same tree as it would be with these new file contents (nothing is written);
         `parsed` hands over syntax trees already made for them."""
         files = dict(self.files)
@@ -299,7 +314,7 @@ class QemuTree:
         return self.files[rel]
 
 
-def roles(data: bytes) -> tuple[bool, bool, list[str]] | None:
+def roles(data: bytes) -> Roles | None:
     """What a file is to us: (defines compat arrays, declares them, registration macros it
     calls), or None if it is none of these.
 
@@ -324,8 +339,8 @@ def roles(data: bytes) -> tuple[bool, bool, list[str]] | None:
     return (defines, declares, sorted(macros)) if defines or declares or macros else None
 
 
-def _collect(top: str, found: list, known: dict, seen: dict, racy: int, links: list,
-             skipped: list) -> None:
+def _collect(top: str, found: list[Found], known: Index, seen: Index, racy: int,
+             links: list[str], skipped: list[str]) -> None:
     """(path, bytes, roles) of every C file below `top` that matters to us.
 
     The index (`known`) remembers each file's roles with its mtime and size, as git's
@@ -386,7 +401,7 @@ def _index_path(root: Path) -> Path:
     return cache_dir("index", f"{root.name}-{digest:08x}.v{INDEX_SCHEMA}.idx")
 
 
-def _load_index(root: Path) -> dict:
+def _load_index(root: Path) -> Index:
     if os.environ.get("QSCAFFOLD_NO_INDEX"):
         return {}
     try:   # marshal: twice as fast to load as JSON, and no import (a cache, not an interface)
@@ -396,7 +411,7 @@ def _load_index(root: Path) -> dict:
     return index if isinstance(index, dict) else {}
 
 
-def _save_index(root: Path, old: dict, new: dict) -> None:
+def _save_index(root: Path, old: Index, new: Index) -> None:
     """Remember what each file is; a cache only: failures are ignored."""
     if new == old or os.environ.get("QSCAFFOLD_NO_INDEX"):
         return
