@@ -12,6 +12,7 @@ never an edit, never advice to remove a field something still sets."""
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Any, NamedTuple
 
 from scaffold.planning.plan import Edit, splice
@@ -23,12 +24,34 @@ _FALSE = {"false", "0", "NULL", "0x0"}
 _TRUE = {"true", "1"}
 
 
+class Why(Enum):
+    """Why a field a retirement frees stays in the code."""
+
+    STILL_SET = "still set"            # a kept machine type's options, or other code, sets it
+    STILL_WRITTEN = "still written"    # code writes it at run time
+    NOT_ONE_VALUE = "not one value"    # its setters disagree, or set no constant
+    NOT_ONE_FIELD = "not one field"    # its declaration declares others too
+    READER_NOT_FOLDED = "reader not folded"   # a reader of a form the tool does not fold
+    LEAVES_UNUSED = "leaves unused"    # folding its readers leaves a name unused
+    FOLDED_TWICE = "folded twice"      # one reader is folded for another field of the step
+
+    @property
+    def alive(self) -> bool:
+        """The field still does something: it stays, and is no follow-up to remove."""
+        return self in (Why.STILL_SET, Why.STILL_WRITTEN, Why.NOT_ONE_VALUE, Why.NOT_ONE_FIELD)
+
+
+class Kept(NamedTuple):
+    why: Why
+    text: str   # for a person, with file:line
+
+
 class Removal(NamedTuple):
     """The edits removing one field, or why it stays."""
 
     edits: list[Edit]
     value: str | None = None      # the value its readers were folded with
-    reason: str | None = None     # why it stays (a follow-up), with file:line
+    reason: Kept | None = None    # why it stays (a follow-up)
 
 
 def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
@@ -55,21 +78,23 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
                     _struct_name(node) == type_:
                 declarations.append((rel, node))
     if len(declarations) != 1 or len(_declared(declarations[0][1])) != 1:
-        return Removal([], reason="its declaration is not one field alone")
+        return Removal([], reason=Kept(Why.NOT_ONE_FIELD, "its declaration is not one field alone"))
     setters: list[tuple[str, Any]] = []
     readers: list[tuple[str, Any]] = []
     for rel, node in uses:
         (setters if _assigned(node) else readers).append((rel, node))
     for rel, node in readers:
         if _written(node):   # `x->f |= ...`, `x->f++`, `&x->f`: written at run time
-            return Removal([], reason=f"{STILL_WRITTEN} {_function_name(node) or 'code'} "
-                                      f"({rel}:{node.start_point[0] + 1})")
+            return Removal([], reason=Kept(Why.STILL_WRITTEN, "still written in "
+                                           f"{_function_name(node) or 'code'} "
+                                           f"({rel}:{node.start_point[0] + 1})"))
     values = []
     for rel, node in setters:
         fn = _enclosing_function_of(node)
         if fn is None or not _is_class_init_of(tree.file(rel).full_tree.root_node, fn, type_):
             name = (function_name(fn) if fn is not None else None) or "code"
-            return Removal([], reason=f"{STILL_SET} {name} ({rel}:{node.start_point[0] + 1})")
+            return Removal([], reason=Kept(Why.STILL_SET, f"still set in {name} "
+                                           f"({rel}:{node.start_point[0] + 1})"))
         right = node.parent.child_by_field_name("right") if node.parent is not None else None
         values.append(csyntax.utf8(right.text or b"") if right is not None else "")
     decl_rel, decl = declarations[0]
@@ -77,8 +102,8 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
     kind = csyntax.utf8(type_node.text or b"") if type_node is not None else ""
     value = values[0] if values else ("false" if kind == "bool" else "0")
     if len(set(values)) > 1 or value not in _FALSE | _TRUE:
-        return Removal([], reason="its value is not one constant "
-                                  f"({', '.join(values)})")
+        return Removal([], reason=Kept(Why.NOT_ONE_VALUE, "its value is not one constant "
+                                       f"({', '.join(values)})"))
     edits = [_delete_lines(tree, decl_rel, decl, f"remove {type_}::{name}")]
     edits += [_delete_lines(tree, rel, node.parent.parent, f"remove the {name} assignment")
               for rel, node in setters]
@@ -94,16 +119,16 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
         if isinstance(fold, str):
             if inside(rel, node.start_byte, node.end_byte):
                 continue
-            return Removal([], reason=f"{fold} ({rel}:{node.start_point[0] + 1}); remove it "
-                                      "by hand")
+            return Removal([], reason=Kept(Why.READER_NOT_FOLDED, f"{fold} "
+                                           f"({rel}:{node.start_point[0] + 1}); remove it by hand"))
         if not inside(rel, fold.start, fold.end, fold) and fold not in edits:
             edits.append(fold)
     for rel in sorted({e.path for e in edits}):
         more, unused = _unused_after(tree.file(rel).data, rel, [e for e in removed if e.path == rel],
                                      [e for e in edits if e.path == rel])
         if unused:
-            return Removal([], reason=f"folding its readers leaves {unused} unused ({rel}); "
-                                      "remove it by hand")
+            return Removal([], reason=Kept(Why.LEAVES_UNUSED, f"folding its readers leaves "
+                                           f"{unused} unused ({rel}); remove it by hand"))
         edits += more
     return Removal(edits, value)
 
@@ -289,10 +314,6 @@ def _assigned(node) -> bool:
     return (parent.type == "assignment_expression" and parent.child_by_field_name("left") == node
             and csyntax.utf8(parent.child_by_field_name("operator").text) == "="
             and parent.parent.type == "expression_statement")
-
-
-STILL_SET = "still set in"          # reasons that mean a kept machine type or code sets it
-STILL_WRITTEN = "still written in"
 
 
 def _enclosing_function_of(node):

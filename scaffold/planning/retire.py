@@ -15,7 +15,7 @@ from scaffold.jsondoc import SCHEMA
 from scaffold.progress import Progress
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
-from scaffold.planning.fields import STILL_SET, STILL_WRITTEN, plan_field
+from scaffold.planning.fields import Kept, Why, plan_field
 from scaffold.planning.plan import Edit, Plan
 from scaffold.planning.removal import plan_removal
 from scaffold.reading import compat_arrays, csyntax
@@ -253,7 +253,7 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
     blocked: dict[str, Version] = {}
     fields: set[tuple[str, str]] = set()
     removed_fields: set[tuple[str, str]] = set()
-    why_kept: dict[tuple[str, str], str] = {}
+    why_kept: dict[tuple[str, str], Kept] = {}
     current = tree
     versions = sorted({v for vs in chosen.values() for v in vs})
     total = sum(len({s.subsystem for s in FAMILIES if v in chosen.get(s.name, [])})
@@ -272,7 +272,8 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
 
 
 def _plan_versions(series: Series, versions: list[Version], chosen: dict, order: dict,
-                   blocked: dict, fields: set, removed_fields: set, why_kept: dict,
+                   blocked: dict, fields: set, removed_fields: set,
+                   why_kept: dict[tuple[str, str], Kept],
                    current: QemuTree, policy: Policy | None, fields_search: FileSearch,
                    progress: Progress) -> QemuTree:
     """One step per version and subsystem, each planned on the tree the previous leaves."""
@@ -330,10 +331,10 @@ def _plan_versions(series: Series, versions: list[Version], chosen: dict, order:
                     clash = next((e for e in removal.edits for o in plan.edits if e.path == o.path
                                   and e.start < o.end and o.start < e.end), None)
                     if clash is not None:   # `if (vmc->a && vmc->b)`: one field a step
-                        removal = removal._replace(reason=f"its reader at {clash.path}:"
-                                                   f"{current.file(clash.path).line(clash.start)}"
-                                                   " is folded for another field of this step;"
-                                                   " remove it by hand")
+                        removal = removal._replace(reason=Kept(
+                            Why.FOLDED_TWICE, f"its reader at {clash.path}:"
+                            f"{current.file(clash.path).line(clash.start)} is folded for "
+                            "another field of this step; remove it by hand"))
                     if removal.reason:
                         why_kept[(type_, field)] = removal.reason
                         continue
@@ -453,7 +454,8 @@ def _stale_step(current: QemuTree, series: Series) -> QemuTree:
 # --- what is reported rather than done -------------------------------------------------
 
 def _field_followups(before: QemuTree, after: QemuTree, fields,
-                     search: FileSearch, why_kept: dict | None = None) -> list[FollowUp]:
+                     search: FileSearch,
+                     why_kept: dict[tuple[str, str], Kept] | None = None) -> list[FollowUp]:
     """Class fields no remaining machine type sets, with their declaration and readers."""
     if not fields:
         return []
@@ -479,8 +481,7 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
     for type_, name in sorted(fields):
         info = found[name]
         kept = (why_kept or {}).get((type_, name))
-        alive = kept is not None and kept.startswith((STILL_SET, STILL_WRITTEN, "its value",
-                                                      "its declaration"))
+        alive = kept is not None and kept.why.alive
         if info["set"] and (kept is None or alive):
             continue
         decl = info["decl"][0] if info["decl"] else (None, None)
@@ -488,7 +489,7 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
         more = f" (+{len(info['read']) - 8} more)" if len(info["read"]) > 8 else ""
         out.append(FollowUp("class-field", f"{type_}::{name}: no remaining machine type sets it; "
                             f"remove the field and the code reading it ({reads or 'read nowhere'}"
-                            f"{more})" + (f"; not done: {kept}" if kept else ""),
+                            f"{more})" + (f"; not done: {kept.text}" if kept else ""),
                             decl[0], decl[1]))
     return out
 
