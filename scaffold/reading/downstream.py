@@ -468,8 +468,29 @@ def _upstream_options(functions: dict[str | None, Node], spec: DownstreamSpec,
     return reach(options[0], 0) if options else None
 
 
-_ALIAS = re.compile(r"->\s*alias\s*=\s*(?P<v>NULL|\"[^\"]*\")\s*;")
-_DEFAULT = re.compile(r"->\s*is_default\s*=\s*(?P<v>\w+)\s*;")
+
+
+_FIELDS = {"alias": "alias", "is_default": "default"}
+
+
+def _assigned(statement: Node, code: "Code") -> dict[str, list[str]]:
+    """`X->alias = V;` and `X->is_default = V;` in a statement (the branches of an `#ifdef`
+    it is included): "alias"/"default" -> the values, in order, read by syntax."""
+    out: dict[str, list[str]] = {}
+    for node in csyntax.descendants_in_order(statement):
+        if node.type != "assignment_expression":
+            continue
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        field = left.child_by_field_name("field") if left is not None and \
+            left.type == "field_expression" else None
+        key = _FIELDS.get(code.text(field)) if field is not None else None
+        value = code.text(right).strip() if right is not None else ""
+        if key == "alias" and (value == "NULL" or right is not None and
+                               right.type == "string_literal"):
+            out.setdefault(key, []).append(value)
+        elif key == "default" and re.fullmatch(r"\w+", value):
+            out.setdefault(key, []).append(value)
+    return out
 
 
 def _settings(functions: dict[str | None, Node], code: "Code",
@@ -484,15 +505,13 @@ def _settings(functions: dict[str | None, Node], code: "Code",
         if body is None or depth > 40:
             return
         for statement in body.named_children:
-            text = code.text(statement)
             called = csyntax.macro_call(statement)
             if called is not None and called[0] in functions:
                 run(called[0], depth + 1)
-            for regex, key in ((_ALIAS, "alias"), (_DEFAULT, "default")):
-                values = [m.group("v") for m in regex.finditer(text)]
-                if values:   # under #ifdef ... #else: what one configuration sets counts
-                    state[key] = next((v for v in values if v not in ("NULL", "false", "0")),
-                                      values[-1])
+            for key, values in _assigned(statement, code).items():
+                # under #ifdef ... #else: what one configuration sets counts
+                state[key] = next((v for v in values if v not in ("NULL", "false", "0")),
+                                  values[-1])
 
     run(options, 0)
     alias = state.get("alias")
@@ -544,29 +563,41 @@ class VendorArrayFact(NamedTuple):
 
 
 def vendor_array_facts(tree: QemuTree, arrays: VendorArrays) -> list[VendorArrayFact]:
-    """Every vendor array the tree defines or declares, found by a byte scan of the files
-    holding upstream's arrays (`#if 0` and comments blanked)."""
+    """Every vendor array the tree defines or declares, read by syntax from the files
+    holding upstream's arrays where `#if 0` leaves code: `GlobalProperty NAME[] = {...}`
+    and `const size_t NAME_len`, `extern GlobalProperty NAME[];` and `extern const size_t
+    NAME_len;`, as upstream writes its own."""
+    from scaffold.reading.cmatch import declaration_parts
+
     found: dict[str, dict[str, Any]] = {}
     for rels, extern in ((tree.array_defs, False), (tree.array_externs, True)):
         for rel in rels:
-            data = csyntax.blank_comments(csyntax.blank_disabled(tree.file(rel).data))
-            head = rb"^extern\s+GlobalProperty\s+(\w+)\s*\[\s*\]\s*;" if extern else \
-                rb"^GlobalProperty\s+(\w+)\s*\[\s*\]\s*="
-            for m in re.finditer(head, data, re.M):
-                name = m.group(1).decode()
+            file = tree.file(rel)
+            code = file.code
+            arrays_here: list[tuple[str, int]] = []
+            lengths: set[str] = set()
+            for node in csyntax.top_level(file.full_tree.root_node):
+                if node.type != "declaration":
+                    continue
+                words = [code.text(c) for c in node.children
+                         if c.type in ("storage_class_specifier", "type_qualifier")]
+                kind, declared = declaration_parts(node, code)
+                if kind == "size_t" and words == (["extern", "const"] if extern else ["const"]):
+                    lengths |= {name for name, _, _ in declared}
+                elif kind == "GlobalProperty" and words == (["extern"] if extern else []):
+                    arrays_here += [(name, node.start_point[0] + 1) for name, is_array, init
+                                    in declared if is_array and (init is None) == extern]
+            for name, line in arrays_here:
                 prefix = next((p for p in arrays.names if (pat := arrays.pattern(p)) and
                                pat.match(name)), None)
                 if prefix is None:
                     continue
                 fact = found.setdefault(name, {"prefix": prefix})
-                where = (rel, csyntax.line_of(data, m.start()))
-                length = (rb"^extern\s+const\s+size_t\s+" if extern else
-                          rb"^const\s+size_t\s+") + re.escape(name.encode()) + rb"_len\b"
-                has = re.search(length, data, re.M) is not None
+                has = f"{name}_len" in lengths
                 if extern:
-                    fact["declared"], fact["declared_len"] = where, has
+                    fact["declared"], fact["declared_len"] = (rel, line), has
                 else:
-                    fact["defined"], fact["has_len"] = where, has
+                    fact["defined"], fact["has_len"] = (rel, line), has
     out = []
     for name, fact in sorted(found.items()):
         pattern = arrays.pattern(fact["prefix"])
@@ -578,17 +609,20 @@ def vendor_array_facts(tree: QemuTree, arrays: VendorArrays) -> list[VendorArray
     return out
 
 
-_ADDS = re.compile(rb"\bcompat_props_add\s*\([^,;]+,\s*(\w+)\s*,")
-
-
 def arrays_added(tree: QemuTree) -> set[str]:
     """The compat arrays the downstream families' files add where `#if 0` leaves code
-    (hw_compat_rhel_9_1, and any upstream array a downstream type adds itself)."""
+    (hw_compat_rhel_9_1, and any upstream array a downstream type adds itself): the
+    arrays `compat_props_add(X->compat_props, ARRAY, ...)` calls name, read by syntax."""
+    from scaffold.reading.cmatch import calls, named
+
     out: set[str] = set()
-    for spec in load_specs(tree):
-        if (tree.root / spec.file).is_file():
-            live = csyntax.blank_disabled(tree.file(spec.file).data)
-            out |= {m.group(1).decode() for m in _ADDS.finditer(live)}
+    for rel in sorted({spec.file for spec in load_specs(tree)}):
+        if (tree.root / rel).is_file():
+            file = tree.file(rel)
+            for call in calls(file.full_tree.root_node, named("compat_props_add")):
+                args = call.args
+                if len(args) > 2 and args[1].type == "identifier":
+                    out.add(file.code.text(args[1]))
     return out
 
 
