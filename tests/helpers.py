@@ -448,14 +448,17 @@ def default_sigint() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def ubuntu_on_10_2(root: Path, codename: str = "questing", release: str = "25.10") -> None:
+def ubuntu_on_10_2(root: Path, codename: str = "questing", release: str = "25.10",
+                   through_pc_h: bool = False) -> None:
     """Ubuntu's shape, ported by hand to a 10.2 tree (issue 35's build proof): one type
     per family and release calling 10.2's newest upstream options, as Ubuntu's
     define-ubuntu-machine-types.patch does (../shared/downstream/ubuntu-22.04/README).
     10.2's DEFINE_I440FX_MACHINE(major, minor) names its types itself, so the port adds
     Ubuntu's 6.2 macro shape through pc.h's DEFINE_PC_MACHINE, as Ubuntu re-expressed
     spapr's and s390x's (DEFINE_*_MACHINE_NAMED); and upstream's newest i440fx stays
-    `pc` but is no longer the default (QEMU asserts a single default)."""
+    `pc` but is no longer the default (QEMU asserts a single default).  With
+    `through_pc_h`, the types register with pc.h's DEFINE_PC_MACHINE itself, no macro of
+    Ubuntu's own."""
     for rel, family, alias, default, desc in (
             ("hw/i386/pc_piix.c", "i440fx", "ubuntu", True, "PC (i440FX + PIIX, 1996)"),
             ("hw/i386/pc_q35.c", "q35", "ubuntu-q35", False, "PC (Q35 + ICH9, 2009)")):
@@ -465,14 +468,16 @@ def ubuntu_on_10_2(root: Path, codename: str = "questing", release: str = "25.10
         init = f"pc_{family}_init"
         anchor = f"static void pc_{family}_machine_options(MachineClass *m)\n"
         assert text.count(anchor) == 1, rel
-        text = text.replace(anchor, (
-            f"/* Ubuntu: its own machine types, named by the release's codename */\n"
-            f"#define {macro}_NAMED(suffix, name, compatfn, optionfn) \\\n"
-            f"    DEFINE_PC_MACHINE(suffix, name, {init}, optionfn)\n\n" + anchor))
+        if not through_pc_h:
+            text = text.replace(anchor, (
+                f"/* Ubuntu: its own machine types, named by the release's codename */\n"
+                f"#define {macro}_NAMED(suffix, name, compatfn, optionfn) \\\n"
+                f"    DEFINE_PC_MACHINE(suffix, name, {init}, optionfn)\n\n" + anchor))
         if family == "i440fx":
             latest = 'pc_i440fx_init, true, "pc", major, minor);'
             assert text.count(latest) == 1
             text = text.replace(latest, 'pc_i440fx_init, false, "pc", major, minor);')
+        register, third = ("DEFINE_PC_MACHINE", init) if through_pc_h else (f"{macro}_NAMED", "NULL")
         last = f"{macro}(2, 6);\n"
         assert text.count(last) == 1, rel
         text = text.replace(last, last + (
@@ -481,6 +486,6 @@ def ubuntu_on_10_2(root: Path, codename: str = "questing", release: str = "25.10
             f'    m->desc = "Ubuntu {release} {desc}";\n'
             f'    m->alias = "{alias}";\n'
             + ("    m->is_default = true;\n" if default else "") +
-            f"}}\n{macro}_NAMED({codename}, \"pc-{family}-{codename}\", NULL,\n"
-            f"{' ' * (len(macro) + 7)}pc_{family}_{codename}_machine_options);\n"))
+            f"}}\n{register}({codename}, \"pc-{family}-{codename}\", {third},\n"
+            f"{' ' * (len(register) + 1)}pc_{family}_{codename}_machine_options);\n"))
         path.write_text(text)

@@ -329,3 +329,26 @@ def test_a_maxcpus_variant_is_read_checked_and_carried_to_the_next_release(fixtu
     assert 'DEFINE_Q35_MACHINE(kinetic_hpb, "pc-q35-kinetic-hpb", NULL,' in text
     assert text.index("kinetic_hpb") < text.index("kinetic_maxcpus")   # as jammy's order
     assert run_cli("check", "--repo", str(root)).returncode == 0
+
+
+@pytest.mark.realtree
+def test_ubuntus_types_through_pc_hs_macro_on_10_2_are_read_checked_and_bumped(tmp_path):
+    """Past QEMU 9.1 upstream's x86 macros name their types themselves; a vendor then
+    registers through pc.h's DEFINE_PC_MACHINE(suffix, "pc-q35-questing", init, options),
+    which ubuntu.toml lists beside DEFINE_Q35_MACHINE: the types are read (not warned
+    about as unknown), pass `check`, and the next release's are written the same way."""
+    from helpers import real_tree, ubuntu_on_10_2
+
+    root = tmp_path / "u"
+    shutil.copytree(real_tree("10.2"), root, symlinks=True)
+    ubuntu_on_10_2(root, through_pc_h=True)
+    init_repo(root)
+    report = _machines(root)
+    got = {f["name"]: [t["name"] for t in f["machine_types"]] for f in report["downstream"]}
+    assert got == {"ubuntu-i440fx": ["pc-i440fx-questing"], "ubuntu-q35": ["pc-q35-questing"]}
+    assert not [n for n in report["notes"] if n["code"] == "C901"]
+    assert run_cli("check", "--repo", str(root)).returncode == 0
+    proc = run_cli("bump", "ubuntu-resolute", "-n", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert ('+DEFINE_PC_MACHINE(resolute, "pc-i440fx-resolute", pc_i440fx_init,\n'
+            '+                  pc_i440fx_resolute_machine_options);\n') in proc.stdout.decode()

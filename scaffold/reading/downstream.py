@@ -108,6 +108,14 @@ class DownstreamSpec(NamedTuple):
     # the vendor's releases, when its types are named by codename: (codename, (YY, MM))
     releases: tuple[tuple[str, tuple[int, int]], ...] = ()
     desc: str | None = None   # how a new type's description names its release
+    # every registration macro (`macro` is the first): a vendor that re-expressed its
+    # registrations through another macro when upstream changed its own (Ubuntu's x86
+    # types past 9.1, whose DEFINE_I440FX_MACHINE(major, minor) names types itself)
+    macros: tuple[str, ...] = ()
+
+    def registers_with(self, macro: str) -> bool:
+        """Whether a registration of `macro` (an _AS_LATEST form too) may be the family's."""
+        return any(macro == m or macro.startswith(m + "_") for m in self.macros or (self.macro,))
 
     def version_of(self, codename: str) -> DownstreamVersion | None:
         for name, (major, minor) in self.releases:
@@ -273,8 +281,14 @@ def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
     options = family["options"]
     if not (isinstance(options, list) and options and all(isinstance(o, str) for o in options)):
         raise UsageError(f"{where} ({family['name']}): `options` is a list of name templates")
-    if not all(isinstance(family[k], str) for k in needed if k != "options"):
-        raise UsageError(f"{where} ({family['name']}): every field but `options` is a string")
+    macros = family["macro"]
+    macros = [macros] if isinstance(macros, str) else macros
+    if not (isinstance(macros, list) and macros and all(isinstance(m, str) for m in macros)):
+        raise UsageError(f"{where} ({family['name']}): `macro` is a macro's name, or a list "
+                         "of them")
+    if not all(isinstance(family[k], str) for k in needed if k not in ("options", "macro")):
+        raise UsageError(f"{where} ({family['name']}): every field but `options` and "
+                         "`macro` is a string")
     if not _LATEST.fullmatch(family["latest"]):
         raise UsageError(f"{where} ({family['name']}): `latest` is macro, alias or arg:N, "
                          f"not {family['latest']!r}")
@@ -299,9 +313,9 @@ def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
         raise UsageError(f"{where} ({family['name']}): `base` is vendor or upstream, "
                          f"not {base!r}")
     return DownstreamSpec(family["name"], vendor, family["upstream"], family["file"],
-                          family["macro"], family["machine"], tuple(options),
+                          macros[0], family["machine"], tuple(options),
                           family["latest"], str(path), alias, lists["own"], lists["newest"],
-                          continued, base)
+                          continued, base, macros=tuple(macros))
 
 
 def bump_subject(tree: QemuTree, vendor: str) -> str:
@@ -342,7 +356,8 @@ def parse_version(tree: QemuTree, text: str) -> DownstreamVersion | None:
 def macros_for(tree: QemuTree, rel: str) -> tuple[str, ...]:
     """The registration macros the families data names in a file (the byte scan looks
     for them besides `DEFINE_*MACHINE*`)."""
-    return tuple(sorted({s.macro for s in load_specs(tree) if s.file == rel}))
+    return tuple(sorted({m for s in load_specs(tree) if s.file == rel
+                         for m in s.macros or (s.macro,)}))
 
 
 # -- reading a family -----------------------------------------------------------------------
@@ -359,7 +374,7 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
     claimed: set[int] = set()
     mine = []
     for reg in of_file(file, macros_for(tree, spec.file)):
-        if reg.macro != spec.macro and not reg.macro.startswith(spec.macro + "_"):
+        if not spec.registers_with(reg.macro):
             continue
         name = spec.fill(spec.machine, reg.args)
         found = _version_in(spec, name) if name else None
