@@ -19,13 +19,12 @@ import re
 from tree_sitter import Node
 
 from scaffold.errors import ScaffoldError
-from scaffold.planning.downstream_bump import RESETS, arg_spans
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import assigned_field
 from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, DownstreamVersion,
                                          upstream_match)
-from scaffold.reading.machines import Family
+from scaffold.reading.machines import RESETS, Family
 from scaffold.reading.tree import QemuTree
 
 
@@ -136,7 +135,7 @@ def _demote(data: bytes, functions: dict[str | None, Node], family: DownstreamFa
     if kind.startswith("arg:"):
         reg = newest.registration
         assert reg is not None
-        s, e = arg_spans(data, reg.start, reg.end)[int(kind[4:])]
+        s, e = csyntax.call_arg_spans(data, reg.start, reg.end)[int(kind[4:])]
         flag = {b"true": b"false", b"1": b"0"}.get(data[s:e])
         if flag is None:
             raise ScaffoldError(f"cannot tell how {reg.macro}() marks {newest.name} as the "

@@ -27,12 +27,8 @@ from scaffold.planning.functions import Function, param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
 from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, DownstreamVersion,
                                          newest_only, read_downstream)
-from scaffold.reading.machines import read_families
+from scaffold.reading.machines import RESETS, read_families
 from scaffold.reading.tree import QemuTree, SourceFile
-
-# what only the latest type sets, and a demoted one resets: the alias and the default
-RESETS = {"alias": "NULL", "is_default": "false"}
-
 
 def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
     families = [f for f in read_downstream(tree)[0] if f.spec.vendor == target.vendor]
@@ -271,7 +267,7 @@ def _new_registration(data: bytes, family: DownstreamFamily, newest: DownstreamT
     pattern = "".join(f"(?P<a{p[1:-1]}>.+?)" if re.fullmatch(r"\{\d+\}", p) else re.escape(p)
                       for p in re.split(r"(\{\d+\})", template))
     wanted = re.fullmatch(pattern, name.removesuffix(newest.suffix))
-    spans = arg_spans(data, reg.start, reg.end)
+    spans = csyntax.call_arg_spans(data, reg.start, reg.end)
     out, pos = [], reg.start
     for i, (s, e) in enumerate(spans):
         text = csyntax.utf8(data[s:e])
@@ -291,14 +287,6 @@ def retag(text: str, old: DownstreamVersion, new: DownstreamVersion) -> str:
     dotted = rf"(?<![\d.]){old.major}\.{old.minor}\.{old.micro}(?![\d.])"
     text = re.sub(tag, f"{new.vendor}{new.major}{new.minor}{new.micro}", text)
     return re.sub(dotted, f"{new.major}.{new.minor}.{new.micro}", text)
-
-
-def arg_spans(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
-    """The byte spans of a call's arguments (`NAME(a, "b", f(c))` from NAME to `)`),
-    blanks around each left out."""
-    open_at = data.index(b"(", start)
-    inner = data[open_at + 1:end - 1].decode("latin-1")
-    return [(open_at + 1 + s, open_at + 1 + e) for s, e in csyntax.comma_spans(inner)]
 
 
 # -- the previous newest ---------------------------------------------------------------------
@@ -413,7 +401,7 @@ def _demoted_registration(file: SourceFile, family: DownstreamFamily,
         return Edit(file.rel, reg.start, reg.start + len(reg.macro),
                     reg.macro.removesuffix("_AS_LATEST").encode(), what, family.name)
     if kind.startswith("arg:"):
-        s, e = arg_spans(data, reg.start, reg.end)[int(kind[4:])]
+        s, e = csyntax.call_arg_spans(data, reg.start, reg.end)[int(kind[4:])]
         new = {b"true": b"false", b"1": b"0"}.get(data[s:e])
         if new is not None:
             return Edit(file.rel, s, e, new, what, family.name)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from scaffold.planning.downstream_bump import RESETS as _RESETS
+from scaffold.reading.machines import RESETS as _RESETS
 from scaffold.planning.functions import Function, param_names, param_type
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax

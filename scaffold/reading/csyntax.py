@@ -242,6 +242,14 @@ def split_args(text: str) -> list[str]:
     return [text[start:end] for start, end in comma_spans(text)] if text else []
 
 
+def call_arg_spans(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """The byte spans of a call's arguments (`NAME(a, "b", f(c))` from NAME to `)`),
+    blanks around each left out."""
+    open_at = data.index(b"(", start)
+    inner = data[open_at + 1:end - 1].decode("latin-1")
+    return [(open_at + 1 + s, open_at + 1 + e) for s, e in comma_spans(inner)]
+
+
 def comma_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each top-level comma-separated part of a call's argument text,
     blanks around each left out: the one splitter of C arguments (a string or character

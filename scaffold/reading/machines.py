@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 #   plain:    NAME(A, B) and no _AS_LATEST in the family    x86 9.2, alias lines mark newest
 MACRO_MARKED = ("latest", "flag", "flag_num")
 ALIAS_FIELDS = ("alias", "is_default")
+# what only the latest type sets, and a demoted one resets: the alias and the default
+RESETS = {"alias": "NULL", "is_default": "false"}
 
 
 class Span(NamedTuple):
