@@ -209,3 +209,21 @@ def test_prove_sets_a_runs_difference_against_the_sources_list(fixture_tree):
                                      "virtio-net-pci", "mq", True, False))
     assert missing.startswith("the source's pc-q35-6.0 has no compat entry for it")
     assert source.says(Difference("pc-q35-9.9", "/x", "t", "p", 1, 2)) == ""
+
+
+def test_a_build_directory_names_its_source_tree(fixture_tree, tmp_path):
+    """`prove --build-dir` takes its types from the tree meson configured the build from
+    (meson-info.json); a build directory without one, or naming no QEMU tree, has none."""
+    from scaffold.commands.prove_source import source_of_build
+
+    tree = fixture_tree("ubuntu-codenames")
+    build = tmp_path / "build"
+    (build / "meson-info").mkdir(parents=True)
+    assert source_of_build(build) is None
+    info = build / "meson-info" / "meson-info.json"
+    info.write_text(json.dumps({"directories": {"source": str(tree), "build": str(build)}}))
+    assert source_of_build(build) == tree
+    info.write_text(json.dumps({"directories": {"source": str(tmp_path / "gone")}}))
+    assert source_of_build(build) is None
+    info.write_text("{")
+    assert source_of_build(build) is None

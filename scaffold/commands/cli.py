@@ -426,7 +426,8 @@ def prove(
     repo: Optional[Path] = typer.Option(None, "--repo", metavar="PATH", file_okay=False,
                                         help="The new binary's source tree: prove its "
                                         "versioned types, and set each difference against "
-                                        "its compat list."),
+                                        "its compat list (default with --build-dir: the tree "
+                                        "the build was configured from)."),
     json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
     fmt: Optional[TextJson] = TextJsonOption,
     verbose: bool = VerboseOption,

@@ -74,13 +74,15 @@ def run(opts: ProveOptions) -> int:
     machines = shared_machines(old, new, opts.machines)
     source = None
     lacking: list[str] = []
-    if opts.repo is not None:
-        from scaffold.commands.prove_source import Source
+    from scaffold.commands.prove_source import Source, source_of_build
 
-        source = Source(opts.repo, target)
+    repo = opts.repo or (source_of_build(opts.build_dir) if opts.build_dir else None)
+    if repo is not None:   # --repo, or the tree the build directory was configured from
+        source = Source(repo, target)
         machines, lacking = source.machines(old, new)
         if opts.machines:
             machines = [m for m in machines if any(fnmatchcase(m, p) for p in opts.machines)]
+            lacking = [m for m in lacking if any(fnmatchcase(m, p) for p in opts.machines)]
     devices, left_out = usable_devices(matrix, old, new)
     only = sorted(set(old.machines) ^ set(new.machines))
     say = (lambda text: print(f"qscaffold: {text}", file=sys.stderr)) if not opts.json else \
@@ -89,8 +91,12 @@ def run(opts: ProveOptions) -> int:
         f"machine types, {len(devices)} devices")
     if left_out:
         say(f"devices one binary lacks, left out: {', '.join(left_out)}")
+    if source is not None:
+        say(f"machine types and compat lists from the source {source.tree.root}")
     if source is not None and lacking:
-        say(f"the source's types a binary lacks, left out: {', '.join(lacking)}")
+        more = f", and {len(lacking) - 6} more" if len(lacking) > 6 else ""
+        say(f"{_count(len(lacking), 'type', 'types')} of the source a binary lacks, left "
+            f"out: {', '.join(lacking[:6])}{more}")
     if not machines:
         raise UsageError("no versioned machine type both binaries offer"
                          + (" matches --machine" if opts.machines else ""))

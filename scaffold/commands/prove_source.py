@@ -14,6 +14,19 @@ from scaffold.reading.tree import QemuTree
 from scaffold.running.prove import Binary, Difference, MachineResult
 
 
+def source_of_build(build_dir: Path) -> Path | None:
+    """The source tree a QEMU build directory was configured from, as meson records it
+    (meson-info/meson-info.json), if it is still a QEMU tree; None otherwise."""
+    import json
+
+    try:
+        info = json.loads((build_dir / "meson-info" / "meson-info.json").read_text())
+        source = Path(info["directories"]["source"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return source if (source / "hw").is_dir() and (source / "include").is_dir() else None
+
+
 class Source:
     def __init__(self, repo: Path, target: str):
         self.tree = QemuTree.open(repo)
