@@ -227,3 +227,18 @@ def test_a_build_directory_names_its_source_tree(fixture_tree, tmp_path):
     assert source_of_build(build) is None
     info.write_text("{")
     assert source_of_build(build) is None
+
+
+def test_an_array_of_copies_left_unwired_is_named_in_the_question(fixture_tree):
+    """The issue's example: the release's array holds the copies, the type does not add
+    it: the finding asks whether that array is wired into its options."""
+    root = _with_pseries_6_0(fixture_tree("rhel8-shapes"))
+    spapr = root / "hw/ppc/spapr.c"
+    wired = ("    compat_props_add(mc->compat_props, hw_compat_rhel_8_5,\n"
+             "                     hw_compat_rhel_8_5_len);\n")
+    assert spapr.read_text().count(wired) == 1
+    spapr.write_text(spapr.read_text().replace(wired, ""))
+    found = _c111(root)
+    assert len(found) == 1 and found[0].split(" (fix: ")[0].endswith(
+        "is hw_compat_rhel_8_5 wired into its options?"), found
+    assert "lacks 4 of upstream's entries (hw_compat_6_0, hw_compat_6_1;" in found[0]

@@ -139,7 +139,7 @@ def _finding(claim: Claim, mine: MachineType, new: list[Difference],
     assert shown is not None
     return DOWNSTREAM_CLAIM.finding(
         f"{claim.vendor_type} differs from {claim.upstream}, which {claim.evidence}: "
-        f"{', '.join(p for p in parts if p)} of upstream's entries ({', '.join(arrays)}; "
+        f"{' and '.join(p for p in parts if p)} of upstream's entries ({', '.join(arrays)}; "
         f"{shown.qom_type or shown.driver} {shown.prop}{', ...' if len(new) > 1 else ''})"
         f"{_question(lacks, known, applied)}",
         f"`qscaffold compat diff {claim.vendor_type} {claim.upstream}` shows them; decline "
