@@ -65,8 +65,6 @@ def _say_the_compat_left(tree: QemuTree, plan) -> None:
     from scaffold.rules.vendor_compat import judge
 
     after = tree.with_contents(plan.contents(tree)) if plan.edits else tree
-    if "families-file" in tree.memo:
-        after.memo["families-file"] = tree.memo["families-file"]
     left = judge(after)
     for finding in left:
         print(f"qscaffold: compat left: {finding.path}:{finding.line}: {finding.message}",

@@ -45,29 +45,29 @@ class Claim(NamedTuple):
 
 class Provenance(NamedTuple):
     """What the tree says of the vendor's entries: (array, line) of each copy -> the
-    upstream array its comment names, the vendor's arrays' names, and its types'
+    upstream array its comment names, each vendor array's release, and its types'
     options functions."""
 
     copies: dict[tuple[str, int], str]
-    vendor_arrays: frozenset[str]
+    release_of: dict[str, tuple[int, int]]
     options: frozenset[str]
 
 
 def provenance(tree: QemuTree) -> Provenance:
     if "provenance" not in tree.memo:
         copies: dict[tuple[str, int], str] = {}
-        names: set[str] = set()
+        release_of: dict[str, tuple[int, int]] = {}
         for vendor in sorted({f.spec.vendor for f in read_downstream(tree)[0]}):
             arrays = vendor_arrays(tree, vendor)
             if arrays is None:
                 continue
             ours = all_vendor_arrays(tree, arrays)
-            names |= {a.name for a in ours}
+            release_of |= {a.name: a.version for a in ours}
             for source, found in copies_by_source(tree, ours, arrays).items():
                 for entry, _, array in found:
                     copies[(array.name, entry.line)] = source
         options = {fn for f in read_downstream(tree)[0] for t in f.types for fn in t.options}
-        tree.memo["provenance"] = Provenance(copies, frozenset(names), frozenset(options))
+        tree.memo["provenance"] = Provenance(copies, release_of, frozenset(options))
     result: Provenance = tree.memo["provenance"]
     return result
 
@@ -104,25 +104,15 @@ def release_bases(tree: QemuTree, known: Provenance) -> dict[tuple[int, int], tu
     """Vendor release (major, minor) -> the oldest upstream release its arrays copy from,
     and the array that says so: (8, 5) -> ("6.0", "hw_compat_rhel_8_5")."""
     out: dict[tuple[int, int], tuple[tuple[int, int], str]] = {}
-    release_of = _release_of_array(tree)
     for (array, _), source in known.copies.items():
         m = _SOURCE.fullmatch(source)
-        release = release_of.get(array)
+        release = known.release_of.get(array)
         if m is None or release is None:
             continue
         version = (int(m.group(1)), int(m.group(2)))
         if release not in out or version < out[release][0]:
             out[release] = (version, array)
     return {r: (f"{v[0]}.{v[1]}", array) for r, (v, array) in out.items()}
-
-
-def _release_of_array(tree: QemuTree) -> dict[str, tuple[int, int]]:
-    out: dict[str, tuple[int, int]] = {}
-    for vendor in sorted({f.spec.vendor for f in read_downstream(tree)[0]}):
-        arrays = vendor_arrays(tree, vendor)
-        if arrays is not None:
-            out |= {a.name: a.version for a in all_vendor_arrays(tree, arrays)}
-    return out
 
 
 def claims(tree: QemuTree) -> list[Claim]:

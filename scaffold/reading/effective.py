@@ -104,7 +104,7 @@ def _upstream_named(tree: QemuTree, name: str) -> list[MachineType] | None:
     (`compat show pc-q35-7.2` parses pc_q35.c alone); None when it fits none, or a family
     cannot be read so: then every family is read, as `machines` does."""
     from scaffold.reading.families import FAMILIES, spec_for
-    from scaffold.reading.machines import read_family
+    from scaffold.reading.machines import family_in
 
     specs = [s for s in FAMILIES if name.startswith(s.machine + "-") and
              re.fullmatch(r"\d+\.\d+", name[len(s.machine) + 1:])]
@@ -115,15 +115,11 @@ def _upstream_named(tree: QemuTree, name: str) -> list[MachineType] | None:
         for spec in specs:
             if not any(spec_for(m, rel) == spec for m in macros):
                 continue
-            file = tree.file(rel)
-            file.refuse_if_cut(spec.name)
-            if file.memo.get("disabled") or csyntax.disabled_spans(file.data):
+            if csyntax.disabled_spans(tree.file(rel).data):
                 return None   # a downstream tree: its families are read whole
-            read = file.memo.setdefault("families", {})
-            if spec.name not in read:
-                read[spec.name] = read_family(spec, file)
-            if read[spec.name] is not None:
-                out += [m for m in _types_of(read[spec.name]) if m.name == name]
+            family = family_in(tree, spec, rel)
+            if family is not None:
+                out += [m for m in _types_of(family) if m.name == name]
     return out or None
 
 

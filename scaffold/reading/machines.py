@@ -491,6 +491,18 @@ def read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
     return list(cached[0]), list(cached[1])
 
 
+def family_in(tree: QemuTree, spec: FamilySpec, rel: str) -> Family | None:
+    """The family `spec` describes, as the file `rel` holds it: read once per file (a
+    file cut short is refused first)."""
+    file = tree.file(rel)
+    file.refuse_if_cut(spec.name)
+    read = file.memo.setdefault("families", {})
+    if spec.name not in read:
+        read[spec.name] = read_family(spec, file)
+    family: Family | None = read[spec.name]
+    return family
+
+
 def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
     families: list[Family] = []
     notes: list[Note] = []
@@ -501,13 +513,8 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
             if spec:
                 claimed[spec.name] = spec
         for spec in claimed.values():
-            file = tree.file(rel)
-            file.refuse_if_cut(spec.name)
-            read = file.memo.setdefault("families", {})
-            if spec.name not in read:
-                read[spec.name] = read_family(spec, file)
-            family = read[spec.name]
-            off = file.memo.get("disabled", {}).get(spec.name)
+            family = family_in(tree, spec, rel)
+            off = tree.file(rel).memo.get("disabled", {}).get(spec.name)
             if family:
                 families.append(family)
             elif not off:   # its macros are defined here, and nothing registers with them

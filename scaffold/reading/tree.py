@@ -306,6 +306,8 @@ class QemuTree:
         clone = QemuTree(self.root, files, list(self.array_defs), list(self.array_externs),
                          dict(self.machine_files))
         clone.__dict__["version"] = self.version
+        if "families-file" in self.memo:   # a setting (--families FILE), not derived data
+            clone.memo["families-file"] = self.memo["families-file"]
         return clone
 
     def file(self, rel: str) -> SourceFile:
