@@ -137,3 +137,37 @@ def test_an_index_entry_for_another_file_is_not_trusted(fixture_tree, tmp_path, 
     virt.write_bytes(original)
     os.utime(virt, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))   # the mtime put back
     assert "hw/arm/virt.c" in QemuTree.open(root).machine_files
+
+
+def test_a_fresh_clone_is_known_by_its_content(fixture_tree, tmp_path, monkeypatch):
+    """Issue 38: a CI job's fresh clone has new paths and stamps for every file; the QOM
+    facts are found by content (and path) instead of being extracted again, and a file
+    whose bytes differ is extracted, never answered from another file's facts."""
+    import shutil
+
+    from scaffold.reading.qom import facts as facts_module, model
+
+    monkeypatch.setenv("QSCAFFOLD_CACHE", str(tmp_path / "cache"))
+    root = fixture_tree("qom-entries")
+    first = model.load(root)
+    extracted: list[str] = []
+    real = facts_module.extract
+
+    def counting(data: bytes, rel: str):
+        extracted.append(rel)
+        return real(data, rel)
+
+    monkeypatch.setattr(facts_module, "extract", counting)
+    clone = tmp_path / "clone"
+    shutil.copytree(root, clone)   # new inodes and stamps, the same bytes
+    again = model.load(clone)
+    assert extracted == []
+    assert sorted(again.types) == sorted(first.types)
+    assert {t: sorted(q.props) for t, q in again.types.items()} == \
+        {t: sorted(q.props) for t, q in first.types.items()}
+    edited = next(p for p in sorted((clone / "hw").rglob("*.c")))
+    edited.write_bytes(edited.read_bytes() + b"\n/* edited */\n")
+    other = tmp_path / "other"
+    shutil.copytree(clone, other)
+    model.load(other)
+    assert extracted == [str(edited.relative_to(clone))]

@@ -344,17 +344,28 @@ def abbrev_length(root: Path) -> int:
     return 7
 
 
-def diff_folders(cwd: str, old: str, new: str, options: list[str]) -> bytes:
+class FolderDiff:
     """`git diff --no-index` of two folders, with the user's git configuration (as
-    `git format-patch` has it) but outside any repository."""
-    cmd = ["git", "-c", "core.quotePath=false", "diff", "--no-index", "--no-prefix",
-           "--no-ext-diff", "--no-textconv", *options, old, new]
-    env = dict(os.environ)
-    env.pop("GIT_DIR", None)
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, env=env)
-    if proc.returncode not in (0, 1):
-        raise ScaffoldError(f"git diff failed: {proc.stderr.decode(errors='replace').strip()}")
-    return proc.stdout
+    `git format-patch` has it) but outside any repository: started, and read when
+    `output()` is asked (the caller may go on meanwhile).  Its output goes to a file in
+    `cwd`: git never waits for a reader."""
+
+    def __init__(self, cwd: str, old: str, new: str, options: list[str]) -> None:
+        cmd = ["git", "-c", "core.quotePath=false", "diff", "--no-index", "--no-prefix",
+               "--no-ext-diff", "--no-textconv", *options, old, new]
+        env = dict(os.environ)
+        env.pop("GIT_DIR", None)
+        self._out, self._err = (os.path.join(cwd, name) for name in (".diff-out", ".diff-err"))
+        with open(self._out, "wb") as out, open(self._err, "wb") as err:
+            self._proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
+
+    def output(self) -> bytes:
+        code = self._proc.wait()
+        with open(self._out, "rb") as out, open(self._err, "rb") as err:
+            data, error = out.read(), err.read()
+        if code not in (0, 1):
+            raise ScaffoldError(f"git diff failed: {error.decode(errors='replace').strip()}")
+        return data
 
 
 def head_subject(root: Path) -> str:

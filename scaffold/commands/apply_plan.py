@@ -3,6 +3,7 @@ interrupted run left, and show the plan (diff, JSON, patches) or write it."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from scaffold.applying import diff, journal, scm
@@ -98,11 +99,17 @@ def hold_for_writing(tree: QemuTree, dry_run: bool) -> None:
                             path=f".git/{found.name}")
 
 
-def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json) -> None:
-    """Show what a real run would do: the diff, the JSON plan or the patches."""
+def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json,
+                 check: Callable[[], None] | None = None) -> None:
+    """Show what a real run would do: the diff, the JSON plan or the patches.  `check`,
+    the plan's last verification, runs first: while git makes the diff (nothing is shown
+    unless it passes)."""
     if opts.format == "diff":
-        show_diff(tree, cumulative(steps), opts.output, opts.color)
-    elif opts.format == "json":
+        show_diff(tree, cumulative(steps), opts.output, opts.color, check)
+        return
+    if check is not None:
+        check()
+    if opts.format == "json":
         emit(as_json(), opts.output)
     else:
         emit(mbox_series(tree, steps, opts), opts.output)
@@ -122,13 +129,18 @@ def emit(data: bytes, output: Path | None) -> None:
 
 
 def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
-              color: bool | None = None) -> None:
+              color: bool | None = None, check: Callable[[], None] | None = None) -> None:
     """Print (or save) the diff: coloured by convention (terminal.py), a long one through
-    git's pager on a terminal."""
+    git's pager on a terminal.  `check` runs while git makes it."""
     from scaffold.commands import terminal
 
     color = (terminal.use_color(sys.stdout, tree.root) if color is None else color) and not output
-    data = diff.unified_diff(contents, color=color, abbrev=scm.abbrev_length(tree.root))
+    pending = diff.Pending(contents, color=color, abbrev=scm.abbrev_length(tree.root))
+    try:
+        if check is not None:
+            check()
+    finally:   # git's scratch folder is gone before the run ends, checked or not
+        data = pending.result()
     if output:
         emit(data, output)
     else:

@@ -64,7 +64,7 @@ def run(opts: BumpOptions) -> int:
     tree = QemuTree.open(opts.repo)
     validate_options(opts, tree)
     tree = recover(opts, tree)
-    plan = plan_bump(tree, target)
+    plan = plan_bump(tree, target, verify_later=opts.dry_run)   # checked while git diffs
     code = _run(opts, tree, plan, target)
     for finding in plan.notes:  # after success: an error stays the only line
         note(str(finding))
@@ -132,7 +132,7 @@ def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
                               f"the {target} machine types and compat arrays")
     step = step_for(plan, plan.contents(tree))
     if opts.dry_run:
-        show_dry_run(opts, tree, [step], _as_json(plan))
+        show_dry_run(opts, tree, [step], _as_json(plan), check=plan.verify)
         _warnings(tree, plan, target)   # after the last check: an error stays the only line
         return 0
     _warnings(tree, plan, target)

@@ -148,7 +148,9 @@ def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[
     return edits, done
 
 
-def plan_bump(tree: QemuTree, target: Version) -> Plan:
+def plan_bump(tree: QemuTree, target: Version, verify_later: bool = False) -> Plan:
+    """The bump's plan, checked (with `verify_later`, the caller runs `plan.verify()`
+    before it shows or writes anything)."""
     families, notes = read_families(tree)
     if not families:
         raise ScaffoldError(f"{tree.root}: no versioned machine types found")
@@ -179,7 +181,7 @@ def plan_bump(tree: QemuTree, target: Version) -> Plan:
     array_edits, done = plan_arrays(tree, release, prefixes)
     plan.edits += array_edits
     plan.done += done
-    return plan.checked(tree, families)
+    return plan.checked(tree, families, later=verify_later)
 
 
 def _refuse_half_done(family: Family, target: Version, defined: set[str]) -> None:

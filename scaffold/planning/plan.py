@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scaffold.jsondoc import SCHEMA
 from scaffold.reading import csyntax
@@ -46,6 +46,7 @@ class Plan:
     left: list[str] = field(default_factory=list)       # for a person, with file:line
     notes: list[Finding] = field(default_factory=list)   # what it saw on the way
     result: QemuTree | None = field(default=None, repr=False)   # the tree after the edits
+    _before: tuple[QemuTree, Any] | None = field(default=None, repr=False)   # still to verify
 
     @property
     def paths(self) -> list[str]:
@@ -65,16 +66,26 @@ class Plan:
         self.edits = [e._replace(text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
                       for e in self.edits]
 
-    def checked(self, tree: QemuTree, families) -> "Plan":
+    def checked(self, tree: QemuTree, families, later: bool = False) -> "Plan":
         """The plan made ready to show or write: new text takes the file's line endings,
         and the result must have no new C parse error and no `check` finding worse than
-        before; sets `result` (the tree after the edits)."""
+        before; sets `result` (the tree after the edits).  With `later`, the `check` part
+        waits for `verify()` (a dry run runs it while git makes the diff)."""
         if self.edits:
             self.match_line_endings(tree)
             contents = self.contents(tree)
             self.result = tree.with_contents(contents, reparsed_without_new_errors(tree, self, contents))
-            verify(tree, families, self.result)
+            self._before = (tree, families)
+            if not later:
+                self.verify()
         return self
+
+    def verify(self) -> None:
+        """The result must pass `qscaffold check` wherever the tree did (once)."""
+        if self._before is not None and self.result is not None:
+            tree, families = self._before
+            self._before = None
+            verify(tree, families, self.result)
 
     def as_json(self) -> dict:
         """docs/json.md's plan: what a dry run with --format json prints."""
@@ -134,7 +145,9 @@ def reparsed_without_new_errors(tree: QemuTree, plan: Plan, contents: dict[str, 
 
 def verify(before: QemuTree, families, after: QemuTree) -> None:
     """The changed tree must pass `qscaffold check` wherever the original did."""
-    new = errors(chain.check_tree(after))
+    from scaffold.reading.machines import machine_families
+
+    new = errors(chain.check_tree(after, machine_families(after)))   # notes are no errors
     if not new:
         return
     old = {f.key for f in chain.check_tree(before, families)}

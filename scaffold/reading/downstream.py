@@ -239,7 +239,23 @@ def _releases(path: Path, table: Any) -> tuple[tuple[str, tuple[int, int]], ...]
     return tuple(sorted(out, key=lambda r: r[1]))
 
 
+_PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
 def _toml(path: Path) -> dict[str, Any]:
+    """A families file, parsed once per run and version of the file (every tree a run
+    makes, a plan's result too, reads the same files)."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read the families file ({e})") from None
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _PARSED:
+        _PARSED[key] = _parse_toml(path)
+    return _PARSED[key]
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
     import tomllib   # imported when a families file is read
 
     try:

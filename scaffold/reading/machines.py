@@ -483,12 +483,22 @@ class Note(NamedTuple):
     family: str | None = None
 
 def read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
-    """Every known family found in the tree, and notes on files no family handles.
+    """Every known family found in the tree, and notes on what no family reads.
     Read once per tree (a tree is never changed in place: edits make a new one)."""
+    families = machine_families(tree)
+    notes: list[Note] | None = tree.memo.get("family-notes")
+    if notes is None:
+        notes = tree.memo["family-notes"] = tree.memo["families"][1] + _unclaimed(tree, families)
+    return families, list(notes)
+
+
+def machine_families(tree: QemuTree) -> list[Family]:
+    """Every known family found in the tree, without the notes on what no family reads
+    (a plan's check of its own result, which judges errors only)."""
     cached = tree.memo.get("families")
     if cached is None:
         cached = tree.memo["families"] = _read_families(tree)
-    return list(cached[0]), list(cached[1])
+    return list(cached[0])
 
 
 def family_in(tree: QemuTree, spec: FamilySpec, rel: str) -> Family | None:
@@ -528,7 +538,6 @@ def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
                                      path=rel, line=off[1], family=spec.name))
     order = {s.name: i for i, s in enumerate(FAMILIES)}
     families.sort(key=lambda f: order[f.name])
-    notes += _unclaimed(tree, families)
     return families, notes
 
 
