@@ -32,7 +32,7 @@ def main() -> None:
     for name, ms in medians.items():
         print(f"{name:6} {ms:7.1f} ms  {ms / base:4.2f}x the floor")
 
-    from scaffold.commands.effective_command import differences
+    from scaffold.commands.compat_report import differences
     from scaffold.reading import effective
     from scaffold.reading.tree import QemuTree
 

@@ -1,3 +1,3 @@
-from scaffold.commands.cli import run
+from scaffold.commands.program import run
 
 run()

@@ -51,7 +51,7 @@ def sweep() -> None:
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def folder(kind: str) -> tempfile.TemporaryDirectory:
+def folder(kind: str) -> tempfile.TemporaryDirectory[str]:
     """A scratch folder for this process (removed when the `with` ends)."""
     sweep()
     return tempfile.TemporaryDirectory(prefix=f"qscaffold-{kind}-{os.getpid()}-")

@@ -52,7 +52,7 @@ def test_fixture_bump_is_exact(name, fixture_tree):
 
 
 def test_commit_message_lists_loongarch():
-    from scaffold.commands.bump_command import message_for
+    from scaffold.commands.bump import message_for
 
     plan = plan_bump(QemuTree.open(FIXTURES / "layout-11.2" / "before"), Version(12, 0))
     message = message_for(plan, None, False)

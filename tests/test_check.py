@@ -131,7 +131,7 @@ def test_bump_refuses_a_result_that_fails_check(monkeypatch):
 def test_a_dry_run_shows_nothing_when_the_result_fails_check(monkeypatch, capfdbinary, tmp_path):
     """The dry run checks the result while git renders the diff: a failed check must
     still print only the error, and leave no scratch copies behind."""
-    from scaffold.commands import cli
+    from scaffold.commands import program
 
     real_render = bump_module.render
     monkeypatch.setattr(bump_module, "render", lambda template, **values: real_render(
@@ -140,7 +140,7 @@ def test_a_dry_run_shows_nothing_when_the_result_fails_check(monkeypatch, capfdb
     monkeypatch.setattr(sys, "argv", ["qscaffold", "bump", "12.0", "--dry-run", "--repo",
                                       str(FIXTURES / "layout-11.2" / "before")])
     with pytest.raises(SystemExit) as exit_:
-        cli.main()
+        program.main()
     out, err = capfdbinary.readouterr()
     assert exit_.value.code == 1 and out == b""
     assert err.count(b"\n") == 1 and b"would fail `qscaffold check`" in err, err

@@ -258,7 +258,7 @@ def test_kill_9_leaves_no_qemu_running(binaries):
 
 def test_the_checklist_asks_for_the_proof_with_its_command():
     from helpers import FIXTURES
-    from scaffold.commands import checklist
+    from scaffold.commands import checklist_upstream as checklist
     from scaffold.reading.tree import QemuTree
 
     target, items = checklist.build(QemuTree.open(FIXTURES / "layout-11.2" / "before"), None)
@@ -269,7 +269,7 @@ def test_the_checklist_asks_for_the_proof_with_its_command():
 
 
 def test_the_text_report_says_what_differs_what_is_known_and_what_failed():
-    from scaffold.commands.prove_command import render
+    from scaffold.commands.prove import render
     from scaffold.running.prove import Difference, MachineResult, Migration
 
     ok = MachineResult("pc-q35-7.2", migration=Migration("ok", seconds=0.03),

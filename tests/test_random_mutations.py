@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from helpers import FIXTURES, snapshot
 from scaffold.planning.bump import plan_bump
-from scaffold.commands.bump_command import BumpOptions, run
+from scaffold.commands.bump import BumpOptions, run
 from scaffold.errors import ScaffoldError
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

@@ -171,7 +171,7 @@ def test_ubuntu_22_04s_types_equal_the_upstream_types_they_call(tmp_path):
         pytest.skip("MISSING COVERAGE: ../shared/downstream/ubuntu-22.04 is absent")
     root = tmp_path / "u22"
     shutil.copytree(tree, root)
-    from scaffold.commands.effective_command import vendor_reasons
+    from scaffold.commands.compat_report import vendor_reasons
     from scaffold.reading import effective
 
     parsed = QemuTree.open(root)

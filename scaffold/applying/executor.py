@@ -8,11 +8,25 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scaffold.progress import Progress
 from scaffold.applying import scm, writer
 from scaffold.errors import ScaffoldError
+
+if TYPE_CHECKING:
+    from scaffold.applying.journal import Journal
+
+
+class Action(Protocol):
+    """One step of a run (tbump's Action): said, run, and undone if a later one fails."""
+
+    def describe(self) -> str: ...
+
+    def run(self) -> None: ...
+
+    def undo(self) -> None: ...
 
 _FAIL_UNDO = "QSCAFFOLD_TEST_FAIL_UNDO"
 
@@ -101,8 +115,8 @@ class Group:
     ActionGroup; run in order, undone newest first."""
 
     label: str
-    actions: list
-    done: list = field(default_factory=list, init=False)
+    actions: list[Action]
+    done: list[Action] = field(default_factory=list, init=False)
 
     def describe(self) -> str:
         return self.label + "".join(f"\n    {a.describe()}" for a in self.actions)
@@ -117,18 +131,18 @@ class Group:
             action.undo()
 
 
-def execute(actions: list, quiet: bool = False, journal=None) -> None:
+def execute(actions: list[Action], quiet: bool = False, journal: Journal | None = None) -> None:
     """Run every action; if one fails (or Ctrl-C), undo those that ran, newest first.
 
     The undo runs with SIGINT blocked, for qscaffold and the git processes it starts
     (they inherit the mask): a second Ctrl-C cannot stop it half-way.  `journal` (see
     journal.py) records the run while it is in progress, for a run killed by SIGKILL."""
-    done = []
+    done: list[Action] = []
     # A terminal's Ctrl-C also reaches git's processes: the git command running then may
     # fail before Python sees the signal.  Remembered, it is reported as what it was.
     interrupted: list[int] = []
 
-    def on_sigint(signum, frame):
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
         interrupted.append(signum)
         signal.default_int_handler(signum, frame)
 
@@ -166,7 +180,8 @@ def execute(actions: list, quiet: bool = False, journal=None) -> None:
         journal.close()
 
 
-def undo_failed(cause: BaseException, failure: Exception, journal) -> ScaffoldError:
+def undo_failed(cause: BaseException, failure: Exception, journal: Journal | None
+                ) -> ScaffoldError:
     """What to say when the undo of a failed run fails too (a full disk fails `git reset`
     as it failed the index update): the state the tree is in and what the next run does.
     A committing run's journal stays (it is closed only after a whole undo): the next run

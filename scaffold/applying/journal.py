@@ -30,23 +30,26 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from scaffold.applying import scm, writer
 from scaffold.errors import ScaffoldError
+
+if TYPE_CHECKING:
+    from scaffold.applying.scm import Repo   # GitPython's, named by scm.py alone
 
 NAME = "qscaffold-journal.json"
 BACKUP = "qscaffold-journal.d"
 LOCK = "qscaffold.lock"
 _MARK = "QSCAFFOLD_RUN"
-_held: list = []   # the run lock's open file, kept for the life of the process
+_held: list[IO[str]] = []   # the run lock's open file, kept for the life of the process
 
 
 def digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
-def path_of(repo) -> Path:
+def path_of(repo: Repo) -> Path:
     return Path(repo.git_dir) / NAME
 
 
@@ -102,7 +105,7 @@ def holder(git_dir: Path) -> int | None:
 class Journal:
     """An open journal: `close()` once the run is done or undone."""
 
-    def __init__(self, repo, steps: list[tuple[str, dict[str, tuple[bytes, bytes]]]],
+    def __init__(self, repo: Repo, steps: list[tuple[str, dict[str, tuple[bytes, bytes]]]],
                  branch: tuple[str, str] | None = None):
         self.path = path_of(repo)
         self.backup = self.path.parent / BACKUP
@@ -177,7 +180,7 @@ def pending(root: Path) -> Path | None:
     return found if found.exists() else None
 
 
-def _load(path: Path) -> dict:
+def _load(path: Path) -> dict[str, Any]:
     """The journal, checked against its schema: a truncated or damaged one (a power cut)
     is one line saying what to do, never a traceback and never a guess."""
     damaged = ScaffoldError("the record of an interrupted qscaffold run cannot be read "
@@ -188,10 +191,10 @@ def _load(path: Path) -> dict:
     except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: `[[[[...`
         raise damaged from None
 
-    def sha(value) -> bool:
+    def sha(value: object) -> bool:
         return isinstance(value, str) and len(value) == 40
 
-    def digests(value) -> bool:
+    def digests(value: object) -> bool:
         return isinstance(value, list) and len(value) == 2 and all(sha(h) for h in value)
     ok = isinstance(record, dict) and record.get("version") == 2 and sha(record.get("base")) \
         and isinstance(record.get("token"), str) and isinstance(record.get("steps"), list) \
@@ -206,10 +209,11 @@ def _load(path: Path) -> dict:
                 for step in record["steps"])
     if not ok:
         raise damaged
-    return record
+    checked: dict[str, Any] = record
+    return checked
 
 
-def repair(repo) -> tuple[str, str | None] | None:
+def repair(repo: Repo) -> tuple[str, str | None] | None:
     """Bring the repository back to a committed state of the interrupted run recorded in
     its journal; returns what was done and the branch the run had created (None: no
     journal).  The run lock must be held."""
@@ -240,6 +244,7 @@ def repair(repo) -> tuple[str, str | None] | None:
         done += extra   # committed, then killed before it was recorded
     elif extra:
         raise moved
+    assert repo.working_tree_dir is not None   # open_repo refuses a bare repository
     root = Path(repo.working_tree_dir)
     restored = []
     if len(done) < len(steps):   # written (perhaps in part) but not committed

@@ -10,14 +10,19 @@ import os
 import subprocess
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from scaffold.errors import ScaffoldError, UsageError
+
+if TYPE_CHECKING:
+    from git import Repo as Repo   # the type other modules name (only scm.py imports git)
 
 MAX_BODY = 76
 
 
-def open_repo(root: Path):
+def open_repo(root: Path) -> Repo | None:
     """The git repository whose work tree is `root`, or None."""
     import git
 
@@ -48,7 +53,7 @@ def _unexpandable(root: Path) -> Path:
     return folder / "tree"
 
 
-def identity(repo=None) -> tuple[str, str]:
+def identity(repo: Repo | None = None) -> tuple[str, str]:
     """git's user.name / user.email, as `git commit -s` uses them."""
     import git
 
@@ -72,7 +77,7 @@ def _global_configs() -> list[Path]:
     return [Path("/etc/gitconfig"), xdg / "git" / "config", home / ".gitconfig"]
 
 
-def dirty(repo, paths: list[str]) -> list[str]:
+def dirty(repo: Repo, paths: list[str]) -> list[str]:
     """Those of `paths` with uncommitted changes, staged or not."""
     out = repo.git.status("--porcelain", "--untracked-files=no", "--", *paths)
     return sorted({line[3:] for line in out.splitlines() if line.strip()})
@@ -84,7 +89,7 @@ _IN_PROGRESS = (("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick")
                 ("rebase-apply", "a rebase or `git am`"), ("BISECT_LOG", "a bisect"))
 
 
-def operation_in_progress(repo) -> str | None:
+def operation_in_progress(repo: Repo) -> str | None:
     """The unfinished merge, rebase, cherry-pick, revert, am or bisect, if any: a commit
     made now would fold it in (a merge's second parent, a cherry-pick's author)."""
     git_dir = Path(repo.git_dir)
@@ -94,11 +99,11 @@ def operation_in_progress(repo) -> str | None:
     return None
 
 
-def detached(repo) -> bool:
-    return repo.head.is_detached
+def detached(repo: Repo) -> bool:
+    return bool(repo.head.is_detached)
 
 
-def branch_exists(repo, name: str) -> bool:
+def branch_exists(repo: Repo, name: str) -> bool:
     return name in [h.name for h in repo.heads]
 
 
@@ -142,38 +147,39 @@ def git_version() -> str:
     return out.strip().removeprefix("git version ")
 
 
-def create_branch(repo, name: str) -> None:
+def create_branch(repo: Repo, name: str) -> None:
     _git(repo, "checkout", "-q", "-b", name)
 
 
-def head_bytes(repo, path: str) -> bytes | None:
+def head_bytes(repo: Repo, path: str) -> bytes | None:
     """The file as HEAD has it (None when HEAD has no such file)."""
     return object_bytes(repo, f"HEAD:{path}")
 
 
-def object_bytes(repo, rev: str) -> bytes | None:
+def object_bytes(repo: Repo, rev: str) -> bytes | None:
     """A blob's bytes (`HEAD:path`, an index entry's id...), or None.  A new git process
     each time: GitPython's long-lived cat-file helper dies with the terminal's Ctrl-C, and
     the undo that follows must still be able to read."""
     import git
 
     try:
-        return repo.git.execute(["git", "cat-file", "blob", rev], stdout_as_string=False,
+        data = repo.git.execute(["git", "cat-file", "blob", rev], stdout_as_string=False,
                                 strip_newline_in_stdout=False)
+        return data if isinstance(data, bytes) else None
     except git.GitCommandError:
         return None
 
 
-def head_sha(repo) -> str:
+def head_sha(repo: Repo) -> str:
     return _git(repo, "rev-parse", "HEAD").strip()
 
 
-def parent_sha(repo, sha: str) -> str | None:
+def parent_sha(repo: Repo, sha: str) -> str | None:
     out = _git(repo, "rev-list", "--parents", "-n", "1", sha).split()
     return out[1] if len(out) > 1 else None
 
 
-def commits_since(repo, base: str) -> list[tuple[str, str]] | None:
+def commits_since(repo: Repo, base: str) -> list[tuple[str, str]] | None:
     """(sha, subject) of the commits from `base` to HEAD, oldest first; None when HEAD
     does not descend from `base`."""
     import git
@@ -183,14 +189,15 @@ def commits_since(repo, base: str) -> list[tuple[str, str]] | None:
     except git.GitCommandError:
         return None
     out = _git(repo, "log", "--reverse", "--format=%H %s", f"{base}..HEAD")
-    return [tuple(line.split(" ", 1)) for line in out.splitlines() if line]   # type: ignore
+    return [(sha, subject) for line in out.splitlines() if line
+            for sha, _, subject in [line.partition(" ")]]
 
 
-def tree_of(repo, sha: str) -> str:
+def tree_of(repo: Repo, sha: str) -> str:
     return _git(repo, "rev-parse", f"{sha}^{{tree}}").strip()
 
 
-def blobs_of(repo, base: str, paths: list[str]) -> dict[str, set[str]]:
+def blobs_of(repo: Repo, base: str, paths: list[str]) -> dict[str, set[str]]:
     """path -> the blob ids these paths had in `base` and in every commit since."""
     out: dict[str, set[str]] = {p: set() for p in paths}
     if not paths:
@@ -209,23 +216,23 @@ def blobs_of(repo, base: str, paths: list[str]) -> dict[str, set[str]]:
     return out
 
 
-def current_branch(repo) -> str | None:
+def current_branch(repo: Repo) -> str | None:
     return None if repo.head.is_detached else repo.active_branch.name
 
 
-def index_entry(repo, path: str) -> str | None:
+def index_entry(repo: Repo, path: str) -> str | None:
     """The object id the index records for `path`."""
     staged = _git(repo, "ls-files", "-s", "--", path).split()
     return staged[1] if len(staged) > 1 else None
 
 
-def tree_entry(repo, path: str) -> str | None:
+def tree_entry(repo: Repo, path: str) -> str | None:
     """The object id HEAD records for `path`."""
     listed = _git(repo, "ls-tree", "HEAD", "--", path).split()
     return listed[2] if len(listed) > 2 else None
 
 
-def reset_paths(repo, paths: list[str]) -> None:
+def reset_paths(repo: Repo, paths: list[str]) -> None:
     """The index entries of `paths` as HEAD has them (the work tree is not touched)."""
     if paths:
         _git(repo, "reset", "-q", "HEAD", "--", *paths)
@@ -255,7 +262,8 @@ def commit_message(subject: str, summary: str, provenance: str | None,
     return message
 
 
-def commit(repo, files: dict[str, bytes], message: str, on_tree=None) -> str:
+def commit(repo: Repo, files: dict[str, bytes], message: str,
+           on_tree: Callable[[str], None] | None = None) -> str:
     """Commit exactly these file contents on top of HEAD, through a private index.
 
     The commit holds the tool's bytes even where the work tree also has the user's own
@@ -284,7 +292,7 @@ def commit(repo, files: dict[str, bytes], message: str, on_tree=None) -> str:
     return head_sha(repo)
 
 
-def reset_to(repo, sha: str) -> None:
+def reset_to(repo: Repo, sha: str) -> None:
     """Move the current branch back to `sha` (undo of our own commits); the index too,
     for the files those commits changed."""
     changed = _git(repo, "diff", "--name-only", sha, "HEAD").split("\n")
@@ -294,12 +302,12 @@ def reset_to(repo, sha: str) -> None:
         _git(repo, "reset", "-q", sha, "--", *paths)
 
 
-def _git(repo, *args, istream=None) -> str:
+def _git(repo: Repo, *args: str, istream: IO[bytes] | None = None) -> str:
     """Run git through GitPython; a failure becomes a one-line ScaffoldError."""
     import git
 
     try:
-        return getattr(repo.git, args[0].replace("-", "_"))(*args[1:], istream=istream)
+        return str(getattr(repo.git, args[0].replace("-", "_"))(*args[1:], istream=istream))
     except git.GitCommandError as exc:
         detail = str(exc.stderr or exc.stdout or "")
         lines = [line.strip().removeprefix("stderr:").strip().strip("'").strip()
@@ -309,7 +317,7 @@ def _git(repo, *args, istream=None) -> str:
         raise ScaffoldError(f"git {args[0]} failed: {line}") from None
 
 
-def _stdin_bytes(data: bytes):
+def _stdin_bytes(data: bytes) -> IO[bytes]:
     fh = tempfile.TemporaryFile()
     fh.write(data)
     fh.seek(0)

@@ -9,13 +9,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from scaffold.applying import diff, scm, writer
 from scaffold.applying.build import compile_step
-from scaffold.applying.executor import Commit, CreateBranch, Group, WriteFiles, execute
+from scaffold.applying.executor import Action, Commit, CreateBranch, Group, WriteFiles, execute
 from scaffold.applying.journal import Journal
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.tree import QemuTree
+
+if TYPE_CHECKING:
+    from scaffold.applying.scm import Repo   # GitPython's, named by scm.py alone
 
 
 @dataclass(eq=False, repr=False)
@@ -97,7 +101,7 @@ def mbox_series(tree: QemuTree, steps: list[Step], opts: ApplyOptions,
     return b"".join(out)
 
 
-def _committed(tree: QemuTree, repo, steps: list[Step], dirty: list[str],
+def _committed(tree: QemuTree, repo: Repo, steps: list[Step], dirty: list[str],
                replan: Callable[[QemuTree], list[Step]]) -> list[dict[str, bytes]]:
     """What each commit holds when files the steps edit carry the user's own uncommitted
     lines: the same steps planned on HEAD's content; refused where they overlap."""
@@ -133,7 +137,7 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
     writer.refuse_unwritable(tree.root, paths)
     repo = None
     committed = [{p: new for p, (_, new) in s.contents.items()} for s in steps]
-    actions: list = []
+    actions: list[Action] = []
     author = None
     if opts.commit or opts.branch:
         repo = scm.open_repo(tree.root)
@@ -175,7 +179,7 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
     writes = []
     for i, step in enumerate(steps):
         writes.append(WriteFiles(tree.root, step.contents, index=i))
-        group: list = [writes[-1]]
+        group: list[Action] = [writes[-1]]
         if opts.build_dir:
             group.append(compile_step(opts.build_dir, tree.root, list(step.contents)))
         if opts.commit:
@@ -185,7 +189,7 @@ def apply_steps(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
         label = f"[{i + 1}/{len(steps)}] {step.subject}" if len(steps) > 1 else step.subject
         actions.append(Group(label, group))
     log = None
-    if opts.commit:
+    if opts.commit and repo is not None:   # committing opened the repository
         log = Journal(repo, [(s.subject, s.contents) for s in steps],
                       branch if opts.branch else None)
         for action in writes + commits:

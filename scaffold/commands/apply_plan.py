@@ -9,7 +9,7 @@ from pathlib import Path
 from scaffold.applying import diff, journal, scm
 from scaffold.applying.steps import ApplyOptions, Step, apply_steps, cumulative, mbox_series
 from scaffold.errors import UsageError
-from scaffold.planning.plan import Plan
+from scaffold.planning.plan import Contents, Plan
 from scaffold.reading.tree import QemuTree
 
 
@@ -99,7 +99,8 @@ def hold_for_writing(tree: QemuTree, dry_run: bool) -> None:
                             path=f".git/{found.name}")
 
 
-def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step], as_json,
+def show_dry_run(opts: ApplyOptions, tree: QemuTree, steps: list[Step],
+                 as_json: Callable[[], bytes],
                  check: Callable[[], None] | None = None) -> None:
     """Show what a real run would do: the diff, the JSON plan or the patches.  `check`,
     the plan's last verification, runs first: while git makes the diff (nothing is shown
@@ -128,7 +129,7 @@ def emit(data: bytes, output: Path | None) -> None:
         sys.stdout.flush()
 
 
-def show_diff(tree: QemuTree, contents: dict, output: Path | None = None,
+def show_diff(tree: QemuTree, contents: Contents, output: Path | None = None,
               color: bool | None = None, check: Callable[[], None] | None = None) -> None:
     """Print (or save) the diff: coloured by convention (terminal.py), a long one through
     git's pager on a terminal.  `check` runs while git makes it."""

@@ -1,12 +1,14 @@
 """`qscaffold machines` and `qscaffold check`: what the tree holds, as text or JSON."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from scaffold.jsondoc import location
 
-from scaffold.reading.downstream import latest_holders, read_downstream
-from scaffold.reading.machines import reset_convention
+from scaffold.reading.downstream import DownstreamFamily, latest_holders, read_downstream
+from scaffold.reading.machines import Family, Note, reset_convention
+from scaffold.rules.registry import Finding
 from scaffold.rules.chain import check_tree, failing, reader_notes
 from scaffold.reading.lifecycle import read_policy
 from scaffold.version import current_release
@@ -17,7 +19,7 @@ STATUS_TEXT = {"supported": "supported", "deprecated": "deprecated",
                "past-deletion": "past deletion, code still present"}
 
 
-def machines(tree: QemuTree) -> dict:
+def machines(tree: QemuTree) -> dict[str, Any]:
     families, notes = read_families(tree)
     policy = read_policy(tree)
     current = current_release(tree.version) if tree.version else None
@@ -63,7 +65,7 @@ def machines(tree: QemuTree) -> dict:
     return out
 
 
-def _dialect(downstream: list, notes: list) -> str:
+def _dialect(downstream: list[DownstreamFamily], notes: list[Note]) -> str:
     """What kind of tree this is, from its code: upstream's, or a vendor's (its own
     registrations live, upstream's compiled out)."""
     if not downstream:
@@ -76,7 +78,7 @@ def _dialect(downstream: list, notes: list) -> str:
     return f"downstream ({', '.join(vendors)}): {count} of the vendor's own machine types{off}"
 
 
-def finding_text(f: dict) -> str:
+def finding_text(f: dict[str, Any]) -> str:
     """A finding's JSON (Finding.as_json) as its text line, Finding's own."""
     from scaffold.rules.registry import Finding
 
@@ -85,7 +87,7 @@ def finding_text(f: dict) -> str:
                        loc.get("line"), f["family"], f["version"]))
 
 
-def render_machines(report: dict) -> str:
+def render_machines(report: dict[str, Any]) -> str:
     lines = [f"QEMU tree {report['tree']} (VERSION {report['version'] or 'unknown'})"]
     policy = report["policy"]
     lines.append(f"lifecycle: deprecated after {policy['deprecation_years']} years, deleted after "
@@ -128,13 +130,13 @@ def render_machines(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _type_note(t: dict) -> str:
+def _type_note(t: dict[str, Any]) -> str:
     """" (6.2, latest)": the upstream version a vendor type calls, and its latest mark."""
     notes = [n for n in (t.get("upstream"), "latest" if t["latest"] else None) if n]
     return f" ({', '.join(notes)})" if notes else ""
 
 
-def bugfix_types(family) -> list[str]:
+def bugfix_types(family: Family) -> list[str]:
     """Bugfix releases' machine types kept beside the versions (pc-q35-4.0.1)."""
     out = []
     for name in family.helpers:
@@ -154,12 +156,12 @@ def _span(versions: list[str]) -> str:
     return versions[0] if len(versions) == 1 else f"{versions[0]} .. {versions[-1]} ({len(versions)})"
 
 
-def check(tree: QemuTree, strict: bool = False) -> tuple[list, int]:
+def check(tree: QemuTree, strict: bool = False) -> tuple[list[Finding], int]:
     findings = check_tree(tree)
     return findings, 1 if failing(findings, strict) else 0
 
 
-def render_check(findings: list) -> str:
+def render_check(findings: list[Finding]) -> str:
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
@@ -167,3 +169,10 @@ def render_check(findings: list) -> str:
     summary = ", ".join(plural(n, s) for s, n in counts.items()) or "no findings"
     lines.append(f"check: {summary}")
     return "\n".join(lines) + "\n"
+
+
+def open_tree(repo: Path | None, families: Path | None) -> QemuTree:
+    """The tree, with the families file the command line names (`--families`)."""
+    from scaffold.reading.downstream import with_families_file
+
+    return with_families_file(QemuTree.open(repo), families)

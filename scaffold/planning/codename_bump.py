@@ -26,6 +26,7 @@ from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, Downs
                                          upstream_match)
 from scaffold.reading.machines import RESETS, Family
 from scaffold.reading.tree import QemuTree
+from scaffold.version import Version
 
 
 
@@ -108,7 +109,7 @@ def _upstream_call(text: str, t: DownstreamType, upstream: Family,
     return text
 
 
-def _version(text: str):
+def _version(text: str) -> Version:
     from scaffold.version import Version
 
     major, minor = text.split(".")

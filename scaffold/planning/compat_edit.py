@@ -8,7 +8,9 @@ import itertools
 import re
 import shlex
 import textwrap
-from typing import Any, NamedTuple
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.includes import visible_names
@@ -27,13 +29,16 @@ from scaffold.version import Version
 from scaffold.rules import advice
 from scaffold.rules.registry import Finding, errors
 
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
 
 def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 
-def _style(entries: list[Any]) -> dict:
+def _style(entries: list[Node]) -> dict[str, bool]:
     """The dominant spacing of existing entries: `{ "a", "b", "c" }` or `{"a", "b", "c"}`..."""
     votes = {"space_open": 0, "space_close": 0, "inner_comma": 0}
     for node in entries:
@@ -49,8 +54,8 @@ def _style(entries: list[Any]) -> dict:
     return {k: v > 0 if v else tie[k] for k, v in votes.items()}
 
 
-def newest_release(families: list[Family]):
-    newest = max(f.newest.version for f in families)
+def newest_release(families: list[Family]) -> tuple[Version, Version]:
+    newest: Version = max(f.newest.version for f in families)
     return newest, newest.prev()
 
 
@@ -232,7 +237,7 @@ class Piece(NamedTuple):
     normalised (continuation lines dedented), and its node in a parse of that text."""
 
     text: str
-    node: Any
+    node: Node
     declares: tuple[str, ...]   # the names a declaration declares; () for a statement
 
     @property
@@ -243,7 +248,7 @@ class Piece(NamedTuple):
 _WRAPPER = "void f(void)\n{\n"
 
 
-def _body_items(snippet: str):
+def _body_items(snippet: str) -> tuple[Tree, list[Node]]:
     """(tree, the items of `snippet` parsed as a function body: statements, declarations
     and comments)."""
     tree = csyntax.parse(f"{_WRAPPER}{snippet}\n}}\n".encode())
@@ -366,7 +371,7 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
     return plan.checked(tree, families)
 
 
-def _quoted(texts) -> str:
+def _quoted(texts: Iterable[str]) -> str:
     return " ".join(f"`{t}`" for t in texts)
 
 
@@ -390,7 +395,8 @@ def _refuse_unused_declarations(pieces: list[Piece]) -> None:
 _MACRO_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
 
 
-def _refuse_unseen_names(root, family: Family, fn: OptionsFn, new: list[tuple[Piece, str]]) -> None:
+def _refuse_unseen_names(root: Path, family: Family, fn: OptionsFn,
+                         new: list[tuple[Piece, str]]) -> None:
     """Refuse a piece that uses a name the function will not see: declared neither in the
     function (after the edit), nor at file scope, nor anywhere else the file uses it.
     Macros and called functions come from headers: the compile step checks those."""

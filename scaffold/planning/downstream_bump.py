@@ -27,7 +27,7 @@ from scaffold.planning.functions import Function, param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
 from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, DownstreamVersion,
                                          newest_only, read_downstream)
-from scaffold.reading.machines import RESETS, read_families
+from scaffold.reading.machines import RESETS, Family, read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
 def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
@@ -36,7 +36,7 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
         raise UsageError(f"bump {target}: this tree registers no {target.vendor} machine types "
                          "(`qscaffold machines` lists the families it reads)")
     _refuse_a_failing_tree(tree, families)
-    plan = Plan("bump", target)   # type: ignore[arg-type]   # a downstream version
+    plan = Plan("bump", target)   # a downstream version
     upstream = {f.name: f for f in read_families(tree)[0]} \
         if any(f.spec.base == "upstream" for f in families) else {}
     for family in families:
@@ -79,7 +79,7 @@ def _refuse_a_failing_tree(tree: QemuTree, families: list[DownstreamFamily]) -> 
 
 
 def _plan_codename(tree: QemuTree, plan: Plan, family: DownstreamFamily,
-                   upstream: dict, target: DownstreamVersion) -> None:
+                   upstream: dict[str, Family], target: DownstreamVersion) -> None:
     from scaffold.planning.codename_bump import plan_codename_family
 
     newest = family.newest

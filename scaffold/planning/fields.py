@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from scaffold.planning.plan import Edit, splice
 from scaffold.reading import csyntax
 from scaffold.reading.machines import function_name
 from scaffold.reading.tree import QemuTree
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 _FALSE = {"false", "0", "NULL", "0x0"}
 _TRUE = {"true", "1"}
@@ -59,8 +62,8 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
     """Remove `type_::name` from the files in `paths` (those that mention it), given the
     edits of the machine step that removes its last setter."""
     gone = {(e.path, e.start, e.end) for e in removed}
-    uses: list[tuple[str, Any]] = []
-    declarations = []
+    uses: list[tuple[str, Node]] = []
+    declarations: list[tuple[str, Node]] = []
     word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
     for rel in paths:   # found as text, then asked of the syntax tree (files run to 160 KB)
         file = tree.file(rel)
@@ -79,8 +82,8 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
                 declarations.append((rel, node))
     if len(declarations) != 1 or len(_declared(declarations[0][1])) != 1:
         return Removal([], reason=Kept(Why.NOT_ONE_FIELD, "its declaration is not one field alone"))
-    setters: list[tuple[str, Any]] = []
-    readers: list[tuple[str, Any]] = []
+    setters: list[tuple[str, Node]] = []
+    readers: list[tuple[str, Node]] = []
     for rel, node in uses:
         (setters if _assigned(node) else readers).append((rel, node))
     for rel, node in readers:
@@ -105,12 +108,12 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
         return Removal([], reason=Kept(Why.NOT_ONE_VALUE, "its value is not one constant "
                                        f"({', '.join(values)})"))
     edits = [_delete_lines(tree, decl_rel, decl, f"remove {type_}::{name}")]
-    edits += [_delete_lines(tree, rel, node.parent.parent, f"remove the {name} assignment")
+    edits += [_delete_lines(tree, rel, _grandparent(node), f"remove the {name} assignment")
               for rel, node in setters]
     folds = [(rel, node, _fold(tree, rel, node, value in _TRUE, value)) for rel, node in readers]
     done = [f for _, _, f in folds if isinstance(f, Edit)]
 
-    def inside(rel: str, start: int, end: int, other=None) -> bool:
+    def inside(rel: str, start: int, end: int, other: Edit | None = None) -> bool:
         """Within what another fold removes or rewrites (a reader in a dropped branch)."""
         return any(e is not other and e.path == rel and e.start <= start and end <= e.end and
                    (e.start, e.end) != (start, end) for e in done)
@@ -212,6 +215,7 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
                 return [], csyntax.utf8(name)
             for n in set_only:   # `aml_len += ...;` feeding only it
                 stmt = _set_statement(n)
+                assert stmt is not None   # set_only holds set statements
                 # the comment above goes too when it is about this statement alone (a blank
                 # line or the block's end follows), not when it heads a group of statements
                 follows = after[stmt.end_byte:after.find(b"\n", stmt.end_byte) + 2]
@@ -222,7 +226,7 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
     return extra, None
 
 
-def _declarator_span(decl, ident) -> tuple[int, int] | None:
+def _declarator_span(decl: Node, ident: Node) -> tuple[int, int] | None:
     """The bytes that drop one declarator of several, with its comma; None when its
     initializer may have side effects."""
     items = [c for c in decl.children if c.type not in ("storage_class_specifier",
@@ -241,33 +245,35 @@ def _declarator_span(decl, ident) -> tuple[int, int] | None:
     return None
 
 
-def _parameter(node) -> bool:
+def _parameter(node: Node | None) -> bool:
     while node is not None and node.type in ("identifier", "pointer_declarator",
                                              "array_declarator", "function_declarator"):
         node = node.parent
     return node is not None and node.type == "parameter_declaration"
 
 
-def _set_statement(node):
+def _set_statement(node: Node) -> Node | None:
     """The statement `node = ...;` (or `node += ...;`...) when that is all `node` does there."""
     parent = node.parent
-    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node \
-            and parent.parent.type == "expression_statement":
+    if parent is not None and parent.type == "assignment_expression" and \
+            parent.child_by_field_name("left") == node and parent.parent is not None and \
+            parent.parent.type == "expression_statement":
         return parent.parent
     return None
 
 
-def _side_effect_free(stmt) -> bool:
+def _side_effect_free(stmt: Node | None) -> bool:
     """Nothing but reads and arithmetic: no call, no assignment but the outer one, no ++."""
-    return _side_effect_free_expr(stmt.named_children[0].child_by_field_name("right"))
+    right = stmt.named_children[0].child_by_field_name("right") if stmt is not None else None
+    return right is not None and _side_effect_free_expr(right)
 
 
-def _side_effect_free_expr(value) -> bool:
+def _side_effect_free_expr(value: Node) -> bool:
     return not any(n.type in ("call_expression", "assignment_expression", "update_expression")
                    for n in csyntax.descendants(value))
 
 
-def _comment_above(data: bytes, stmt):
+def _comment_above(data: bytes, stmt: Node) -> Node:
     """The first of the comments right above `stmt` (no blank line between), or `stmt`."""
     first = stmt
     while first.prev_sibling is not None and first.prev_sibling.type == "comment" and \
@@ -276,7 +282,7 @@ def _comment_above(data: bytes, stmt):
     return first
 
 
-def _static(node) -> bool:
+def _static(node: Node | None) -> bool:
     """Whether the declaration or definition `node` names is `static`."""
     while node is not None and node.type not in ("declaration", "function_definition"):
         node = node.parent
@@ -284,61 +290,76 @@ def _static(node) -> bool:
                                     for c in node.children)
 
 
-def _enclosing_function(root, offset: int):
+def _enclosing_function(root: Node, offset: int) -> Node | None:
     for node in csyntax.top_level(root):
         if node.type == "function_definition" and node.start_byte <= offset < node.end_byte:
             return node
     return None
 
 
-def _field(node) -> str | None:
+def _field(node: Node) -> str | None:
     field = node.child_by_field_name("field")
     return csyntax.utf8(field.text or b"") if field is not None else None
 
 
-def _declared(node) -> list[str]:
+def _declared(node: Node) -> list[str]:
     return [csyntax.utf8(d.text or b"") for d in node.children_by_field_name("declarator")
             if d.type == "field_identifier"]
 
 
-def _struct_name(node) -> str | None:
+def _struct_name(node: Node | None) -> str | None:
     while node is not None and node.type != "struct_specifier":
         node = node.parent
     name = node.child_by_field_name("name") if node is not None else None
     return csyntax.utf8(name.text or b"") if name is not None else None
 
 
-def _assigned(node) -> bool:
+def _assigned(node: Node) -> bool:
     """`X->f = v;` as a statement of its own."""
     parent = node.parent
-    return (parent.type == "assignment_expression" and parent.child_by_field_name("left") == node
-            and csyntax.utf8(parent.child_by_field_name("operator").text) == "="
-            and parent.parent.type == "expression_statement")
+    return (parent is not None and parent.type == "assignment_expression"
+            and parent.child_by_field_name("left") == node
+            and _operator(parent) == "="
+            and parent.parent is not None and parent.parent.type == "expression_statement")
 
 
-def _enclosing_function_of(node):
+def _operator(node: Node) -> str:
+    op = node.child_by_field_name("operator")
+    return csyntax.utf8(op.text or b"") if op is not None else ""
+
+
+def _grandparent(node: Node) -> Node:
+    """The statement of a field assigned as a statement of its own (`_assigned`)."""
+    parent = node.parent
+    grand = parent.parent if parent is not None else None
+    assert grand is not None   # _assigned(node) holds
+    return grand
+
+
+def _enclosing_function_of(node: Node | None) -> Node | None:
     while node is not None and node.type != "function_definition":
         node = node.parent
     return node
 
 
-def _function_name(node) -> str | None:
+def _function_name(node: Node) -> str | None:
     fn = _enclosing_function_of(node)
     return function_name(fn) if fn is not None else None
 
 
-def _written(node) -> bool:
+def _written(node: Node) -> bool:
     """A write other than `X->f = v;`: a compound assignment, ++/--, or its address taken."""
     parent = node.parent
+    if parent is None:
+        return False
     if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node:
         return True
     if parent.type == "update_expression":
         return True
-    return parent.type == "pointer_expression" and \
-        csyntax.utf8(parent.child_by_field_name("operator").text) == "&"
+    return parent.type == "pointer_expression" and _operator(parent) == "&"
 
 
-def _is_class_init_of(root, fn, type_: str) -> bool:
+def _is_class_init_of(root: Node, fn: Node, type_: str) -> bool:
     """Whether `fn` is the class_init of the type whose class is `type_`: a `TypeInfo`
     initializer in the same file with `.class_init = fn` and `.class_size =
     sizeof(type_)`.  What it sets is what every machine type of the class starts from;
@@ -361,9 +382,9 @@ def _is_class_init_of(root, fn, type_: str) -> bool:
     return False
 
 
-def _designated(initializer) -> dict:
+def _designated(initializer: Node) -> dict[str, Node]:
     """`.field = value` pairs of an initializer list, as {field: value node}."""
-    out = {}
+    out: dict[str, Node] = {}
     for pair in initializer.named_children:
         if pair.type != "initializer_pair":
             continue
@@ -374,7 +395,7 @@ def _designated(initializer) -> dict:
     return out
 
 
-def _sizeof_type(node) -> str | None:
+def _sizeof_type(node: Node) -> str | None:
     """`T` of `sizeof(T)`, for a plain type name."""
     inner = node.child_by_field_name("type") or node.child_by_field_name("value")
     while inner is not None and inner.type in ("type_descriptor", "parenthesized_expression") \
@@ -383,7 +404,7 @@ def _sizeof_type(node) -> str | None:
     return csyntax.utf8(inner.text or b"") if inner is not None else None
 
 
-def _line_span(data: bytes, node, first=None) -> tuple[int, int]:
+def _line_span(data: bytes, node: Node, first: Node | None = None) -> tuple[int, int]:
     """From the start of the first line of `first` (default: the node) to after the node's
     last line.  A blank line next to it goes too where it would be left doubled, or
     against a brace."""
@@ -399,12 +420,12 @@ def _line_span(data: bytes, node, first=None) -> tuple[int, int]:
     return start, end
 
 
-def _delete_lines(tree: QemuTree, rel: str, node, what: str) -> Edit:
+def _delete_lines(tree: QemuTree, rel: str, node: Node, what: str) -> Edit:
     start, end = _line_span(tree.file(rel).data, node)
     return Edit(rel, start, end, b"", what)
 
 
-def _simplify(node, target, truth: bool):
+def _simplify(node: Node, target: Node, truth: bool) -> tuple[bool | None, str | None] | None:
     """(True/False, None) or (None, residual text) for a condition in which `target`
     stands for a constant; None where the form is not one we fold."""
     if node == target:
@@ -412,16 +433,16 @@ def _simplify(node, target, truth: bool):
     if node.type == "parenthesized_expression" and node.named_child_count == 1:
         known, text = _simplify(node.named_children[0], target, truth) or (None, None)
         return None if known is None and text is None else (known, text and f"({text})")
-    if node.type == "unary_expression" and csyntax.utf8(node.child_by_field_name("operator").text) == "!":
-        inner = _simplify(node.child_by_field_name("argument"), target, truth)
+    if node.type == "unary_expression" and _operator(node) == "!":
+        inner = _simplify(csyntax.child(node, "argument"), target, truth)
         if inner is None:
             return None
         return (not inner[0], None) if inner[1] is None else (None, "!" + inner[1])
     if node.type == "binary_expression":
-        op = csyntax.utf8(node.child_by_field_name("operator").text)
+        op = _operator(node)
         if op in ("&&", "||"):
-            left = _simplify(node.child_by_field_name("left"), target, truth)
-            right = _simplify(node.child_by_field_name("right"), target, truth)
+            left = _simplify(csyntax.child(node, "left"), target, truth)
+            right = _simplify(csyntax.child(node, "right"), target, truth)
             if left is None or right is None:
                 return None
             for side, other in ((left, right), (right, left)):
@@ -432,20 +453,20 @@ def _simplify(node, target, truth: bool):
             return None, f"{left[1]} {op} {right[1]}"
     if _contains(node, target):
         return None
-    return None, csyntax.utf8(node.text or b"")
+    return None, csyntax.utf8(csyntax.text(node))
 
 
-def _contains(node, target) -> bool:
+def _contains(node: Node, target: Node) -> bool:
     return node.start_byte <= target.start_byte and target.end_byte <= node.end_byte
 
 
-def _fold(tree: QemuTree, rel: str, target, truth: bool, value: str) -> Edit | str:
+def _fold(tree: QemuTree, rel: str, target: Node, truth: bool, value: str) -> Edit | str:
     """The edit folding the reader `target`, or why it cannot be folded."""
     top = target
     while top.parent is not None and top.parent.type in (
             "parenthesized_expression", "unary_expression", "binary_expression"):
         top = top.parent
-    context = top.parent
+    context = csyntax.parent(top)
     data = tree.file(rel).data
     if context.type == "return_statement" and top == target:
         return Edit(rel, target.start_byte, target.end_byte, value.encode(),
@@ -456,35 +477,38 @@ def _fold(tree: QemuTree, rel: str, target, truth: bool, value: str) -> Edit | s
     known, text = simple
     if context.type == "conditional_expression" and context.child_by_field_name("condition") == top:
         if known is None:
-            return Edit(rel, top.start_byte, top.end_byte, text.encode(), "simplify a condition")
-        branch = context.child_by_field_name("consequence" if known else "alternative")
-        return Edit(rel, context.start_byte, context.end_byte, branch.text, "fold a ?:")
+            return Edit(rel, top.start_byte, top.end_byte, (text or "").encode(),
+                        "simplify a condition")
+        branch = csyntax.child(context, "consequence" if known else "alternative")
+        return Edit(rel, context.start_byte, context.end_byte, csyntax.text(branch), "fold a ?:")
     if context.type != "if_statement" or context.child_by_field_name("condition") != top:
         return "a reader of a form not folded"
     if known is None:   # the rest of the condition stays: `(F && x)` with F true is `(x)`
+        text = text or ""
         inner = text[1:-1] if text.startswith("(") and text.endswith(")") else text
         return Edit(rel, top.start_byte + 1, top.end_byte - 1, inner.encode(),
                     "simplify a condition")
     return _fold_if(data, rel, context, known)
 
 
-def _fold_if(data: bytes, rel: str, stmt, known: bool) -> Edit | str:
-    consequence = stmt.child_by_field_name("consequence")
+def _fold_if(data: bytes, rel: str, stmt: Node, known: bool) -> Edit | str:
+    consequence = csyntax.child(stmt, "consequence")
     alternative = stmt.child_by_field_name("alternative")
     kept = consequence if known else (alternative.named_children[0] if alternative else None)
-    if stmt.parent.type == "else_clause":   # `} else if (F) {...}`
+    clause = csyntax.parent(stmt)
+    if clause.type == "else_clause":   # `} else if (F) {...}`
         if kept is not None:
-            return Edit(rel, stmt.start_byte, stmt.end_byte, kept.text, "fold an else-if")
-        clause = stmt.parent
+            return Edit(rel, stmt.start_byte, stmt.end_byte, csyntax.text(kept), "fold an else-if")
         before = clause.prev_sibling
+        assert before is not None   # an else follows its if's branch
         return Edit(rel, before.end_byte, clause.end_byte, b"", "drop an else-if")
     if kept is None:   # the comment right above it explains it: it goes too
         start, end = _line_span(data, stmt, _comment_above(data, stmt))
         return Edit(rel, start, end, b"", "drop an if")
     if kept.type == "if_statement":          # `if (F) {...} else if (x) {...}`, F false
-        return Edit(rel, stmt.start_byte, stmt.end_byte, kept.text, "fold an if")
+        return Edit(rel, stmt.start_byte, stmt.end_byte, csyntax.text(kept), "fold an if")
     if kept.type != "compound_statement":
-        return Edit(rel, stmt.start_byte, stmt.end_byte, kept.text, "fold an if")
+        return Edit(rel, stmt.start_byte, stmt.end_byte, csyntax.text(kept), "fold an if")
     body = [c for c in kept.named_children if c.type != "comment"]
     preceding = stmt.prev_named_sibling
     if any(c.type == "declaration" for c in body) and preceding is not None and \

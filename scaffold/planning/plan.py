@@ -17,8 +17,15 @@ from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 if TYPE_CHECKING:
+    from tree_sitter import Tree
+
     from scaffold.reading.downstream import DownstreamVersion
+    from scaffold.reading.machines import Family
 from scaffold.rules.registry import Finding, errors
+
+
+# path -> (old bytes, new bytes) of every file a plan changes
+Contents = dict[str, tuple[bytes, bytes]]
 
 
 class Edit(NamedTuple):
@@ -46,13 +53,13 @@ class Plan:
     left: list[str] = field(default_factory=list)       # for a person, with file:line
     notes: list[Finding] = field(default_factory=list)   # what it saw on the way
     result: QemuTree | None = field(default=None, repr=False)   # the tree after the edits
-    _before: tuple[QemuTree, Any] | None = field(default=None, repr=False)   # still to verify
+    _before: tuple[QemuTree, list[Family] | None] | None = field(default=None, repr=False)   # to verify
 
     @property
     def paths(self) -> list[str]:
         return sorted({e.path for e in self.edits})
 
-    def contents(self, tree: QemuTree) -> dict[str, tuple[bytes, bytes]]:
+    def contents(self, tree: QemuTree) -> Contents:
         """path -> (old bytes, new bytes) for every file the plan changes."""
         out = {}
         for path in self.paths:
@@ -66,7 +73,8 @@ class Plan:
         self.edits = [e._replace(text=re.sub(rb"(?<!\r)\n", b"\r\n", e.text)) if e.path in crlf else e
                       for e in self.edits]
 
-    def checked(self, tree: QemuTree, families, later: bool = False) -> "Plan":
+    def checked(self, tree: QemuTree, families: list[Family] | None, later: bool = False
+                ) -> "Plan":
         """The plan made ready to show or write: new text takes the file's line endings,
         and the result must have no new C parse error and no `check` finding worse than
         before; sets `result` (the tree after the edits).  With `later`, the `check` part
@@ -87,7 +95,7 @@ class Plan:
             self._before = None
             verify(tree, families, self.result)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         """docs/json.md's plan: what a dry run with --format json prints."""
         return {
             "schema": SCHEMA,
@@ -123,12 +131,13 @@ def splice(data: bytes, edits: list[Edit]) -> bytes:
     return b"".join(out)
 
 
-def reparsed_without_new_errors(tree: QemuTree, plan: Plan, contents: dict[str, tuple[bytes, bytes]]) -> dict:
+def reparsed_without_new_errors(tree: QemuTree, plan: Plan, contents: Contents
+                                ) -> dict[str, tuple[Tree, tuple[int, int] | None]]:
     """Refuse a result with more parse errors than the file had (macro calls aside).
 
     The new text is parsed incrementally (SourceFile.reparse).  Returns (new syntax
     tree, parsed region) by path."""
-    parsed = {}
+    parsed: dict[str, tuple[Tree, tuple[int, int] | None]] = {}
     for path, (_, new) in contents.items():
         edits = [(e.start, e.end, e.text) for e in plan.edits if e.path == path]
         old_tree, new_tree, region = tree.file(path).reparse(new, edits)
@@ -143,7 +152,7 @@ def reparsed_without_new_errors(tree: QemuTree, plan: Plan, contents: dict[str, 
     return parsed
 
 
-def verify(before: QemuTree, families, after: QemuTree) -> None:
+def verify(before: QemuTree, families: list[Family] | None, after: QemuTree) -> None:
     """The changed tree must pass `qscaffold check` wherever the original did."""
     from scaffold.reading.machines import machine_families
 

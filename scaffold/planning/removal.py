@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from scaffold.planning.plan import Edit
 from scaffold.errors import ScaffoldError
 from scaffold.reading import csyntax
 from scaffold.reading.tree import SourceFile
 
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
 _IDENT = re.compile(rb"[A-Za-z_]\w*")
 
 
-def identifiers(data: bytes) -> Counter:
+def identifiers(data: bytes) -> Counter[bytes]:
     return Counter(_IDENT.findall(data))
 
 
-def defined_name(node, is_header: bool) -> bytes | None:
+def defined_name(node: Node, is_header: bool) -> bytes | None:
     """The name a file-local top-level item defines (static function or variable, or a
     macro of a .c file), else None."""
     if node.type in ("preproc_def", "preproc_function_def") and not is_header:
@@ -41,7 +45,7 @@ def defined_name(node, is_header: bool) -> bytes | None:
     return decl.text if decl is not None and decl.type == "identifier" else None
 
 
-def _attached_comments(nodes: list, chosen: set[int], data: bytes) -> set[int]:
+def _attached_comments(nodes: list[Node], chosen: set[int], data: bytes) -> set[int]:
     """Comments right above a removed item (no blank line between) go with it."""
     out = set(chosen)
     for i in sorted(chosen, reverse=True):
@@ -73,9 +77,9 @@ def plan_removal(file: SourceFile, spans: list[tuple[int, int]], what: str,
                                 line=errors[0][0] if errors else file.line(s), family=family)
     is_header = file.rel.endswith(".h")
     before = identifiers(data)
-    ids: dict[int, Counter] = {}
+    ids: dict[int, Counter[bytes]] = {}
 
-    def own_ids(i: int) -> Counter:
+    def own_ids(i: int) -> Counter[bytes]:
         if i not in ids:
             ids[i] = identifiers(data[nodes[i].start_byte:nodes[i].end_byte])
         return ids[i]
@@ -102,7 +106,7 @@ def plan_removal(file: SourceFile, spans: list[tuple[int, int]], what: str,
     return _edits(file, nodes, chosen, what, family), pruned
 
 
-def _edits(file: SourceFile, nodes: list, chosen: set[int], what: str,
+def _edits(file: SourceFile, nodes: list[Node], chosen: set[int], what: str,
            family: str | None) -> list[Edit]:
     """One edit per run of consecutive removed items: from the end of the item kept before
     the run to the end of the run, so that the spacing after it stays as it was."""

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from scaffold.jsondoc import SCHEMA
 from scaffold.progress import Progress
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.compat_edit import CLASS_CAST, expand_families
 from scaffold.planning.fields import Kept, Why, plan_field
-from scaffold.planning.plan import Edit, Plan
+from scaffold.planning.plan import Contents, Edit, Plan
 from scaffold.planning.removal import plan_removal
 from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.compat_arrays import ArrayPair
 from scaffold.reading.families import FAMILIES
 from scaffold.reading.lifecycle import Policy, read_policy
 from scaffold.version import current_release
@@ -40,7 +42,7 @@ class RetireStep:
     plan: Plan
     contents: dict[str, tuple[bytes, bytes]]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"subject": self.subject, "summary": self.summary, "files": self.plan.paths,
                 "edits": self.plan.as_json()["edits"]}
 
@@ -59,7 +61,7 @@ class FollowUp:
             (f"{self.path}: " if self.path else "")
         return f"{where}{self.message}"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         from scaffold.jsondoc import location
 
         return {"kind": self.kind, "message": self.message,
@@ -75,7 +77,7 @@ class Series:
     retired: list[str] = field(default_factory=list)     # machine type names
     provenance: str = ""
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "command": "retire", "retired": self.retired,
                 "steps": [s.as_json() for s in self.steps],
                 "followups": [f.as_json() for f in self.followups]}
@@ -136,7 +138,8 @@ def _bugfix_registrations(family: Family, version: Version) -> list[tuple[int, i
     return out
 
 
-def _machine_spans(family: Family, block: VersionBlock) -> tuple[list, list[str], list[str]]:
+def _machine_spans(family: Family, block: VersionBlock
+                   ) -> tuple[list[tuple[int, int]], list[str], list[str]]:
     """(byte spans, function names, machine type names) that retiring `block` removes."""
     if block.macro is None or not block.functions:
         raise ScaffoldError(f"machine version {block.version} has no "
@@ -193,10 +196,11 @@ def _enclosing(family: Family, offset: int) -> str:
 
 def _class_fields(family: Family, block: VersionBlock) -> set[tuple[str, str]]:
     """(class type, field) the version sets through a class cast (pcmc->x = ...)."""
-    cached = block.memo.get("class_fields")
+    cached: set[tuple[str, str]] | None = block.memo.get("class_fields")
     if cached is not None:
         return cached
-    out = block.memo["class_fields"] = set()
+    out: set[tuple[str, str]] = set()
+    block.memo["class_fields"] = out
     for fn in block.functions.values():
         casts = {}
         for stmt in fn.statements:
@@ -226,7 +230,7 @@ def _families(tree: QemuTree, names: list[str]) -> list[Family]:
     return [known[n] for n in wanted]
 
 
-def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, dict]:
+def _finish_step(current: QemuTree, plan: Plan) -> tuple[QemuTree, Contents]:
     """Check the step like any plan; the tree after it is the next step's start."""
     plan.checked(current, None)
     assert plan.result is not None   # a step always has edits
@@ -246,7 +250,7 @@ def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] |
     return _plan_series(tree, chosen, policy, provenance_args, fields_search, mentions_search)
 
 
-def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance_args: str,
+def _plan_series(tree: QemuTree, chosen: dict[str, list[Version]], policy: Policy | None, provenance_args: str,
                  fields_search: FileSearch, mentions_search: FileSearch) -> Series:
     series = Series()
     order = {s.name: i for i, s in enumerate(FAMILIES)}
@@ -271,8 +275,9 @@ def _plan_series(tree: QemuTree, chosen: dict, policy: Policy | None, provenance
     return series
 
 
-def _plan_versions(series: Series, versions: list[Version], chosen: dict, order: dict,
-                   blocked: dict, fields: set, removed_fields: set,
+def _plan_versions(series: Series, versions: list[Version], chosen: dict[str, list[Version]],
+                   order: dict[str, int], blocked: dict[str, Version],
+                   fields: set[tuple[str, str]], removed_fields: set[tuple[str, str]],
                    why_kept: dict[tuple[str, str], Kept],
                    current: QemuTree, policy: Policy | None, fields_search: FileSearch,
                    progress: Progress) -> QemuTree:
@@ -352,7 +357,7 @@ def _plan_versions(series: Series, versions: list[Version], chosen: dict, order:
 
 
 def _machine_step(subsystem: str, types: list[str], version: Version, policy: Policy | None,
-                  plan: Plan, contents: dict) -> RetireStep:
+                  plan: Plan, contents: Contents) -> RetireStep:
     main = [t for t in types if t.count(".") == 1]
     # upstream names q35 before i440fx: "pc-q35-2.7 and pc-i440fx-2.7"
     main.sort(key=lambda t: t.startswith("pc-i440fx"))
@@ -386,7 +391,8 @@ def _array_uses(tree: QemuTree) -> dict[str, list[tuple[str, int]]]:
     return uses
 
 
-def _used_elsewhere(uses: dict[str, list[tuple[str, int]]], name: str, own: list) -> bool:
+def _used_elsewhere(uses: dict[str, list[tuple[str, int]]], name: str,
+                    own: list[ArrayPair]) -> bool:
     """Whether anything names the array outside its own definition and declarations."""
     return any(not any(p.file.rel == rel and p.start <= at < p.end for p in own)
                for rel, at in uses.get(name, []))
@@ -453,7 +459,7 @@ def _stale_step(current: QemuTree, series: Series) -> QemuTree:
 
 # --- what is reported rather than done -------------------------------------------------
 
-def _field_followups(before: QemuTree, after: QemuTree, fields,
+def _field_followups(before: QemuTree, after: QemuTree, fields: set[tuple[str, str]],
                      search: FileSearch,
                      why_kept: dict[tuple[str, str], Kept] | None = None) -> list[FollowUp]:
     """Class fields no remaining machine type sets, with their declaration and readers."""
@@ -461,7 +467,7 @@ def _field_followups(before: QemuTree, after: QemuTree, fields,
         return []
     names = {f for _, f in fields}
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
-    found: dict[str, dict[str, list]] = {n: {"set": [], "read": [], "decl": []} for n in names}
+    found: dict[str, dict[str, list[tuple[str, int]]]] = {n: {"set": [], "read": [], "decl": []} for n in names}
     for rel, data in search.containing([n.encode() for n in names]):
         if rel in after.files:
             data = after.files[rel].data

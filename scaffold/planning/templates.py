@@ -4,8 +4,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scaffold.cache import cache_dir
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.bccache import Bucket
 
 
 def template_dir() -> Path:
@@ -15,7 +20,7 @@ def template_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _env():
+def _env() -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir())),
@@ -23,7 +28,7 @@ def _env():
                               autoescape=False, auto_reload=False, bytecode_cache=_bytecode())
 
 
-def _bytecode():
+def _bytecode() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (keyed by each template's checksum): compiling
     the six templates costs more than a whole bump's planning."""
     import jinja2
@@ -36,7 +41,7 @@ def _bytecode():
     class Cache(jinja2.FileSystemBytecodeCache):
         """A compiled template that does not load (cut short, damaged) is compiled again."""
 
-        def load_bytecode(self, bucket) -> None:
+        def load_bytecode(self, bucket: Bucket) -> None:
             try:
                 super().load_bytecode(bucket)
             except Exception:   # whatever the file holds, a cache is never trusted
@@ -44,6 +49,7 @@ def _bytecode():
     return Cache(str(folder)) if os.access(folder, os.W_OK) else None
 
 
-def render(template: str, **values) -> str:
+def render(template: str, **values: Any) -> str:
     """Render a template; the newline that ends the template file is not part of the code."""
-    return _env().get_template(template).render(**values).removesuffix("\n")
+    text: str = _env().get_template(template).render(**values)
+    return text.removesuffix("\n")

@@ -209,6 +209,27 @@ def utf8(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+def text(node: Node) -> bytes:
+    """A node's bytes (tree-sitter types them as optional: a parsed node always has them)."""
+    return node.text or b""
+
+
+def child(node: Node, name: str) -> Node:
+    """The child a node of its kind always has (an assignment's `left`, an if's
+    `condition`); a tree without it is a bug of the caller's matching."""
+    found = node.child_by_field_name(name)
+    if found is None:
+        raise ValueError(f"a {node.type} without its {name} at byte {node.start_byte}")
+    return found
+
+
+def parent(node: Node) -> Node:
+    """The parent of a node that is not the root."""
+    if node.parent is None:
+        raise ValueError(f"a {node.type} without a parent at byte {node.start_byte}")
+    return node.parent
+
+
 def declared_names(node: Node) -> list[str]:
     """The names a declaration (or function definition) declares: `a`, `b` and `c` of
     `int a, *b = &x, c[2];`, `f` of `static void f(void) {...}`; none for other nodes."""

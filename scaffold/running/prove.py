@@ -15,13 +15,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from scaffold import scratch
 from scaffold.running.baseline import Known
 from scaffold.running.devices import Device
 from scaffold.running.qemu import Qemu, QemuError, QemuPool, firmware_dirs, wait_for
-from scaffold.running.walk import TypeProperties, same_value, walk
+from scaffold.running.walk import QomObject, TypeProperties, same_value, walk
 
 VERSIONED = re.compile(r".*-\d+\.\d+$")   # pc-q35-7.2, virt-10.2; not pc-q35-4.0.1
 MIGRATION_TIMEOUT = 60.0
@@ -96,9 +97,9 @@ class MachineResult:
         return bool(self.differences or self.error) or broken(self.migration) or \
             broken(self.backward)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         """docs/json.md: null, not "", where there is no reason or error."""
-        def fields(record: NamedTuple) -> dict:
+        def fields(record: NamedTuple) -> dict[str, Any]:
             return {k: (None if v == "" else v) for k, v in record._asdict().items()}
         return {"machine": self.machine, "error": self.error or None,
                 "differences": [fields(d) for d in self.differences],
@@ -120,7 +121,7 @@ def shared_machines(old: Binary, new: Binary, patterns: list[str] | None) -> lis
     return both
 
 
-def _machine_order(name: str) -> tuple:
+def _machine_order(name: str) -> tuple[str, tuple[int, ...]]:
     stem, _, version = name.rpartition("-")
     return (stem, tuple(-int(x) for x in version.split(".")))   # newest first per family
 
@@ -197,7 +198,8 @@ def _compare(result: MachineResult, src: Qemu, dst: Qemu, old: Binary, new: Bina
                     result.differences.append(diff)
 
 
-def _pairs(before: dict, after: dict, result: MachineResult):
+def _pairs(before: dict[str, QomObject], after: dict[str, QomObject], result: MachineResult
+           ) -> Iterator[tuple[str, QomObject, QomObject]]:
     """(key, old object, new object): matched by place, then what moved (10.2 puts the
     RTC and the DMA controllers under the LPC bridge) by type, when each side has as many
     of that type left over; the rest exists on one side only."""
@@ -230,7 +232,7 @@ def _migrate(src: Qemu, dst: Qemu, sock: str, machine: str, baseline: list[Known
         src.cmd("migrate", uri=f"unix:{sock}")
     except QemuError as exc:   # a device that blocks migration says so at once
         return _failure("blocked", str(exc).split(": ", 2)[-1], start, machine, baseline)
-    status: dict = {}
+    status: dict[str, Any] = {}
     ended = ("completed", "failed", "cancelled")
 
     def source_done() -> bool:
@@ -257,7 +259,7 @@ def _migrate(src: Qemu, dst: Qemu, sock: str, machine: str, baseline: list[Known
 
         def destination_done() -> bool:
             try:
-                return dst.cmd("query-status")["status"] != "inmigrate"
+                return bool(dst.cmd("query-status")["status"] != "inmigrate")
             except QemuError:   # it exited: a failed load ends the process
                 return True
 
@@ -288,7 +290,7 @@ def _failure(status: str, error: str, start: float, machine: str,
 
 def prove(old: Binary, new: Binary, machines: list[str], devices: list[Device],
           baseline: list[Known], backward: bool = False, jobs: int = 1,
-          progress=None) -> list[MachineResult]:
+          progress: Callable[[MachineResult], None] | None = None) -> list[MachineResult]:
     """Every machine type, `jobs` at a time; every QEMU ended whatever happens."""
     results: dict[str, MachineResult] = {}
     qemus = QemuPool()

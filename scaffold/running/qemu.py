@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from scaffold.errors import ScaffoldError
@@ -59,7 +60,7 @@ class _Guard:
     between QEMU's start and the telling leaves nothing behind)."""
 
     lock = threading.Lock()
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     mark = f"{os.getpid()}-{time.time_ns()}"
 
     @classmethod
@@ -109,7 +110,7 @@ class Qemu:
                  pool: QemuPool | None = None):
         self.binary, self.args, self.name = Path(binary), list(args), name
         self.pool = pool
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.qmp: Any = None
         self._stderr = tempfile.TemporaryFile()
         self._said = ""   # its stderr, once stopped
@@ -120,7 +121,7 @@ class Qemu:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -177,7 +178,7 @@ class Qemu:
             except OSError:
                 self.proc.kill()
 
-    def cmd(self, command: str, **args) -> Any:
+    def cmd(self, command: str, **args: Any) -> Any:
         from qemu.qmp import ExecuteError
 
         try:
@@ -188,7 +189,8 @@ class Qemu:
             raise QemuError(f"{self.name}: {command}: QEMU stopped answering "
                             f"({self.error_text() or type(exc).__name__})") from None
 
-    def wait_event(self, name: str, done, timeout: float) -> dict | None:
+    def wait_event(self, name: str, done: Callable[[dict[str, Any]], bool],
+                   timeout: float) -> dict[str, Any] | None:
         """The first `name` event for which `done(data)` holds, from QMP's event stream
         (no polling); None when none came within `timeout` or the process went away."""
         end = time.monotonic() + timeout
@@ -197,8 +199,9 @@ class Qemu:
                 event = self.qmp.pull_event(wait=float(left))
             except Exception:   # qemu.qmp's timeout or end of stream: no such event
                 return None
-            if event and event.get("event") == name and done(event.get("data", {})):
-                return event.get("data", {})
+            data: dict[str, Any] = event.get("data", {}) if event else {}
+            if event and event.get("event") == name and done(data):
+                return data
         return None
 
     def alive(self) -> bool:
@@ -294,7 +297,7 @@ class QemuPool:
             return sum(1 for vm in self._live if vm.alive())
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.01) -> bool:
+def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if predicate():

@@ -60,7 +60,7 @@ def walk(vm: Qemu, device_types: set[str], known: TypeProperties) -> dict[str, Q
     return out
 
 
-def _children(vm: Qemu, path: str, key: str, listing: list[dict], device_types: set[str],
+def _children(vm: Qemu, path: str, key: str, listing: list[dict[str, Any]], device_types: set[str],
               known: TypeProperties, out: dict[str, QomObject]) -> None:
     seen: dict[tuple[str, str], int] = {}
     for prop in sorted(listing, key=_index_order):
@@ -86,13 +86,13 @@ def _children(vm: Qemu, path: str, key: str, listing: list[dict], device_types: 
         _children(vm, child_path, child_key, child_listing, device_types, known, out)
 
 
-def _index_order(prop: dict) -> tuple:
+def _index_order(prop: dict[str, Any]) -> tuple[str, int]:
     m = _INDEXED.fullmatch(prop["name"])
     return (m.group("base"), int(m.group("index"))) if m else (prop["name"], -1)
 
 
 def _read(vm: Qemu, path: str, type_name: str, settable: frozenset[str],
-          listing: list[dict]) -> QomObject:
+          listing: list[dict[str, Any]]) -> QomObject:
     values, unreadable = {}, []
     for prop in listing:
         name = prop["name"]
@@ -114,7 +114,7 @@ def same_value(old: Any, new: Any) -> bool:
     if _cpuid_words(old) and _cpuid_words(new):
         a, b = _by_leaf(old), _by_leaf(new)
         return all(a[k] == b[k] for k in a.keys() & b.keys())
-    return old == new
+    return bool(old == new)
 
 
 def _cpuid_words(value: Any) -> bool:
@@ -122,6 +122,6 @@ def _cpuid_words(value: Any) -> bool:
         all(isinstance(w, dict) and "cpuid-register" in w for w in value)
 
 
-def _by_leaf(words: list[dict]) -> dict[tuple, Any]:
+def _by_leaf(words: list[dict[str, Any]]) -> dict[tuple[Any, ...], Any]:
     return {(w["cpuid-register"], w.get("cpuid-input-eax"), w.get("cpuid-input-ecx")):
             w.get("features") for w in words}

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import json
 from pathlib import Path
@@ -11,8 +13,12 @@ from pathlib import Path
 from scaffold.applying.steps import ApplyOptions, Step, apply_steps
 from scaffold.commands.apply_plan import validate_options, note, recover, show_dry_run
 from scaffold.planning.bump import plan_bump
+from scaffold.planning.plan import Contents, Plan
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version, in_development
+
+if TYPE_CHECKING:
+    from scaffold.reading.downstream import DownstreamVersion
 
 
 @dataclass(eq=False, repr=False)
@@ -28,7 +34,7 @@ def subject(target: Version) -> str:
     return f"hw: add compat machines for {target}"
 
 
-def step_for(plan, contents, title: str | None = None) -> Step:
+def step_for(plan: Plan, contents: Contents, title: str | None = None) -> Step:
     """The commit: upstream's subject, or the vendor's (`title`) for a downstream bump,
     whose message also says which families were left alone and why."""
     families = "/".join(sorted(plan.families))
@@ -38,13 +44,15 @@ def step_for(plan, contents, title: str | None = None) -> Step:
             summary += f"  No new type for {'; '.join(plan.skipped)}."
         return Step(title.format(version=plan.target), summary.strip(),
                     f"Generated with `qscaffold bump {plan.target}`.", contents)
-    summary = (f"Add {plan.target} machine types for {families}." if families
-               else f"Add the {plan.target.prev()} compat arrays.")
-    return Step(subject(plan.target), summary, f"Generated with `qscaffold bump {plan.target}`.",
+    target = plan.target
+    assert isinstance(target, Version)   # upstream's bump (a vendor's has its `title`)
+    summary = (f"Add {target} machine types for {families}." if families
+               else f"Add the {target.prev()} compat arrays.")
+    return Step(subject(target), summary, f"Generated with `qscaffold bump {target}`.",
                 contents)
 
 
-def message_for(plan, signoff: tuple[str, str] | None, provenance: bool) -> str:
+def message_for(plan: Plan, signoff: tuple[str, str] | None, provenance: bool) -> str:
     return step_for(plan, {}).message(signoff, provenance)
 
 
@@ -71,7 +79,7 @@ def run(opts: BumpOptions) -> int:
     return code
 
 
-def _run_downstream(opts: BumpOptions, target) -> int:
+def _run_downstream(opts: BumpOptions, target: DownstreamVersion) -> int:
     """`bump rhel9.2.0`: a distribution's new machine types (planning/downstream_bump.py)."""
     from scaffold.planning.downstream_bump import plan_downstream_bump
     from scaffold.reading.downstream import bump_subject, with_families_file
@@ -105,7 +113,7 @@ def _run_downstream(opts: BumpOptions, target) -> int:
     return 0
 
 
-def _warnings(tree: QemuTree, plan, target: Version) -> None:
+def _warnings(tree: QemuTree, plan: Plan, target: Version) -> None:
     if tree.version and not in_development(tree.version):
         major, minor, micro = tree.version
         note(f"warning: VERSION {major}.{minor}.{micro} is a release or stable branch; the "
@@ -115,18 +123,18 @@ def _warnings(tree: QemuTree, plan, target: Version) -> None:
         note(f"completing a partial bump; already present: {', '.join(plan.done)}")
 
 
-def _as_json(plan):
+def _as_json(plan: Plan) -> Callable[[], bytes]:
     return lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n"
 
 
-def _nothing_to_do(opts: BumpOptions, tree, plan, what: str) -> int:
+def _nothing_to_do(opts: BumpOptions, tree: QemuTree, plan: Plan, what: str) -> int:
     note(f"nothing to do: the tree already has {what}")
     if opts.format == "json":
         show_dry_run(opts, tree, [], _as_json(plan))
     return 0
 
 
-def _run(opts: BumpOptions, tree, plan, target: Version) -> int:
+def _run(opts: BumpOptions, tree: QemuTree, plan: Plan, target: Version) -> int:
     if not plan.edits:
         return _nothing_to_do(opts, tree, plan,
                               f"the {target} machine types and compat arrays")

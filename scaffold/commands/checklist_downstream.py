@@ -3,7 +3,7 @@ and a rebase (its own types, the rebase bits, the older majors' types), not upst
 (no compat array of its own per release, no mailing list)."""
 from __future__ import annotations
 
-from scaffold.commands.checklist import Item, _lint, named
+from scaffold.commands.checklist_upstream import Item, _lint, named
 from scaffold.reading import compat_arrays
 from scaffold.reading.downstream import DownstreamFamily, DownstreamVersion, read_downstream
 from scaffold.reading import csyntax
@@ -11,7 +11,7 @@ from scaffold.reading.qom.entries import Entry, entries_in
 from scaffold.reading.cmatch import Code
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.chain import check_tree
-from scaffold.rules.registry import errors, failing
+from scaffold.rules.registry import Finding, errors, failing
 from scaffold.version import Version
 
 
@@ -63,7 +63,7 @@ def build(tree: QemuTree, target: DownstreamVersion | None
     return target, items
 
 
-def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list) -> Item:
+def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list[Finding]) -> Item:
     from scaffold.planning.downstream_bump import frozen
 
     newest = family.newest

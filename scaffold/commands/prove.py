@@ -18,7 +18,8 @@ from scaffold.progress import Progress
 from scaffold.userfiles import read_text
 from scaffold.running import baseline as baseline_module
 from scaffold.running import devices as devices_module
-from scaffold.running.prove import Binary, MachineResult, prove, shared_machines, usable_devices
+from scaffold.running.prove import (Binary, Difference, MachineResult, Migration, prove,
+                                    shared_machines, usable_devices)
 
 
 @dataclass(eq=False, repr=False)
@@ -85,8 +86,10 @@ def run(opts: ProveOptions) -> int:
             lacking = [m for m in lacking if any(fnmatchcase(m, p) for p in opts.machines)]
     devices, left_out = usable_devices(matrix, old, new)
     only = sorted(set(old.machines) ^ set(new.machines))
-    say = (lambda text: print(f"qscaffold: {text}", file=sys.stderr)) if not opts.json else \
-        (lambda text: None)
+    def say(text: str) -> None:   # the JSON report is all a --json run prints
+        if not opts.json:
+            print(f"qscaffold: {text}", file=sys.stderr)
+
     say(f"old {old.version} ({old.path}), new {new.version} ({new.path}): {len(machines)} "
         f"machine types, {len(devices)} devices")
     if left_out:
@@ -159,7 +162,7 @@ def _noted(text: str, notes: list[str] | None) -> str:
     return f"see note {len(notes)}"
 
 
-def _migration(machine: str, m, notes: list[str] | None = None) -> str:
+def _migration(machine: str, m: Migration, notes: list[str] | None = None) -> str:
     if m.status == "ok":
         return f"ok ({m.seconds:.2f} s)"
     if m.status == "skipped":
@@ -174,11 +177,11 @@ def _release(machine: str) -> str:
     return machine.rsplit("-", 1)[-1]
 
 
-def _fixes(differences: list) -> list[str]:
+def _fixes(differences: list[Difference]) -> list[str]:
     """For each property that differs: the `compat add` that would restore the old value
     on the machine types that show it (the newest of them names the release), and a
     baseline stub to copy if the difference is meant."""
-    groups: dict[tuple, list[str]] = {}
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
     for d in differences:
         groups.setdefault((d.type, d.property, _show_toml(d.old), _show_toml(d.new)),
                           []).append(d.machine)
@@ -200,7 +203,7 @@ def _fixes(differences: list) -> list[str]:
     return out
 
 
-def _show_toml(value) -> str:
+def _show_toml(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -225,7 +228,7 @@ def render(results: list[MachineResult], only: list[str]) -> str:
                   for d in differences]
         lines += ["", "What would restore each, or keep it as known (--baseline):"]
         lines += _fixes(differences)
-    known: dict[tuple[str, str], list] = {}
+    known: dict[tuple[str, str], list[Difference]] = {}
     for d in (d for r in results for d in r.known):
         known.setdefault((d.property, d.reason), []).append(d)
     failures: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ from scaffold.jsondoc import where
 from typing import Any
 
 from scaffold.errors import UsageError
+from scaffold.rules.baseline import Split
 from scaffold.rules.registry import Finding
 from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.model import Prop, QomModel
@@ -51,13 +52,13 @@ def property_report(model: QomModel, prop: str) -> dict[str, Any]:
             "has_it": through}
 
 
-def _at(loc: dict | None) -> str:
+def _at(loc: dict[str, Any] | None) -> str:
     if loc is None:
         return "?"
     return f"{loc['path']}:{loc['line']}" if loc["line"] is not None else loc["path"]
 
 
-def render_type(report: dict) -> str:
+def render_type(report: dict[str, Any]) -> str:
     lines = [f"{report['type']}{' (abstract)' if report['abstract'] else ''}  "
              f"{_at(report['location'])}"]
     if report["parents"]:
@@ -80,7 +81,7 @@ def render_type(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_property(report: dict) -> str:
+def render_property(report: dict[str, Any]) -> str:
     lines = [f"property {report['property']}"]
     if not report["defined_by"] and not report["has_it"]:
         lines.append("  no type in this tree has it")
@@ -97,7 +98,7 @@ def render_property(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_lint(findings: list[Finding], model: QomModel, split=None,
+def render_lint(findings: list[Finding], model: QomModel, split: Split | None = None,
                 baseline: Path | None = None) -> str:
     """The findings, then a summary line; with a baseline (`split`), the known ones are
     said as known and counted apart, and entries that match nothing any more are said."""

@@ -1,32 +1,18 @@
-"""`qscaffold compat show TYPE` and `qscaffold compat diff A B`: the compat properties a
-machine type applies, computed from the source (reading/effective.py), as text or JSON."""
+"""What `compat show` and `compat diff` print: the compat properties a machine type
+applies (reading/effective.py), and the differences of two, as text and JSON records."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from typing import Any
 
-from scaffold.jsondoc import document, location
-from scaffold.reading import effective
+from scaffold.jsondoc import location
 from scaffold.reading.effective import Applied, Effective
 from scaffold.reading.tree import QemuTree
 
 
-def _entry_json(e: Applied) -> dict:
+def entry_json(e: Applied) -> dict[str, Any]:
     return {"type": e.qom_type, "driver": e.driver, "property": e.prop, "value": e.value,
             "array": e.array, "location": location(e.path, e.line), "added_by": e.added_by,
             "overridden": e.overridden}
-
-
-def show(repo: Path | None, name: str, target: str | None, json_out: bool) -> int:
-    tree = QemuTree.open(repo)
-    found = effective.compute(tree, effective.find(tree, name, target), target)
-    if json_out:
-        print(json.dumps(document("compat show", machine=name, target=found.target,
-                                  entries=[_entry_json(e) for e in found.entries],
-                                  cannot_tell=found.cannot_tell), indent=2))
-        return 0
-    print(render_show(found), end="")
-    return 0
 
 
 def render_show(found: Effective) -> str:
@@ -61,30 +47,6 @@ def differences(a: Effective, b: Effective) -> tuple[list[Applied], list[Applied
     only_b = [e for k, e in fb.items() if k not in fa]
     differ = [(e, fb[k]) for k, e in fa.items() if k in fb and fb[k].value != e.value]
     return only_a, only_b, differ
-
-
-def diff(repo: Path | None, first: str, second: str, target: str | None,
-         json_out: bool) -> int:
-    tree = QemuTree.open(repo)
-    a = effective.compute(tree, effective.find(tree, first, target), target)
-    b = effective.compute(tree, effective.find(tree, second, target or a.target), target or a.target)
-    only_a, only_b, differ = differences(a, b)
-    allowed = vendor_reasons(tree, a, b)
-    if json_out:
-        def why(e: Applied) -> dict:
-            return {**_entry_json(e), "allowed": allowed.get(e.key)} if allowed else \
-                _entry_json(e)
-
-        print(json.dumps(document(
-            "compat diff", a=first, b=second, target=a.target,
-            only_a=[why(e) for e in only_a], only_b=[why(e) for e in only_b],
-            differ=[{"type": x.qom_type, "property": x.prop, "a": _entry_json(x),
-                     "b": _entry_json(y)} | ({"allowed": allowed.get(x.key)} if allowed else {})
-                    for x, y in differ],
-            cannot_tell=a.cannot_tell + b.cannot_tell), indent=2))
-        return 0
-    print(render_diff(first, second, only_a, only_b, differ, allowed), end="")
-    return 0
 
 
 def vendor_reasons(tree: QemuTree, a: Effective, b: Effective) -> dict[tuple[str, str], str | None]:
