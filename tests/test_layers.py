@@ -86,3 +86,33 @@ def test_the_check_is_able_to_fail(tmp_path):
     assert [t for _, t in imports(sample)] == ["scaffold.commands.cli.app"]
     assert layer("scaffold.commands.cli.app") == "commands"
     assert re.search(r"""\[\s*["']git["']""", sample.read_text())
+
+
+# The modules that run regular expressions over C bytes, and why (scaffold/reading/
+# cmatch.py's docstring): preprocessor lines, pre-parse filters, lexical scans.  A new one
+# reads a statement the syntax tree should give, or belongs here with its reason.
+BYTE_PATTERNS = {
+    "reading/csyntax.py": "comments, literals, `#if` lines, braces",
+    "reading/tree.py": "which files define arrays or register types (pre-parse roles)",
+    "reading/registrations.py": "where registrations are, before any parse",
+    "reading/machines.py": "a family's first version, `#if 0`'d registrations counted",
+    "reading/compat_arrays.py": "the arrays' stretch to parse, and counted against the tree",
+    "reading/search.py": "a word in the tree's files",
+    "reading/effective.py": "`#define` bodies",
+    "reading/lifecycle.py": "`#define MACHINE_VER_*` lines",
+    "planning/compat_edit.py": "`#include` lines, a word in a file",
+    "planning/fields.py": "a field's name, identifiers of folded text",
+    "planning/plan.py": "line ends",
+    "planning/rebase_statements.py": "the stretch of upstream's options to parse",
+    "planning/removal.py": "identifiers, blank lines",
+    "planning/retire.py": "a word in the tree's files",
+}
+
+
+def test_regexes_over_c_bytes_stay_in_their_modules():
+    """No module reads C with a regular expression over its bytes but those that say why."""
+    over_bytes = re.compile(r"""\bre\.\w+\(\s*(?:rb|br|b)["']""")   # re.search(rb"...", data)
+    found = sorted(str(path.relative_to(PACKAGE)) for path, _ in modules()
+                   if over_bytes.search(path.read_text()))
+    assert found == sorted(BYTE_PATTERNS), set(found) ^ set(BYTE_PATTERNS)
+    assert over_bytes.search('m = re.match(rb"\\s*=", after)')   # the scan sees one

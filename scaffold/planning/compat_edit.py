@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scaffold.reading import compat_arrays, csyntax
+from scaffold.reading.cmatch import class_cast
 from scaffold.reading.includes import visible_names
 from scaffold.reading.compat_arrays import ArrayPair, entry_nodes
 from scaffold.errors import ScaffoldError, UsageError
@@ -440,10 +441,6 @@ def _refuse_unseen_names(root: Path, family: Family, fn: OptionsFn,
                              f"{family.file.rel}: give its declaration as another piece")
 
 
-CLASS_CAST = re.compile(r"\s*(?P<type>[A-Za-z_]\w*)\s*\*\s*(?P<var>[A-Za-z_]\w*)\s*=\s*"
-                   r"(?P<cast>[A-Z][A-Z0-9_]*\(.*\));\s*", re.S)
-
-
 def _casts(family: Family, fn: OptionsFn) -> dict[str, tuple[str, str]]:
     """var -> (declaration with `fn`'s parameter, where it was seen): the family's class
     casts (`PCMachineClass *pcmc = PC_MACHINE_CLASS(m);`), newest function first."""
@@ -451,14 +448,12 @@ def _casts(family: Family, fn: OptionsFn) -> dict[str, tuple[str, str]]:
     sources = [f for b in family.blocks for f in b.functions.values() if f.kind is fn.kind]
     for other in sources:
         for stmt in other.statements:
-            if stmt.type != "declaration":
+            found = class_cast(stmt)
+            if found is None or found.var in out or other.param not in found.cast:
                 continue
-            m = CLASS_CAST.fullmatch(csyntax.utf8(stmt.text or b""))
-            if not m or m.group("var") in out or other.param not in m.group("cast"):
-                continue
-            cast = re.sub(rf"\b{re.escape(other.param)}\b", fn.param, m.group("cast"))
-            out[m.group("var")] = (f"{m.group('type')} *{m.group('var')} = {cast};",
-                                   f"{family.file.rel}:{other.line}")
+            cast = re.sub(rf"\b{re.escape(other.param)}\b", fn.param, found.cast)
+            out[found.var] = (f"{found.type} *{found.var} = {cast};",
+                              f"{family.file.rel}:{other.line}")
     return out
 
 

@@ -138,9 +138,33 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
 
 _DECLARATOR = {"init_declarator", "declaration", "function_declarator", "pointer_declarator",
                "array_declarator", "parameter_declaration"}
-# An initializer that can go with its unused local: none, a literal, or a QOM cast or
-# class getter of plain names (`VIRT_MACHINE_GET_CLASS(vms)`).
-_PURE = re.compile(rb"[^=]*(=\s*([0-9A-Za-z_.\"-]+|[A-Z][A-Z0-9_]*\([\w\s>(),-]*\)))?\s*;", re.S)
+# What may stand in the initializer of a local that goes with its last use: a literal or a
+# name, or a QOM cast or class getter of plain names (`VIRT_MACHINE_GET_CLASS(vms)`).
+_PLAIN = {"number_literal", "identifier", "true", "false", "null", "field_identifier"}
+_PLAIN_CAST = _PLAIN | {"argument_list", "parenthesized_expression", "field_expression",
+                        "call_expression", "(", ")", ",", "->"}
+
+
+def _pure_initializer(decl: Node) -> bool:
+    """Whether the one declarator of `decl` has no initializer, or one that can go with it
+    (nothing is called but a QOM cast or class getter: an upper-case macro of names)."""
+    [declarator] = decl.children_by_field_name("declarator")
+    value = declarator.child_by_field_name("value") if declarator.type == "init_declarator" \
+        else None
+    if value is None:
+        return True
+    if value.type in _PLAIN or (value.type == "string_literal" and b" " not in csyntax.text(value)):
+        return True
+    if value.type == "unary_expression" and _operator(value) == "-":
+        return csyntax.child(value, "argument").type == "number_literal"
+    if value.type != "call_expression" or not re.fullmatch(r"[A-Z][A-Z0-9_]*", _callee(value)):
+        return False
+    return all(n.type in _PLAIN_CAST for n in csyntax.descendants(value) if n != value)
+
+
+def _callee(call: Node) -> str:
+    fn = call.child_by_field_name("function")
+    return csyntax.utf8(csyntax.text(fn)) if fn is not None and fn.type == "identifier" else ""
 
 
 def _unused_after(data: bytes, rel: str, others: list[Edit],
@@ -207,7 +231,7 @@ def _unused_once(data: bytes, rel: str, others: list[Edit],
                                     and all(_side_effect_free(_set_statement(n)) for n in set_only)):
                 return [], csyntax.utf8(name)
             what = f"remove the unused {csyntax.utf8(name)}"
-            if names == [csyntax.utf8(name)] and _PURE.fullmatch(decl.text or b""):
+            if names == [csyntax.utf8(name)] and _pure_initializer(decl):
                 removal(*_line_span(after, decl), what)
             elif len(names) > 1 and (span := _declarator_span(decl, declared[0])) is not None:
                 removal(*span, what)   # `unsigned facs, dsdt, fadt;` -> `unsigned facs, dsdt;`

@@ -105,15 +105,23 @@ def create(tree: QemuTree, families: list[DownstreamFamily], new: NewArray,
 
 
 def _extern(tree: QemuTree, new: NewArray) -> Edit:
-    pattern = re.compile(rb"^extern\s+GlobalProperty\s+" + re.escape(new.model.name.encode()) +
-                         rb"\s*\[\s*\]\s*;", re.M)
+    """The new array's extern pair, above the model array's `extern GlobalProperty X[];`
+    (found by syntax in the headers that declare upstream's arrays)."""
+    from scaffold.reading.cmatch import declaration_parts
+
     for rel in _headers(tree):
-        data = tree.file(rel).data
-        m = pattern.search(data)
-        if m:
-            text = f"extern GlobalProperty {new.name}[];\nextern const size_t {new.name}_len;\n\n"
-            return Edit(rel, m.start(), m.start(), text.encode(),
-                        f"declare {new.name} (extern)")
+        file = tree.file(rel)
+        for node in csyntax.top_level(file.full_tree.root_node):
+            if node.type != "declaration" or not any(
+                    csyntax.text(c) == b"extern" for c in node.children
+                    if c.type == "storage_class_specifier"):
+                continue
+            kind, declared = declaration_parts(node, file.code)
+            if kind == "GlobalProperty" and [(n, a) for n, a, _ in declared] == \
+                    [(new.model.name, True)]:
+                text = f"extern GlobalProperty {new.name}[];\nextern const size_t {new.name}_len;\n\n"
+                return Edit(rel, node.start_byte, node.start_byte, text.encode(),
+                            f"declare {new.name} (extern)")
     raise UsageError(f"compat rebase: no extern declaration of {new.model.name} in the tree's "
                      f"headers, to put {new.name}'s beside")
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scaffold.jsondoc import SCHEMA
 from scaffold.progress import Progress
 from scaffold.errors import ScaffoldError, UsageError
-from scaffold.planning.compat_edit import CLASS_CAST, expand_families
+from scaffold.planning.compat_edit import expand_families
+from scaffold.reading.cmatch import class_cast
 from scaffold.planning.fields import Kept, Why, plan_field
 from scaffold.planning.plan import Contents, Edit, Plan
 from scaffold.planning.removal import plan_removal
@@ -28,6 +29,9 @@ from scaffold.reading.machines import (Family, VersionBlock, assigned_field, fun
                                       read_families)
 from scaffold.reading.search import FileSearch
 from scaffold.reading.tree import QemuTree
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 from scaffold.version import Version
 
 DOC = "docs/about/deprecated.rst"
@@ -204,10 +208,9 @@ def _class_fields(family: Family, block: VersionBlock) -> set[tuple[str, str]]:
     for fn in block.functions.values():
         casts = {}
         for stmt in fn.statements:
-            m = CLASS_CAST.fullmatch(csyntax.utf8(stmt.text or b"")) \
-                if stmt.type == "declaration" else None
-            if m:
-                casts[m.group("var")] = m.group("type")
+            found = class_cast(stmt)
+            if found is not None:
+                casts[found.var] = found.type
         for stmt in fn.statements:
             for var, type_ in casts.items():
                 name = assigned_field(stmt, var)
@@ -468,21 +471,17 @@ def _field_followups(before: QemuTree, after: QemuTree, fields: set[tuple[str, s
     names = {f for _, f in fields}
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
     found: dict[str, dict[str, list[tuple[str, int]]]] = {n: {"set": [], "read": [], "decl": []} for n in names}
-    for rel, data in search.containing([n.encode() for n in names]):
+    for rel, data in search.containing([n.encode() for n in names]):   # the word, as text
         if rel in after.files:
             data = after.files[rel].data
+        root = None
         for m in pattern.finditer(data):
-            name = m.group(1).decode("utf-8", "replace")
-            line = csyntax.line_of(data, m.start())
-            before_text = data[max(0, m.start() - 2):m.start()]
-            after_text = data[m.end():m.end() + 3]
-            if before_text.endswith((b"->", b".")) or data[max(0, m.start() - 1):m.start()] == b".":
-                if re.match(rb"\s*=(?!=)", after_text):
-                    found[name]["set"].append((rel, line))
-                else:
-                    found[name]["read"].append((rel, line))
-            elif rel.endswith(".h") and re.match(rb"\s*(\[[^\]]*\])?\s*;", data[m.end():m.end() + 20]):
-                found[name]["decl"].append((rel, line))
+            root = root or (after.files[rel].full_tree if rel in after.files
+                            else csyntax.parse(data)).root_node
+            use = _field_use(root, data, m.start(), m.end(), rel.endswith(".h"))
+            if use is not None:
+                found[m.group(1).decode("utf-8", "replace")][use].append(
+                    (rel, csyntax.line_of(data, m.start())))
     out = []
     for type_, name in sorted(fields):
         info = found[name]
@@ -498,6 +497,39 @@ def _field_followups(before: QemuTree, after: QemuTree, fields: set[tuple[str, s
                             f"{more})" + (f"; not done: {kept.text}" if kept else ""),
                             decl[0], decl[1]))
     return out
+
+
+def _field_use(root: Node, data: bytes, start: int, end: int, header: bool) -> str | None:
+    """What the field named at `start` does there, by syntax: "set" (`x->f = v`, `.f = v`
+    in an initializer), "read" (any other `x->f` or `x.f`), "decl" (its declaration in
+    a struct of a header), None (another name, a comment).  In a macro's body, which the
+    parse leaves as text, the preprocessor's words are read: `->f =` sets it."""
+    node = root.descendant_for_byte_range(start, end)
+    if node is not None and node.type == "preproc_arg":
+        before, after = data[max(0, start - 2):start], data[end:end + 3]
+        if not (before.endswith((b"->", b"."))):
+            return None
+        return "set" if after.lstrip()[:1] == b"=" and after.lstrip()[1:2] != b"=" else "read"
+    if node is None or node.type != "field_identifier" or node.parent is None:
+        return None
+    parent = node.parent
+    if parent.type == "field_expression":
+        assign = parent.parent
+        if assign is not None and assign.type == "assignment_expression" and \
+                assign.child_by_field_name("left") == parent and \
+                csyntax.text(csyntax.child(assign, "operator")) == b"=":
+            return "set"
+        return "read"
+    if parent.type == "field_designator":
+        return "set"
+    holder: Node | None = parent
+    while holder is not None and holder.type in ("array_declarator", "pointer_declarator",
+                                                 "function_declarator",
+                                                 "parenthesized_declarator"):
+        holder = holder.parent
+    if header and holder is not None and holder.type == "field_declaration":
+        return "decl"
+    return None
 
 
 def _mentions(tree: QemuTree, retired: list[str], search: FileSearch) -> list[FollowUp]:

@@ -7,6 +7,20 @@ Text is read from a `Code`: the file's bytes with comments blanked (offsets kept
 commented-out call or field is never a match, while the syntax tree is the one of the
 file as it is (tree-sitter's recovery from a macro it cannot parse depends on what is
 there).
+
+How C is read, everywhere in qscaffold: a statement, a declaration, a call or an
+initializer is read from the syntax tree, through these matchers and csyntax's walkers.
+Regular expressions over a file's bytes stay for three things only, each said where it
+is written (tests/test_layers.py holds the modules to it):
+- preprocessor lines, which tree-sitter leaves as text: `#define` bodies (facts.py,
+  effective.py, lifecycle.py, the checklist's deprecation macros), `#include` lines,
+  `#if 0` spans (csyntax.py);
+- pre-parse filters: which files matter (tree.py's roles), where a word, a registration
+  or a family's first version is (registrations.py, machines.py, search.py, retire's
+  follow-ups), which stretch of a file to parse (compat_arrays.py, rebase_statements.py),
+  and cross-checks that the syntax tree gave every item the text holds (a deleted brace
+  must not make arrays or registrations vanish silently);
+- lexical scans: identifiers, comments and string literals, whitespace and line ends.
 """
 from __future__ import annotations
 
@@ -18,6 +32,7 @@ from tree_sitter import Node
 
 from scaffold.reading import csyntax
 
+_UPPER = re.compile(r"[A-Z][A-Z0-9_]*")   # a macro's name (a QOM cast's)
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?P<d>if|ifdef|ifndef|elif|else|endif)\b[^\n]*", re.M)
 
 
@@ -184,3 +199,46 @@ def assigned_value(statement: Node) -> str:
     expr = csyntax.statement_expr(statement, "assignment_expression")
     right = expr.child_by_field_name("right") if expr is not None else None
     return csyntax.utf8(right.text or b"") if right is not None else ""
+
+
+class ClassCast(NamedTuple):
+    """`PCMachineClass *pcmc = PC_MACHINE_CLASS(m);`: a local declared from a QOM cast."""
+
+    type: str    # PCMachineClass
+    var: str     # pcmc
+    cast: str    # PC_MACHINE_CLASS(m), as written
+
+
+def class_cast(node: Node) -> ClassCast | None:
+    """The declaration `T *var = CAST(...);` alone (no qualifier, one declarator, the value
+    a call of an upper-case macro), else None."""
+    if node.type != "declaration":
+        return None
+    kind = node.child_by_field_name("type")
+    declarators = node.children_by_field_name("declarator")
+    if kind is None or kind.type != "type_identifier" or len(declarators) != 1 or \
+            any(c.type in ("storage_class_specifier", "type_qualifier") for c in node.children):
+        return None
+    init = declarators[0]
+    pointer = init.child_by_field_name("declarator") if init.type == "init_declarator" else None
+    value = init.child_by_field_name("value") if init.type == "init_declarator" else None
+    var = pointer.child_by_field_name("declarator") if pointer is not None and \
+        pointer.type == "pointer_declarator" else None
+    if var is None or var.type != "identifier" or value is None or \
+            value.type != "call_expression" or not _UPPER.fullmatch(callee(value)):
+        return None
+    return ClassCast(csyntax.utf8(csyntax.text(kind)), csyntax.utf8(csyntax.text(var)),
+                     csyntax.utf8(csyntax.text(value)))
+
+
+def field_assignments(node: Node) -> Iterator[tuple[str, Node]]:
+    """(field, value node) of every `x->field = value` at or below `node`, in file order
+    (both branches of an `#ifdef` a statement includes)."""
+    for n in csyntax.descendants_in_order(node):
+        if n.type != "assignment_expression":
+            continue
+        left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+        name = left.child_by_field_name("field") if left is not None and \
+            left.type == "field_expression" else None
+        if name is not None and right is not None:
+            yield csyntax.utf8(csyntax.text(name)), right

@@ -507,17 +507,13 @@ _FIELDS = {"alias": "alias", "is_default": "default"}
 def _assigned(statement: Node, code: "Code") -> dict[str, list[str]]:
     """`X->alias = V;` and `X->is_default = V;` in a statement (the branches of an `#ifdef`
     it is included): "alias"/"default" -> the values, in order, read by syntax."""
+    from scaffold.reading.cmatch import field_assignments
+
     out: dict[str, list[str]] = {}
-    for node in csyntax.descendants_in_order(statement):
-        if node.type != "assignment_expression":
-            continue
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        field = left.child_by_field_name("field") if left is not None and \
-            left.type == "field_expression" else None
-        key = _FIELDS.get(code.text(field)) if field is not None else None
-        value = code.text(right).strip() if right is not None else ""
-        if key == "alias" and (value == "NULL" or right is not None and
-                               right.type == "string_literal"):
+    for name, right in field_assignments(statement):
+        key = _FIELDS.get(name)
+        value = code.text(right).strip()
+        if key == "alias" and (value == "NULL" or right.type == "string_literal"):
             out.setdefault(key, []).append(value)
         elif key == "default" and re.fullmatch(r"\w+", value):
             out.setdefault(key, []).append(value)

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scaffold.reading import csyntax
+from scaffold.reading.cmatch import field_assignments
 from scaffold.errors import ScaffoldError
 from scaffold.reading.downstream import load_specs, macros_for, read_downstream
 from scaffold.reading.registrations import of_file
@@ -189,11 +190,15 @@ class Family:
                 names = [n for n in re.findall(r'"([^"]+)"', text) if n != self.spec.machine]
                 if names:
                     return str(names[0])
-            if node.type == "preproc_function_def" or (
-                    node.type == "function_definition" and "latest" in (function_name(node) or "")):
+            if node.type == "preproc_function_def":   # a macro's body: preprocessor text
                 m = re.search(r'->alias\s*=\s*"([^"]+)"', text)
                 if m:
                     return m.group(1)
+            elif node.type == "function_definition" and "latest" in (function_name(node) or ""):
+                alias = next((v for f, v in _field_assignments(node) if f == "alias"
+                              and v.startswith('"')), None)
+                if alias is not None:
+                    return csyntax.c_string(alias)
         return None
 
     def is_default(self) -> bool:
@@ -208,7 +213,9 @@ class Family:
             text = csyntax.utf8(node.text or b"")
             macro = node.type == "preproc_function_def" and f" {self.spec.macro}" in text
             latest_fn = node.type == "function_definition" and "latest" in (function_name(node) or "")
-            if (macro or latest_fn) and re.search(r"is_default\s*=\s*true", text):
+            if macro and re.search(r"is_default\s*=\s*true", text):   # preprocessor text
+                return True
+            if latest_fn and ("is_default", "true") in _field_assignments(node):
                 return True
             # x86: DEFINE_PC_VER_MACHINE(pc_i440fx, "pc-i440fx", init, true, "pc", ...)
             if macro and f" {self.spec.macro}_AS_LATEST(" in text and \
@@ -224,6 +231,11 @@ class Family:
                     return self.file.data[csyntax.line_start(self.file.data, first.start_byte):
                                           first.start_byte].decode("utf-8", "replace")
         return "    "
+
+
+def _field_assignments(node: Node) -> list[tuple[str, str]]:
+    """(field, value as written) of every `x->field = value` below `node`, in order."""
+    return [(name, csyntax.utf8(csyntax.text(value))) for name, value in field_assignments(node)]
 
 
 def reset_convention(family: Family) -> str:
