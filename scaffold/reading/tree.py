@@ -1,25 +1,23 @@
 """A QEMU source tree: its files, found by what they contain.
 
 One pass over hw/ and include/ notes which C files define or declare compat arrays and
-which ones register versioned machine types; an index of what each file is (kept by mtime
-and size) spares reading the files that did not change and do not matter.
+which ones register versioned machine types; the tree's file index (file_index.py, shared
+with the QOM model) remembers what each file is, which spares reading the files that did
+not change and do not matter.
 Nothing relies on a fixed path: boards.h moved to include/hw/core/ during 11.0.
 """
 from __future__ import annotations
 
-import marshal
 import os
 import re
-import time
-import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scaffold import notices
-from scaffold.cache import cache_dir
 from scaffold.reading import csyntax, history
+from scaffold.reading.file_index import UNREAD, FileIndex, walk
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.version import parse_tree_version
 
@@ -30,8 +28,6 @@ if TYPE_CHECKING:
 
 Roles = tuple[bool, bool, list[str]]   # defines arrays, declares them, registration macros
 Found = tuple[str, bytes, Roles]       # a file that matters: path, bytes, roles
-# the file index: path -> (mtime, size, inode, ctime[, roles]), as marshal keeps it
-Index = dict[str, tuple[Any, ...]]
 
 ARRAY_DEF = re.compile(rb"^GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
 ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s*\[\]", re.M)
@@ -40,9 +36,7 @@ ARRAY_EXTERN = re.compile(rb"^extern\s+GlobalProperty\s+(hw|pc)_compat_\d+_\d+\s
 # Used only on files the index does not know: compiled (by `re`) when first needed.
 MACHINE_CALL = rb"\n(DEFINE_\w*MACHINE\w*)\(\s*v?\d+\s*[_,]"
 LATEST_DEFINE = rb"\n#\s*define\s+(\w+)_AS_LATEST\b"
-# A file changed less than this ago may change again within the same timestamp tick,
-# keeping its stamp: the index does not remember it ("racy git").
-RACY_NS = 2_000_000_000
+TOPS = ("hw", "include")   # where compat arrays and machine types live
 
 
 @dataclass(eq=False, repr=False)
@@ -213,27 +207,26 @@ class QemuTree:
         return tree
 
     def _scan(self) -> None:
-        base = len(str(self.root).rstrip(os.sep)) + 1
+        index = FileIndex(self.root, "roles")
         found: list[Found] = []
-        known: Index = _load_index(self.root)
-        seen: Index = {}
-        racy = time.time_ns() - RACY_NS
-        links: list[str] = []
-        skipped: list[str] = []
-        try:
-            for top in ("hw", "include"):
-                _collect(os.path.join(self.root, top), found, known, seen, racy, links, skipped)
-        except (TypeError, ValueError, IndexError, AttributeError):
-            # an index entry of the wrong shape (a damaged cache): never trusted, rebuilt
-            known, seen, found, links, skipped = {}, {}, [], [], []
-            for top in ("hw", "include"):
-                _collect(os.path.join(self.root, top), found, known, seen, racy, links, skipped)
-        if links:
-            raise ScaffoldError("a symbolic link to a directory: qscaffold reads and writes no "
-                                "file through a link (a family there would be left out); put the "
-                                "directory itself there", path=links[0][base:])
-        notices.skipped([p[base:] for p in skipped])
-        _save_index(self.root, known, seen)
+        for entry in walk(self.root, list(TOPS), (".c", ".h"),
+                          "qscaffold reads and writes no file through a link (a family there "
+                          "would be left out)"):
+            rel = entry.path[len(str(self.root).rstrip(os.sep)) + 1:]
+            st = entry.stat()
+            hit = index.entry(rel, st)
+            known: Any = hit[4] if hit is not None else UNREAD
+            if known is None:   # no role: not even read
+                index.note(rel, st)
+                continue
+            data = _read(entry.path)
+            what: Roles | None = (bool(known[0]), bool(known[1]), list(known[2])) \
+                if _is_roles(known) else roles(data)
+            index.note(rel, st, roles=what)
+            if what is not None:
+                found.append((entry.path, data, what))
+        index.save(TOPS)
+        base = len(str(self.root).rstrip(os.sep)) + 1
         found.sort()
         rels = [full[base:].replace(os.sep, "/") for full, _, _ in found]
         state = history.work_tree(self.root, ("hw", "include"))
@@ -341,100 +334,15 @@ def roles(data: bytes) -> Roles | None:
     return (defines, declares, sorted(macros)) if defines or declares or macros else None
 
 
-def _collect(top: str, found: list[Found], known: Index, seen: Index, racy: int,
-             links: list[str], skipped: list[str]) -> None:
-    """(path, bytes, roles) of every C file below `top` that matters to us.
-
-    The index (`known`) remembers each file's roles with its mtime and size, as git's
-    index does: a file with the same stamp is not searched again, and not even read
-    if it does not matter; an edited file is read and searched again.  (One `stat` per
-    file is most of the cost: the loop is kept flat.)"""
-    stack, get = [top], known.get
-    while stack:
-        try:
-            entries = os.scandir(stack.pop())
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                    continue
-                if entry.is_symlink() and entry.is_dir():
-                    links.append(entry.path)   # refused: a family there would be left out
-                    continue
-                if not entry.name.endswith((".c", ".h")):
-                    continue
-                if not entry.is_file():   # a FIFO would hang the read; a dangling link
-                    skipped.append(entry.path)   # (an editor's .#virt.c) cannot be read
-                    continue
-                path, st = entry.path, entry.stat()
-                entry_roles = get(path)
-                # the file it describes: mtime, size, inode and ctime (as git's index: a
-                # copy, or an edit that put the mtime back, is a new file)
-                if entry_roles is not None and entry_roles[0] == st.st_mtime_ns \
-                        and entry_roles[1] == st.st_size and entry_roles[2] == st.st_ino \
-                        and entry_roles[3] == st.st_ctime_ns:
-                    seen[path] = entry_roles
-                    if len(entry_roles) == 4:
-                        continue
-                    data, what = _read(path), entry_roles[4]
-                    defines, declares, macros = what   # its shape, checked
-                else:
-                    data = _read(path)
-                    what = roles(data)
-                    if st.st_mtime_ns < racy:
-                        stamp = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
-                        seen[path] = stamp if what is None else stamp + (what,)
-                if what is not None:
-                    found.append((path, data, what))
-
-
 def _read(path: str) -> bytes:
     with open(path, "rb", buffering=0) as fh:
         return fh.readall()
 
 
-INDEX_SCHEMA = 3   # what `roles` finds, and the stamp: another schema is never read
-
-
-def _index_path(root: Path) -> Path:
-    digest = zlib.crc32(str(root.resolve()).encode())   # hashlib costs 3 ms to import
-    return cache_dir("index", f"{root.name}-{digest:08x}.v{INDEX_SCHEMA}.idx")
-
-
-def _load_index(root: Path) -> Index:
-    if os.environ.get("QSCAFFOLD_NO_INDEX"):
-        return {}
-    try:   # marshal: twice as fast to load as JSON, and no import (a cache, not an interface)
-        index = marshal.loads(_index_path(root).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        return {}
-    return index if isinstance(index, dict) else {}
-
-
-def _save_index(root: Path, old: Index, new: Index) -> None:
-    """Remember what each file is; a cache only: failures are ignored."""
-    if new == old or os.environ.get("QSCAFFOLD_NO_INDEX"):
-        return
-    path = _index_path(root)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(new))
-        os.replace(tmp, path)
-        _prune(path.parent)
-    except OSError:
-        pass
-
-
-def _prune(folder: Path, keep: int = 64) -> None:
-    """Scratch trees (tests, worktrees) each leave an index: keep the newest ones."""
-    indexes = [p for p in folder.iterdir() if not p.name.endswith(".tmp")]
-    if len(indexes) > keep:
-        indexes.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in indexes[keep:]:
-            stale.unlink(missing_ok=True)
+def _is_roles(value: Any) -> bool:
+    """An index entry's roles of the right shape (a damaged cache is never trusted)."""
+    return isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], (list, tuple)) \
+        and all(isinstance(m, str) for m in value[2])
 
 
 def _looks_like_qemu(path: Path) -> bool:

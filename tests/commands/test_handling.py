@@ -54,3 +54,16 @@ def test_a_command_ends_with_its_runs_code():
     with pytest.raises(Exit) as done:
         run_command("check", lambda options: options, 3)
     assert done.value.code == 3
+
+
+def test_the_json_option_itself_makes_a_missing_argument_a_document():
+    """`--json` says so before the arguments are read: the usage error is JSON too,
+    with the command it was meant for (issue 38: no argv sniffing)."""
+    from helpers import run_cli
+
+    proc = run_cli("compat", "show", "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 2 and doc["command"] == "compat show" and doc["failed"] is True
+    assert "Missing argument 'TYPE'" in doc["error"]["message"]
+    plain = run_cli("compat", "show")
+    assert plain.returncode == 2 and plain.stdout == b"" and b"Missing argument" in plain.stderr

@@ -15,13 +15,12 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import NamedTuple
 
-from scaffold import notices
-from scaffold.errors import ScaffoldError
 from scaffold.progress import Progress
 from scaffold.cache import cache_dir
+from scaffold.reading.file_index import RACY_NS, FileIndex, walk
 from scaffold.reading import csyntax
 from scaffold.reading.qom import facts as facts_module
 from scaffold.reading.qom.entries import Entry
@@ -29,9 +28,9 @@ from scaffold.reading.qom.facts import (Conds, FileFacts, FunctionFact, Function
                                         MacroItem, PropFact, PropItem, TypeFact, VirtioFact)
 from scaffold.reading.qom.preprocessor import resolve_expr, substitute
 
-SKIP_DIRS = {".git", "tests", "roms", "subprojects", "linux-headers", "python", "build",
-             "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps", "rust"}
-RACY_NS = 2_000_000_000
+SKIP_DIRS = frozenset({".git", "tests", "roms", "subprojects", "linux-headers", "python",
+                       "build", "docs", "scripts", "pc-bios", "contrib", "tools", "pythondeps",
+                       "rust"})
 _TRANSPORT = re.compile(r"(virtio-[a-z0-9-]+?)-(pci|ccw|mmio)(?:-base|-transitional|-non-transitional)?")
 # Facts cached by an older extractor are read again: the key is the extractor's source.
 _HERE = Path(__file__).parent
@@ -258,8 +257,9 @@ def load_resolver(root: Path) -> Resolver:
 
 
 def load(root: Path) -> QomModel:
-    """The model of the tree at `root`.  Facts are cached per file by mtime and size; the
-    finished model too, for a tree none of whose files changed (a warm run only stats)."""
+    """The model of the tree at `root`.  Facts are kept by content, found through the
+    tree's file index (`_all_facts`); the finished model is cached by the files' stamps,
+    for a tree none of whose files changed (a warm run only stats)."""
     files = list(_c_files(root))
     racy = time.time_ns() - RACY_NS
     key = _key(files)
@@ -301,52 +301,60 @@ def _write(path: Path, key: int, value: object) -> None:
         pass
 
 
-Stamp = tuple[int, int]   # (mtime_ns, size)
-
-
-def _valid(hit: object) -> bool:
-    """A cached file's entry of the right shape: ((mtime, size), facts or None)."""
-    return isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], tuple) and \
-        (hit[1] is None or isinstance(hit[1], FileFacts))
-
-
 def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str, FileFacts]:
-    path = _cache_file(root, ".facts")
-    cached = _read(path, _CACHE_VERSION)
-    old: dict[str, tuple[Stamp, FileFacts | None]] = \
-        {rel: hit for rel, hit in cached.items() if _valid(hit)} \
-        if isinstance(cached, dict) else {}
-    new: dict[str, tuple[Stamp, FileFacts | None]] = {}
+    """Every file's facts: found by the content digest the tree's file index remembers
+    for the file's stamp (file_index.py), else by the digest of its bytes, read again,
+    else extracted (`_ByContent` keeps them)."""
+    index = FileIndex(root, "content")
+    digests = {rel: hit[5] for rel, st in files
+               if (hit := index.entry(rel, st)) is not None and hit[5] is not None}
+    by_content = _ByContent(root)
+    misses = sum(1 for rel, _ in files if digests.get(rel) not in by_content.local)
     out: dict[str, FileFacts] = {}
-    racy = time.time_ns() - RACY_NS
-    misses = sum(1 for rel, st in files
-                 if (old.get(rel) or ((0, 0), None))[0] != (st.st_mtime_ns, st.st_size))
-    by_content = _ByContent(misses)
-    with Progress("reading the tree's QOM types" + (" (first run, cached after)" if not old
-                                                    else ""), misses, misses > 100) as progress:
-        _read_facts(root, files, old, new, out, racy, progress, by_content)
-    if misses or len(new) != len(old):
-        _write(path, _CACHE_VERSION, new)
+    with Progress("reading the tree's QOM types" + (" (first run, cached after)"
+                                                    if not by_content.local else ""),
+                  misses, misses > 100) as progress:
+        read = 0
+        for rel, st in files:
+            key = digests.get(rel)
+            known, facts = by_content.get(key) if key is not None else (False, None)
+            if not known:
+                read += 1
+                progress.step(read, f"reading the tree's QOM types: {rel}")
+                try:
+                    data = (root / rel).read_bytes()
+                except OSError:   # unreadable: it names nothing the model can use
+                    continue
+                key = by_content.key(rel, data)
+                known, facts = by_content.get(key)
+                if not known:
+                    facts = facts_module.extract(data, rel)
+                by_content.put(key, facts)
+            index.note(rel, st, digest=key)
+            if facts:
+                out[rel] = facts
+    index.save(None)
     by_content.save()
     return out
 
 
 class _ByContent:
-    """Facts by file content, across trees: a fresh clone of a tree seen before (a CI
-    job's checkout, a second worktree) has new stamps for every file, and the same bytes:
-    its files are read and hashed (0.2 s for QEMU), not extracted again (7 s).  Loaded
-    only when some file's stamp is new; the facts of a file depend on its path too."""
+    """Facts by file content (blake2b of path and bytes): the tree's own (`local`, its
+    files' digests only: what a rebuilt model loads), and every tree's (`shared`, read
+    only when the tree's own lack a digest): a fresh clone of a tree seen before (a CI
+    job's checkout, a second worktree) has new stamps and the same bytes, so its files
+    are read and hashed (0.2 s for QEMU), not extracted again (7 s)."""
 
-    KEEP = 60_000   # entries: about six trees' worth
+    KEEP = 60_000   # shared entries: about six trees' worth
 
-    def __init__(self, misses: int) -> None:
-        self.path = cache_dir() / "qom-content.facts"
-        self.old: dict[bytes, FileFacts | None] = {}
+    def __init__(self, root: Path) -> None:
+        self.local_path = _cache_file(root, ".facts")
+        self.shared_path = cache_dir() / "qom-content.facts"
+        cached = _read(self.local_path, _CACHE_VERSION)
+        self.local: dict[bytes, FileFacts | None] = cached if isinstance(cached, dict) else {}
+        self.shared: dict[bytes, FileFacts | None] | None = None   # loaded when needed
         self.used: dict[bytes, FileFacts | None] = {}
-        if misses:
-            cached = _read(self.path, _CACHE_VERSION)
-            if isinstance(cached, dict):
-                self.old = cached
+        self.new = False   # extracted here: the shared store learns it
 
     @staticmethod
     def key(rel: str, data: bytes) -> bytes:
@@ -356,85 +364,49 @@ class _ByContent:
                                digest_size=16).digest()
 
     def get(self, key: bytes) -> tuple[bool, FileFacts | None]:
-        if key in self.old:
-            hit = self.old[key]
-            if hit is None or isinstance(hit, FileFacts):
-                self.used[key] = hit
-                return True, hit
+        for store in (self.local, self._shared() if key not in self.local else {}):
+            if key in store:
+                hit = store[key]
+                if hit is None or isinstance(hit, FileFacts):
+                    self.used[key] = hit
+                    return True, hit
         return False, None
 
+    def _shared(self) -> dict[bytes, FileFacts | None]:
+        if self.shared is None:
+            cached = _read(self.shared_path, _CACHE_VERSION)
+            self.shared = cached if isinstance(cached, dict) else {}
+        return self.shared
+
     def put(self, key: bytes, facts: FileFacts | None) -> None:
+        if key not in self.used:
+            self.new = True
         self.used[key] = facts
 
     def save(self) -> None:
-        if not any(k not in self.old for k in self.used):
-            return
-        kept = dict(self.used)
-        for key, facts in self.old.items():   # the others, as far as KEEP allows
-            if len(kept) >= self.KEEP:
-                break
-            kept.setdefault(key, facts)
-        _write(self.path, _CACHE_VERSION, kept)
+        if self.used.keys() != self.local.keys():   # the tree's files, as they are now
+            _write(self.local_path, _CACHE_VERSION, self.used)
+        if self.new:
+            shared = self._shared()
+            kept = dict(self.used)
+            for key, facts in shared.items():   # the others, as far as KEEP allows
+                if len(kept) >= self.KEEP:
+                    break
+                kept.setdefault(key, facts)
+            _write(self.shared_path, _CACHE_VERSION, kept)
 
 
-def _read_facts(root: Path, files: list[tuple[str, os.stat_result]],
-                old: dict[str, tuple[Stamp, FileFacts | None]],
-                new: dict[str, tuple[Stamp, FileFacts | None]], out: dict[str, FileFacts],
-                racy: int, progress: Progress, by_content: _ByContent) -> None:
-    read = 0
-    for rel, st in files:
-        stamp = (st.st_mtime_ns, st.st_size)
-        hit = old.get(rel)
-        if hit is not None and hit[0] == stamp:
-            facts = hit[1]
-        else:
-            read += 1
-            progress.step(read, f"reading the tree's QOM types: {rel}")
-            try:
-                data = (root / rel).read_bytes()
-            except OSError:   # unreadable: it names nothing the model can use
-                continue
-            key = by_content.key(rel, data)
-            known, facts = by_content.get(key)
-            if not known:
-                facts = facts_module.extract(data, rel)
-                by_content.put(key, facts)
-        if st.st_mtime_ns < racy:
-            new[rel] = (stamp, facts)
-        if facts:
-            out[rel] = facts
+SUFFIXES = (".c", ".h", ".c.inc", ".h.inc")
 
 
-def _c_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+def _c_files(root: Path) -> list[tuple[str, os.stat_result]]:
+    """(path, stat) of every C file of the tree but those of SKIP_DIRS, in walk order."""
     base = len(str(root).rstrip(os.sep)) + 1
-    skipped: list[str] = []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if not entry.is_dir() or entry.name in SKIP_DIRS or entry.name.startswith("."):
-            continue
-        stack = [entry.path]
-        while stack:
-            folder = stack.pop()
-            try:
-                items = list(os.scandir(folder))
-            except OSError:
-                continue
-            for item in items:
-                if item.is_dir(follow_symlinks=False):
-                    if item.name not in SKIP_DIRS:
-                        stack.append(item.path)
-                elif item.is_symlink() and item.is_dir() and item.name not in SKIP_DIRS:
-                    # as the tree's own scan: a folder behind a link is refused, never left
-                    # out (lint would miss its types; `qom` would say "no type")
-                    raise ScaffoldError("a symbolic link to a directory: qscaffold reads no "
-                                        "file through a link (its types would be left out of "
-                                        "the QOM model); put the directory itself there",
-                                        path=item.path[base:])
-                elif item.name.endswith((".c", ".h", ".c.inc", ".h.inc")):
-                    if not item.is_file():   # a FIFO, a dangling editor link: never read
-                        skipped.append(item.path[base:])
-                        continue
-                    yield item.path[base:], item.stat()
-    notices.skipped(skipped)
+    tops = sorted(e.name for e in os.scandir(root) if e.is_dir() and e.name not in SKIP_DIRS
+                  and not e.name.startswith("."))
+    return [(entry.path[base:], entry.stat()) for entry in walk(
+        root, tops, SUFFIXES, "qscaffold reads no file through a link (its types would be "
+        "left out of the QOM model)", SKIP_DIRS)]
 
 
 def build(all_facts: dict[str, FileFacts]) -> QomModel:
