@@ -4,22 +4,17 @@ under the one error handler (handling.py); program.py is the program around it.
 
 No `from __future__ import annotations` here: Typer reads the commands' annotations on
 every run, and string annotations would cost it an eval each (2 ms a run)."""
-import gc
 import os
 import re
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
-os.environ.setdefault("TYPER_USE_RICH", "0")  # plain, fast output; errors stay on one line
-# A run is short and frees what it allocates (syntax nodes, spans, strings) by reference
-# counting; the cyclic collector would scan those objects over and over, and once more at
-# exit: about 25 ms of a 190 ms bump.  Collect rarely, and not at all at exit (see run).
-gc.set_threshold(50_000, 50, 50)
-import typer  # noqa: E402
-from typer.core import TyperGroup  # noqa: E402
+os.environ.setdefault("TYPER_USE_RICH", "0")  # as program.py: before Typer is imported
+import typer
+from typer.core import TyperGroup
 
-from scaffold.commands.handling import asks_json, run_command  # noqa: E402  (after gc's setting)
+from scaffold.commands.handling import run_command
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 LAYOUTS = """Layouts (how a family's file registers its versions; `machines` shows them):
@@ -122,20 +117,10 @@ class TextJson(str, Enum):
     json = "json"
 
 
-def _json_asked(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
-    """The JSON options tell the error handler themselves (eager: before any argument
-    can fail), so that an error is a JSON document too.  Typer converts the value it
-    gets back again: an enum's is handed back as its text."""
-    asks_json(ctx, None, value)
-    return getattr(value, "value", value)
-
-
 TextJsonOption = typer.Option(None, "--format", metavar="text|json", show_default=False,
-                              callback=_json_asked, is_eager=True,
                               help="text (the default) or json (docs/json.md: one object "
                               "with a \"schema\" number).")
-JsonOption = typer.Option(False, "--json", callback=_json_asked, is_eager=True,
-                          help="The same as --format json.")
+JsonOption = typer.Option(False, "--json", help="The same as --format json.")
 
 
 class Format(str, Enum):
@@ -157,7 +142,7 @@ BuildDirOption = typer.Option(None, "--build-dir", file_okay=False, metavar="DIR
                               "build directory: compile the edited files' objects with ninja "
                               "before committing; a compiler error puts every file back.")
 FormatOption = typer.Option(Format.diff, "--format", show_default=False, metavar="diff|patch|json",
-                            callback=_json_asked, is_eager=True, help="With --dry-run: diff (for git apply), "
+                            help="With --dry-run: diff (for git apply), "
                             "patch (mbox for git am) or json (the plan).")
 OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="With --dry-run: write the output to "
                             "this file (never a file of the tree; an existing one needs --overwrite).")

@@ -1,15 +1,14 @@
 """How every command runs: one error handler (as pre-commit's `error_handler()`), and the
 JSON contract of `--format json` / `--json`.
 
-A command's options record says whether it prints JSON (`json`); the run's `RunInfo`
-learns it from the option itself, whose callback is eager, so that a command line that
-fails after its options are read (a missing argument) gets its error as JSON too.  An
+A command's options record says whether it prints JSON (`json`, `format`), and the run's
+`RunInfo` learns it from the record; a command line Click refuses (a missing argument)
+tells it by the values Click read by then, so that its error is JSON too.  An
 error becomes one line on stderr (and one error document on stdout when JSON was asked
 and nothing was printed yet) and an exit code: never a traceback.
 """
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,17 +44,24 @@ def current() -> RunInfo:
     return info if isinstance(info, RunInfo) else RunInfo()
 
 
-def asks_json(ctx: Any, _param: Any, value: Any) -> Any:
-    """Callback of --json and --format: JSON asked for (`--format json`)."""
-    if value is True or getattr(value, "value", value) == "json":
-        info = ctx.find_root().obj
-        if isinstance(info, RunInfo):
-            info.json = True
-    return value
+def asks_json(values: dict[str, Any] | object) -> bool:
+    """Whether a command's options ask for JSON: its record's `json` (or `format`), or,
+    for a command line Click refused before the record was made, the values Click had
+    read by then (`--json`, `--format json`; its `ctx.params`)."""
+    if not isinstance(values, dict):
+        values = getattr(values, "__dict__", {})
+    for key, value in values.items():
+        if key in ("json", "json_out") and value is True:
+            return True
+        if key in ("format", "fmt") and getattr(value, "value", value) == "json":
+            return True
+    return False
 
 
 def emit_json(data: dict[str, Any], command: str | None = None) -> None:
     """One document, docs/json.md's shape: "schema" and "command" first."""
+    import json   # only when JSON is printed (1 ms to import)
+
     from scaffold.jsondoc import document
 
     info = current()
@@ -69,6 +75,8 @@ def json_error(info: RunInfo, message: str, path: str | None = None, line: int |
                family: str | None = None, text: str | None = None) -> None:
     """A command asked for JSON that fails before printing it still prints JSON: a CI job
     parsing the output gets the error, not nothing."""
+    import json
+
     from scaffold.jsondoc import document, location
 
     if info.json and not info.printed:
@@ -132,9 +140,11 @@ def error_handler(info: RunInfo) -> Iterator[None]:
 
 
 def run_command(command: str, run: Callable[[Options], int], options: Options) -> None:
-    """A command's `run(options)` under the error handler; its exit code ends the run."""
+    """A command's `run(options)` under the error handler, which its options record tells
+    whether JSON was asked; its exit code ends the run."""
     info = current()
     info.command = command
+    info.json = asks_json(options)
     with error_handler(info):
         code = run(options)
     raise Exit(code or 0)

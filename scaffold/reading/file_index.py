@@ -45,8 +45,7 @@ def stamp(st: os.stat_result) -> tuple[int, int, int, int]:
 
 class FileIndex:
     """The index of the tree at `root` for one reader's walk (`scope`): what each file was
-    when last read (`known`), and what this run saw (`save` writes both, the files this
-    run's walk covered as seen)."""
+    when last read (`known`), and what this run saw (`seen`, which `save` writes)."""
 
     def __init__(self, root: Path, scope: str) -> None:
         self.root = root
@@ -59,9 +58,14 @@ class FileIndex:
     def entry(self, rel: str, st: os.stat_result) -> Entry | None:
         """The file's entry if its stamp is the one remembered, else None."""
         hit = self.known.get(rel)
-        if hit is None or hit[:4] != stamp(st):
-            return None
-        return hit
+        return hit if _fits(hit, st) else None
+
+    def walk(self, tops: list[str], suffixes: tuple[str, ...], refusal: str,
+             skip: frozenset[str] = frozenset()
+             ) -> Iterator[tuple[str, str, os.stat_result, Entry | None]]:
+        """`walk`'s files with the entry remembered for each one's stamp (or None); a
+        remembered one is seen by this run already."""
+        return walk(self.root, tops, suffixes, refusal, skip, self.known, self.seen)
 
     def note(self, rel: str, st: os.stat_result, roles: Any = UNREAD,
              digest: bytes | None = None) -> None:
@@ -75,16 +79,12 @@ class FileIndex:
             digest = old[5] if digest is None else digest
         self.seen[rel] = (*stamp(st), roles, digest)
 
-    def save(self, walked: tuple[str, ...] | None) -> None:
-        """Write the index: the files under the `walked` folders (None: all of them) as
-        this run saw them (one that is gone is forgotten), the others as they were."""
-        if self.off:
+    def save(self) -> None:
+        """Write the index as this run's walk saw the files (one that is gone is
+        forgotten): each scope's walk covers all of its files."""
+        if self.off or self.seen == self.known:
             return
-        new = {rel: e for rel, e in self.known.items()
-               if walked is not None and not rel.startswith(walked)}
-        new.update(self.seen)
-        if new == self.known:
-            return
+        new = self.seen
         path = _path(self.root, self.scope)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,15 +97,20 @@ class FileIndex:
 
 
 def walk(root: Path, tops: list[str], suffixes: tuple[str, ...], refusal: str,
-         skip: frozenset[str] = frozenset()) -> Iterator[os.DirEntry[str]]:
-    """Every regular file below the `tops` folders of `root` (in that order, each depth
-    first) whose name ends in one of `suffixes`, folders named in `skip` left out.  A
-    symbolic link to a folder is refused with `refusal` (what it would leave out); a FIFO
-    or a dangling link (an editor's .#virt.c) is said and skipped, never read."""
+         skip: frozenset[str] = frozenset(), known: dict[str, Entry] | None = None,
+         seen: dict[str, Entry] | None = None
+         ) -> Iterator[tuple[str, str, os.stat_result, Entry | None]]:
+    """(path, path in the tree, stat, the `known` entry for that stamp or None) of every
+    regular file below the `tops` folders of `root` (in that order, each depth first)
+    whose name ends in one of `suffixes`, folders named in `skip` left out; an entry
+    found is put in `seen`.  A symbolic link to a folder is refused with `refusal` (what
+    it would leave out); a FIFO or a dangling link (an editor's .#virt.c) is said and
+    skipped, never read.  One flat loop: a stat and a lookup a file is most of the cost."""
     from scaffold import notices
 
     base = len(str(root).rstrip(os.sep)) + 1
     skipped: list[str] = []
+    remembered = known or {}
     for top in tops:
         stack = [os.path.join(root, top)]
         while stack:
@@ -128,7 +133,19 @@ def walk(root: Path, tops: list[str], suffixes: tuple[str, ...], refusal: str,
                     if not entry.is_file():
                         skipped.append(entry.path[base:])
                         continue
-                    yield entry
+                    path = entry.path
+                    rel = path[base:]
+                    st = entry.stat()
+                    hit = remembered.get(rel)
+                    if hit is not None and type(hit) is tuple and len(hit) == 6 and \
+                            hit[0] == st.st_mtime_ns and hit[1] == st.st_size and \
+                            hit[2] == st.st_ino and hit[3] == st.st_ctime_ns and \
+                            (hit[5] is None or type(hit[5]) is bytes):   # as _fits
+                        if seen is not None:
+                            seen[rel] = hit
+                        yield path, rel, st, hit
+                    else:
+                        yield path, rel, st, None
     notices.skipped(skipped)
 
 
@@ -142,12 +159,16 @@ def _load(path: Path) -> dict[str, Entry]:
         index = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
-    if not isinstance(index, dict):
-        return {}
-    # an entry of the wrong shape (a damaged cache) is never trusted
-    return {rel: e for rel, e in index.items() if isinstance(rel, str) and isinstance(e, tuple)
-            and len(e) == 6 and all(isinstance(x, int) for x in e[:4])
-            and (e[5] is None or isinstance(e[5], bytes))}
+    # an entry of the wrong shape (a damaged cache) is never trusted: checked where it
+    # is used (`_fits`), since checking 3,000 entries up front costs a bump 2 ms
+    return index if isinstance(index, dict) else {}
+
+
+def _fits(hit: object, st: os.stat_result) -> bool:
+    """An entry of the right shape, for this stamp."""
+    return type(hit) is tuple and len(hit) == 6 and hit[0] == st.st_mtime_ns and \
+        hit[1] == st.st_size and hit[2] == st.st_ino and hit[3] == st.st_ctime_ns and \
+        (hit[5] is None or type(hit[5]) is bytes)
 
 
 def _prune(folder: Path, keep: int = 64) -> None:

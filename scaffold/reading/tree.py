@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from scaffold import notices
 from scaffold.reading import csyntax, history
-from scaffold.reading.file_index import UNREAD, FileIndex, walk
+from scaffold.reading.file_index import UNREAD, FileIndex
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.version import parse_tree_version
 
@@ -209,23 +209,21 @@ class QemuTree:
     def _scan(self) -> None:
         index = FileIndex(self.root, "roles")
         found: list[Found] = []
-        for entry in walk(self.root, list(TOPS), (".c", ".h"),
-                          "qscaffold reads and writes no file through a link (a family there "
-                          "would be left out)"):
-            rel = entry.path[len(str(self.root).rstrip(os.sep)) + 1:]
-            st = entry.stat()
-            hit = index.entry(rel, st)
+        for path, rel, st, hit in index.walk(list(TOPS), (".c", ".h"),
+                                             "qscaffold reads and writes no file through a "
+                                             "link (a family there would be left out)"):
             known: Any = hit[4] if hit is not None else UNREAD
             if known is None:   # no role: not even read
-                index.note(rel, st)
                 continue
-            data = _read(entry.path)
-            what: Roles | None = (bool(known[0]), bool(known[1]), list(known[2])) \
-                if _is_roles(known) else roles(data)
-            index.note(rel, st, roles=what)
+            data = _read(path)
+            if _is_roles(known):
+                what: Roles | None = (bool(known[0]), bool(known[1]), list(known[2]))
+            else:
+                what = roles(data)
+                index.note(rel, st, roles=what)
             if what is not None:
-                found.append((entry.path, data, what))
-        index.save(TOPS)
+                found.append((path, data, what))
+        index.save()
         base = len(str(self.root).rstrip(os.sep)) + 1
         found.sort()
         rels = [full[base:].replace(os.sep, "/") for full, _, _ in found]

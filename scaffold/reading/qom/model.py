@@ -333,7 +333,7 @@ def _all_facts(root: Path, files: list[tuple[str, os.stat_result]]) -> dict[str,
             index.note(rel, st, digest=key)
             if facts:
                 out[rel] = facts
-    index.save(None)
+    index.save()
     by_content.save()
     return out
 
@@ -401,10 +401,9 @@ SUFFIXES = (".c", ".h", ".c.inc", ".h.inc")
 
 def _c_files(root: Path) -> list[tuple[str, os.stat_result]]:
     """(path, stat) of every C file of the tree but those of SKIP_DIRS, in walk order."""
-    base = len(str(root).rstrip(os.sep)) + 1
     tops = sorted(e.name for e in os.scandir(root) if e.is_dir() and e.name not in SKIP_DIRS
                   and not e.name.startswith("."))
-    return [(entry.path[base:], entry.stat()) for entry in walk(
+    return [(rel, st) for _, rel, st, _ in walk(
         root, tops, SUFFIXES, "qscaffold reads no file through a link (its types would be "
         "left out of the QOM model)", SKIP_DIRS)]
 
