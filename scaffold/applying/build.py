@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import json
 import os
 import re
 import subprocess
@@ -31,6 +30,8 @@ def objects(build_dir: Path, src_root: Path, paths: list[str]) -> dict[str, list
     wanted = {os.path.realpath(src_root / p): p for p in paths}
     out: dict[str, list[str]] = {p: [] for p in paths}
     try:
+        import json   # only with --build-dir
+
         entries = json.loads(db.read_text())
     except (OSError, ValueError, RecursionError):
         raise UsageError(f"--build-dir {build_dir}: compile_commands.json cannot be read "

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import json
 from pathlib import Path
 
 from scaffold.applying.steps import ApplyOptions, Step, apply_steps
@@ -124,7 +123,12 @@ def _warnings(tree: QemuTree, plan: Plan, target: Version) -> None:
 
 
 def _as_json(plan: Plan) -> Callable[[], bytes]:
-    return lambda: json.dumps(plan.as_json(), indent=2).encode() + b"\n"
+    def as_json() -> bytes:
+        import json   # only for --format json
+
+        return json.dumps(plan.as_json(), indent=2).encode() + b"\n"
+
+    return as_json
 
 
 def _nothing_to_do(opts: BumpOptions, tree: QemuTree, plan: Plan, what: str) -> int:
