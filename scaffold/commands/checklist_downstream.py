@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from scaffold.commands.checklist_upstream import Item, _lint, named
 from scaffold.reading import compat_arrays
-from scaffold.reading.downstream import DownstreamFamily, DownstreamVersion, read_downstream
+from scaffold.reading.downstream import Base, DownstreamFamily, DownstreamVersion, read_downstream
 from scaffold.reading import csyntax
 from scaffold.reading.qom.entries import Entry, entries_in
 from scaffold.reading.cmatch import Code
@@ -38,7 +38,7 @@ def build(tree: QemuTree, target: DownstreamVersion | None
     items: list[Item] = []
     for family in families:
         items.append(named(f"family:{family.name}", _family(family, target, findings)))
-    if any(f.spec.base == "upstream" for f in families):
+    if any(f.spec.base is Base.UPSTREAM for f in families):
         items.append(named("upstream-base", _upstream_base(tree, families, target)))
     else:
         items.append(named("rebase", _rebase(tree)))
@@ -77,7 +77,7 @@ def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list[
     if not done:
         details.append(f"`qscaffold bump {target}` adds it")
     details += [str(f) for f in own[:5]]
-    how = "calling upstream's options" if family.spec.base == "upstream" else \
+    how = "calling upstream's options" if family.spec.base is Base.UPSTREAM else \
         "the older ones chained to it"
     return Item(done, f"{family.name}: the {target} type registered in {family.spec.file}, "
                 f"marked latest, {how}", details)

@@ -7,7 +7,7 @@ from scaffold.reading.downstream import latest_holders
 from scaffold.rules import chain
 from scaffold.rules import registry
 from scaffold.errors import ScaffoldError, UsageError
-from scaffold.reading.machines import (Family, MacroCall, VersionBlock, assigned_field,
+from scaffold.reading.machines import (Family, Layout, MacroCall, VersionBlock, assigned_field,
                                        read_families, reset_convention)
 from scaffold.planning.plan import Edit, Plan
 from scaffold.planning.templates import render
@@ -19,7 +19,7 @@ def render_macro(macro: MacroCall, family: Family, version: Version, latest: boo
                  options_fn: str) -> str:
     return render("machine_macro.c.j2", form=macro.form, macro=family.spec.macro, version=version,
                   latest=latest, machine=family.spec.machine,
-                  middle=macro.args[2:-1] if macro.form == "tagged" else [],
+                  middle=macro.args[2:-1] if macro.form is Layout.TAGGED else [],
                   align=macro.align, options_fn=options_fn, terminator=macro.terminator)
 
 

@@ -22,7 +22,7 @@ from scaffold.errors import ScaffoldError
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import assigned_field
-from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, DownstreamVersion,
+from scaffold.reading.downstream import (MarkKind, DownstreamFamily, DownstreamType, DownstreamVersion,
                                          upstream_match)
 from scaffold.reading.machines import RESETS, Family
 from scaffold.reading.tree import QemuTree
@@ -133,17 +133,17 @@ def _demote(data: bytes, functions: dict[str | None, Node], family: DownstreamFa
     kind = family.spec.latest
     edits: list[Edit] = []
     what = f"{newest.name} is no longer the latest"
-    if kind.startswith("arg:"):
+    if kind.kind is MarkKind.ARG:
         reg = newest.registration
         assert reg is not None
-        s, e = csyntax.call_arg_spans(data, reg.start, reg.end)[int(kind[4:])]
+        s, e = csyntax.call_arg_spans(data, reg.start, reg.end)[kind.argument]
         flag = {b"true": b"false", b"1": b"0"}.get(data[s:e])
         if flag is None:
             raise ScaffoldError(f"cannot tell how {reg.macro}() marks {newest.name} as the "
                                 f"latest (`latest = \"{kind}\"`)", path=family.spec.file,
                                 line=newest.line, family=family.name)
         return [Edit(family.spec.file, s, e, flag, what, family.name)]
-    if kind != "alias":
+    if kind.kind is not MarkKind.ALIAS:
         raise ScaffoldError(f"bump of a `base = \"upstream\"` family marked by `latest = "
                             f"\"{kind}\"` is not supported", path=family.spec.file,
                             line=newest.line, family=family.name)

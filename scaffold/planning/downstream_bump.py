@@ -25,7 +25,7 @@ from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import csyntax
 from scaffold.planning.functions import Function, param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
-from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, DownstreamVersion,
+from scaffold.reading.downstream import (Base, MarkKind, DownstreamFamily, DownstreamType, DownstreamVersion,
                                          newest_only, read_downstream)
 from scaffold.reading.machines import RESETS, Family, read_families
 from scaffold.reading.tree import QemuTree, SourceFile
@@ -38,10 +38,10 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
     _refuse_a_failing_tree(tree, families)
     plan = Plan("bump", target)   # a downstream version
     upstream = {f.name: f for f in read_families(tree)[0]} \
-        if any(f.spec.base == "upstream" for f in families) else {}
+        if any(f.spec.base is Base.UPSTREAM for f in families) else {}
     for family in families:
         newest = family.newest
-        if family.spec.base == "upstream":   # Ubuntu's: each type calls upstream's options
+        if family.spec.base is Base.UPSTREAM:   # Ubuntu's: each type calls upstream's options
             _plan_codename(tree, plan, family, upstream, target)
             continue
         why = frozen(family, newest, target)
@@ -324,7 +324,7 @@ def _demote(file: SourceFile, family: DownstreamFamily, newest: DownstreamType,
             at = chained_at if anchor is None else _after_field(data, fn, anchor, chained_at)
             edits.append(Edit(file.rel, at, at, text,
                               f"{fn.name}: reset {_assigned_text(text)}", family.name))
-    if family.spec.latest != "alias":   # else the reset above is the whole demotion
+    if family.spec.latest.kind is not MarkKind.ALIAS:   # else the reset above is the whole demotion
         edits.append(_demoted_registration(file, family, newest))
     return edits
 
@@ -334,7 +334,7 @@ def _resets(data: bytes, family: DownstreamFamily, fn: Function,
     """The alias (and default) resets the previous newest needs once it chains to the
     new type, where the family's next older type (`model`) puts them: (the field
     assigned just before, or None for right after the chain call; the line to insert)."""
-    if family.spec.latest != "alias":
+    if family.spec.latest.kind is not MarkKind.ALIAS:
         return []   # the registration marks the latest: the chain brings no alias
     have = {assigned_field(s) for s in fn.statements()}
     out: list[tuple[str | None, bytes]] = []
@@ -397,11 +397,11 @@ def _demoted_registration(file: SourceFile, family: DownstreamFamily,
     assert reg is not None
     data, kind = file.data, family.spec.latest
     what = f"{newest.name} is no longer the latest"
-    if kind == "macro" and reg.macro.endswith("_AS_LATEST"):
+    if kind.kind is MarkKind.MACRO and reg.macro.endswith("_AS_LATEST"):
         return Edit(file.rel, reg.start, reg.start + len(reg.macro),
                     reg.macro.removesuffix("_AS_LATEST").encode(), what, family.name)
-    if kind.startswith("arg:"):
-        s, e = csyntax.call_arg_spans(data, reg.start, reg.end)[int(kind[4:])]
+    if kind.kind is MarkKind.ARG:
+        s, e = csyntax.call_arg_spans(data, reg.start, reg.end)[kind.argument]
         new = {b"true": b"false", b"1": b"0"}.get(data[s:e])
         if new is not None:
             return Edit(file.rel, s, e, new, what, family.name)

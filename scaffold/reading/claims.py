@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from scaffold.reading import compat_arrays
 from scaffold.reading.declined import Declined
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, read_downstream, \
+from scaffold.reading.downstream import Base, DownstreamFamily, DownstreamType, read_downstream, \
     vendor_arrays
 from scaffold.reading.effective import Applied
 from scaffold.reading.tree import QemuTree
@@ -142,7 +142,7 @@ def claims(tree: QemuTree) -> list[Claim]:
 def _claimed(tree: QemuTree, family: DownstreamFamily, t: DownstreamType,
              bases: dict[tuple[int, int], tuple[str, str]],
              newest: tuple[int, int] | None) -> tuple[str, str] | None:
-    if family.spec.base == "upstream":
+    if family.spec.base is Base.UPSTREAM:
         if t.upstream_version is None or t.upstream_options is None:
             return None
         return t.upstream_version, f"it calls {t.upstream_options}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -81,6 +82,39 @@ class VendorArrays(NamedTuple):
                                   for p in parts) + r"\Z")
 
 
+class Base(StrEnum):
+    """What a vendor type's options call first: the next newer vendor type's (RHEL), or
+    the upstream options of the QEMU its release shipped (Ubuntu)."""
+
+    VENDOR = "vendor"
+    UPSTREAM = "upstream"
+
+
+class MarkKind(StrEnum):
+    """How a family marks its latest type: its registration's _AS_LATEST macro, an
+    argument of the registration (`true`), or the alias its options set."""
+
+    MACRO = "macro"
+    ARG = "arg"
+    ALIAS = "alias"
+
+
+class LatestMark(NamedTuple):
+    """A family's `latest` ("macro", "alias" or "arg:N"), read once."""
+
+    kind: MarkKind
+    argument: int = -1   # which argument, for ARG
+
+    @classmethod
+    def parse(cls, text: str) -> LatestMark:
+        if text.startswith("arg:"):
+            return cls(MarkKind.ARG, int(text[4:]))
+        return cls(MarkKind(text))
+
+    def __str__(self) -> str:
+        return f"arg:{self.argument}" if self.kind is MarkKind.ARG else str(self.kind)
+
+
 class DownstreamSpec(NamedTuple):
     """One downstream family, as its vendor's file describes it."""
 
@@ -91,7 +125,7 @@ class DownstreamSpec(NamedTuple):
     macro: str
     machine: str           # the type's name, from the registration's arguments
     options: tuple[str, ...]
-    latest: str            # "macro", "alias" or "arg:N"
+    latest: LatestMark     # how the newest type is marked
     source: str            # the file that describes it
     alias: str | None = None   # what the registration macro aliases the latest type to
     # what `bump` needs (docs/families.md): the fields every type sets for itself, which a
@@ -104,7 +138,7 @@ class DownstreamSpec(NamedTuple):
     # "vendor": each older type's options call the next newer type's (RHEL); "upstream":
     # each type's options call the upstream options of the QEMU its release shipped
     # (Ubuntu), a variant its release's type's
-    base: str = "vendor"
+    base: Base = Base.VENDOR
     # the vendor's releases, when its types are named by codename: (codename, (YY, MM))
     releases: tuple[tuple[str, tuple[int, int]], ...] = ()
     desc: str | None = None   # how a new type's description names its release
@@ -325,13 +359,13 @@ def _spec(path: Path, vendor: str, index: int, family: Any) -> DownstreamSpec:
         raise UsageError(f"{where} ({family['name']}): `file` is a path inside the tree, "
                          f"relative to its root, not {rel!r}")
     base = family.get("base", "vendor")
-    if base not in ("vendor", "upstream"):
+    if base not in tuple(Base):
         raise UsageError(f"{where} ({family['name']}): `base` is vendor or upstream, "
                          f"not {base!r}")
     return DownstreamSpec(family["name"], vendor, family["upstream"], family["file"],
                           macros[0], family["machine"], tuple(options),
-                          family["latest"], str(path), alias, lists["own"], lists["newest"],
-                          continued, base, macros=tuple(macros))
+                          LatestMark.parse(family["latest"]), str(path), alias, lists["own"],
+                          lists["newest"], continued, Base(base), macros=tuple(macros))
 
 
 def bump_subject(tree: QemuTree, vendor: str) -> str:
@@ -417,18 +451,17 @@ def read_family(tree: QemuTree, spec: DownstreamSpec) -> tuple[DownstreamFamily,
                               if name == "compat_props_add"
                               for args in [arguments(call)] if len(args) > 1
                               and code.text(args[1]).strip() not in local]   # its own `compat[]`
-        if spec.base == "upstream":
+        if spec.base is Base.UPSTREAM:
             t.upstream_options = _upstream_options(functions, spec, options)
             t.upstream_version = upstream_match(spec, t.upstream_options or "")
-        kind = spec.latest
-        if kind == "macro":
+        mark = spec.latest
+        if mark.kind is MarkKind.MACRO:
             t.latest = reg.macro.endswith("_AS_LATEST")
-        elif kind.startswith("arg:"):
-            index = int(kind[4:])
-            t.latest = len(reg.args) > index and reg.args[index] in ("true", "1")
+        elif mark.kind is MarkKind.ARG:
+            t.latest = len(reg.args) > mark.argument and reg.args[mark.argument] in ("true", "1")
         else:
             t.latest = t.alias is not None
-        if kind != "alias":   # the registration's macro marks the newest as the default
+        if mark.kind is not MarkKind.ALIAS:   # the registration's macro marks the newest as the default
             t.default = t.default or t.latest
             t.alias = t.alias or (spec.alias if t.latest else None)
         family.types.append(t)

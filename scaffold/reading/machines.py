@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -28,7 +29,18 @@ if TYPE_CHECKING:
 #   flag_num: NAME(A, B, true|false)                       m68k up to 9.1
 #   tagged:   NAME(vA_B, "pc-q35-A.B", NULL, fn)           x86 up to 9.1, alias lines mark newest
 #   plain:    NAME(A, B) and no _AS_LATEST in the family    x86 9.2, alias lines mark newest
-MACRO_MARKED = ("latest", "flag", "flag_num")
+class Layout(StrEnum):
+    """A registration's form, and a family's (`machines` shows it; MIXED: several)."""
+
+    LATEST = "latest"
+    PLAIN = "plain"
+    FLAG = "flag"
+    FLAG_NUM = "flag_num"
+    TAGGED = "tagged"
+    MIXED = "mixed"
+
+
+MACRO_MARKED = (Layout.LATEST, Layout.FLAG, Layout.FLAG_NUM)
 ALIAS_FIELDS = ("alias", "is_default")
 # what only the latest type sets, and a demoted one resets: the alias and the default
 RESETS = {"alias": "NULL", "is_default": "false"}
@@ -90,7 +102,7 @@ class MacroCall:
 
     name: str
     args: list[str]
-    form: str
+    form: Layout
     version: Version
     latest: bool | None  # None where the body's alias lines say it
     start: int
@@ -149,7 +161,7 @@ class Family:
 
     spec: FamilySpec
     file: SourceFile
-    layout: str                 # its registrations' form: latest, plain, flag... (`machines`)
+    layout: Layout              # its registrations' form (`machines` shows it)
     blocks: list[VersionBlock]  # newest first (by version)
     extras: list[tuple[str, int]] = field(default_factory=list)  # bugfix/tagged registrations
     helpers: dict[str, OptionsFn] = field(default_factory=dict)  # bugfix machines' options
@@ -324,19 +336,19 @@ def parse_macro(spec: FamilySpec, node: Node, name: str, call: Node,
                   terminator=";" if text.endswith(";") else "")
     if name == spec.macro + "_AS_LATEST":
         if len(args) == 2 and all(_INT.match(a) for a in args):
-            return MacroCall(form="latest", version=Version(int(args[0]), int(args[1])), latest=True, **common)
+            return MacroCall(form=Layout.LATEST, version=Version(int(args[0]), int(args[1])), latest=True, **common)
         return None
     if name != spec.macro:
         return None
     if len(args) == 2 and all(_INT.match(a) for a in args):
-        return MacroCall(form="plain", version=Version(int(args[0]), int(args[1])), latest=None, **common)
+        return MacroCall(form=Layout.PLAIN, version=Version(int(args[0]), int(args[1])), latest=None, **common)
     if len(args) == 3 and args[2] in ("true", "false"):
         m = re.fullmatch(r'(\d+)_(\d+)', args[0])
         if m and args[1] == f'"{m.group(1)}.{m.group(2)}"':
-            return MacroCall(form="flag", version=Version(int(m.group(1)), int(m.group(2))),
+            return MacroCall(form=Layout.FLAG, version=Version(int(m.group(1)), int(m.group(2))),
                              latest=args[2] == "true", **common)
         if _INT.match(args[0]) and _INT.match(args[1]):
-            return MacroCall(form="flag_num", version=Version(int(args[0]), int(args[1])),
+            return MacroCall(form=Layout.FLAG_NUM, version=Version(int(args[0]), int(args[1])),
                              latest=args[2] == "true", **common)
         return None
     if len(args) >= 3:   # tagged: (vA_B, "pc-q35-A.B", [initfn,] options function)
@@ -347,7 +359,7 @@ def parse_macro(spec: FamilySpec, node: Node, name: str, call: Node,
             if m else False
         if m and named and fn_kind.match(args[-1]):
             align = re.search(r",\r?\n([ \t]*)\S[^\n]*\Z", inner)
-            return MacroCall(form="tagged", version=Version(int(m.group(1)), int(m.group(2))),
+            return MacroCall(form=Layout.TAGGED, version=Version(int(m.group(1)), int(m.group(2))),
                              latest=None, align=align.group(1) if align else " ", **common)
     return None
 
@@ -437,11 +449,12 @@ def read_family(spec: FamilySpec, file: SourceFile) -> Family | None:
         return None
     blocks = sorted(versions.values(), key=lambda b: b.version, reverse=True)
     forms = {b.macro.form for b in blocks if b.macro}
-    layout = "latest" if "latest" in forms else (forms.pop() if len(forms) == 1 else "mixed")
-    if layout == "latest":
+    layout = Layout.LATEST if Layout.LATEST in forms else \
+        (forms.pop() if len(forms) == 1 else Layout.MIXED)
+    if layout is Layout.LATEST:
         for b in blocks:
-            if b.macro and b.macro.form == "plain":
-                b.macro.form, b.macro.latest = "latest", False
+            if b.macro and b.macro.form is Layout.PLAIN:
+                b.macro.form, b.macro.latest = Layout.LATEST, False
     return Family(spec, file, layout, blocks, extras, helpers, unregistered)
 
 

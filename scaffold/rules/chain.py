@@ -10,7 +10,7 @@ from typing import Any
 from scaffold.rules.fixtures import PIIX, ADD_8_1, ADD_8_2, ARM, ARRAY_8_1, ARRAY_8_2, BOARDS, EXTERN_7_0, Fixture, MACHINE, Q35, S390, by_hand, check
 from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
-from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, arrays_added,
+from scaffold.reading.downstream import (Base, MarkKind, DownstreamFamily, DownstreamType, arrays_added,
                                          latest_holders, read_downstream)
 from scaffold.reading.families import FamilySpec, OptionsKind
 from scaffold.version import current_release
@@ -512,7 +512,7 @@ def judge_downstream(tree: QemuTree) -> list[Finding]:
     for family in read_downstream(tree)[0]:
         main = [t for t in family.types if not t.suffix]   # not pseries-rhel7.6.0-sxxm
         where = family.spec.file
-        if family.spec.base == "upstream":
+        if family.spec.base is Base.UPSTREAM:
             out += _judge_upstream_base(tree, family)
         else:
             for newer, older in zip(main, main[1:]):
@@ -523,7 +523,7 @@ def judge_downstream(tree: QemuTree) -> list[Finding]:
                             path=where, line=older.line, family=family.name,
                             version=str(older.version)))
         latest = [t for t in family.types if t.latest]
-        if family.spec.latest == "alias" and not any(t.alias for t in family.types):
+        if family.spec.latest.kind is MarkKind.ALIAS and not any(t.alias for t in family.types):
             continue   # no type sets an alias: which one is the latest cannot be told
         if [t.name for t in latest] != [main[0].name] if main else []:
             marked = ", ".join(t.name for t in latest) or "none"

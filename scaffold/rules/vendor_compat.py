@@ -10,7 +10,7 @@ from scaffold.reading import compat_arrays, effective
 from scaffold.reading.claims import Claim, Provenance, claims, declined_source, provenance, \
     source_of
 from scaffold.reading.declined import Declined, read_declined
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, read_downstream
+from scaffold.reading.downstream import Base, DownstreamFamily, DownstreamType, read_downstream
 from scaffold.reading.effective import Applied, Effective, MachineType
 from scaffold.reading.machines import Family
 from scaffold.reading.tree import QemuTree
@@ -83,7 +83,7 @@ def judge(tree: QemuTree) -> list[Finding]:
     """C111 on every vendor type whose release's arrays claim an upstream type.  A
     difference is said once, at the newest type of the family that has it."""
     families = {f.name: f for f in read_downstream(tree)[0]}
-    wanted = [c for c in claims(tree) if families[c.family].spec.base != "upstream"
+    wanted = [c for c in claims(tree) if families[c.family].spec.base is not Base.UPSTREAM
               and not _frozen(families[c.family], families)]
     if not wanted:
         return []
