@@ -207,3 +207,34 @@ def test_checklist_before_and_after_a_real_bump(tmp_path):
                  "- [x] Every family is in the deprecation docs'"):
         assert line in text, text
     assert "qemu-s390x@nongnu.org" in text and "Peter Maydell" in text
+
+
+def test_a_machine_typeinfo_no_family_reads_is_said(fixture_tree):
+    """A TypeInfo that registers a machine type (its parent a machine type, not abstract)
+    is a registration no family reads: said with its name and line; an abstract one (the
+    family's base class, `virt_machine_info`) and another parent are not.  Read by syntax:
+    a comment naming `.abstract = true` does not make it abstract."""
+    root = fixture_tree("layout-11.2")
+    virt = root / "hw/arm/virt.c"
+    virt.write_text(virt.read_text() + """
+static const TypeInfo virt_machine_info = {
+    .name          = TYPE_VIRT_MACHINE,
+    .parent        = TYPE_MACHINE,
+    .abstract      = true,
+};
+
+static const TypeInfo acme_board_info = {
+    .name = "acme-board",   /* .abstract = true would hide it from a text search */
+    .parent = TYPE_VIRT_MACHINE,
+    .class_init = acme_board_class_init,
+};
+
+static const TypeInfo acme_device_info = {
+    .name = "acme-device",
+    .parent = TYPE_DEVICE,
+};
+""")
+    said = [f for f in check_tree(QemuTree.open(root)) if f.kind == "family-unknown"
+            and f.path == "hw/arm/virt.c"]
+    assert [f.message.split(" registers")[0] for f in said] == ['a TypeInfo named "acme-board"']
+    assert said[0].line == line_of(root, "hw/arm/virt.c", "static const TypeInfo acme_board_info")

@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 
 _CALL = re.compile(rb"^(DEFINE_\w*MACHINE\w*)[ \t]*\(", re.M)
 _TYPEINFO = re.compile(rb"^(?:static\s+)?(?:const\s+)?TypeInfo\s+(\w+)\s*=\s*\{", re.M)
-_PARENT = re.compile(rb"\.parent\s*=\s*(\w*MACHINE\w*)")
-_ABSTRACT = re.compile(rb"\.abstract\s*=\s*true")
-_NAME = re.compile(rb"\.name\s*=\s*([^,\n]+)")
 # a registration's parenthesised arguments: strings, and parentheses nested two deep
 _ARGS = re.compile(rb'\(((?:[^()"]|"(?:[^"\\\n]|\\.)*"|\((?:[^()"]|"(?:[^"\\\n]|\\.)*"'
                    rb'|\([^()]*\))*\))*)\)')
@@ -71,17 +68,39 @@ def registrations(data: bytes, macros: tuple[str, ...] = ()) -> list[Registratio
                                 [" ".join(a.split()).strip('"') for a in csyntax.split_args(text)],
                                 line, m.start(1), args.end()))
     if b"TypeInfo" in data:
-        for m in _TYPEINFO.finditer(data):
-            end = data.find(b"};", m.end())
-            body = data[m.end():end if end >= 0 else len(data)]
-            parent = _PARENT.search(body)
-            if parent is None or _ABSTRACT.search(body) or not live(m.start()):
+        for m in _TYPEINFO.finditer(data):   # where one is: the declaration is parsed
+            if not live(m.start()):
                 continue
-            name = _NAME.search(body)
-            out.append(Registration("TypeInfo", [csyntax.utf8(name.group(1)).strip() if name
-                                                 else csyntax.utf8(m.group(1))],
-                                    csyntax.line_of(data, m.start())))
+            end = data.find(b"};", m.end())
+            found = _machine_typeinfo(data[m.start():end + 2 if end >= 0 else len(data)])
+            if found is not None:
+                out.append(Registration("TypeInfo", [found or csyntax.utf8(m.group(1))],
+                                        csyntax.line_of(data, m.start())))
     return sorted(out, key=lambda r: r.line)
+
+
+def _machine_typeinfo(declaration: bytes) -> str | None:
+    """A `TypeInfo X = {...};` that registers a machine type: its `.parent` names a
+    machine type (`TYPE_MACHINE`, `TYPE_VIRT_MACHINE`...) and it is not `.abstract`.
+    Its `.name` as written ("" when it has none), else None.  Read by syntax."""
+    from scaffold.reading.cmatch import Code, designated
+
+    code = Code(declaration)
+    for node in csyntax.top_level(csyntax.parse(declaration).root_node):
+        for declarator in node.children_by_field_name("declarator") \
+                if node.type == "declaration" else []:
+            value = declarator.child_by_field_name("value")
+            if value is None or value.type != "initializer_list":
+                continue
+            fields = designated(value, code)
+            parent = fields.get("parent")
+            abstract = fields.get("abstract")
+            if parent is None or "MACHINE" not in code.text(parent) or \
+                    (abstract is not None and code.text(abstract).strip() == "true"):
+                return None
+            name = fields.get("name")
+            return " ".join(code.text(name).split()) if name is not None else ""
+    return None
 
 
 def of_file(file: "SourceFile", macros: tuple[str, ...] = ()) -> list[Registration]:
