@@ -87,6 +87,22 @@ def calls(node: Node, wanted: Callable[[str], bool]) -> Iterator[Call]:
                 yield Call(name, arguments(n), n)
 
 
+def calls_named(root: Node, data: bytes, name: str) -> Iterator[Call]:
+    """As `calls(root, named(name))`, in the file's order, found where the name's bytes are
+    (a pre-parse filter) and asked of the syntax tree there: a file's 100,000 nodes are
+    not walked for a few calls (a RHEL file's compat_props_add, 0.1 s a check)."""
+    word = name.encode()
+    at = data.find(word)
+    while at >= 0:
+        node = root.descendant_for_byte_range(at, at + len(word))
+        call = node.parent if node is not None else None
+        if node is not None and call is not None and node.type == "identifier" and \
+                csyntax.text(node) == word and call.type == "call_expression" and \
+                call.child_by_field_name("function") == node:
+            yield Call(name, arguments(call), call)
+        at = data.find(word, at + len(word))
+
+
 def named(*names: str) -> Callable[[str], bool]:
     chosen = frozenset(names)
     return chosen.__contains__

@@ -673,13 +673,13 @@ def arrays_added(tree: QemuTree) -> set[str]:
     """The compat arrays the downstream families' files add where `#if 0` leaves code
     (hw_compat_rhel_9_1, and any upstream array a downstream type adds itself): the
     arrays `compat_props_add(X->compat_props, ARRAY, ...)` calls name, read by syntax."""
-    from scaffold.reading.cmatch import calls, named
+    from scaffold.reading.cmatch import calls_named
 
     out: set[str] = set()
     for rel in sorted({spec.file for spec in load_specs(tree)}):
         if (tree.root / rel).is_file():
             file = tree.file(rel)
-            for call in calls(file.full_tree.root_node, named("compat_props_add")):
+            for call in calls_named(file.full_tree.root_node, file.data, "compat_props_add"):
                 args = call.args
                 if len(args) > 2 and args[1].type == "identifier":
                     out.add(file.code.text(args[1]))

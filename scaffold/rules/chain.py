@@ -477,7 +477,11 @@ def reader_notes(notes: list[Note]) -> list[Finding]:
             for n in notes]
 
 
-def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Finding]:
+def check_tree(tree: QemuTree, families: list[Family] | None = None,
+               warnings: bool = True) -> list[Finding]:
+    """Every finding on the tree.  Without `warnings`, the judges that only warn (the
+    reader's notes with `families` given, C111's effective compat of every vendor type)
+    are not run: a plan's check of its own result wants errors (a RHEL bump: 0.25 s)."""
     out: list[Finding] = []
     if families is None:
         families, notes = read_families(tree)
@@ -499,7 +503,7 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None) -> list[Fin
     from scaffold.rules import downstream_arrays   # a distribution's own arrays
 
     out += downstream_arrays.judge(tree)
-    if read_downstream(tree)[0]:   # an upstream tree imports no effective compat
+    if warnings and read_downstream(tree)[0]:   # an upstream tree imports no effective compat
         from scaffold.rules import vendor_compat
 
         out += vendor_compat.judge(tree)
