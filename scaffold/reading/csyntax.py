@@ -338,10 +338,17 @@ def line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+@lru_cache(maxsize=8192)
 def c_string(literal: str) -> str:
-    """The text of a C string literal (`"a\\"b"` -> `a"b`); concatenated literals joined."""
-    parts = re.findall(r'"((?:[^"\\\n]|\\.)*)"', literal)
-    return "".join(re.sub(r"\\(.)", r"\1", p) for p in parts)
+    """The text of a C string literal (`"a\\"b"` -> `a"b`); concatenated literals joined.
+    Kept: effective compat reads the same entries for every machine type (36,000 calls
+    for Ubuntu 22.04's 73 types)."""
+    parts = _STRING.findall(literal)
+    return "".join(_ESCAPE.sub(r"\1", p) for p in parts) if "\\" in literal else "".join(parts)
+
+
+_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+_ESCAPE = re.compile(r"\\(.)")
 
 
 def functions(root: Node) -> dict[str | None, Node]:
