@@ -1,7 +1,7 @@
 """Scratch folders in the system's temporary directory, named for the process that made
 them (`qscaffold-KIND-PID-XXXX`): a run killed with kill -9 cannot remove its own, so the
-next run that makes one sweeps those whose process is gone (and, from before names
-carried a pid, those older than a day)."""
+next run that makes one sweeps those whose process is gone, and whose git processes are
+gone too (and, from before names carried a pid, those older than a day)."""
 from __future__ import annotations
 
 import os
@@ -13,6 +13,9 @@ from pathlib import Path
 
 _NAME = re.compile(r"qscaffold-[a-z]+-(?:(\d+)-)?")
 _swept: list[bool] = []
+# The mark every git process of a committing run carries in its environment, with the
+# run's pid first (applying/journal.py sets it): after a kill -9 its git may live on.
+RUN_MARK = "QSCAFFOLD_RUN"
 
 
 def _alive(pid: int) -> bool:
@@ -23,6 +26,21 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _orphans_of(pid: int) -> bool:
+    """Whether a process of the run `pid` made still lives: a git it started (a commit
+    in its pre-commit hook) outlives a qscaffold killed with kill -9, and reads its
+    scratch folder (the commit's private index) after: removed, the commit would record
+    an empty tree.  Linux's /proc; elsewhere there is nothing to look at."""
+    needle = f"{RUN_MARK}={pid}-".encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (proc / "environ").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def sweep() -> None:
@@ -43,7 +61,7 @@ def sweep() -> None:
         if pid == os.getpid():
             continue
         try:
-            stale = not _alive(pid) if pid is not None else \
+            stale = not _alive(pid) and not _orphans_of(pid) if pid is not None else \
                 time.time() - entry.stat(follow_symlinks=False).st_mtime > 86400
         except OSError:
             continue

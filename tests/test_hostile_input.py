@@ -212,6 +212,34 @@ def test_scratch_folders_of_dead_runs_are_swept(tmp_path, monkeypatch):
     assert not any(f.exists() for f in left) and live.exists() and other.exists()
 
 
+def test_a_dead_runs_folder_is_kept_while_its_git_lives_on(tmp_path, monkeypatch):
+    """Killed with kill -9 in a pre-commit hook, a run leaves its `git commit` running,
+    reading the commit's private index from the run's scratch folder: swept then, the
+    commit records an empty tree (seen when another qscaffold ran meanwhile). The folder
+    stays while a process carries the run's mark, and goes once none does."""
+    import tempfile
+
+    from scaffold import scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    folder = tmp_path / f"qscaffold-index-{dead.pid}-abc"
+    folder.mkdir()
+    orphan = subprocess.Popen(["sleep", "30"], env={**os.environ,
+                                                    scratch.RUN_MARK: f"{dead.pid}-123"})
+    try:
+        monkeypatch.setattr(scratch, "_swept", [])
+        scratch.sweep()
+        assert folder.exists()
+    finally:
+        orphan.kill()
+        orphan.wait()
+    monkeypatch.setattr(scratch, "_swept", [])
+    scratch.sweep()
+    assert not folder.exists()
+
+
 def test_a_repository_git_cannot_read_is_an_error_in_gits_words(fixture_tree):
     """Owned by another user ("dubious ownership"), `git ls-files` fails: every file was
     taken for untracked-free, and an untracked copy of q35 was read as a second family

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from scaffold.applying import scm, writer
+from scaffold.scratch import RUN_MARK
 from scaffold.errors import ScaffoldError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 NAME = "qscaffold-journal.json"
 BACKUP = "qscaffold-journal.d"
 LOCK = "qscaffold.lock"
-_MARK = "QSCAFFOLD_RUN"
+_MARK = RUN_MARK   # scratch.py's sweep spares the folders of a run whose git lives on
 _held: list[IO[str]] = []   # the run lock's open file, kept for the life of the process
 
 
