@@ -28,19 +28,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def marked(needle: str) -> list[str]:
+    """The pids of the processes whose environment holds `needle` (`RUN_MARK=...`; a
+    variable's end is a NUL).  Linux's /proc; elsewhere there is nothing to look at."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle.encode() in (proc / "environ").read_bytes() + b"\0":
+                found.append(proc.name)
+        except OSError:
+            continue
+    return found
+
+
 def _orphans_of(pid: int) -> bool:
     """Whether a process of the run `pid` made still lives: a git it started (a commit
     in its pre-commit hook) outlives a qscaffold killed with kill -9, and reads its
     scratch folder (the commit's private index) after: removed, the commit would record
-    an empty tree.  Linux's /proc; elsewhere there is nothing to look at."""
-    needle = f"{RUN_MARK}={pid}-".encode()
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if needle in (proc / "environ").read_bytes():
-                return True
-        except OSError:
-            continue
-    return False
+    an empty tree."""
+    return bool(marked(f"{RUN_MARK}={pid}-"))
 
 
 def sweep() -> None:

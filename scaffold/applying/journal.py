@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from scaffold.applying import scm, writer
-from scaffold.scratch import RUN_MARK
+from scaffold.scratch import RUN_MARK, marked
 from scaffold.errors import ScaffoldError
 
 if TYPE_CHECKING:
@@ -157,16 +157,9 @@ class Journal:
 def _wait_for_orphans(token: str, seconds: float = 30) -> None:
     """Wait until no process of the interrupted run is left (Linux's /proc; elsewhere
     there is nothing to look at)."""
-    needle = f"{_MARK}={token}\0".encode()
     deadline = time.monotonic() + seconds
     while True:
-        alive = []
-        for proc in Path("/proc").glob("[0-9]*"):
-            try:
-                if needle in (proc / "environ").read_bytes() + b"\0":
-                    alive.append(proc.name)
-            except OSError:
-                continue
+        alive = marked(f"{_MARK}={token}\0")
         if not alive:
             return
         if time.monotonic() > deadline:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from scaffold.planning.plan import Edit, splice
 from scaffold.reading import csyntax
 from scaffold.reading.machines import function_name
-from scaffold.reading.tree import QemuTree
+from scaffold.reading.cmatch import callee, designated
+from scaffold.reading.tree import QemuTree, SourceFile
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -94,7 +95,7 @@ def plan_field(tree: QemuTree, type_: str, name: str, paths: list[str],
     values = []
     for rel, node in setters:
         fn = _enclosing_function_of(node)
-        if fn is None or not _is_class_init_of(tree.file(rel).full_tree.root_node, fn, type_):
+        if fn is None or not _is_class_init_of(tree.file(rel), fn, type_):
             name = (function_name(fn) if fn is not None else None) or "code"
             return Removal([], reason=Kept(Why.STILL_SET, f"still set in {name} "
                                            f"({rel}:{node.start_point[0] + 1})"))
@@ -157,14 +158,9 @@ def _pure_initializer(decl: Node) -> bool:
         return True
     if value.type == "unary_expression" and _operator(value) == "-":
         return csyntax.child(value, "argument").type == "number_literal"
-    if value.type != "call_expression" or not re.fullmatch(r"[A-Z][A-Z0-9_]*", _callee(value)):
+    if value.type != "call_expression" or not re.fullmatch(r"[A-Z][A-Z0-9_]*", callee(value)):
         return False
     return all(n.type in _PLAIN_CAST for n in csyntax.descendants(value) if n != value)
-
-
-def _callee(call: Node) -> str:
-    fn = call.child_by_field_name("function")
-    return csyntax.utf8(csyntax.text(fn)) if fn is not None and fn.type == "identifier" else ""
 
 
 def _unused_after(data: bytes, rel: str, others: list[Edit],
@@ -383,20 +379,20 @@ def _written(node: Node) -> bool:
     return parent.type == "pointer_expression" and _operator(parent) == "&"
 
 
-def _is_class_init_of(root: Node, fn: Node, type_: str) -> bool:
+def _is_class_init_of(file: SourceFile, fn: Node, type_: str) -> bool:
     """Whether `fn` is the class_init of the type whose class is `type_`: a `TypeInfo`
     initializer in the same file with `.class_init = fn` and `.class_size =
     sizeof(type_)`.  What it sets is what every machine type of the class starts from;
     any other function setting the field is a machine type (or code) that keeps it."""
     name = function_name(fn)
-    for item in csyntax.top_level(root):
+    for item in csyntax.top_level(file.full_tree.root_node):
         if item.type != "declaration":
             continue
         for declarator in item.children_by_field_name("declarator"):
             value = declarator.child_by_field_name("value")
             if value is None or value.type != "initializer_list":
                 continue
-            pairs = _designated(value)
+            pairs = designated(value, file.code)
             size = pairs.get("class_size")
             init = pairs.get("class_init")
             if init is not None and init.type == "identifier" and csyntax.utf8(init.text or b"") == name \
@@ -404,19 +400,6 @@ def _is_class_init_of(root: Node, fn: Node, type_: str) -> bool:
                     and _sizeof_type(size) == type_:
                 return True
     return False
-
-
-def _designated(initializer: Node) -> dict[str, Node]:
-    """`.field = value` pairs of an initializer list, as {field: value node}."""
-    out: dict[str, Node] = {}
-    for pair in initializer.named_children:
-        if pair.type != "initializer_pair":
-            continue
-        designator = pair.child_by_field_name("designator")
-        value = pair.child_by_field_name("value")
-        if designator is not None and designator.type == "field_designator" and value is not None:
-            out[csyntax.utf8(designator.named_children[0].text or b"")] = value
-    return out
 
 
 def _sizeof_type(node: Node) -> str | None:
