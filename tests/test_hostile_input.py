@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import subprocess
 import sys
 
@@ -228,6 +229,10 @@ def test_a_dead_runs_folder_is_kept_while_its_git_lives_on(tmp_path, monkeypatch
     folder.mkdir()
     orphan = subprocess.Popen(["sleep", "30"], env={**os.environ,
                                                     scratch.RUN_MARK: f"{dead.pid}-123"})
+    deadline = time.monotonic() + 10   # until its exec: a forked child shows our environment
+    while str(orphan.pid) not in scratch.marked(f"{scratch.RUN_MARK}={dead.pid}-") and \
+            time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         monkeypatch.setattr(scratch, "_swept", [])
         scratch.sweep()
