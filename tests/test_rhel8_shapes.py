@@ -76,7 +76,7 @@ def test_bump_moves_a_newest_only_call_no_data_names_and_writes_the_header(fixtu
 
 
 def test_the_shipped_data_names_no_vendor_function():
-    from scaffold.reading.downstream import SHIPPED
+    from scaffold.reading.families import SHIPPED
 
     for path in SHIPPED.glob("*.toml"):
         text = path.read_text()

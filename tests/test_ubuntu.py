@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from helpers import SHARED, git, init_repo, run_cli, snapshot
-from scaffold.reading import downstream
+from scaffold.reading import families
 from scaffold.reading.machines import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.chain import check_tree, reader_notes
@@ -72,8 +72,8 @@ def test_without_ubuntus_data_every_codename_registration_is_said(fixture_tree, 
                                                                  tmp_path):
     shipped = tmp_path / "families"
     shipped.mkdir()
-    shutil.copy(downstream.SHIPPED / "rhel.toml", shipped)
-    monkeypatch.setattr(downstream, "SHIPPED", shipped)
+    shutil.copy(families.SHIPPED / "rhel.toml", shipped)
+    monkeypatch.setattr(families, "SHIPPED", shipped)
     _, notes = read_families(QemuTree.open(fixture_tree(TREE)))
     said = [(f.code, f.path, f.line) for f in reader_notes(notes)]
     assert said == [("C901", "hw/i386/pc_q35.c", 68), ("C901", "hw/i386/pc_q35.c", 79),

@@ -7,8 +7,13 @@ written by hand from the fixture's code (issue 28: "write the code for the shape
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+
+import pytest
 
 from helpers import run_cli, snapshot
+from scaffold.errors import UsageError
 from scaffold.reading.tree import QemuTree
 
 TREE = "vendor-acme"
@@ -162,7 +167,7 @@ def test_upstreams_families_are_data_in_the_vendors_format():
     its name as QEMU names them."""
     import tomllib
 
-    from scaffold.reading.downstream import SHIPPED
+    from scaffold.reading.families import SHIPPED
     from scaffold.reading.families import FAMILIES, OTHER_TYPES
 
     data = tomllib.loads((SHIPPED / "upstream.toml").read_text())
@@ -172,16 +177,37 @@ def test_upstreams_families_are_data_in_the_vendors_format():
     assert [f.name for f in FAMILIES] == ["arm", "i440fx", "loongarch", "m68k", "q35", "s390x",
                                           "spapr"]
     s390x = next(f for f in FAMILIES if f.name == "s390x")
-    assert [(k.role, k.param_type, k.adds_compat) for k in s390x.options] == [
+    assert [(k.role, k.param_type, k.adds_compat) for k in s390x.kinds] == [
         ("instance_options", "MachineState", False), ("class_options", "MachineClass", True)]
     q35 = next(f for f in FAMILIES if f.name == "q35")
-    assert (q35.machine, q35.arch, q35.arrays, q35.class_kind.match("pc_q35_9_0_machine_options")
-            is not None) == ("pc-q35", "i386", ("hw", "pc"), True)
+    assert (q35.machine, q35.prefix, q35.arch, q35.arrays, q35.options,
+            q35.class_kind.match("pc_q35_9_0_machine_options") is not None) == (
+        "pc-q35-{version}", "pc-q35", "i386", ("hw", "pc"),
+        ("pc_q35_machine_{major}_{minor}_options",), True)
+    assert (q35.is_upstream, q35.vendor, q35.type_name("10.2")) == (True, "", "pc-q35-10.2")
     assert OTHER_TYPES == {"hw/i386/pc_piix.c": ("isapc", "xenfv-4.2", "xenfv-3.1")}
 
 
 def test_upstream_toml_is_not_read_as_a_vendors_file(fixture_tree):
-    from scaffold.reading.downstream import load_specs
+    from scaffold.reading.families import load_specs
 
     specs = load_specs(QemuTree.open(fixture_tree("layout-9.0")))
     assert {s.vendor for s in specs} == {"rhel", "ubuntu"}
+
+
+def test_one_family_model_for_upstream_and_every_vendor(fixture_tree):
+    """Issue 35: upstream's families and a vendor's are one record, read by one loader
+    (one [[family]] parser: its checks name the file and the family either way)."""
+    from scaffold.reading.families import FAMILIES, FamilySpec, all_specs, family_spec
+
+    tree = QemuTree.open(fixture_tree("layout-9.0"))
+    specs = all_specs(tree)
+    assert {type(s) for s in specs} == {FamilySpec}
+    assert [s.name for s in specs[:len(FAMILIES)]] == [f.name for f in FAMILIES]
+    rhel_q35 = next(s for s in specs if s.name == "rhel-q35")
+    assert (rhel_q35.is_upstream, rhel_q35.upstream, rhel_q35.machine, rhel_q35.kinds) == (
+        False, "q35", "{1}", ())
+    bad = {"name": "x", "file": "hw/i386/x.c", "macro": "M", "machine": "x", "options": ["y"]}
+    for vendor, needs in (("", "ends in -{version}"), ("acme", "missing upstream, latest")):
+        with pytest.raises(UsageError, match=rf"f.toml: family 1.*{re.escape(needs)}"):
+            family_spec(bad, Path("f.toml"), 0, vendor)

@@ -17,7 +17,7 @@ from scaffold.reading.tree import QemuTree
 from scaffold.version import Version, in_development
 
 if TYPE_CHECKING:
-    from scaffold.reading.downstream import DownstreamVersion
+    from scaffold.reading.families import DownstreamVersion
 
 
 @dataclass(eq=False, repr=False)
@@ -56,11 +56,11 @@ def message_for(plan: Plan, signoff: tuple[str, str] | None, provenance: bool) -
 
 
 def run(opts: BumpOptions) -> int:
-    from scaffold.reading.downstream import DownstreamVersion
+    from scaffold.reading.families import DownstreamVersion
 
     downstream = DownstreamVersion.parse(opts.version)
     if downstream is None and re.fullmatch(r"[a-z]+-[a-z]+", opts.version):
-        from scaffold.reading.downstream import parse_version, with_families_file
+        from scaffold.reading.families import parse_version, with_families_file
 
         # ubuntu-kinetic: a codename the vendor's families data lists
         downstream = parse_version(with_families_file(QemuTree.open(opts.repo), opts.families),
@@ -81,7 +81,7 @@ def run(opts: BumpOptions) -> int:
 def _run_downstream(opts: BumpOptions, target: DownstreamVersion) -> int:
     """`bump rhel9.2.0`: a distribution's new machine types (planning/downstream_bump.py)."""
     from scaffold.planning.downstream_bump import plan_downstream_bump
-    from scaffold.reading.downstream import bump_subject, with_families_file
+    from scaffold.reading.families import bump_subject, with_families_file
 
     tree = with_families_file(QemuTree.open(opts.repo), opts.families)
     validate_options(opts, tree)

@@ -20,7 +20,8 @@ class ChecklistOptions:
 def run(opts: ChecklistOptions) -> int:
     from scaffold.commands import checklist_downstream as downstream, checklist_upstream as upstream
     from scaffold.commands.reports import open_tree
-    from scaffold.reading.downstream import parse_version, read_downstream
+    from scaffold.reading.families import parse_version
+    from scaffold.reading.downstream import read_downstream
     from scaffold.version import Version
 
     tree = open_tree(opts.repo, opts.families)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from scaffold.commands.checklist_upstream import Item, _lint, named
 from scaffold.reading import compat_arrays
-from scaffold.reading.downstream import Base, DownstreamFamily, DownstreamVersion, read_downstream
+from scaffold.reading.families import Base, DownstreamVersion
+from scaffold.reading.downstream import DownstreamFamily, read_downstream
 from scaffold.reading import csyntax
 from scaffold.reading.qom.entries import Entry, entries_in
 from scaffold.reading.cmatch import Code

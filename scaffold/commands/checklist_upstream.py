@@ -13,7 +13,7 @@ from scaffold.reading import compat_arrays
 from scaffold.rules import chain
 from scaffold.rules.registry import errors, warnings
 from scaffold.commands.bump import subject
-from scaffold.reading.downstream import DownstreamVersion
+from scaffold.reading.families import DownstreamVersion
 from scaffold.reading.lifecycle import read_policy
 from scaffold.version import current_release, in_development
 from scaffold.reading.machines import Family, VersionBlock, read_families
@@ -70,7 +70,7 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
 
     defined = {p.name for p in defs}
     for family in families:
-        machine = f"{family.spec.machine}-{target}"
+        machine = f"{family.spec.prefix}-{target}"
         block, older = family.block(target), family.block(release)
         problems = []
         if block is None:
@@ -198,7 +198,7 @@ def _deprecations(tree: QemuTree, families: list[Family],
     details, done = [], True
     shared = _announcing_macros(tree)
     for family in {f.name: f for f, _ in newly}.values():
-        names = ", ".join(f"{family.spec.machine}-{b.version}" for f, b in newly if f is family)
+        names = ", ".join(f"{family.spec.prefix}-{b.version}" for f, b in newly if f is family)
         source = family.file.data.decode("utf-8", "replace")
         if _DEPRECATION.search(source) or any(re.search(rf"\b{m}\(", source) for m in shared):
             details.append(f"{names}: deprecation reason set by the registration macro in "

@@ -58,7 +58,7 @@ def machines(tree: QemuTree) -> dict[str, Any]:
             "latest_held_by": holder.name if handed and holder else None,
             "bugfix_types": bugfix_types(family),
             "oldest": str(family.blocks[-1].version), "count": len(family.blocks),
-            "machine_types": [f"{family.spec.machine}-{b.version}" for b in family.blocks[:1]],
+            "machine_types": [f"{family.spec.prefix}-{b.version}" for b in family.blocks[:1]],
             "extra_registrations": [{"macro": m, "location": location(family.file.rel, line)}
                                     for m, line in family.extras],
             "versions": versions})
@@ -140,10 +140,10 @@ def bugfix_types(family: Family) -> list[str]:
     """Bugfix releases' machine types kept beside the versions (pc-q35-4.0.1)."""
     out = []
     for name in family.helpers:
-        for kind in family.spec.options:
+        for kind in family.spec.kinds:
             m = kind.match_bugfix(name)
             if m and kind.adds_compat:
-                out.append(f"{family.spec.machine}-{m.group('major')}.{m.group('minor')}."
+                out.append(f"{family.spec.prefix}-{m.group('major')}.{m.group('minor')}."
                            f"{m.group('micro')}")
     return sorted(set(out))
 
@@ -173,6 +173,6 @@ def render_check(findings: list[Finding]) -> str:
 
 def open_tree(repo: Path | None, families: Path | None) -> QemuTree:
     """The tree, with the families file the command line names (`--families`)."""
-    from scaffold.reading.downstream import with_families_file
+    from scaffold.reading.families import with_families_file
 
     return with_families_file(QemuTree.open(repo), families)

@@ -18,13 +18,13 @@ from scaffold.version import Version
 def render_macro(macro: MacroCall, family: Family, version: Version, latest: bool | None,
                  options_fn: str) -> str:
     return render("machine_macro.c.j2", form=macro.form, macro=family.spec.macro, version=version,
-                  latest=latest, machine=family.spec.machine,
+                  latest=latest, machine=family.spec.prefix,
                   middle=macro.args[2:-1] if macro.form is Layout.TAGGED else [],
                   align=macro.align, options_fn=options_fn, terminator=macro.terminator)
 
 
 def renamed(name: str, family: Family, old: Version, new: Version) -> str:
-    m = next(m for k in family.spec.options if (m := k.match(name)) is not None)
+    m = next(m for k in family.spec.kinds if (m := k.match(name)) is not None)
     return name[:m.start("major")] + new.underscored + name[m.end("minor"):]
 
 
@@ -33,7 +33,7 @@ def _shape_error(family: Family, block: VersionBlock, what: str) -> ScaffoldErro
 
 
 def _refuse_odd_block(family: Family, block: VersionBlock, latest: bool) -> None:
-    for kind in family.spec.options:
+    for kind in family.spec.kinds:
         if kind.role not in block.functions:
             raise _shape_error(family, block, f"no {kind.role} function")
         fn = block.functions[kind.role]
@@ -92,7 +92,7 @@ def plan_family(family: Family, target: Version, handed: bool = False) -> list[E
     if gap.strip():
         gap = b"\n\n"
     edits = [Edit(path, newest.start, newest.start, b"".join(copy) + gap,
-                  f"add {family.spec.machine} {target} as the newest version", family.name)]
+                  f"add {family.spec.prefix} {target} as the newest version", family.name)]
 
     # 2. The previous newest chains to the new one and adds its release's arrays.
     for fn in newest.functions.values():

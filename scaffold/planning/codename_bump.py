@@ -22,8 +22,8 @@ from scaffold.errors import ScaffoldError
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import assigned_field
-from scaffold.reading.downstream import (MarkKind, DownstreamFamily, DownstreamType, DownstreamVersion,
-                                         upstream_match)
+from scaffold.reading.families import MarkKind, DownstreamVersion
+from scaffold.reading.downstream import DownstreamFamily, DownstreamType, upstream_match
 from scaffold.reading.machines import RESETS, Family
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

@@ -324,7 +324,7 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
                          f"{', '.join([*known, *groups])}")
     chosen = families if every else [known[n] for n in names]
     if instance:
-        lacking = [f.name for f in chosen if not any(not k.adds_compat for k in f.spec.options)]
+        lacking = [f.name for f in chosen if not any(not k.adds_compat for k in f.spec.kinds)]
         if every:
             chosen = [f for f in chosen if f.name not in lacking]
         elif lacking:

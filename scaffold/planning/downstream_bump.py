@@ -25,8 +25,8 @@ from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import csyntax
 from scaffold.planning.functions import Function, param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
-from scaffold.reading.downstream import (Base, MarkKind, DownstreamFamily, DownstreamType, DownstreamVersion,
-                                         newest_only, read_downstream)
+from scaffold.reading.families import Base, MarkKind, DownstreamVersion
+from scaffold.reading.downstream import DownstreamFamily, DownstreamType, newest_only, read_downstream
 from scaffold.reading.machines import RESETS, Family, read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
@@ -170,7 +170,7 @@ def _arrays_for_the_new_release(tree: QemuTree, family: DownstreamFamily,
     rebase made hw_compat_rhel_9_2 before any 9.2.0 type existed (`--array-release
     9.2`) and wired it into 9.0.0, the newest type up to 9.2; once 9.2.0 exists, it is
     that type's (the older ones get it through the chain)."""
-    from scaffold.reading.downstream import vendor_arrays
+    from scaffold.reading.families import vendor_arrays
 
     arrays = vendor_arrays(tree, family.spec.vendor)
     out: set[str] = set()

@@ -19,7 +19,7 @@ from scaffold.version import Version
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
-    from scaffold.reading.downstream import DownstreamVersion
+    from scaffold.reading.families import DownstreamVersion
     from scaffold.reading.machines import Family
 from scaffold.rules.registry import Finding, errors
 

@@ -14,7 +14,8 @@ from scaffold.reading import compat_arrays, csyntax
 from scaffold.planning import rebase_arrays
 from scaffold.planning.rebase_statements import plan_statements
 from scaffold.reading.declined import read_declined
-from scaffold.reading.downstream import read_downstream, vendor_arrays
+from scaffold.reading.families import vendor_arrays
+from scaffold.reading.downstream import read_downstream
 from scaffold.reading.machines import read_families
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading.tree import QemuTree

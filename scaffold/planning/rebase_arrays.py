@@ -17,7 +17,8 @@ from scaffold.planning.functions import Function, param_names, param_type
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import arguments, calls, named
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, VendorArrays
+from scaffold.reading.families import VendorArrays
+from scaffold.reading.downstream import DownstreamFamily, DownstreamType
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.vendor_copies import VendorArray
 

@@ -90,7 +90,7 @@ def _family(file: SourceFile, family: DownstreamFamily, spec: FamilySpec, old_ba
     upstream = []
     for fn_name, node in functions.items():
         name = fn_name or ""
-        for kind in spec.options:
+        for kind in spec.kinds:
             m = kind.match(name)
             if m and old_base <= Version(int(m["major"]), int(m["minor"])) < new_base:
                 upstream.append((Version(int(m["major"]), int(m["minor"])), name, node))
@@ -114,7 +114,7 @@ def _upstream_region(data: bytes, spec: FamilySpec, old_base: Version,
     spans = []
     for m in _DEFINITION.finditer(data):
         name = csyntax.utf8(m.group(1))
-        found = next((k.match(name) for k in spec.options if k.match(name)), None)
+        found = next((k.match(name) for k in spec.kinds if k.match(name)), None)
         if found and old_base <= Version(int(found["major"]), int(found["minor"])) < new_base:
             end = data.find(b"\n}", m.end())
             spans.append((m.start(), len(data) if end < 0 else end + 3))
@@ -197,7 +197,7 @@ def _bookkeeping(statement: Node, spec: FamilySpec) -> bool:
     call = csyntax.macro_call(statement)
     if call is not None:
         name, node = call
-        if any(k.match(name) for k in spec.options) or name in spec.base_options:
+        if any(k.match(name) for k in spec.kinds) or name in spec.base_options:
             return True
         args = node.child_by_field_name("arguments")
         named = args.named_children if args is not None else []

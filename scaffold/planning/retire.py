@@ -115,7 +115,7 @@ def _selected(tree: QemuTree, families: list[Family], up_to: Version | None,
                 continue
             if not past and not force:
                 when = f"from {policy.deleted_since(block.version)} on" if policy else "never"
-                raise ScaffoldError(f"{family.spec.machine}-{block.version} is not past deletion "
+                raise ScaffoldError(f"{family.spec.prefix}-{block.version} is not past deletion "
                                     f"yet (it is, {when}); --force retires it anyway",
                                     path=family.file.rel, line=family.file.line(block.start),
                                     family=family.name)
@@ -152,10 +152,10 @@ def _machine_spans(family: Family, block: VersionBlock
                             line=family.file.line(block.start), family=family.name)
     spans = [(block.start, block.end)]
     names = [f.name for f in block.functions.values()]
-    types = [f"{family.spec.machine}-{block.version}"]
+    types = [f"{family.spec.prefix}-{block.version}"]
     for start, end, bugfix in _bugfix_registrations(family, block.version):
         spans.append((start, end))
-        types.append(f"{family.spec.machine}-{bugfix}")
+        types.append(f"{family.spec.prefix}-{bugfix}")
     for name, helper in family.helpers.items():
         m = helper.kind.match_bugfix(name)
         if m and (int(m.group("major")), int(m.group("minor"))) == (block.version.major,
@@ -249,7 +249,7 @@ def plan_retire(tree: QemuTree, up_to: Version | None = None, names: list[str] |
         {f.encode() for family in families for v in chosen.get(family.name, [])
          for block in [family.block(v)] if block for _, f in _class_fields(family, block)}))
     mentions_search = FileSearch(tree.root, ("tests", "docs"), None, sorted(
-        {f"{family.spec.machine}-".encode() for family in families if chosen.get(family.name)}))
+        {f"{family.spec.prefix}-".encode() for family in families if chosen.get(family.name)}))
     return _plan_series(tree, chosen, policy, provenance_args, fields_search, mentions_search)
 
 
@@ -311,7 +311,7 @@ def _plan_versions(series: Series, versions: list[Version], chosen: dict[str, li
                 if used:
                     blocked[name] = version
                     series.followups.append(FollowUp(
-                        "kept", f"{family.spec.machine}-{version} and newer are kept: "
+                        "kept", f"{family.spec.prefix}-{version} and newer are kept: "
                         f"{used[0]} is still used by {_enclosing(family, used[1])}; retire that "
                         "user first, by hand", family.file.rel, family.file.line(used[1])))
                     continue

@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 from scaffold.reading import compat_arrays
 from scaffold.reading.declined import Declined
-from scaffold.reading.downstream import Base, DownstreamFamily, DownstreamType, read_downstream, \
-    vendor_arrays
+from scaffold.reading.families import Base, vendor_arrays
+from scaffold.reading.downstream import DownstreamFamily, DownstreamType, read_downstream
 from scaffold.reading.effective import Applied
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.vendor_copies import all_vendor_arrays, copies_by_source
@@ -119,7 +119,7 @@ def claims(tree: QemuTree) -> list[Claim]:
     """Every vendor type whose claim the code states, newest first within a family."""
     from scaffold.reading.families import FAMILIES
 
-    machines = {s.name: s.machine for s in FAMILIES}
+    machines = {s.name: s.prefix for s in FAMILIES}
     families = read_downstream(tree)[0]
     known = provenance(tree)
     bases = release_bases(tree, known)

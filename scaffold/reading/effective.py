@@ -93,7 +93,7 @@ def machine_types(tree: QemuTree) -> list[MachineType]:
 
 
 def _types_of(family: Any) -> list[MachineType]:
-    return [MachineType(f"{family.spec.machine}-{block.version}", family.name,
+    return [MachineType(f"{family.spec.prefix}-{block.version}", family.name,
                         family.file.rel, block.macro.line, block.class_fn.name,
                         family.spec.arch, block.macro.name)
             for block in family.blocks if block.macro is not None and block.class_fn is not None]
@@ -106,8 +106,8 @@ def _upstream_named(tree: QemuTree, name: str) -> list[MachineType] | None:
     from scaffold.reading.families import FAMILIES, spec_for
     from scaffold.reading.machines import family_in
 
-    specs = [s for s in FAMILIES if name.startswith(s.machine + "-") and
-             re.fullmatch(r"\d+\.\d+", name[len(s.machine) + 1:])]
+    specs = [s for s in FAMILIES if name.startswith(s.prefix + "-") and
+             re.fullmatch(r"\d+\.\d+", name[len(s.prefix) + 1:])]
     if not specs:
         return None
     out = []
@@ -162,11 +162,11 @@ def _compiled_out(tree: QemuTree, name: str, target: str | None) -> MachineType 
 
     live = {f.name for f in read_families(tree)[0]}
     for spec in FAMILIES:
-        if spec.name in live or not name.startswith(spec.machine + "-"):
+        if spec.name in live or not name.startswith(spec.prefix + "-"):
             continue
         if target is not None and arch_of(target) != spec.arch:
             continue
-        version = name[len(spec.machine) + 1:]
+        version = name[len(spec.prefix) + 1:]
         major, _, minor = version.partition(".")
         if not (major.isdigit() and minor.isdigit()):
             continue

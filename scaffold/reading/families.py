@@ -1,18 +1,84 @@
-"""The machine families that have versioned machine types, declared as data:
-families/upstream.toml, in the format of the vendors' files beside it (docs/families.md).
+"""The family model: every family of versioned machine types, upstream's and a
+distribution's, is one `FamilySpec` read by one loader from the families files
+(families/upstream.toml, the vendors' files beside it, a vendor's own file kept in the
+tree: .qscaffold/families.toml, or one given with --families; docs/families.md).
 
 A family is found in the tree by its registration macro (and, where several
-architectures share a macro name, by the hw/<arch>/ folder it lives in).  Every
-per-family difference the bump needs is a field there, not a code path.
+architectures share a macro name, by the hw/<arch>/ folder it lives in).  What differs
+from family to family is a field here, not a code path: how its types are named
+(`machine`: over the version for upstream's numbered types, over the registration's
+arguments for a vendor's), what its options functions are called, how its newest type
+is marked, what its types' options call first (`base`).
 """
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from scaffold.errors import UsageError
+
+if TYPE_CHECKING:
+    from scaffold.reading.tree import QemuTree
+
+SHIPPED = Path(__file__).resolve().parent.parent / "families"
+UPSTREAM_FILE = SHIPPED / "upstream.toml"
+IN_TREE = ".qscaffold/families.toml"
+_LATEST = re.compile(r"macro|alias|arg:\d+\Z")
 
 # Version placeholder in function-name patterns.
 V = r"(?P<major>\d+)_(?P<minor>\d+)"
+
+
+class DownstreamVersion(NamedTuple):
+    """rhel9.2.0: a vendor's tag and three numbers (`qscaffold bump rhel9.2.0`); or, for a
+    vendor that names its releases (Ubuntu), the vendor and a codename, ordered by the
+    release the codename stands for: ubuntu-jammy is 22.04."""
+
+    vendor: str
+    major: int
+    minor: int
+    micro: int
+    codename: str = ""
+
+    def __str__(self) -> str:
+        if self.codename:
+            return f"{self.vendor}-{self.codename}"
+        return f"{self.vendor}{self.major}.{self.minor}.{self.micro}"
+
+    @property
+    def release(self) -> str:
+        """The release it stands for: "22.04" of ubuntu-jammy, "9.2.0" of rhel9.2.0."""
+        if self.codename:
+            return f"{self.major:02d}.{self.minor:02d}"
+        return f"{self.major}.{self.minor}.{self.micro}"
+
+    @classmethod
+    def parse(cls, text: str, vendor: str | None = None) -> DownstreamVersion | None:
+        m = re.fullmatch(r"([a-z]+)(\d+)\.(\d+)\.(\d+)", text)
+        if m is None or (vendor is not None and m.group(1) != vendor):
+            return None
+        return cls(m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4)))
+
+
+class VendorArrays(NamedTuple):
+    """A vendor's compat arrays: name templates per upstream prefix ("hw", "pc"), and
+    the comment put before each entry a rebase copies."""
+
+    vendor: str
+    names: dict[str, str]
+    comment: str
+    source: str
+
+    def pattern(self, prefix: str) -> re.Pattern[str] | None:
+        template = self.names.get(prefix)
+        if template is None:
+            return None
+        parts = re.split(r"(\{major\}|\{minor\})", template)
+        return re.compile("".join(r"(?P<major>\d+)" if p == "{major}" else
+                                  r"(?P<minor>\d+)" if p == "{minor}" else re.escape(p)
+                                  for p in parts) + r"\Z")
 
 
 class OptionsKind(NamedTuple):
@@ -48,25 +114,126 @@ def _compiled(patterns: tuple[str, ...], bugfix: bool) -> list[re.Pattern[str]]:
     return _COMPILED[key]
 
 
+class Base(StrEnum):
+    """What a type's options call first: the next newer type's of its own family
+    (upstream's and RHEL's chains), or the upstream options of the QEMU its release
+    shipped (Ubuntu's)."""
+
+    VENDOR = "vendor"       # its own family's next newer type ("own" in the data too)
+    UPSTREAM = "upstream"
+
+
+class MarkKind(StrEnum):
+    """How a family marks its latest type: its registration's _AS_LATEST macro, an
+    argument of the registration (`true`), or the alias its options set."""
+
+    MACRO = "macro"
+    ARG = "arg"
+    ALIAS = "alias"
+
+
+class LatestMark(NamedTuple):
+    """A family's `latest` ("macro", "alias" or "arg:N"), read once."""
+
+    kind: MarkKind
+    argument: int = -1   # which argument, for ARG
+
+    @classmethod
+    def parse(cls, text: str) -> LatestMark:
+        if text.startswith("arg:"):
+            return cls(MarkKind.ARG, int(text[4:]))
+        return cls(MarkKind(text))
+
+    def __str__(self) -> str:
+        return f"arg:{self.argument}" if self.kind is MarkKind.ARG else str(self.kind)
+
+
 class FamilySpec(NamedTuple):
-    name: str              # as in the commit message ("Add 11.0 machine types for arm/i440fx/...")
-    macro: str             # registration macro; the newest may use macro + "_AS_LATEST"
-    arch: str              # hw/<arch>/ folder of the family's file
-    machine: str           # machine type name prefix ("pseries-10.2", "pc-q35-10.2")
-    options: tuple[OptionsKind, ...]
+    """One family, upstream's or a vendor's, as its families file describes it."""
+
+    name: str              # as findings, `machines` and commit messages name it
+    file: str              # where it registers, relative to the tree's root
+    macro: str             # its registration macro (the first of `macros`)
+    machine: str           # its types' names: "pc-q35-{version}", or "{1}" (an argument)
+    options: tuple[str, ...]   # its options functions' names, as `machine` (newest naming)
+    source: str            # the file that describes it
+    vendor: str = ""       # the vendor's version tag (rhel); "" for upstream's families
+    # -- upstream's numbered families: versions are numbers, read by name patterns
+    kinds: tuple[OptionsKind, ...] = ()   # options kinds, every naming (newest first)
     base_options: tuple[str, ...] = ()  # what the newest version's options may call
     arrays: tuple[str, ...] = ("hw",)   # compat array prefixes each older version adds
-    header: str | None = None           # a "/*\n * pseries-A.B\n */" comment heads each block
+    header: str | None = None           # a "/*\n * NAME-A.B\n */" comment heads each block
     lists: tuple[str, ...] = ()         # mailing lists in copy besides qemu-devel
     doc_arches: tuple[str, ...] = ()    # names in docs/about/deprecated.rst's list
     subsystem: str = ""                 # commit subject prefix; families sharing one retire together
-    file: str = ""                      # where upstream registers it (families/upstream.toml)
     others: tuple[str, ...] = ()        # unversioned machine types its file registers too
+    # -- a vendor's families: versions carry the vendor's tag, read from the type's name
+    upstream: str = ""     # the upstream family whose file and arrays it shares
+    latest: LatestMark = LatestMark(MarkKind.MACRO)   # how the newest type is marked
+    alias: str | None = None   # what the registration macro aliases the latest type to
+    # what `bump` needs (docs/families.md): the fields every type sets for itself, which a
+    # new type takes with its own version; the functions and arrays only the newest
+    # type's options call or add besides those read from the code; whether the family
+    # gets new types (None: decided from the tree, a family whose newest type is of an
+    # older major is frozen)
+    own: tuple[str, ...] = ()
+    newest: tuple[str, ...] = ()
+    continued: bool | None = None
+    base: Base = Base.VENDOR
+    # the vendor's releases, when its types are named by codename: (codename, (YY, MM))
+    releases: tuple[tuple[str, tuple[int, int]], ...] = ()
+    desc: str | None = None   # how a new type's description names its release
+    # every registration macro (`macro` is the first): a vendor that re-expressed its
+    # registrations through another macro when upstream changed its own (Ubuntu's x86
+    # types past 9.1, whose DEFINE_I440FX_MACHINE(major, minor) names types itself)
+    macros: tuple[str, ...] = ()
+
+    @property
+    def is_upstream(self) -> bool:
+        return not self.vendor
+
+    @property
+    def shipped(self) -> bool:
+        """Whether the tool ships its description (else the vendor wrote it)."""
+        return Path(self.source).parent in (SHIPPED, UPSTREAM_FILE.parent)
+
+    @property
+    def arch(self) -> str:
+        """The hw/<arch>/ folder of its file."""
+        return self.file.split("/")[1] if self.file.count("/") >= 2 else ""
+
+    @property
+    def prefix(self) -> str:
+        """An upstream family's type names before the version: "pc-q35"."""
+        return self.machine[:-len("-{version}")]
+
+    def type_name(self, version: object) -> str:
+        """An upstream family's type of `version`: pc-q35-10.2."""
+        return f"{self.prefix}-{version}"
 
     @property
     def class_kind(self) -> OptionsKind:
-        return next(k for k in self.options if k.adds_compat)
+        return next(k for k in self.kinds if k.adds_compat)
 
+    def registers_with(self, macro: str) -> bool:
+        """Whether a registration of `macro` (an _AS_LATEST, _BUGFIX... form too) may be
+        the family's."""
+        return any(macro == m or macro.startswith(m + "_") for m in self.macros or (self.macro,))
+
+    def version_of(self, codename: str) -> DownstreamVersion | None:
+        for name, (major, minor) in self.releases:
+            if name == codename:
+                return DownstreamVersion(self.vendor, major, minor, 0, name)
+        return None
+
+    def fill(self, template: str, args: list[str]) -> str | None:
+        try:
+            return template.format(*args)
+        except (IndexError, KeyError, ValueError):
+            return None
+
+
+# -- the one loader -------------------------------------------------------------------------
 
 def _kind(names: list[str], where: str) -> OptionsKind:
     """One options kind from its name templates: its role and parameter read from the
@@ -74,7 +241,7 @@ def _kind(names: list[str], where: str) -> OptionsKind:
     and adds no compat; every other kind takes the MachineClass and adds the arrays)."""
     for name in names:
         if "{major}_{minor}" not in name:
-            raise ValueError(f"{where}: {name!r} names no version ({{major}}_{{minor}})")
+            raise UsageError(f"{where}: {name!r} names no version ({{major}}_{{minor}})")
     role = next((r for r in ("instance_options", "class_options")
                  if names[0].endswith("_" + r)), "options")
     instance = role == "instance_options"
@@ -82,32 +249,257 @@ def _kind(names: list[str], where: str) -> OptionsKind:
                        "MachineState" if instance else "MachineClass", not instance)
 
 
-def upstream_spec(table: dict[str, Any], where: str) -> FamilySpec:
-    """An upstream family from its [[family]] table (families/upstream.toml)."""
-    machine = table["machine"]
-    if not machine.endswith("-{version}"):
-        raise ValueError(f"{where}: `machine` ends in -{{version}}, not {machine!r}")
-    kinds = tuple(_kind([o] if isinstance(o, str) else list(o), where)
-                  for o in table["options"])
-    return FamilySpec(table["name"], table["macro"], table["file"].split("/")[1],
-                      machine[:-len("-{version}")], kinds,
-                      tuple(table.get("base_options", ())), tuple(table.get("arrays", ("hw",))),
-                      table.get("header"), tuple(table.get("lists", ())),
-                      tuple(table.get("doc_arches", ())), table.get("subsystem", ""),
-                      table["file"], tuple(table.get("others", ())))
+def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise UsageError(f"{where}: `{key}` is a list of names")
+    return tuple(value)
 
 
-def _upstream_families() -> tuple[FamilySpec, ...]:
-    import tomllib
+def family_spec(table: Any, path: Path, index: int, vendor: str = "") -> FamilySpec:
+    """One [[family]] table, upstream's (no `vendor` in its file) or a vendor's: one
+    format, checked field by field; a field of the wrong kind is one line naming the
+    file and the family."""
+    where = f"{path}: family {index + 1}"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where}: a [[family]] table expected")
+    needed = ("name", "file", "macro", "machine", "options") + \
+        (("upstream", "latest") if vendor else ())
+    missing = [k for k in needed if k not in table]
+    if missing:
+        raise UsageError(f"{where}: missing {', '.join(missing)}")
+    where = f"{where} ({table['name']})"
+    macros = table["macro"]
+    macros = [macros] if isinstance(macros, str) else macros
+    if not (isinstance(macros, list) and macros and all(isinstance(m, str) for m in macros)):
+        raise UsageError(f"{where}: `macro` is a macro's name, or a list of them")
+    if not all(isinstance(table[k], str) for k in needed if k not in ("options", "macro")):
+        raise UsageError(f"{where}: every field but `options` and `macro` is a string")
+    rel = table["file"]
+    if rel.startswith("/") or ".." in rel.split("/") or not rel:
+        raise UsageError(f"{where}: `file` is a path inside the tree, relative to its root, "
+                         f"not {rel!r}")
+    options = table["options"]
+    if not (isinstance(options, list) and options and
+            all(isinstance(o, str) or (isinstance(o, list) and o and
+                                       all(isinstance(n, str) for n in o)) for o in options)):
+        raise UsageError(f"{where}: `options` is a list of name templates")
+    names = [[o] if isinstance(o, str) else list(o) for o in options]
+    common: dict[str, Any] = {
+        "name": table["name"], "file": rel, "macro": macros[0], "macros": tuple(macros),
+        "machine": table["machine"], "options": tuple(n[0] for n in names),
+        "source": str(path), "vendor": vendor,
+        "lists": _strings(where, "lists", table.get("lists", [])),
+        "doc_arches": _strings(where, "doc_arches", table.get("doc_arches", [])),
+        "subsystem": table.get("subsystem", ""), "header": table.get("header")}
+    if not vendor:
+        return _upstream(table, where, names, common)
+    return _vendor(table, where, names, common)
 
-    path = Path(__file__).resolve().parent.parent / "families" / "upstream.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return tuple(upstream_spec(t, f"{path}: family {i + 1}")
-                 for i, t in enumerate(data["family"]))
+
+def _upstream(table: dict[str, Any], where: str, names: list[list[str]],
+              common: dict[str, Any]) -> FamilySpec:
+    """Upstream's: its types named by number, its options kinds by name pattern."""
+    if not common["machine"].endswith("-{version}"):
+        raise UsageError(f"{where}: `machine` ends in -{{version}}, not {common['machine']!r}")
+    return FamilySpec(**common, kinds=tuple(_kind(n, where) for n in names),
+                      base_options=_strings(where, "base_options", table.get("base_options", [])),
+                      arrays=_strings(where, "arrays", table.get("arrays", ["hw"])),
+                      others=_strings(where, "others", table.get("others", [])))
 
 
-# Read once, at import: the families every command knows (families/upstream.toml).
-FAMILIES: tuple[FamilySpec, ...] = _upstream_families()
+def _vendor(table: dict[str, Any], where: str, names: list[list[str]],
+            common: dict[str, Any]) -> FamilySpec:
+    """A vendor's: its types named by the registration's arguments."""
+    if any(len(n) > 1 for n in names):
+        raise UsageError(f"{where}: `options` is a list of name templates")
+    if not _LATEST.fullmatch(table["latest"]):
+        raise UsageError(f"{where}: `latest` is macro, alias or arg:N, "
+                         f"not {table['latest']!r}")
+    alias = table.get("alias")
+    if alias is not None and not isinstance(alias, str):
+        raise UsageError(f"{where}: `alias` is a string")
+    continued = table.get("continued")
+    if continued is not None and not isinstance(continued, bool):
+        raise UsageError(f"{where}: `continued` is true or false")
+    base = table.get("base", "vendor")
+    if base not in tuple(Base):
+        raise UsageError(f"{where}: `base` is vendor or upstream, not {base!r}")
+    return FamilySpec(**common, upstream=table["upstream"],
+                      latest=LatestMark.parse(table["latest"]), alias=alias,
+                      own=_strings(where, "own", table.get("own", [])),
+                      newest=_strings(where, "newest", table.get("newest", [])),
+                      continued=continued, base=Base(base))
+
+
+def _releases(path: Path, table: Any) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """[releases]: codename = "YY.MM", for a vendor whose types are named by codename."""
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise UsageError(f'{path}: [releases] is a table of codename = "YY.MM"')
+    out = []
+    for name, release in table.items():
+        m = re.fullmatch(r"(\d+)\.(\d+)", release) if isinstance(release, str) else None
+        if m is None or not re.fullmatch(r"[a-z]+", name):
+            raise UsageError(f'{path}: [releases] {name} = {release!r}: a codename in '
+                             'lower-case letters and its release as "YY.MM"')
+        out.append((name, (int(m.group(1)), int(m.group(2)))))
+    if len({r for _, r in out}) != len(out):
+        raise UsageError(f"{path}: [releases] names one release twice")
+    return tuple(sorted(out, key=lambda r: r[1]))
+
+
+def read_file(path: Path) -> list[FamilySpec]:
+    """Every family a families file describes: upstream's when the file names no
+    `vendor`, the vendor's otherwise."""
+    data = toml(path)
+    vendor = data.get("vendor", "")
+    if path != UPSTREAM_FILE and (not isinstance(vendor, str) or
+                                  not re.fullmatch(r"[a-z]+", vendor)):
+        raise UsageError(f"{path}: `vendor` must be the version tag in lower-case letters "
+                         "(rhel)")
+    releases = _releases(path, data.get("releases"))
+    desc = data.get("desc")
+    if desc is not None and (not isinstance(desc, str) or "{release}" not in desc):
+        raise UsageError(f"{path}: `desc` is a string with {{release}} in it")
+    return [family_spec(table, path, i, vendor)._replace(releases=releases, desc=desc)
+            for i, table in enumerate(data.get("family", []))]
+
+
+_PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def toml(path: Path) -> dict[str, Any]:
+    """A families file, parsed once per run and version of the file (every tree a run
+    makes, a plan's result too, reads the same files)."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read the families file ({e})") from None
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _PARSED:
+        _PARSED[key] = _parse_toml(path)
+    return _PARSED[key]
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
+    import tomllib   # imported when a families file is read
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot read the families file ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{path}: not a families file: {e}") from None
+    except RecursionError:   # `[[[[...` thousands deep
+        raise UsageError(f"{path}: not a families file: nested too deep") from None
+
+
+def vendor_files(tree: QemuTree, extra: Path | None) -> list[Path]:
+    """The vendors' families files a tree reads: those the tool ships, the tree's own,
+    the one given by option."""
+    from scaffold.userfiles import kept_file
+
+    files = sorted(p for p in SHIPPED.glob("*.toml") if p != UPSTREAM_FILE)
+    if kept_file(tree.root / IN_TREE, IN_TREE):
+        files.append(tree.root / IN_TREE)
+    if extra is not None:
+        if not kept_file(extra, f"--families {extra}"):
+            raise UsageError(f"--families {extra}: no such file")
+        files.append(extra)
+    return files
+
+
+def load_specs(tree: QemuTree, extra: Path | None = None) -> list[FamilySpec]:
+    """The vendors' families a tree reads (upstream's are FAMILIES): the shipped files,
+    then the tree's own file, then one given by option (`extra`, or the tree's
+    `families-file`: `--families FILE`); a family of the same name is replaced by the
+    later description."""
+    extra = extra or tree.memo.get("families-file")   # --families FILE
+    key = ("specs", str(extra))
+    if key not in tree.memo:
+        specs: dict[str, FamilySpec] = {}
+        for path in vendor_files(tree, extra):
+            for spec in read_file(path):
+                specs[spec.name] = spec
+        tree.memo[key] = list(specs.values())
+    return list(tree.memo[key])
+
+
+def with_families_file(tree: QemuTree, path: Path | None) -> QemuTree:
+    """The tree, reading the families file `--families` names besides the others."""
+    if path is not None:
+        tree.memo["families-file"] = path.resolve()
+    return tree
+
+
+def vendor_arrays(tree: QemuTree, vendor: str) -> VendorArrays | None:
+    """The vendor's arrays as its families files describe them (the last file that
+    does, as for families)."""
+    found = None
+    for path in vendor_files(tree, tree.memo.get("families-file")):
+        data = toml(path)
+        arrays = data.get("arrays")
+        if data.get("vendor") != vendor or arrays is None:
+            continue
+        if not isinstance(arrays, dict) or not all(isinstance(v, str) for v in arrays.values()):
+            raise UsageError(f"{path}: [arrays] holds strings: hw, pc (name templates) and "
+                             "comment")
+        names = {k: v for k, v in arrays.items() if k != "comment"}
+        found = VendorArrays(vendor, names, arrays.get("comment", "/* {array} from {upstream} */"),
+                             str(path))
+    return found
+
+
+def bump_subject(tree: QemuTree, vendor: str) -> str:
+    """The subject of a downstream bump's commit, `{version}` to fill: the vendor's
+    `subject` (the last file that says one), else "hw: add {version} machine types"."""
+    found = "hw: add {version} machine types"
+    for path in vendor_files(tree, tree.memo.get("families-file")):
+        data = toml(path)
+        subject = data.get("subject")
+        if data.get("vendor") != vendor or subject is None:
+            continue
+        if not isinstance(subject, str) or "{version}" not in subject:
+            raise UsageError(f"{path}: `subject` is a string with {{version}} in it")
+        found = subject
+    return found
+
+
+def parse_version(tree: QemuTree, text: str) -> DownstreamVersion | None:
+    """A downstream version as a command names it: rhel9.2.0, or ubuntu-kinetic for a
+    vendor whose families data lists its releases by codename (None: not downstream)."""
+    numeric = DownstreamVersion.parse(text)
+    if numeric is not None:
+        return numeric
+    m = re.fullmatch(r"([a-z]+)-([a-z]+)", text)
+    if m is None:
+        return None
+    specs = [s for s in load_specs(tree) if s.vendor == m.group(1) and s.releases]
+    if not specs:
+        return None
+    found = specs[0].version_of(m.group(2))
+    if found is None:
+        known = ", ".join(name for name, _ in specs[0].releases)
+        raise UsageError(f"{text}: {m.group(2)!r} is not one of {m.group(1)}'s releases in "
+                         f"{specs[0].source} ({known})")
+    return found
+
+
+def all_specs(tree: QemuTree) -> list[FamilySpec]:
+    """Every family the tree is read with: upstream's, then the vendors'."""
+    return [*FAMILIES, *load_specs(tree)]
+
+
+def macros_for(tree: QemuTree, rel: str) -> tuple[str, ...]:
+    """The registration macros the vendors' families name in a file (the byte scan
+    looks for them besides `DEFINE_*MACHINE*`)."""
+    return tuple(sorted({m for s in load_specs(tree) if s.file == rel
+                         for m in s.macros or (s.macro,)}))
+
+
+# Read once, at import: upstream's families, which every command knows.
+FAMILIES: tuple[FamilySpec, ...] = tuple(read_file(UPSTREAM_FILE))
 
 
 # Machine types upstream registers in a family's file beside the versioned family, with no
@@ -116,10 +508,10 @@ OTHER_TYPES: dict[str, tuple[str, ...]] = {s.file: s.others for s in FAMILIES if
 
 
 def spec_for(macro: str, rel_path: str) -> FamilySpec | None:
-    """The family a registration macro belongs to, given the file that calls it."""
+    """The upstream family a registration macro belongs to, given the file that calls it."""
     parts = rel_path.split("/")
     arch = parts[1] if len(parts) > 2 and parts[0] == "hw" else None
     for spec in FAMILIES:  # _AS_LATEST, _BUGFIX, _TAGGED... belong to the family too
-        if (macro == spec.macro or macro.startswith(spec.macro + "_")) and spec.arch == arch:
+        if spec.registers_with(macro) and spec.arch == arch:
             return spec
     return None

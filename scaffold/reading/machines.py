@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import field_assignments
 from scaffold.errors import ScaffoldError
-from scaffold.reading.downstream import load_specs, macros_for, read_downstream
+from scaffold.reading.families import load_specs, macros_for
+from scaffold.reading.downstream import read_downstream
 from scaffold.reading.registrations import of_file
 from scaffold.reading.families import OTHER_TYPES, FAMILIES, V, FamilySpec, OptionsKind, spec_for
 from scaffold.reading.tree import QemuTree, SourceFile
@@ -199,7 +200,7 @@ class Family:
         for node in csyntax.top_level(self.file.full_tree.root_node):  # macros sit at the top
             text = csyntax.utf8(node.text or b"")
             if node.type == "preproc_function_def" and f" {self.spec.macro}_AS_LATEST(" in text:
-                names = [n for n in re.findall(r'"([^"]+)"', text) if n != self.spec.machine]
+                names = [n for n in re.findall(r'"([^"]+)"', text) if n != self.spec.prefix]
                 if names:
                     return str(names[0])
             if node.type == "preproc_function_def":   # a macro's body: preprocessor text
@@ -282,7 +283,7 @@ def assigned_field(stmt: Node, param: str) -> str | None:
 def _bugfix_function(node: Node, spec: FamilySpec, name: str | None) -> OptionsFn | None:
     if not name or not any(ch.isdigit() for ch in name):   # most helpers: no pattern to try
         return None
-    for kind in spec.options:
+    for kind in spec.kinds:
         if kind.match_bugfix(name):
             return _options_fn(node, kind, name)
     return None
@@ -313,7 +314,7 @@ def _function(node: Node, spec: FamilySpec, name: str | None
               ) -> tuple[Version, OptionsFn] | None:
     if name is None:
         return None
-    for kind in spec.options:
+    for kind in spec.kinds:
         m = kind.match(name)
         if m:
             return Version(int(m.group("major")), int(m.group("minor"))), _options_fn(node, kind, name)
@@ -379,7 +380,7 @@ def _header_label(header: str, comment: bytes) -> str | None:
 def _first_block(spec: FamilySpec, data: bytes) -> int | None:
     """Where the family's versioned functions or registrations start, found as text so
     that only that part of the file needs parsing."""
-    names = "|".join(p.replace(V, r"\d+_\d+") for k in spec.options for p in k.patterns)
+    names = "|".join(p.replace(V, r"\d+_\d+") for k in spec.kinds for p in k.patterns)
     m = re.search(rf"\n(?:static\s+void\s+(?:{names})\s*\(|{spec.macro}\w*\()".encode(), data)
     return m.start() + 1 if m else None
 

@@ -13,7 +13,7 @@ from tree_sitter import Node
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.cmatch import declaration_parts
-from scaffold.reading.downstream import VendorArrays
+from scaffold.reading.families import VendorArrays
 from scaffold.reading.qom.entries import Entry, array_entries
 from scaffold.reading.tree import QemuTree
 

@@ -78,7 +78,7 @@ def judge_type(model: QomModel, name: str) -> list[Finding]:
 
 def affects(families: list[Family], prefix: str, release: Version) -> Finding:
     """A107: which machine types an entry in <prefix>_compat_<release> reaches."""
-    names = [f"{f.name} {f.spec.machine}-{release}" for f in families
+    names = [f"{f.name} {f.spec.prefix}-{release}" for f in families
              if prefix in f.spec.arrays and any(b.version <= release for b in f.blocks)]
     return AFFECTS.finding(f"affects the {release} machine types and older: {', '.join(names)}")
 

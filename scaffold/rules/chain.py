@@ -10,8 +10,8 @@ from typing import Any
 from scaffold.rules.fixtures import PIIX, ADD_8_1, ADD_8_2, ARM, ARRAY_8_1, ARRAY_8_2, BOARDS, EXTERN_7_0, Fixture, MACHINE, Q35, S390, by_hand, check
 from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
-from scaffold.reading.downstream import (Base, MarkKind, DownstreamFamily, DownstreamType, arrays_added,
-                                         latest_holders, read_downstream)
+from scaffold.reading.families import Base, MarkKind
+from scaffold.reading.downstream import DownstreamFamily, DownstreamType, arrays_added, latest_holders, read_downstream
 from scaffold.reading.families import FamilySpec, OptionsKind
 from scaffold.version import current_release
 from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock, read_families
@@ -214,7 +214,7 @@ def array_name(prefix: str, version: Version) -> str:
 
 
 def _versioned_callee(spec: FamilySpec, name: str) -> tuple[OptionsKind, Version] | None:
-    for kind in spec.options:
+    for kind in spec.kinds:
         m = kind.match(name)
         if m:
             return kind, Version(int(m.group("major")), int(m.group("minor")))
@@ -232,7 +232,7 @@ def _bugfix_fn(family: Family, fn: OptionsFn) -> OptionsFn | None:
 def judge_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> list[Finding]:
     """`block` calls `newer`'s options of the same kind, with its own parameter."""
     out = []
-    for kind in family.spec.options:
+    for kind in family.spec.kinds:
         fn = block.functions.get(kind.role)
         target = newer.functions.get(kind.role)
         if fn is None or target is None:
@@ -283,7 +283,7 @@ def judge_compat_props(family: Family, block: VersionBlock, newest: bool,
 
     Only arrays the tree defines are wanted: the oldest machine types predate them."""
     out = []
-    for kind in family.spec.options:
+    for kind in family.spec.kinds:
         fn = block.functions.get(kind.role)
         if fn is None:
             continue
@@ -312,7 +312,7 @@ def judge_compat_props(family: Family, block: VersionBlock, newest: bool,
 
 def judge_shape(family: Family, block: VersionBlock) -> list[Finding]:
     out = []
-    for kind in family.spec.options:
+    for kind in family.spec.kinds:
         if kind.role not in block.functions:
             out.append(_finding(family, block, FUNCTION_MISSING,
                                 f"no {kind.role} function for {block.version}"))

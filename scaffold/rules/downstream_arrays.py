@@ -3,9 +3,8 @@ whole (definition, `_len`, extern pair), and the newest of each prefix added by 
 types its release covers, in every family that keeps up with the vendor's arrays."""
 from __future__ import annotations
 
-from scaffold.reading.downstream import (DownstreamFamily, DownstreamType, VendorArrayFact,
-                                         VendorArrays,
-                                         read_downstream, vendor_array_facts, vendor_arrays)
+from scaffold.reading.families import VendorArrays, vendor_arrays
+from scaffold.reading.downstream import DownstreamFamily, DownstreamType, VendorArrayFact, read_downstream, vendor_array_facts
 from scaffold.reading.families import FAMILIES
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.fixtures import ARM, Fixture

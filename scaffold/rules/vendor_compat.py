@@ -10,7 +10,8 @@ from scaffold.reading import compat_arrays, effective
 from scaffold.reading.claims import Claim, Provenance, claims, declined_source, provenance, \
     source_of
 from scaffold.reading.declined import Declined, read_declined
-from scaffold.reading.downstream import Base, DownstreamFamily, DownstreamType, read_downstream
+from scaffold.reading.families import Base
+from scaffold.reading.downstream import DownstreamFamily, DownstreamType, read_downstream
 from scaffold.reading.effective import Applied, Effective, MachineType
 from scaffold.reading.machines import Family
 from scaffold.reading.tree import QemuTree
@@ -176,7 +177,7 @@ def judge_calls(tree: QemuTree, family: DownstreamFamily, upstream: Family,
     if "types" not in known:
         known["types"] = {(m.name, m.path): m for m in effective.machine_types(tree)}
     types = known["types"]
-    theirs_name = f"{upstream.spec.machine}-{t.upstream_version}"
+    theirs_name = f"{upstream.spec.prefix}-{t.upstream_version}"
     mine_type = types.get((t.name, family.spec.file))
     theirs_type = types.get((theirs_name, upstream.file.rel))
     if mine_type is None or theirs_type is None:
