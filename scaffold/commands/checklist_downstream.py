@@ -6,7 +6,8 @@ from __future__ import annotations
 from scaffold.commands.checklist_upstream import Item, _lint, named
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import Base, DownstreamVersion
-from scaffold.reading.downstream import DownstreamFamily, read_downstream
+from scaffold.reading.machine_types import VendorFamily
+from scaffold.reading.downstream import read_downstream
 from scaffold.reading import csyntax
 from scaffold.reading.qom.entries import Entry, entries_in
 from scaffold.reading.cmatch import Code
@@ -64,7 +65,7 @@ def build(tree: QemuTree, target: DownstreamVersion | None
     return target, items
 
 
-def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list[Finding]) -> Item:
+def _family(family: VendorFamily, target: DownstreamVersion, findings: list[Finding]) -> Item:
     from scaffold.planning.downstream_bump import frozen
 
     newest = family.newest
@@ -84,7 +85,7 @@ def _family(family: DownstreamFamily, target: DownstreamVersion, findings: list[
                 f"marked latest, {how}", details)
 
 
-def _upstream_base(tree: QemuTree, families: list[DownstreamFamily],
+def _upstream_base(tree: QemuTree, families: list[VendorFamily],
                    target: DownstreamVersion) -> Item:
     """A vendor whose types call upstream's options (Ubuntu) has no rebase bits: its
     release's types call the options of the QEMU it ships, the tree's newest."""

@@ -76,13 +76,14 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
         if block is None:
             problems.append(f"no {machine} yet")
         elif older is not None:
-            problems = [f.message for f in errors(chain.judge_chain(family, older, block) +
+            problems = [f.message for f in errors(chain.judge_chain(family, family.type_of(older),
+                                                                    family.type_of(block)) +
                                                    chain.judge_compat_props(family, older,
                                                                             False, defined))]
         items.append(Item(not problems, f"{family.name}: `{machine}` added in {family.file.rel}, "
                           f"{release} chained to it with its compat arrays", problems,
                           id=f"family:{family.name}"))
-    unmoved = [f.name for f in families if f.newest.version != target or not f.newest.marks_latest()]
+    unmoved = [f.name for f in families if f.newest_block.version != target or not f.newest_block.marks_latest()]
     items.append(Item(not unmoved, f"Latest/default machine type moved to {target} in every family",
                       [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved],
                       id="latest"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.reading import effective
-from scaffold.reading.effective import Applied, MachineType
+from scaffold.reading.effective import Applied, CompatMachine
 from scaffold.reading.qom.model import QomModel
 from scaffold.reading.tree import QemuTree
 from scaffold.running.prove import Binary, Difference, MachineResult
@@ -32,7 +32,7 @@ class Source:
         self.tree = QemuTree.open(repo)
         self.target = target
         arch = effective.arch_of(target)
-        self.types: dict[str, MachineType] = {
+        self.types: dict[str, CompatMachine] = {
             m.name: m for m in effective.machine_types(self.tree) if m.arch == arch}
         self._lists: dict[str, dict[tuple[str, str], Applied]] = {}
         self._model: QomModel | None = None

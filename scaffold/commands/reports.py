@@ -6,7 +6,8 @@ from typing import Any
 
 from scaffold.jsondoc import location
 
-from scaffold.reading.downstream import DownstreamFamily, latest_holders, read_downstream
+from scaffold.reading.machine_types import VendorFamily
+from scaffold.reading.downstream import latest_holders, read_downstream
 from scaffold.reading.machines import Family, Note, reset_convention
 from scaffold.rules.registry import Finding
 from scaffold.rules.chain import check_tree, failing, reader_notes
@@ -42,7 +43,7 @@ def machines(tree: QemuTree) -> dict[str, Any]:
     holders = latest_holders(tree)
     for family in families:
         holder = holders.get(family.name)
-        handed = holder is not None and not family.newest.marks_latest()
+        handed = holder is not None and not family.newest_block.marks_latest()
         versions = []
         for block in family.blocks:
             status = policy.status(block.version, current) if policy and current else None
@@ -65,7 +66,7 @@ def machines(tree: QemuTree) -> dict[str, Any]:
     return out
 
 
-def _dialect(downstream: list[DownstreamFamily], notes: list[Note]) -> str:
+def _dialect(downstream: list[VendorFamily], notes: list[Note]) -> str:
     """What kind of tree this is, from its code: upstream's, or a vendor's (its own
     registrations live, upstream's compiled out)."""
     if not downstream:

@@ -58,7 +58,7 @@ def plan_family(family: Family, target: Version, handed: bool = False) -> list[E
     """`handed`: a vendor's type holds the family's latest mark (Ubuntu's pseries-jammy):
     the newest upstream version is registered as an older one, and so is the new one,
     so that the vendor's default and alias stay where they are."""
-    newest = family.newest
+    newest = family.newest_block
     data = family.file.data
     path = family.file.rel
     _refuse_odd_block(family, newest, not handed)
@@ -155,17 +155,17 @@ def plan_bump(tree: QemuTree, target: Version, verify_later: bool = False) -> Pl
     if not families:
         raise ScaffoldError(f"{tree.root}: no versioned machine types found")
     release = target.prev()   # the release that just shipped: its arrays are added
-    newest = max(f.newest.version for f in families)
+    newest = max(f.newest_block.version for f in families)
     if target > newest.next():
         raise UsageError(f"{target} skips a release: the newest machine types are {newest}, "
                          f"so the next bump is {newest.next()}")
-    if target < newest or (target == newest and any(f.newest.version > target for f in families)):
+    if target < newest or (target == newest and any(f.newest_block.version > target for f in families)):
         raise UsageError(f"{target} is not newer than the newest machine types ({newest})")
     plan = Plan("bump", target, notes=chain.reader_notes(notes))
     defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
     holders = latest_holders(tree)
     for family in families:
-        version = family.newest.version
+        version = family.newest_block.version
         if version == target:
             _refuse_half_done(family, target, defined | {chain.array_name(p, release)
                                                    for p in family.spec.arrays})
@@ -173,8 +173,8 @@ def plan_bump(tree: QemuTree, target: Version, verify_later: bool = False) -> Pl
             continue
         if version != release:
             raise family.error(f"newest machine version is {version}, but bumping to {target} "
-                               f"needs every family at {release} or {target}", family.newest.start)
-        handed = family.name in holders and not family.newest.marks_latest()
+                               f"needs every family at {release} or {target}", family.newest_block.start)
+        handed = family.name in holders and not family.newest_block.marks_latest()
         plan.edits += plan_family(family, target, handed)
         plan.families.append(family.name)
     prefixes = sorted({p for f in families for p in f.spec.arrays}, key=["hw", "pc"].index)
@@ -190,7 +190,7 @@ def _refuse_half_done(family: Family, target: Version, defined: set[str]) -> Non
     findings = chain.judge_shape(family, blocks[0]) + \
         chain.judge_compat_props(family, blocks[0], True, defined)
     if len(blocks) > 1:
-        findings += chain.judge_shape(family, blocks[1]) + chain.judge_chain(family, blocks[1], blocks[0]) \
+        findings += chain.judge_shape(family, blocks[1]) + chain.judge_chain(family, family.types[1], family.types[0]) \
             + chain.judge_compat_props(family, blocks[1], False, defined)
     errors = registry.errors(findings)
     if errors:

@@ -23,14 +23,15 @@ from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import assigned_field
 from scaffold.reading.families import MarkKind, DownstreamVersion
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, upstream_match
+from scaffold.reading.machine_types import VendorFamily, VendorType
+from scaffold.reading.downstream import upstream_match
 from scaffold.reading.machines import RESETS, Family
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 
 
-def plan_codename_family(tree: QemuTree, family: DownstreamFamily, upstream: Family,
+def plan_codename_family(tree: QemuTree, family: VendorFamily, upstream: Family,
                          target: DownstreamVersion) -> list[Edit]:
     spec = family.spec
     file = tree.file(spec.file)
@@ -62,8 +63,8 @@ def plan_codename_family(tree: QemuTree, family: DownstreamFamily, upstream: Fam
     return edits
 
 
-def _block(data: bytes, functions: dict[str | None, Node], family: DownstreamFamily,
-           t: DownstreamType) -> tuple[int, int, DownstreamType]:
+def _block(data: bytes, functions: dict[str | None, Node], family: VendorFamily,
+           t: VendorType) -> tuple[int, int, VendorType]:
     """A type's bytes: the options functions of its own (not upstream's) and its
     registration, from the first one's line to the registration's end."""
     reg = t.registration
@@ -78,7 +79,7 @@ def _block(data: bytes, functions: dict[str | None, Node], family: DownstreamFam
     return start, end, t
 
 
-def _gap(data: bytes, blocks: list[tuple[int, int, DownstreamType]]) -> str:
+def _gap(data: bytes, blocks: list[tuple[int, int, VendorType]]) -> str:
     """What separates the vendor's blocks: the bytes between two of them, else a line."""
     if len(blocks) > 1:
         between = data[blocks[0][1]:blocks[1][0]]
@@ -87,15 +88,15 @@ def _gap(data: bytes, blocks: list[tuple[int, int, DownstreamType]]) -> str:
     return "\n\n" if data[blocks[0][0]:blocks[0][1]].count(b"\n") else "\n"
 
 
-def _upstream_call(text: str, t: DownstreamType, upstream: Family,
-                   family: DownstreamFamily) -> str:
+def _upstream_call(text: str, t: VendorType, upstream: Family,
+                   family: VendorFamily) -> str:
     """The block calling the tree's newest upstream version instead of the one its
     release shipped: its call of that version's options, or the registration's version
     argument (DEFINE_SPAPR_MACHINE_NAMED(6_2, ...))."""
     if t.upstream_options is None or t.upstream_version is None:
         return text   # a variant reaching upstream through its release's type
     old = upstream.block(_version(t.upstream_version))
-    new = upstream.newest
+    new = upstream.newest_block
     if old is None:
         raise ScaffoldError(f"{t.name} calls {t.upstream_options}, which the tree does not "
                             "define", path=family.spec.file, line=t.line, family=family.name)
@@ -127,8 +128,8 @@ def retag(text: str, old: DownstreamVersion, new: DownstreamVersion,
     return text
 
 
-def _demote(data: bytes, functions: dict[str | None, Node], family: DownstreamFamily,
-            newest: DownstreamType) -> list[Edit]:
+def _demote(data: bytes, functions: dict[str | None, Node], family: VendorFamily,
+            newest: VendorType) -> list[Edit]:
     """The previous newest gives up the latest mark."""
     kind = family.spec.latest
     edits: list[Edit] = []

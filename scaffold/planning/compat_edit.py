@@ -56,7 +56,7 @@ def _style(entries: list[Node]) -> dict[str, bool]:
 
 
 def newest_release(families: list[Family]) -> tuple[Version, Version]:
-    newest: Version = max(f.newest.version for f in families)
+    newest: Version = max(f.newest_block.version for f in families)
     return newest, newest.prev()
 
 
@@ -338,8 +338,8 @@ def plan_machine_option(tree: QemuTree, pieces: str | list[str], names: list[str
     plan.target = release
     for family in chosen:
         block = family.block(release)
-        if block is None or family.newest.version <= release:
-            raise ScaffoldError(f"has no {release} compat machine below {family.newest.version}",
+        if block is None or family.newest_block.version <= release:
+            raise ScaffoldError(f"has no {release} compat machine below {family.newest_block.version}",
                                 path=family.file.rel, family=family.name)
         fn = next((f for f in block.functions.values() if f.kind.adds_compat != instance), None)
         if fn is None:

@@ -23,10 +23,12 @@ from tree_sitter import Node
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import csyntax
-from scaffold.planning.functions import Function, param_names
+from scaffold.planning.functions import Function
+from scaffold.reading.cmatch import param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
 from scaffold.reading.families import Base, MarkKind, DownstreamVersion
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, newest_only, read_downstream
+from scaffold.reading.machine_types import VendorFamily, VendorType
+from scaffold.reading.downstream import newest_only, read_downstream
 from scaffold.reading.machines import RESETS, Family, read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
@@ -62,7 +64,7 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
     return plan.checked(tree, read_families(tree)[0])
 
 
-def _refuse_a_failing_tree(tree: QemuTree, families: list[DownstreamFamily]) -> None:
+def _refuse_a_failing_tree(tree: QemuTree, families: list[VendorFamily]) -> None:
     """A family that fails `check` before the bump (a type's name mistyped, a chain
     broken) is said as such, not planned on: what the bump would make of it cannot be
     told, and its result would fail check too."""
@@ -78,7 +80,7 @@ def _refuse_a_failing_tree(tree: QemuTree, families: list[DownstreamFamily]) -> 
                             line=f.line, family=f.family)
 
 
-def _plan_codename(tree: QemuTree, plan: Plan, family: DownstreamFamily,
+def _plan_codename(tree: QemuTree, plan: Plan, family: VendorFamily,
                    upstream: dict[str, Family], target: DownstreamVersion) -> None:
     from scaffold.planning.codename_bump import plan_codename_family
 
@@ -103,7 +105,7 @@ def _plan_codename(tree: QemuTree, plan: Plan, family: DownstreamFamily,
     plan.families.append(family.name)
 
 
-def frozen(family: DownstreamFamily, newest: DownstreamType,
+def frozen(family: VendorFamily, newest: VendorType,
            target: DownstreamVersion) -> str | None:
     """Why the family gets no new type, or None: the vendor's data decides, else a
     family whose newest type is of an older major than the bump's is frozen."""
@@ -118,7 +120,7 @@ def frozen(family: DownstreamFamily, newest: DownstreamType,
 
 # -- one family ------------------------------------------------------------------------------
 
-def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType,
+def plan_family(tree: QemuTree, family: VendorFamily, newest: VendorType,
                 target: DownstreamVersion) -> list[Edit]:
     spec = family.spec
     file = tree.file(spec.file)
@@ -164,8 +166,8 @@ def plan_family(tree: QemuTree, family: DownstreamFamily, newest: DownstreamType
     return edits
 
 
-def _arrays_for_the_new_release(tree: QemuTree, family: DownstreamFamily,
-                                newest: DownstreamType, target: DownstreamVersion) -> set[str]:
+def _arrays_for_the_new_release(tree: QemuTree, family: VendorFamily,
+                                newest: VendorType, target: DownstreamVersion) -> set[str]:
     """The vendor arrays the newest adds for a release not older than the bump's: a
     rebase made hw_compat_rhel_9_2 before any 9.2.0 type existed (`--array-release
     9.2`) and wired it into 9.0.0, the newest type up to 9.2; once 9.2.0 exists, it is
@@ -184,7 +186,7 @@ def _arrays_for_the_new_release(tree: QemuTree, family: DownstreamFamily,
     return out
 
 
-def _header(file: SourceFile, newest: DownstreamType, start: int) -> int | None:
+def _header(file: SourceFile, newest: VendorType, start: int) -> int | None:
     """Where the comment that heads the newest type's block starts (`/* pseries-rhel8.5.0
     * like pseries-6.0 */` above its options, blank lines between allowed), or None: a
     comment right above the block that names the type or its version."""
@@ -209,11 +211,11 @@ def _like_release(header: str, tree: QemuTree) -> str:
     return re.sub(r"(\blike [\w-]+-)\d+\.\d+\b", rf"\g<1>{major}.{minor}", header)
 
 
-def _error(family: DownstreamFamily, t: DownstreamType, what: str) -> ScaffoldError:
+def _error(family: VendorFamily, t: VendorType, what: str) -> ScaffoldError:
     return ScaffoldError(what, path=family.spec.file, line=t.line, family=family.name)
 
 
-def _function(node: Node, name: str, family: DownstreamFamily, t: DownstreamType,
+def _function(node: Node, name: str, family: VendorFamily, t: VendorType,
               new_name: str = "") -> Function:
     names = param_names(node)
     if len(names) != 1:
@@ -223,7 +225,7 @@ def _function(node: Node, name: str, family: DownstreamFamily, t: DownstreamType
 
 # -- the new block ---------------------------------------------------------------------------
 
-def _new_block(data: bytes, family: DownstreamFamily, newest: DownstreamType,
+def _new_block(data: bytes, family: VendorFamily, newest: VendorType,
                target: DownstreamVersion, options: list[Function], start: int,
                end: int) -> bytes:
     reg = newest.registration
@@ -238,7 +240,7 @@ def _new_block(data: bytes, family: DownstreamFamily, newest: DownstreamType,
     return retag(csyntax.utf8(b"".join(out)), newest.version, target).encode()
 
 
-def _new_body(data: bytes, family: DownstreamFamily, fn: Function) -> bytes:
+def _new_body(data: bytes, family: VendorFamily, fn: Function) -> bytes:
     """What the new type's options keep of the newest's: its own fields and the
     newest-only calls, with the declarations they use; a blank line where the kept
     statements had one between them."""
@@ -256,7 +258,7 @@ def _new_body(data: bytes, family: DownstreamFamily, fn: Function) -> bytes:
     return b"".join(out) + b"}"
 
 
-def _new_registration(data: bytes, family: DownstreamFamily, newest: DownstreamType,
+def _new_registration(data: bytes, family: VendorFamily, newest: VendorType,
                       target: DownstreamVersion) -> bytes:
     """The newest's registration for the target: every argument retagged, and those
     the type's name is made of (`9, 0, 0` of virt-rhel{0}.{1}.{2}) read back from it."""
@@ -291,7 +293,7 @@ def retag(text: str, old: DownstreamVersion, new: DownstreamVersion) -> str:
 
 # -- the previous newest ---------------------------------------------------------------------
 
-def _demote(file: SourceFile, family: DownstreamFamily, newest: DownstreamType,
+def _demote(file: SourceFile, family: VendorFamily, newest: VendorType,
             options: list[Function], functions: dict[str | None, Node]) -> list[Edit]:
     data, edits = file.data, []
     for index, fn in enumerate(options):
@@ -329,7 +331,7 @@ def _demote(file: SourceFile, family: DownstreamFamily, newest: DownstreamType,
     return edits
 
 
-def _resets(data: bytes, family: DownstreamFamily, fn: Function,
+def _resets(data: bytes, family: VendorFamily, fn: Function,
             model: Function | None) -> list[tuple[str | None, bytes]]:
     """The alias (and default) resets the previous newest needs once it chains to the
     new type, where the family's next older type (`model`) puts them: (the field
@@ -354,7 +356,7 @@ def _resets(data: bytes, family: DownstreamFamily, fn: Function,
     return out
 
 
-def _model(data: bytes, family: DownstreamFamily, functions: dict[str | None, Node]
+def _model(data: bytes, family: VendorFamily, functions: dict[str | None, Node]
            ) -> Function | None:
     """The first options function of the next older type: where the family resets what
     the chain brings."""
@@ -391,8 +393,8 @@ def _after_field(data: bytes, fn: Function, field: str, default: int) -> int:
     return default
 
 
-def _demoted_registration(file: SourceFile, family: DownstreamFamily,
-                          newest: DownstreamType) -> Edit:
+def _demoted_registration(file: SourceFile, family: VendorFamily,
+                          newest: VendorType) -> Edit:
     reg = newest.registration
     assert reg is not None
     data, kind = file.data, family.spec.latest
@@ -411,7 +413,7 @@ def _demoted_registration(file: SourceFile, family: DownstreamFamily,
 
 # -- statements ------------------------------------------------------------------------------
 
-def _newest_only(statement: Node, family: DownstreamFamily) -> bool:
+def _newest_only(statement: Node, family: VendorFamily) -> bool:
     """A statement only the newest type's options carry: it calls or adds one of the
     family's `newest` names, or sets the alias or the default."""
     if assigned_field(statement) in RESETS:

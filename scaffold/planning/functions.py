@@ -50,19 +50,6 @@ class Function:
         return csyntax.line_start(data, self.body.end_byte - 1)
 
 
-def param_names(fn: Node) -> list[str]:
-    """The names of a function definition's parameters."""
-    out = []
-    for n in csyntax.descendants_in_order(fn.child_by_field_name("declarator") or fn):
-        if n.type == "parameter_declaration":
-            decl = n.child_by_field_name("declarator")
-            while decl is not None and decl.type != "identifier":
-                decl = decl.child_by_field_name("declarator")
-            if decl is not None:
-                out.append(csyntax.utf8(decl.text or b""))
-    return out
-
-
 def param_type(fn: Node) -> str:
     """The type name of its first parameter (`MachineClass` of `(MachineClass *mc)`)."""
     for n in csyntax.descendants_in_order(fn.child_by_field_name("declarator") or fn):

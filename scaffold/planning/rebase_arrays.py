@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from scaffold.errors import UsageError
-from scaffold.planning.functions import Function, param_names, param_type
+from scaffold.planning.functions import Function, param_type
+from scaffold.reading.cmatch import param_names
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import arguments, calls, named
 from scaffold.reading.families import VendorArrays
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType
+from scaffold.reading.machine_types import VendorFamily, VendorType
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.vendor_copies import VendorArray
 
@@ -33,7 +34,7 @@ class NewArray:
     pattern: re.Pattern[str]
 
 
-def choose(tree: QemuTree, families: list[DownstreamFamily], ours: list[VendorArray],
+def choose(tree: QemuTree, families: list[VendorFamily], ours: list[VendorArray],
            arrays: VendorArrays, prefix: str,
            release: tuple[int, int] | None) -> VendorArray | NewArray:
     newest = max(ours, key=lambda a: a.version)
@@ -55,7 +56,7 @@ def choose(tree: QemuTree, families: list[DownstreamFamily], ours: list[VendorAr
     return NewArray(name, newest, pattern)
 
 
-def _options(tree: QemuTree, family: DownstreamFamily, t: DownstreamType) -> list[Function]:
+def _options(tree: QemuTree, family: VendorFamily, t: VendorType) -> list[Function]:
     """A type's options functions (those taking one named parameter)."""
     functions = csyntax.functions(tree.file(family.spec.file).full_tree.root_node)
     out = []
@@ -67,7 +68,7 @@ def _options(tree: QemuTree, family: DownstreamFamily, t: DownstreamType) -> lis
     return out
 
 
-def _adds(tree: QemuTree, family: DownstreamFamily, t: DownstreamType
+def _adds(tree: QemuTree, family: VendorFamily, t: VendorType
           ) -> list[tuple[Function, str, Any]]:
     """(options function, array, statement) for each array a type's options add."""
     code = tree.file(family.spec.file).code
@@ -81,12 +82,12 @@ def _adds(tree: QemuTree, family: DownstreamFamily, t: DownstreamType
     return out
 
 
-def added_by(t: DownstreamType) -> list[str]:
-    """The arrays a type's options add (read with the family: DownstreamType.adds)."""
+def added_by(t: VendorType) -> list[str]:
+    """The arrays a type's options add (read with the family: VendorType.adds)."""
     return [array for arrays in t.adds.values() for array in arrays]
 
 
-def create(tree: QemuTree, families: list[DownstreamFamily], new: NewArray,
+def create(tree: QemuTree, families: list[VendorFamily], new: NewArray,
            entries: list[tuple[str, str]]) -> list[Edit]:
     """The new array with its entries, its extern pair, and its wiring."""
     model = new.model
@@ -133,7 +134,7 @@ def _headers(tree: QemuTree) -> list[str]:
     return sorted({p.file.rel for p in compat_arrays.all_pairs(tree, extern=True)})
 
 
-def wire_existing(tree: QemuTree, families: list[DownstreamFamily], target: VendorArray,
+def wire_existing(tree: QemuTree, families: list[VendorFamily], target: VendorArray,
                   ours: list[VendorArray], arrays: VendorArrays, prefix: str) -> list[Edit]:
     """The rebase's array already exists (the newest types add it): a family whose
     newest type lacks it while one of its types adds the array before it gets the line
@@ -154,7 +155,7 @@ def wire_existing(tree: QemuTree, families: list[DownstreamFamily], target: Vend
                    later=later)
 
 
-def _wiring(tree: QemuTree, families: list[DownstreamFamily], new: NewArray,
+def _wiring(tree: QemuTree, families: list[VendorFamily], new: NewArray,
             skip_if_added: bool = False, later: list[re.Pattern[str]] | None = None
             ) -> list[Edit]:
     """A `compat_props_add` of the new array in the newest type of every family one of

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from scaffold.reading.machines import RESETS as _RESETS
-from scaffold.planning.functions import Function, param_names, param_type
+from scaffold.planning.functions import Function, param_type
+from scaffold.reading.cmatch import param_names
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import assigned_field
 from scaffold.reading.declined import Declined, normalized
-from scaffold.reading.downstream import DownstreamFamily
+from scaffold.reading.machine_types import VendorFamily
 from scaffold.reading.families import FAMILIES, FamilySpec
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
@@ -45,7 +46,7 @@ class Statements:
     declined: list[str] = field(default_factory=list)
 
 
-def plan_statements(tree: QemuTree, families: list[DownstreamFamily], old_base: Version,
+def plan_statements(tree: QemuTree, families: list[VendorFamily], old_base: Version,
                     new_base: Version, declined: Declined) -> Statements:
     out = Statements()
     for family in families:
@@ -71,7 +72,7 @@ class _Target:
     placed: list[tuple[int, bytes]] = field(default_factory=list)
 
 
-def _family(file: SourceFile, family: DownstreamFamily, spec: FamilySpec, old_base: Version,
+def _family(file: SourceFile, family: VendorFamily, spec: FamilySpec, old_base: Version,
             new_base: Version, declined: Declined, out: Statements) -> None:
     data = file.data
     functions = csyntax.functions(file.full_tree.root_node)
@@ -124,7 +125,7 @@ def _upstream_region(data: bytes, spec: FamilySpec, old_base: Version,
 
 
 def _target(data: bytes, fn: Function, functions: dict[str | None, Node],
-            family: DownstreamFamily) -> _Target:
+            family: VendorFamily) -> _Target:
     """The function, with what the family's types already set: a statement an older
     type carries was carried by an earlier rebase (or this one, before a bump)."""
     todo = [functions[n] for t in family.types for n in t.options if n in functions]
@@ -239,7 +240,7 @@ def _place(data: bytes, statement: Node, fn: Function) -> int:
     return fn.end_of_body(data)
 
 
-def _edits(file: SourceFile, family: DownstreamFamily, target: _Target) -> list[Edit]:
+def _edits(file: SourceFile, family: VendorFamily, target: _Target) -> list[Edit]:
     data, fn, edits = file.data, target.fn, []
     if target.new_decls:
         new = sorted(target.new_decls)   # in upstream's order

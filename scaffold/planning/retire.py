@@ -102,9 +102,9 @@ def _selected(tree: QemuTree, families: list[Family], up_to: Version | None,
                          f"9.1): retiring up to {up_to} needs --force")
     chosen: dict[str, list[Version]] = {}
     for family in families:
-        if up_to is not None and up_to >= family.newest.version:
+        if up_to is not None and up_to >= family.newest_block.version:
             raise UsageError(f"{up_to} is not older than the newest {family.name} machine type "
-                             f"({family.newest.version}); the newest version is never retired")
+                             f"({family.newest_block.version}); the newest version is never retired")
         versions = []
         for block in reversed(family.blocks[1:]):      # oldest first, never the newest
             past = policy is not None and current is not None and \
@@ -404,7 +404,7 @@ def _used_elsewhere(uses: dict[str, list[tuple[str, int]]], name: str,
 def _array_steps(current: QemuTree, series: Series) -> QemuTree:
     """One step per array that nothing adds any more: definition, `_len`, both externs."""
     families, _ = read_families(current)
-    newest = min(f.newest.version for f in families)
+    newest = min(f.newest_block.version for f in families)
     defs = compat_arrays.all_pairs(current, extern=False)
     decls = {p.name: p for p in compat_arrays.all_pairs(current, extern=True)}
     uses = _array_uses(current)

@@ -25,7 +25,8 @@ from typing import NamedTuple
 from scaffold.reading import compat_arrays
 from scaffold.reading.declined import Declined
 from scaffold.reading.families import Base, vendor_arrays
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, read_downstream
+from scaffold.reading.machine_types import VendorFamily, VendorType
+from scaffold.reading.downstream import read_downstream
 from scaffold.reading.effective import Applied
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.vendor_copies import all_vendor_arrays, copies_by_source
@@ -139,7 +140,7 @@ def claims(tree: QemuTree) -> list[Claim]:
     return out
 
 
-def _claimed(tree: QemuTree, family: DownstreamFamily, t: DownstreamType,
+def _claimed(tree: QemuTree, family: VendorFamily, t: VendorType,
              bases: dict[tuple[int, int], tuple[str, str]],
              newest: tuple[int, int] | None) -> tuple[str, str] | None:
     if family.spec.base is Base.UPSTREAM:

@@ -258,3 +258,16 @@ def field_assignments(node: Node) -> Iterator[tuple[str, Node]]:
             left.type == "field_expression" else None
         if name is not None and right is not None:
             yield csyntax.utf8(csyntax.text(name)), right
+
+
+def param_names(fn: Node) -> list[str]:
+    """The names of a function definition's parameters."""
+    out = []
+    for n in csyntax.descendants_in_order(fn.child_by_field_name("declarator") or fn):
+        if n.type == "parameter_declaration":
+            decl = n.child_by_field_name("declarator")
+            while decl is not None and decl.type != "identifier":
+                decl = decl.child_by_field_name("declarator")
+            if decl is not None:
+                out.append(csyntax.utf8(decl.text or b""))
+    return out

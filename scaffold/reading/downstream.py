@@ -11,7 +11,6 @@ one whose options leave the alias set, or the one its registration marks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -25,52 +24,17 @@ from scaffold.errors import UsageError
 from scaffold.reading import csyntax
 from scaffold.reading.families import (Base, DownstreamVersion, FamilySpec, MarkKind,
                                        VendorArrays, load_specs, macros_for)
-from scaffold.reading.registrations import Registration, of_file
+from scaffold.reading.machine_types import CallSite, OptionsFacts, VendorFamily, VendorType
+from scaffold.reading.registrations import of_file
 from scaffold.reading.tree import QemuTree
 
 
 
-@dataclass(eq=False, repr=False)
-class DownstreamType:
-    name: str
-    version: DownstreamVersion
-    suffix: str            # "-sxxm" of pseries-rhel7.6.0-sxxm: a variant of its version
-    line: int
-    options: tuple[str, ...]
-    latest: bool = False
-    alias: str | None = None
-    default: bool = False
-    registration: Registration | None = None
-    # base = "upstream": the upstream options function the type's options reach (itself,
-    # or the first call of one, through its release's type for a variant), and its version
-    upstream_options: str | None = None
-    upstream_version: str | None = None
-    # each options function (defined in the file) -> the functions its statements call,
-    # and the arrays its compat_props_add statements add
-    calls: dict[str, list[str]] = field(default_factory=dict)
-    adds: dict[str, list[str]] = field(default_factory=dict)   # arrays not local to it
-
-
-@dataclass(eq=False, repr=False)
-class DownstreamFamily:
-    spec: FamilySpec
-    types: list[DownstreamType] = field(default_factory=list)   # newest first
-    memo: dict[str, Any] = field(default_factory=dict)   # what readers derived from it
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def newest(self) -> DownstreamType:
-        return self.types[0]
-
-
 # -- reading a family -----------------------------------------------------------------------
 
-def read_family(tree: QemuTree, spec: FamilySpec) -> tuple[DownstreamFamily, set[int]]:
+def read_family(tree: QemuTree, spec: FamilySpec) -> tuple[VendorFamily, set[int]]:
     """The family's types (newest first), and the lines of the registrations it claims."""
-    family = DownstreamFamily(spec)
+    family = VendorFamily(spec)
     if not (tree.root / spec.file).is_file():
         if not spec.shipped:   # the vendor's own file says it is there
             raise UsageError(f"{spec.source}: family {spec.name}: its file {spec.file} is "
@@ -88,20 +52,27 @@ def read_family(tree: QemuTree, spec: FamilySpec) -> tuple[DownstreamFamily, set
             mine.append((reg, name, found[0], found[1]))
     if not mine:   # an upstream tree: nothing parsed
         return family, claimed
-    from scaffold.reading.cmatch import arguments
+    from scaffold.reading.cmatch import arguments, param_names
 
     code = file.code   # parsing only a downstream tree's files
     functions = csyntax.functions(file.full_tree.root_node)
     for reg, name, version, suffix in mine:
         options = tuple(o for o in (spec.fill(t, reg.args) for t in spec.options) if o)
-        t = DownstreamType(name, version, suffix, reg.line, options, registration=reg)
+        t = VendorType(name, version, suffix, reg.line, options, registration=reg,
+                       registered=reg.line)
         t.alias, t.default = _settings(functions, code, options[0] if options else None)
         for fn in options:
             node = functions.get(fn)
             body = node.child_by_field_name("body") if node is not None else None
-            if body is not None:
+            if body is not None and node is not None:
                 called = [c for c in map(csyntax.macro_call, body.named_children) if c]
                 t.calls[fn] = [name for name, _ in called]
+                params = param_names(node)
+                t.functions[fn] = OptionsFacts(
+                    fn, node.start_point[0] + 1, params[0] if len(params) == 1 else "",
+                    tuple(CallSite(n, tuple(code.text(a) for a in arguments(call)
+                                            if a.type != "comment"), call.start_point[0] + 1)
+                          for n, call in called))
                 local = {n for c in body.named_children for n in csyntax.declared_names(c)}
                 t.adds[fn] = [code.text(args[1]).strip() for name, call in called
                               if name == "compat_props_add"
@@ -236,7 +207,7 @@ def _settings(functions: dict[str | None, Node], code: "Code",
 
 
 def read_downstream(tree: QemuTree, extra: Path | None = None
-                    ) -> tuple[list[DownstreamFamily], dict[str, set[int]]]:
+                    ) -> tuple[list[VendorFamily], dict[str, set[int]]]:
     """The downstream families the tree registers, and per file the lines they claim.
     Read once per tree and families file."""
     extra = extra or tree.memo.get("families-file")
@@ -248,8 +219,8 @@ def read_downstream(tree: QemuTree, extra: Path | None = None
 
 
 def _read_downstream(tree: QemuTree, extra: Path | None
-                     ) -> tuple[list[DownstreamFamily], dict[str, set[int]]]:
-    families: list[DownstreamFamily] = []
+                     ) -> tuple[list[VendorFamily], dict[str, set[int]]]:
+    families: list[VendorFamily] = []
     claimed: dict[str, set[int]] = {}
     owner: dict[tuple[str, int], str] = {}
     for spec in load_specs(tree, extra):
@@ -342,11 +313,11 @@ def arrays_added(tree: QemuTree) -> set[str]:
     return out
 
 
-def latest_holders(tree: QemuTree) -> dict[str, DownstreamType]:
+def latest_holders(tree: QemuTree) -> dict[str, VendorType]:
     """Upstream family -> the vendor's type that holds its latest mark: Ubuntu registers
     upstream's newest pseries with `false` and hands the flag, the alias and the default
     to pseries-jammy.  Upstream's newest is then rightly not the latest."""
-    out: dict[str, DownstreamType] = {}
+    out: dict[str, VendorType] = {}
     for family in read_downstream(tree)[0]:
         latest = next((t for t in family.types if t.latest), None)
         if latest is not None:
@@ -357,7 +328,7 @@ def latest_holders(tree: QemuTree) -> dict[str, DownstreamType]:
 _VERSIONED_ARRAY = re.compile(r"\w*_\d+_\d+\w*\Z")   # hw_compat_rhel_9_2, pc_compat_7_1...
 
 
-def newest_only(family: DownstreamFamily) -> set[str]:
+def newest_only(family: VendorFamily) -> set[str]:
     """The functions and arrays only the family's newest type's options call or add,
     read from the code: what the newest carries for being the newest (RHEL's
     pc_q35_machine_rhel_options, arm_rhel_compat, spapr's "RHEL defaults"), which a bump

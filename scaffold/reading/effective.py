@@ -53,7 +53,7 @@ class Applied(NamedTuple):
 
 
 @dataclass(eq=False, repr=False)
-class MachineType:
+class CompatMachine:
     """A versioned machine type and where its class options start."""
 
     name: str
@@ -69,13 +69,13 @@ class MachineType:
 
 @dataclass(eq=False, repr=False)
 class Effective:
-    machine: MachineType
+    machine: CompatMachine
     target: str
     entries: list[Applied] = field(default_factory=list)
     cannot_tell: list[str] = field(default_factory=list)   # with file:line
 
 
-def machine_types(tree: QemuTree) -> list[MachineType]:
+def machine_types(tree: QemuTree) -> list[CompatMachine]:
     """Every versioned machine type the tree registers: upstream's live versions and the
     vendors' types (their families data), newest first within a family."""
     from scaffold.reading.downstream import read_downstream
@@ -87,19 +87,19 @@ def machine_types(tree: QemuTree) -> list[MachineType]:
         for t in downstream.types:
             if t.options:
                 macro = t.registration.macro if t.registration is not None else ""
-                out.append(MachineType(t.name, downstream.name, downstream.spec.file, t.line,
+                out.append(CompatMachine(t.name, downstream.name, downstream.spec.file, t.line,
                                        t.options[0], arch, macro, downstream.spec.vendor))
     return out
 
 
-def _types_of(family: Any) -> list[MachineType]:
-    return [MachineType(f"{family.spec.prefix}-{block.version}", family.name,
+def _types_of(family: Any) -> list[CompatMachine]:
+    return [CompatMachine(f"{family.spec.prefix}-{block.version}", family.name,
                         family.file.rel, block.macro.line, block.class_fn.name,
                         family.spec.arch, block.macro.name)
             for block in family.blocks if block.macro is not None and block.class_fn is not None]
 
 
-def _upstream_named(tree: QemuTree, name: str) -> list[MachineType] | None:
+def _upstream_named(tree: QemuTree, name: str) -> list[CompatMachine] | None:
     """The upstream types of that name, reading only the families whose names it fits
     (`compat show pc-q35-7.2` parses pc_q35.c alone); None when it fits none, or a family
     cannot be read so: then every family is read, as `machines` does."""
@@ -128,7 +128,7 @@ def arch_of(target: str) -> str | None:
     return next((arch for arch, targets in TARGETS.items() if target in targets), None)
 
 
-def find(tree: QemuTree, name: str, target: str | None = None) -> MachineType:
+def find(tree: QemuTree, name: str, target: str | None = None) -> CompatMachine:
     """The machine type of that name (of the target's binary: arm's and m68k's virt-10.1
     are two types of one name)."""
     known = _upstream_named(tree, name) if target is None else None
@@ -153,7 +153,7 @@ def find(tree: QemuTree, name: str, target: str | None = None) -> MachineType:
     return found
 
 
-def _compiled_out(tree: QemuTree, name: str, target: str | None) -> MachineType | None:
+def _compiled_out(tree: QemuTree, name: str, target: str | None) -> CompatMachine | None:
     """An upstream type a distribution's tree keeps under `#if 0` (RHEL's pc-q35-7.2):
     no type of its binary, but the base its own types claim to equal.  Found by the
     family's name pattern and its class options function in the code as written."""
@@ -179,16 +179,16 @@ def _compiled_out(tree: QemuTree, name: str, target: str | None) -> MachineType 
                             f"{major}_{minor}", pattern)
                 if fn in functions:
                     node = functions[fn]
-                    return MachineType(name, spec.name, rel, node.start_point[0] + 1, fn,
+                    return CompatMachine(name, spec.name, rel, node.start_point[0] + 1, fn,
                                        spec.arch, "", None, disabled=True)
     return None
 
 
-def default_target(machine: MachineType) -> str:
+def default_target(machine: CompatMachine) -> str:
     return TARGETS.get(machine.arch, (machine.arch,))[0]
 
 
-def compute(tree: QemuTree, machine: MachineType, target: str | None = None,
+def compute(tree: QemuTree, machine: CompatMachine, target: str | None = None,
             resolve: bool = True) -> Effective:
     """The machine type's compat properties, in the order QEMU applies them.  With
     `resolve=False` no type name is resolved (no QOM model is read): entries compare by
@@ -431,5 +431,5 @@ def _entries(name: str, rel: str, first: int, init: Node, file: SourceFile) -> l
     return [e for _, e in sorted(found, key=lambda p: p[0])]
 
 
-__all__ = ["Applied", "Effective", "MachineType", "compat_arrays", "compute", "find",
+__all__ = ["Applied", "Effective", "CompatMachine", "compat_arrays", "compute", "find",
            "machine_types"]

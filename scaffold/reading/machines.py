@@ -18,6 +18,7 @@ from scaffold.reading.families import load_specs, macros_for
 from scaffold.reading.downstream import read_downstream
 from scaffold.reading.registrations import of_file
 from scaffold.reading.families import OTHER_TYPES, FAMILIES, V, FamilySpec, OptionsKind, spec_for
+from scaffold.reading.machine_types import CallSite, OptionsFacts, UpstreamType
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
 
@@ -181,8 +182,54 @@ class Family:
         return self.spec.name
 
     @property
-    def newest(self) -> VersionBlock:
+    def newest_block(self) -> VersionBlock:
         return self.blocks[0]
+
+    @property
+    def newest(self) -> UpstreamType:
+        return self.types[0]
+
+    @cached_property
+    def types(self) -> list[UpstreamType]:
+        """Its versions as the one model's machine types (machine_types.py), newest
+        first: what judges and reports ask of every family, upstream's or a vendor's.
+        Their options are aligned on the family's options kinds ("" where a version
+        lacks one)."""
+        out = []
+        for i, block in enumerate(self.blocks):
+            fns = [block.functions.get(k.role) for k in self.spec.kinds]
+            newest = i == 0
+            t = UpstreamType(
+                self.spec.type_name(block.version), block.version, "",
+                self.file.line(block.start), tuple(fn.name if fn else "" for fn in fns),
+                latest=bool(block.functions) and block.marks_latest(),
+                alias=self.alias() if newest else None, default=newest and self.is_default(),
+                registered=block.macro.line if block.macro else None)
+            for fn in fns:
+                if fn is not None:
+                    t.calls[fn.name] = [c.name for c in fn.calls]
+                    t.adds[fn.name] = [c.args[1] for c in fn.calls
+                                       if c.name == "compat_props_add" and len(c.args) == 3]
+                    t.functions[fn.name] = self._facts(fn)._replace(via=(
+                        self._facts(helper) if (helper := self.bugfix_of(fn)) else None))
+            out.append(t)
+        return out
+
+    def type_of(self, block: VersionBlock) -> UpstreamType:
+        """The machine type a block of the family registers."""
+        return self.types[self.blocks.index(block)]
+
+    def _facts(self, fn: OptionsFn) -> OptionsFacts:
+        return OptionsFacts(fn.name, self.file.line(fn.start), fn.param,
+                            tuple(CallSite(c.name, tuple(c.args), self.file.line(c.stmt.start_byte))
+                                  for c in fn.calls))
+
+    def bugfix_of(self, fn: OptionsFn) -> OptionsFn | None:
+        """The bugfix machine's options `fn` calls first (q35 4.0 -> 4.0.1), if it does."""
+        for call in fn.calls:
+            if call.name in self.helpers and fn.kind.match_bugfix(call.name):
+                return self.helpers[call.name]
+        return None
 
     def block(self, version: Version) -> VersionBlock | None:
         return next((b for b in self.blocks if b.version == version), None)
@@ -193,7 +240,7 @@ class Family:
 
     def alias(self) -> str | None:
         """The alias the newest version gets ("pc", "q35", "virt", "pseries"...)."""
-        for stmt in self.newest.alias_lines():
+        for stmt in self.newest_block.alias_lines():
             right = stmt.named_children[0].child_by_field_name("right")
             if right is not None and right.type == "string_literal":
                 return csyntax.utf8(right.text or b"").strip('"')
@@ -218,8 +265,8 @@ class Family:
         """Whether the newest version is its binary's default machine: an `is_default = true`
         line in its body, or where the latest marker is defined (the _AS_LATEST macro, or
         a `*latest*` function), or a `true` flag passed by the _AS_LATEST macro (x86)."""
-        for stmt in self.newest.alias_lines():   # alias lines come from a class function
-            if assigned_field(stmt, self.newest.class_fn.param) == "is_default":  # type: ignore[union-attr]
+        for stmt in self.newest_block.alias_lines():   # alias lines come from a class function
+            if assigned_field(stmt, self.newest_block.class_fn.param) == "is_default":  # type: ignore[union-attr]
                 right = stmt.named_children[0].child_by_field_name("right")
                 return right is not None and right.text == b"true"
         for node in csyntax.top_level(self.file.full_tree.root_node):
@@ -257,7 +304,7 @@ def reset_convention(family: Family) -> str:
     "none": the newest carries no alias lines (10.0 layout and later, non-x86);
     "all": every older version resets them (7.2/8.0 trees);
     "second": only the second-newest does, so a bump moves the reset (8.1 to 9.2)."""
-    if family.layout in MACRO_MARKED or not family.newest.alias_lines():
+    if family.layout in MACRO_MARKED or not family.newest_block.alias_lines():
         return "none"
     older = family.blocks[1:3]
     if len(older) >= 2 and older[1].alias_lines():

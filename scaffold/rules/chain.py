@@ -11,8 +11,8 @@ from scaffold.rules.fixtures import PIIX, ADD_8_1, ADD_8_2, ARM, ARRAY_8_1, ARRA
 from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import Base, MarkKind
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, arrays_added, latest_holders, read_downstream
-from scaffold.reading.families import FamilySpec, OptionsKind
+from scaffold.reading.machine_types import MachineFamily, MachineType, VendorType, main_types
+from scaffold.reading.downstream import arrays_added, latest_holders, read_downstream
 from scaffold.version import current_release
 from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock, read_families
 from scaffold.reading.tree import QemuTree
@@ -156,12 +156,6 @@ VERSION_UNREADABLE = register(Rule("C505", "version-unreadable", "warning",
     "The tree's VERSION file (10.2.50) says where the cycle is; without it `check` cannot "
     "say that the cycle's bump is pending (C503) or that the types run ahead (C504).",
     fixture=check(("VERSION", "9.0.0", "nine"))))
-DOWNSTREAM_CHAIN = register(Rule("C106", "downstream-chain", "error",
-    "a downstream type's options do not call the next newer downstream type's",
-    "A distribution's versioned types are chained as upstream's are: each older type is "
-    "the next newer one plus its compat arrays. Without the call, the older type loses "
-    "the newer ones' settings and its guests see different hardware.",
-    fixture=Fixture("downstream-if0", ((ARM, "    rhel920_virt_options(mc);\n", ""),))))
 DOWNSTREAM_BASE = register(Rule("C107", "downstream-base", "error",
     "a vendor type's options reach no upstream options function the tree defines",
     "A distribution that names its types by release (Ubuntu's pc-q35-jammy) makes each "
@@ -182,12 +176,6 @@ DOWNSTREAM_VARIANT = register(Rule("C109", "downstream-variant-base", "warning",
                                           "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, +host",
                                           "    pc_q35_6_1_machine_options(m);\n"
                                           "    m->desc = \"Ubuntu 21.10 PC (Q35 + ICH9, +host"),))))
-DOWNSTREAM_LATEST = register(Rule("C108", "downstream-latest", "error",
-    "a downstream family has no latest type, several, or an older one marked",
-    "The latest mark gives the alias (`q35`, `virt`) and the default: on an older type, "
-    "a new guest gets old hardware; on none, `-machine virt` stops working.",
-    fixture=Fixture("downstream-if0", ((ARM, "DEFINE_RHEL_MACHINE_AS_LATEST(9, 2, 0)",
-                                        "DEFINE_RHEL_MACHINE(9, 2, 0)"),))))
 FAMILY_UNKNOWN = register(Rule("C901", "family-unknown", "warning",
     "a family's file registers a machine type no family reads",
     "A registration no family claims is neither checked nor bumped: a downstream's own "
@@ -213,56 +201,79 @@ def array_name(prefix: str, version: Version) -> str:
     return f"{prefix}_compat_{version.underscored}"
 
 
-def _versioned_callee(spec: FamilySpec, name: str) -> tuple[OptionsKind, Version] | None:
-    for kind in spec.kinds:
-        m = kind.match(name)
-        if m:
-            return kind, Version(int(m.group("major")), int(m.group("minor")))
-    return None
+def _at(family: MachineFamily[Any], t: MachineType[Any], rule: Rule, message: str,
+        fix: str = "", line: int | None = None) -> Finding:
+    """A finding on one type of any family, at `line` (the type's own by default)."""
+    return rule.finding(message, fix, path=family.spec.file,
+                        line=t.line if line is None else line, family=family.name,
+                        version=str(t.version))
 
 
-def _bugfix_fn(family: Family, fn: OptionsFn) -> OptionsFn | None:
-    """The bugfix machine's options `fn` calls first (q35 4.0 -> 4.0.1), if it does."""
-    for call in fn.calls:
-        if call.name in family.helpers and fn.kind.match_bugfix(call.name):
-            return family.helpers[call.name]
-    return None
+def _chain_call(family: MachineFamily[Any], name: str, options: set[str]) -> bool:
+    """Whether a call is a link of the family's chain: another type's options (by name,
+    for a family whose names carry the version: a type the file lost is still a link),
+    or the family's base options."""
+    return name in options or name in family.spec.base_options or \
+        any(k.match(name) for k in family.spec.kinds)
 
 
-def judge_chain(family: Family, block: VersionBlock, newer: VersionBlock) -> list[Finding]:
-    """`block` calls `newer`'s options of the same kind, with its own parameter."""
+def judge_chain(family: MachineFamily[Any], older: MachineType[Any],
+                newer: MachineType[Any]) -> list[Finding]:
+    """`older`'s options call `newer`'s of the same kind first, with their own parameter:
+    every family whose types chain to their own newer ones (upstream's, RHEL's)."""
     out = []
-    for kind in family.spec.kinds:
-        fn = block.functions.get(kind.role)
-        target = newer.functions.get(kind.role)
-        if fn is None or target is None:
+    options = {o for t in family.types for o in t.options if o}
+    for mine, theirs in zip(older.options, newer.options):
+        fn = older.functions.get(mine)
+        if fn is None or not theirs:
             continue
-        via = _bugfix_fn(family, fn)
-        if via is not None:  # QEMU's q35 4.0 applies its compat props through 4.0.1
-            out.append(_finding(family, block, CHAIN_BUGFIX,
-                                f"{fn.name} chains through the bugfix machine's {via.name}",
-                                "", fn.start))
-            fn = via
-        calls = [c for c in fn.calls
-                 if _versioned_callee(family.spec, c.name) or c.name in family.spec.base_options]
-        fix = f"call {target.name}({fn.param}) first"
+        if fn.via is not None:  # QEMU's q35 4.0 applies its compat props through 4.0.1
+            out.append(_at(family, older, CHAIN_BUGFIX,
+                           f"{fn.name} chains through the bugfix machine's {fn.via.name}",
+                           "", fn.line))
+            fn = fn.via
+        calls = [c for c in fn.calls if _chain_call(family, c.name, options)]
+        fix = f"call {theirs}({fn.param}) first"
         if not calls:
-            out.append(_finding(family, block, CHAIN_MISSING,
-                                f"{fn.name} does not call {target.name}", fix, fn.start))
+            out.append(_at(family, older, CHAIN_MISSING, f"{fn.name} does not call {theirs}",
+                           fix, fn.line))
             continue
-        name, node = calls[0].name, calls[0].stmt
-        if name in family.spec.base_options:
-            out.append(_finding(family, block, CHAIN_BASE,
-                                f"{fn.name} calls the base {name} instead of {target.name}",
-                                fix, node.start_byte))
-        elif name != target.name:
-            out.append(_finding(family, block, CHAIN_WRONG,
-                                f"{fn.name} calls {name} instead of {target.name}", fix,
-                                node.start_byte))
-        elif calls[0].args != [fn.param]:
-            out.append(_finding(family, block, CHAIN_PARAM,
-                                f"{fn.name} passes ({', '.join(calls[0].args)}) to {name}, not its own "
-                                f"parameter {fn.param}", fix, node.start_byte))
+        first = calls[0]
+        if first.name in family.spec.base_options:
+            out.append(_at(family, older, CHAIN_BASE,
+                           f"{fn.name} calls the base {first.name} instead of {theirs}", fix,
+                           first.line))
+        elif first.name != theirs:
+            out.append(_at(family, older, CHAIN_WRONG,
+                           f"{fn.name} calls {first.name} instead of {theirs}", fix, first.line))
+        elif list(first.args) != [fn.param]:
+            out.append(_at(family, older, CHAIN_PARAM,
+                           f"{fn.name} passes ({', '.join(first.args)}) to {first.name}, not "
+                           f"its own parameter {fn.param}", fix, first.line))
+    return out
+
+
+def judge_latest(family: MachineFamily[Any], handed: bool = False) -> list[Finding]:
+    """The newest type carries the family's latest mark, and only it.  `handed`: a
+    vendor's type holds an upstream family's mark (Ubuntu's pseries-jammy), so its
+    newest upstream type rightly carries none."""
+    main = main_types(family)
+    if not main:
+        return []
+    if family.spec.vendor and family.spec.latest.kind is MarkKind.ALIAS and \
+            not any(t.alias for t in family.types):
+        return []   # no type sets an alias: which one is the latest cannot be told
+    newest, out = main[0], []
+    markers = [t for t in family.types if t.latest]
+    if not newest.latest and (markers or not handed):
+        out.append(_at(family, newest, LATEST_MISSING,
+                       f"the newest version {newest.version} is not marked as the latest",
+                       "move the latest/default marker to it"))
+    for t in markers:
+        if t is not newest:
+            out.append(_at(family, t, LATEST_EXTRA,
+                           f"{t.version}{t.suffix} is marked as the latest too", "unmark it",
+                           t.registered))
     return out
 
 
@@ -287,7 +298,7 @@ def judge_compat_props(family: Family, block: VersionBlock, newest: bool,
         fn = block.functions.get(kind.role)
         if fn is None:
             continue
-        fn = _bugfix_fn(family, fn) or fn
+        fn = family.bugfix_of(fn) or fn
         adds = _compat_adds(fn)
         wanted = [] if newest or not kind.adds_compat else \
             [n for p in family.spec.arrays for n in [array_name(p, block.version)] if n in defined]
@@ -322,31 +333,35 @@ def judge_shape(family: Family, block: VersionBlock) -> list[Finding]:
     return out
 
 
-def judge_family(family: Family, defined: set[str], handed: bool = False) -> list[Finding]:
-    """`handed`: a vendor's type holds the family's latest mark (Ubuntu's pseries-jammy),
-    so no upstream version marked as the latest is right."""
+def judge_family(tree: QemuTree, family: MachineFamily[Any], defined: set[str],
+                 handed: bool = False) -> list[Finding]:
+    """Every rule on one family, upstream's or a vendor's: its latest mark; its chain,
+    to its own newer types or, for a vendor whose types call upstream's options (Ubuntu),
+    to upstream's; and, for a family whose versions are numbers, what each version's
+    block must hold (its functions, registration and compat arrays)."""
+    out = judge_latest(family, handed)
+    if family.spec.base is Base.UPSTREAM:
+        out += _judge_upstream_base(tree, family)
+    else:
+        main = main_types(family)
+        for newer, older in zip(main, main[1:]):
+            out += judge_chain(family, older, newer)
+    if isinstance(family, Family):
+        out += _judge_blocks(family, defined)
+    return out
+
+
+def _judge_blocks(family: Family, defined: set[str]) -> list[Finding]:
+    """A numbered family's versions, block by block (upstream's)."""
     out = []
-    blocks = family.blocks
-    markers = [b for b in blocks if b.functions and b.marks_latest()]
-    if (not markers and not handed) or (markers and markers[0] is not blocks[0]):
-        out.append(_finding(family, blocks[0], LATEST_MISSING,
-                            f"the newest version {blocks[0].version} is not marked as the latest",
-                            "move the latest/default marker to it"))
-    for extra in markers:
-        if extra is not blocks[0]:
-            out.append(_finding(family, extra, LATEST_EXTRA,
-                                f"{extra.version} is marked as the latest too", "unmark it",
-                                extra.macro.start if extra.macro else None))
     for fn in family.unregistered:   # static and called by nothing: -Werror fails
         out.append(_finding(family, None, FUNCTION_UNREGISTERED,
                             f"{fn.name} names a version newer than every {family.spec.macro}() "
                             "registration; nothing calls it", "fix the name (a typo?) or "
                             "register its version", fn.start))
-    for i, block in enumerate(blocks):
+    for i, block in enumerate(family.blocks):
         out += judge_shape(family, block)
         out += judge_compat_props(family, block, i == 0, defined)
-        if i > 0:
-            out += judge_chain(family, block, blocks[i - 1])
     return out
 
 
@@ -397,7 +412,7 @@ def judge_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
                                 "nowhere (it would not compile)",
                                 f"define {name} (and its _len), or remove the line",
                                 stmt.start_byte))
-    newest = max((f.newest.version for f in families), default=None)
+    newest = max((f.newest_block.version for f in families), default=None)
     downstream = bool(read_downstream(tree)[0])
     not_ours = []   # a downstream tree: upstream's arrays its own types do not add
     ours = arrays_added(tree) if downstream else set()
@@ -426,12 +441,12 @@ def judge_arrays(tree: QemuTree, families: list[Family]) -> list[Finding]:
 
 def judge_versions(tree: QemuTree, families: list[Family]) -> list[Finding]:
     out = []
-    newest = {f.name: f.newest.version for f in families}
+    newest = {f.name: f.newest_block.version for f in families}
     if len(set(newest.values())) > 1:
         top = max(newest.values())
         for f in families:
             if newest[f.name] != top:
-                out.append(_finding(f, f.newest, FAMILIES_DISAGREE,
+                out.append(_finding(f, f.newest_block, FAMILIES_DISAGREE,
                                     f"newest version is {newest[f.name]}, other families have {top}",
                                     f"qscaffold bump {top}"))
     if newest:
@@ -495,7 +510,7 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None,
                         for n in [array_name(p, b.version)] if n in defined)
         cache = family.memo.setdefault("findings", {})
         if own not in cache:
-            cache[own] = judge_family(family, defined, family.name in holders)
+            cache[own] = judge_family(tree, family, defined, family.name in holders)
         out += cache[own]
     out += judge_arrays(tree, families)
     out += judge_versions(tree, families)
@@ -511,34 +526,14 @@ def check_tree(tree: QemuTree, families: list[Family] | None = None,
 
 
 def judge_downstream(tree: QemuTree) -> list[Finding]:
-    """C106 and C108 on each downstream family the tree registers."""
+    """Every rule on each vendor family the tree registers (judge_family's)."""
     out: list[Finding] = []
     for family in read_downstream(tree)[0]:
-        main = [t for t in family.types if not t.suffix]   # not pseries-rhel7.6.0-sxxm
-        where = family.spec.file
-        if family.spec.base is Base.UPSTREAM:
-            out += _judge_upstream_base(tree, family)
-        else:
-            for newer, older in zip(main, main[1:]):
-                for mine, theirs in zip(older.options, newer.options):
-                    if mine in older.calls and theirs not in older.calls[mine]:
-                        out.append(DOWNSTREAM_CHAIN.finding(
-                            f"{mine} does not call {theirs}", f"call {theirs}() first",
-                            path=where, line=older.line, family=family.name,
-                            version=str(older.version)))
-        latest = [t for t in family.types if t.latest]
-        if family.spec.latest.kind is MarkKind.ALIAS and not any(t.alias for t in family.types):
-            continue   # no type sets an alias: which one is the latest cannot be told
-        if [t.name for t in latest] != [main[0].name] if main else []:
-            marked = ", ".join(t.name for t in latest) or "none"
-            out.append(DOWNSTREAM_LATEST.finding(
-                f"the newest type is {main[0].name}, the latest mark is on {marked}",
-                f"mark {main[0].name} as the latest, and only it", path=where,
-                line=main[0].line, family=family.name, version=str(main[0].version)))
+        out += judge_family(tree, family, set())
     return out
 
 
-def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Finding]:
+def _judge_upstream_base(tree: QemuTree, family: MachineFamily[Any]) -> list[Finding]:
     """C107 and C109 on a family whose types call upstream's options (Ubuntu's)."""
     out: list[Finding] = []
     upstream = next((f for f in read_families(tree)[0] if f.name == family.spec.upstream), None)
@@ -549,7 +544,7 @@ def _judge_upstream_base(tree: QemuTree, family: DownstreamFamily) -> list[Findi
     from scaffold.rules.vendor_compat import judge_calls
 
     for t in family.types:
-        def finding(rule: Rule, message: str, fix: str, t: DownstreamType = t) -> Finding:
+        def finding(rule: Rule, message: str, fix: str, t: VendorType = t) -> Finding:
             return rule.finding(message, fix, path=family.spec.file, line=t.line,
                                 family=family.name, version=str(t.version))
 

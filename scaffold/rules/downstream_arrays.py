@@ -4,7 +4,8 @@ types its release covers, in every family that keeps up with the vendor's arrays
 from __future__ import annotations
 
 from scaffold.reading.families import VendorArrays, vendor_arrays
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, VendorArrayFact, read_downstream, vendor_array_facts
+from scaffold.reading.machine_types import VendorFamily, VendorType
+from scaffold.reading.downstream import VendorArrayFact, read_downstream, vendor_array_facts
 from scaffold.reading.families import FAMILIES
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.fixtures import ARM, Fixture
@@ -39,7 +40,7 @@ def judge(tree: QemuTree) -> list[Finding]:
     return _pairs(facts, families, arrays) + _newest_added(facts, families)
 
 
-def _pairs(facts: list[VendorArrayFact], families: list[DownstreamFamily],
+def _pairs(facts: list[VendorArrayFact], families: list[VendorFamily],
            arrays: VendorArrays) -> list[Finding]:
     out = []
     known = {f.name for f in facts}
@@ -69,7 +70,7 @@ def _pairs(facts: list[VendorArrayFact], families: list[DownstreamFamily],
     return out
 
 
-def _newest_added(facts: list[VendorArrayFact], families: list[DownstreamFamily]
+def _newest_added(facts: list[VendorArrayFact], families: list[VendorFamily]
                   ) -> list[Finding]:
     out = []
     for prefix in sorted({f.prefix for f in facts}):
@@ -102,11 +103,11 @@ def _newest_added(facts: list[VendorArrayFact], families: list[DownstreamFamily]
     return out
 
 
-def _covering(family: DownstreamFamily, release: tuple[int, int]) -> DownstreamType | None:
+def _covering(family: VendorFamily, release: tuple[int, int]) -> VendorType | None:
     """The newest type of the family not newer than the release (its array's user)."""
     return next((t for t in family.types if not t.suffix and
                  (t.version.major, t.version.minor) <= release), None)
 
 
-def _adds(t: DownstreamType | None, name: str) -> bool:
+def _adds(t: VendorType | None, name: str) -> bool:
     return t is not None and any(name in added for added in t.adds.values())

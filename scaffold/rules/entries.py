@@ -408,7 +408,7 @@ def judge_options_since(families: list[Family], added: Added) -> list[Finding]:
     target).  The newest version's functions are the cycle's own machine types: left out."""
     out = []
     for family in families:
-        newest = family.newest.version
+        newest = family.newest_block.version
         for block in family.blocks[1:]:
             for fn in block.functions.values():
                 first, last = family.file.line(fn.start), family.file.line(fn.end)

@@ -11,8 +11,9 @@ from scaffold.reading.claims import Claim, Provenance, claims, declined_source, 
     source_of
 from scaffold.reading.declined import Declined, read_declined
 from scaffold.reading.families import Base
-from scaffold.reading.downstream import DownstreamFamily, DownstreamType, read_downstream
-from scaffold.reading.effective import Applied, Effective, MachineType
+from scaffold.reading.machine_types import MachineFamily, MachineType, VendorFamily
+from scaffold.reading.downstream import read_downstream
+from scaffold.reading.effective import Applied, CompatMachine, Effective
 from scaffold.reading.machines import Family
 from scaffold.reading.tree import QemuTree
 from scaffold.errors import UsageError
@@ -109,7 +110,7 @@ def judge(tree: QemuTree) -> list[Finding]:
     return out
 
 
-def _upstream(tree: QemuTree, claim: Claim, mine: MachineType | None,
+def _upstream(tree: QemuTree, claim: Claim, mine: CompatMachine | None,
               lists: dict[str, Effective | None]) -> Effective | None:
     if claim.upstream not in lists:
         try:
@@ -126,7 +127,7 @@ def _signature(d: Difference) -> tuple[Any, ...]:
     return (d.key, d.mine.value if d.mine else None, d.theirs.value if d.theirs else None)
 
 
-def _finding(claim: Claim, mine: MachineType, new: list[Difference],
+def _finding(claim: Claim, mine: CompatMachine, new: list[Difference],
              known: Provenance, applied: set[str]) -> Finding:
     lacks = [d.theirs for d in new if d.mine is None and d.theirs is not None]
     adds = [d for d in new if d.theirs is None]
@@ -161,15 +162,15 @@ def _question(lacks: list[Applied], known: Provenance, applied: set[str]) -> str
     return f": were {', '.join(sorted(sources))}'s entries copied at the rebase?"
 
 
-def _frozen(family: DownstreamFamily, families: dict[str, DownstreamFamily]) -> bool:
+def _frozen(family: VendorFamily, families: dict[str, VendorFamily]) -> bool:
     if family.spec.continued is not None:
         return not family.spec.continued
     newest = max((f.newest.version.major for f in families.values() if f.types), default=0)
     return bool(family.types) and family.newest.version.major < newest
 
 
-def judge_calls(tree: QemuTree, family: DownstreamFamily, upstream: Family,
-                           t: DownstreamType, finding: Any,
+def judge_calls(tree: QemuTree, family: MachineFamily[Any], upstream: Family,
+                           t: MachineType[Any], finding: Any,
                            known: dict[Any, Any]) -> list[Finding]:
     """C110: the vendor type's effective compat against the upstream type it calls, the
     entries its own functions add left out (a variant's host_phys_bits_compat, Ubuntu's
@@ -206,7 +207,7 @@ def judge_calls(tree: QemuTree, family: DownstreamFamily, upstream: Family,
                     f"`qscaffold compat diff {t.name} {theirs_name}` shows them")]
 
 
-def _on_purpose(family: DownstreamFamily, entry: Any) -> bool:
+def _on_purpose(family: MachineFamily[Any], entry: Any) -> bool:
     """Whether a vendor's entry is its own on purpose: an array of its own (a variant's
     host_phys_bits_compat, Ubuntu's hw_compat_2_4_wily), or any array a helper of its
     adds (Ubuntu's pc_i440fx_wily_machine_options, the hybrid a shipped type keeps).  An

@@ -1,0 +1,111 @@
+"""The one model of a tree's versioned machine types.
+
+Every family, upstream's (pc-q35-10.2...) or a vendor's (pc-q35-rhel9.2.0,
+pc-q35-jammy...), is read as a `MachineFamily`: its `FamilySpec` (families.py) and its
+`MachineType`s, newest first.  A type is what the code says of it: its name and version,
+its options functions and what each calls and adds, whether it carries the family's
+latest mark, its alias and whether it is the default.  Judges, the checklist and
+`machines` ask these; planners that splice a family's file ask its syntax besides
+(an upstream family's `VersionBlock`s, machines.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
+
+from scaffold.reading.families import DownstreamVersion, FamilySpec
+from scaffold.version import Version
+
+if TYPE_CHECKING:
+    from scaffold.reading.registrations import Registration
+
+# A type's version: upstream's numbers (10.2), or a vendor's (rhel9.2.0, ubuntu-jammy).
+VersionT = TypeVar("VersionT", Version, DownstreamVersion)
+
+
+class CallSite(NamedTuple):
+    """A call made as a statement of an options function: `name(args);`."""
+
+    name: str
+    args: tuple[str, ...]   # as written
+    line: int
+
+
+class OptionsFacts(NamedTuple):
+    """One options function of a type, as its file defines it."""
+
+    name: str
+    line: int
+    param: str               # its parameter's name (`mc`, `m`)
+    calls: tuple[CallSite, ...]
+    # the bugfix machine's options it goes through (q35 4.0 -> 4.0.1): its chain is there
+    via: OptionsFacts | None = None
+
+
+@dataclass(eq=False, repr=False)
+class MachineType(Generic[VersionT]):
+    """One versioned machine type, as its registration and options say."""
+
+    name: str
+    version: VersionT
+    suffix: str            # "-sxxm" of pseries-rhel7.6.0-sxxm: a variant of its version
+    line: int              # its registration's line (its block's, for an unregistered one)
+    options: tuple[str, ...]   # its options functions, in the family's order
+    latest: bool = False   # it carries the family's latest mark
+    alias: str | None = None
+    default: bool = False
+    registration: Registration | None = None
+    # base = "upstream": the upstream options function the type's options reach (itself,
+    # or the first call of one, through its release's type for a variant), and its version
+    upstream_options: str | None = None
+    upstream_version: str | None = None
+    # each options function (defined in the file) -> the functions its statements call,
+    # and the arrays its compat_props_add statements add
+    calls: dict[str, list[str]] = field(default_factory=dict)
+    adds: dict[str, list[str]] = field(default_factory=dict)   # arrays not local to it
+    # each options function the file defines, with its line, parameter and calls (what
+    # the chain rule reads), and the line of the type's registration (None: unregistered)
+    functions: dict[str, OptionsFacts] = field(default_factory=dict)
+    registered: int | None = None
+
+
+class MachineFamily(Protocol[VersionT]):
+    """What every family is, upstream's or a vendor's: its data and its types."""
+
+    @property
+    def spec(self) -> FamilySpec: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def types(self) -> list[MachineType[VersionT]]: ...
+
+    @property
+    def newest(self) -> MachineType[VersionT]: ...
+
+
+def main_types(family: MachineFamily[Any]) -> list[MachineType[Any]]:
+    """The family's types but variants (pseries-rhel7.6.0-sxxm), newest first."""
+    return [t for t in family.types if not t.suffix]
+
+
+@dataclass(eq=False, repr=False)
+class VendorFamily:
+    """A vendor's family: the types its registrations name with the vendor's version."""
+
+    spec: FamilySpec
+    types: list[MachineType[DownstreamVersion]] = field(default_factory=list)   # newest first
+    memo: dict[str, Any] = field(default_factory=dict)   # what readers derived from it
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def newest(self) -> MachineType[DownstreamVersion]:
+        return self.types[0]
+
+
+VendorType = MachineType[DownstreamVersion]
+UpstreamType = MachineType[Version]
