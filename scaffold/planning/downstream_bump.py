@@ -26,13 +26,16 @@ from scaffold.reading import csyntax
 from scaffold.planning.functions import Function
 from scaffold.reading.cmatch import param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
-from scaffold.reading.families import Base, MarkKind, DownstreamVersion
+from scaffold.reading.families import Base, MarkKind, DownstreamVersion, load_specs
 from scaffold.reading.machine_types import VendorFamily, VendorType
 from scaffold.reading.downstream import newest_only, read_downstream
 from scaffold.reading.machines import RESETS, Family, read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
 def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
+    for spec in load_specs(tree):   # a file cut short is said as the bumped family's
+        if spec.vendor == target.vendor and (tree.root / spec.file).is_file():
+            tree.file(spec.file).refuse_if_cut(spec.name)
     families = [f for f in read_downstream(tree)[0] if f.spec.vendor == target.vendor]
     if not families:
         raise UsageError(f"bump {target}: this tree registers no {target.vendor} machine types "

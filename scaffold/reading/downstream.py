@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tree_sitter import Node
@@ -206,35 +205,13 @@ def _settings(functions: dict[str | None, Node], code: "Code",
             state.get("default", "false") in ("true", "1"))
 
 
-def read_downstream(tree: QemuTree, extra: Path | None = None
-                    ) -> tuple[list[VendorFamily], dict[str, set[int]]]:
-    """The downstream families the tree registers, and per file the lines they claim.
-    Read once per tree and families file."""
-    extra = extra or tree.memo.get("families-file")
-    key = ("downstream", str(extra))
-    if key not in tree.memo:
-        tree.memo[key] = _read_downstream(tree, extra)
-    families, claimed = tree.memo[key]
-    return list(families), dict(claimed)
+def read_downstream(tree: QemuTree) -> tuple[list[VendorFamily], dict[str, set[int]]]:
+    """The vendors' families the tree registers (read_machines'), and per file the lines
+    they claim."""
+    from scaffold.reading.machines import read_machines
 
-
-def _read_downstream(tree: QemuTree, extra: Path | None
-                     ) -> tuple[list[VendorFamily], dict[str, set[int]]]:
-    families: list[VendorFamily] = []
-    claimed: dict[str, set[int]] = {}
-    owner: dict[tuple[str, int], str] = {}
-    for spec in load_specs(tree, extra):
-        family, lines = read_family(tree, spec)
-        for line in sorted(lines):   # one registration, one family: else a bump edits it twice
-            other = owner.setdefault((spec.file, line), spec.name)
-            if other != spec.name:
-                raise UsageError(f"families {other} and {spec.name} both claim this "
-                                 "registration; make their macros or names tell them apart",
-                                 path=spec.file, line=line, family=spec.name)
-        if family.types:
-            families.append(family)
-            claimed.setdefault(spec.file, set()).update(lines)
-    return families, claimed
+    machines = read_machines(tree)
+    return list(machines.vendors), dict(machines.claimed)
 
 
 class VendorArrayFact(NamedTuple):

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scaffold.reading import csyntax
 from scaffold.reading.cmatch import field_assignments
-from scaffold.errors import ScaffoldError
-from scaffold.reading.families import load_specs, macros_for
-from scaffold.reading.downstream import read_downstream
+from scaffold.errors import ScaffoldError, UsageError
+from scaffold.reading.families import all_specs, load_specs, macros_for
 from scaffold.reading.registrations import of_file
-from scaffold.reading.families import OTHER_TYPES, FAMILIES, V, FamilySpec, OptionsKind, spec_for
-from scaffold.reading.machine_types import CallSite, OptionsFacts, UpstreamType
+from scaffold.reading.families import OTHER_TYPES, V, FamilySpec, OptionsKind, spec_for
+from scaffold.reading.machine_types import (CallSite, MachineFamily, OptionsFacts, UpstreamType,
+                                           VendorFamily)
 from scaffold.reading.tree import QemuTree, SourceFile
 from scaffold.version import Version
 
@@ -555,23 +555,95 @@ class Note(NamedTuple):
     line: int | None = None
     family: str | None = None
 
+class Machines(NamedTuple):
+    """Every family of a tree, read by the one reader (`read_machines`)."""
+
+    upstream: list[Family]              # upstream's numbered families, in FAMILIES' order
+    vendors: list[VendorFamily]         # the vendors' families, in their files' order
+    claimed: dict[str, set[int]]        # per file, the registration lines vendors claim
+    disabled: list[Note]                # families whose registrations `#if 0` compiles out
+
+    @property
+    def families(self) -> list[MachineFamily[Any]]:
+        """Every family, upstream's then the vendors'."""
+        return [*self.upstream, *self.vendors]
+
+
+def read_machines(tree: QemuTree) -> Machines:
+    """The one reader: every family the families data describes (families.py), as the
+    tree holds it, read into the one model of machine types (machine_types.py).  A
+    family's registrations are named by number where its names carry upstream's version
+    (its file found by its macro in its hw/<arch>/ folder, in any of the layouts of
+    QEMU's history: `read_family`), or by the vendor's templates over the registration's
+    arguments (downstream.read_family).  Read once per tree and families file (a tree is
+    never changed in place: edits make a new one)."""
+    key = ("machines", str(tree.memo.get("families-file")))
+    found: Machines | None = tree.memo.get(key)
+    if found is None:
+        found = tree.memo[key] = _read_machines(tree)
+    return found
+
+
+def _read_machines(tree: QemuTree) -> Machines:
+    from scaffold.reading import downstream
+
+    files: dict[str, list[str]] = {}   # upstream family -> the files that register it
+    for rel, macros in sorted(tree.machine_files.items()):
+        for macro in macros:
+            spec = spec_for(macro, rel)
+            if spec is not None and rel not in files.setdefault(spec.name, []):
+                files[spec.name].append(rel)
+    upstream: list[Family] = []
+    vendors: list[VendorFamily] = []
+    claimed: dict[str, set[int]] = {}
+    owner: dict[tuple[str, int], str] = {}
+    disabled: list[Note] = []
+    for spec in all_specs(tree):
+        if spec.is_upstream:
+            for rel in files.get(spec.name, []):
+                family = family_in(tree, spec, rel)
+                off = tree.file(rel).memo.get("disabled", {}).get(spec.name)
+                if family:
+                    upstream.append(family)
+                elif not off:   # its macros are defined here, and nothing registers with them
+                    raise ScaffoldError(f"the file defines {spec.macro} but registers no "
+                                        "machine type with it: is it cut short? Fix the file "
+                                        "first", path=rel, family=spec.name)
+                if off:
+                    disabled.append(Note("family-disabled", f"{off[0]} {spec.macro} "
+                                         f"registration{'s' if off[0] != 1 else ''} disabled "
+                                         "by `#if 0` (a downstream tree): left alone",
+                                         path=rel, line=off[1], family=spec.name))
+            continue
+        vendor, lines = downstream.read_family(tree, spec)
+        for line in sorted(lines):   # one registration, one family: else a bump edits it twice
+            other = owner.setdefault((spec.file, line), spec.name)
+            if other != spec.name:
+                raise UsageError(f"families {other} and {spec.name} both claim this "
+                                 "registration; make their macros or names tell them apart",
+                                 path=spec.file, line=line, family=spec.name)
+        if vendor.types:
+            vendors.append(vendor)
+            claimed.setdefault(spec.file, set()).update(lines)
+    disabled.sort(key=lambda n: n.path or "")   # said file by file
+    return Machines(upstream, vendors, claimed, disabled)
+
+
 def read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
-    """Every known family found in the tree, and notes on what no family reads.
-    Read once per tree (a tree is never changed in place: edits make a new one)."""
+    """Upstream's families found in the tree (read_machines'), and notes on what no
+    family reads."""
     families = machine_families(tree)
     notes: list[Note] | None = tree.memo.get("family-notes")
     if notes is None:
-        notes = tree.memo["family-notes"] = tree.memo["families"][1] + _unclaimed(tree, families)
+        notes = tree.memo["family-notes"] = read_machines(tree).disabled + \
+            _unclaimed(tree, families)
     return families, list(notes)
 
 
 def machine_families(tree: QemuTree) -> list[Family]:
-    """Every known family found in the tree, without the notes on what no family reads
+    """Upstream's families found in the tree, without the notes on what no family reads
     (a plan's check of its own result, which judges errors only)."""
-    cached = tree.memo.get("families")
-    if cached is None:
-        cached = tree.memo["families"] = _read_families(tree)
-    return list(cached[0])
+    return list(read_machines(tree).upstream)
 
 
 def family_in(tree: QemuTree, spec: FamilySpec, rel: str) -> Family | None:
@@ -584,34 +656,6 @@ def family_in(tree: QemuTree, spec: FamilySpec, rel: str) -> Family | None:
         read[spec.name] = read_family(spec, file)
     family: Family | None = read[spec.name]
     return family
-
-
-def _read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
-    families: list[Family] = []
-    notes: list[Note] = []
-    for rel, macros in sorted(tree.machine_files.items()):
-        claimed = {}
-        for macro in macros:
-            spec = spec_for(macro, rel)
-            if spec:
-                claimed[spec.name] = spec
-        for spec in claimed.values():
-            family = family_in(tree, spec, rel)
-            off = tree.file(rel).memo.get("disabled", {}).get(spec.name)
-            if family:
-                families.append(family)
-            elif not off:   # its macros are defined here, and nothing registers with them
-                raise ScaffoldError(f"the file defines {spec.macro} but registers no machine "
-                                    "type with it: is it cut short? Fix the file first",
-                                    path=rel, family=spec.name)
-            if off:
-                notes.append(Note("family-disabled", f"{off[0]} {spec.macro} "
-                                     f"registration{'s' if off[0] != 1 else ''} disabled by "
-                                     "`#if 0` (a downstream tree): left alone",
-                                     path=rel, line=off[1], family=spec.name))
-    order = {s.name: i for i, s in enumerate(FAMILIES)}
-    families.sort(key=lambda f: order[f.name])
-    return families, notes
 
 
 # a registration of a family's macro that is still its family's, though not a version:
@@ -632,7 +676,7 @@ def _unclaimed(tree: QemuTree, families: list[Family]) -> list[Note]:
     family's macro with a name that is not a version: DEFINE_Q35_MACHINE(jammy, ...)
     when no families data describes Ubuntu's).  A bugfix release's type (pc-q35-4.0.1)
     is its family's."""
-    _, claimed = read_downstream(tree)
+    claimed = read_machines(tree).claimed
     read = {(f.file.rel, b.macro.line) for f in families for b in f.blocks if b.macro}
     files = set(tree.machine_files) | {s.file for s in load_specs(tree)
                                        if (tree.root / s.file).is_file()}
