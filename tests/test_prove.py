@@ -258,10 +258,11 @@ def test_kill_9_leaves_no_qemu_running(binaries):
 
 def test_the_checklist_asks_for_the_proof_with_its_command():
     from helpers import FIXTURES
-    from scaffold.commands import checklist_upstream as checklist
+    from scaffold.commands import checklist
     from scaffold.reading.tree import QemuTree
 
-    target, items = checklist.build(QemuTree.open(FIXTURES / "layout-11.2" / "before"), None)
+    ctx = checklist.context(QemuTree.open(FIXTURES / "layout-11.2" / "before"), "12.0")
+    target, items = ctx.target, checklist.build(ctx)
     item = next(i for i in items if i.text.startswith("Proved against the previous release"))
     assert str(target) == "12.0" and "(11.2)" in item.text and not item.done
     assert "`qscaffold prove --old /path/to/qemu-11.2/qemu-system-x86_64 --build-dir build " \

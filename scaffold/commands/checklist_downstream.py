@@ -1,68 +1,59 @@
-"""`qscaffold checklist` on a distribution's tree: a downstream's steps at a minor release
-and a rebase (its own types, the rebase bits, the older majors' types), not upstream's
-(no compat array of its own per release, no mailing list)."""
+"""The steps of the one checklist (checklist.py) that a distribution's families take at its
+release: its own types, the rebase bits or its calls of upstream's options, the older
+majors' types; not upstream's (no compat array of its own per release, no mailing list)."""
 from __future__ import annotations
 
-from scaffold.commands.checklist_upstream import Item, _lint, named
+from scaffold.commands.checklist_model import Context, Item, named
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import Base, DownstreamVersion
 from scaffold.reading.machine_types import VendorFamily
-from scaffold.reading.downstream import read_downstream
 from scaffold.reading import csyntax
 from scaffold.reading.qom.entries import Entry, entries_in
 from scaffold.reading.cmatch import Code
 from scaffold.reading.tree import QemuTree
-from scaffold.rules.chain import check_tree
-from scaffold.rules.registry import Finding, errors, failing
+from scaffold.rules.registry import Finding, errors
 from scaffold.version import Version
 
 
-def render(target: DownstreamVersion, items: list[Item]) -> str:
-    lines = [f"## {target}: the distribution's machine types", ""]
-    lines += [item.markdown() for item in items]
-    return "\n".join(lines) + "\n"
+def families(ctx: Context) -> list[Item]:
+    """Each of the vendor's families: its type of the release, marked latest, chained."""
+    findings = ctx.findings()
+    return [named(f"family:{family.name}", _family(family, ctx.vendor_target, findings))
+            for family in ctx.families if isinstance(family, VendorFamily)]
 
 
-def build(tree: QemuTree, target: DownstreamVersion | None
-          ) -> tuple[DownstreamVersion, list[Item]]:
-    families, _ = read_downstream(tree)
-    if target is not None:
-        families = [f for f in families if f.spec.vendor == target.vendor]
-    if not families:
-        from scaffold.errors import UsageError
+def upstream_base(ctx: Context) -> list[Item]:
+    return [named("upstream-base", _upstream_base(ctx.tree, _vendor(ctx), ctx.vendor_target))]
 
-        vendor = target.vendor if target else "vendor"
-        raise UsageError(f"checklist {target}: this tree registers no {vendor} machine types "
-                         "(`qscaffold machines` lists the families it reads)")
-    newest = max(f.newest.version for f in families)
-    target = target or newest
-    findings = check_tree(tree)
-    items: list[Item] = []
-    for family in families:
-        items.append(named(f"family:{family.name}", _family(family, target, findings)))
-    if any(f.spec.base is Base.UPSTREAM for f in families):
-        items.append(named("upstream-base", _upstream_base(tree, families, target)))
-    else:
-        items.append(named("rebase", _rebase(tree)))
-    bad = failing(findings)
-    items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
-                      [str(f) for f in bad[:10]], id="check"))
-    items.append(named("lint", _lint(tree)))
+
+def rebase(ctx: Context) -> list[Item]:
+    return [named("rebase", _rebase(ctx.tree))]
+
+
+def older_majors(ctx: Context) -> list[Item]:
+    """The types of older majors, kept for migration."""
+    target = ctx.vendor_target
     older: dict[int, list[str]] = {}
-    for family in families:
+    for family in _vendor(ctx):
         for t in family.types:
             if t.version.major < target.major:
                 older.setdefault(t.version.major, []).append(t.name)
-    items.append(Item(True, "Types of older majors kept for migration (deprecate them by the "
-                      "distribution's support policy)",
-                      [f"{target.vendor} {major}: {len(names)} types ({', '.join(names[:4])}"
-                       f"{' ...' if len(names) > 4 else ''})"
-                       for major, names in sorted(older.items())], id="older-majors"))
-    items.append(Item(False, f"Built: `qemu-system-<arch> -machine help` lists the {target} "
-                      "types under their aliases, and every older type still",
-                      ["qscaffold's --build-dir compiles the changed files; a full build "
-                       "runs -machine help"], id="built"))
-    return target, items
+    return [Item(True, "Types of older majors kept for migration (deprecate them by the "
+                 "distribution's support policy)",
+                 [f"{target.vendor} {major}: {len(names)} types ({', '.join(names[:4])}"
+                  f"{' ...' if len(names) > 4 else ''})"
+                  for major, names in sorted(older.items())], id="older-majors")]
+
+
+def built(ctx: Context) -> list[Item]:
+    return [Item(False, f"Built: `qemu-system-<arch> -machine help` lists the {ctx.target} "
+                 "types under their aliases, and every older type still",
+                 ["qscaffold's --build-dir compiles the changed files; a full build "
+                  "runs -machine help"], id="built")]
+
+
+def _vendor(ctx: Context) -> list[VendorFamily]:
+    return [f for f in ctx.families if isinstance(f, VendorFamily)]
 
 
 def _family(family: VendorFamily, target: DownstreamVersion, findings: list[Finding]) -> Item:

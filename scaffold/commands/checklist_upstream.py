@@ -1,43 +1,28 @@
-"""`qscaffold checklist`: the maintainer's cycle-start checklist, ticked from the tree."""
+"""The steps of the one checklist (checklist.py) that upstream's numbered families take at
+the start of a cycle: the compat arrays, each family's new type, the latest marker, the
+patch, the lifecycle, the docs, the proof and the recipients."""
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
-from typing import Any
 
 from scaffold.applying import scm
 from scaffold.reading import compat_arrays
 from scaffold.rules import chain
 from scaffold.rules.registry import errors, warnings
 from scaffold.commands.bump import subject
-from scaffold.reading.families import DownstreamVersion
+from scaffold.commands.checklist_model import Context, Item, named
 from scaffold.reading.lifecycle import read_policy
 from scaffold.version import current_release, in_development
-from scaffold.reading.machines import Family, VersionBlock, read_families
+from scaffold.reading.machines import Family, VersionBlock
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 
 DEVEL_LIST = "qemu-devel@nongnu.org"
 # family name -> (the family, its versions past deletion)
 Past = dict[str, tuple[Family, list[VersionBlock]]]
-
-
-@dataclass(eq=False, repr=False)
-class Item:
-    """One line of the cycle-start checklist; `id` names it for scripts, stable across
-    releases and trees (docs/json.md)."""
-
-    done: bool
-    text: str
-    details: list[str] = field(default_factory=list)
-    id: str = ""
-
-    def markdown(self) -> str:
-        out = f"- [{'x' if self.done else ' '}] {self.text}"
-        return "\n".join([out] + [f"  - {d}" for d in self.details])
 
 
 def default_version(tree: QemuTree, families: list[Family]) -> Version:
@@ -51,25 +36,28 @@ def default_version(tree: QemuTree, families: list[Family]) -> Version:
     return newest.next()
 
 
-def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
-    families, notes = read_families(tree)
-    target = target or default_version(tree, families)
-    release = target.prev()
-    items: list[Item] = []
-    defs = compat_arrays.all_pairs(tree, extern=False)
-    decls = compat_arrays.all_pairs(tree, extern=True)
-    prefixes = sorted({p for f in families for p in f.spec.arrays})
-    for prefix in prefixes:
-        name = chain.array_name(prefix, release)
+def arrays(ctx: Context) -> list[Item]:
+    """The cycle's compat arrays (hw_compat_A_B, pc_compat_A_B), defined and declared."""
+    items = []
+    defs = compat_arrays.all_pairs(ctx.tree, extern=False)
+    decls = compat_arrays.all_pairs(ctx.tree, extern=True)
+    for prefix in sorted({p for f in ctx.families for p in f.spec.arrays}):
+        name = chain.array_name(prefix, ctx.release)
         d = [p for p in defs if p.name == name]
         x = [p for p in decls if p.name == name]
         details = [f"defined in {d[0].file.rel}:{d[0].line}" if d else "not defined yet",
                    f"declared in {x[0].file.rel}:{x[0].line}" if x else "no extern declaration yet"]
         items.append(Item(bool(d and x), f"Compat array `{name}` added and declared", details,
                           id=f"array:{prefix}"))
+    return items
 
-    defined = {p.name for p in defs}
-    for family in families:
+
+def families(ctx: Context) -> list[Item]:
+    """Each family's new type, the release before chained to it with its arrays."""
+    items = []
+    target, release = ctx.version, ctx.release
+    defined = {p.name for p in compat_arrays.all_pairs(ctx.tree, extern=False)}
+    for family in ctx.numbered:
         machine = f"{family.spec.prefix}-{target}"
         block, older = family.block(target), family.block(release)
         problems = []
@@ -83,32 +71,40 @@ def build(tree: QemuTree, target: Version | None) -> tuple[Version, list[Item]]:
         items.append(Item(not problems, f"{family.name}: `{machine}` added in {family.file.rel}, "
                           f"{release} chained to it with its compat arrays", problems,
                           id=f"family:{family.name}"))
-    unmoved = [f.name for f in families if f.newest_block.version != target or not f.newest_block.marks_latest()]
-    items.append(Item(not unmoved, f"Latest/default machine type moved to {target} in every family",
-                      [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved],
-                      id="latest"))
-
-    findings = chain.check_tree(tree, families)
-    bad = chain.failing(findings, strict=True)   # clean: nothing above info
-    items.append(Item(not bad, "`qscaffold check` is clean (nothing above info)",
-                      [str(f) for f in bad[:10]] + ([f"... {len(bad) - 10} more"] if len(bad) > 10 else []),
-                      id="check"))
-    items.append(named("lint", _lint(tree)))
-    items.append(named("checkpatch", _checkpatch(tree, target)))
-    items += _lifecycle(tree, families, target)
-    items.append(named("docs", _docs(tree, families)))
-    items.append(named("prove", _prove(target)))
-    items.append(named("send", _recipients(tree, families)))
-    return target, items
+    return items
 
 
-def named(key: str, item: Item) -> Item:
-    """The item with its stable id (docs/json.md)."""
-    item.id = key
-    return item
+def latest(ctx: Context) -> list[Item]:
+    """The latest/default marker on the new release in every family."""
+    target, families = ctx.version, ctx.numbered
+    unmoved = [f.name for f in families
+               if f.newest_block.version != target or not f.newest_block.marks_latest()]
+    return [Item(not unmoved, f"Latest/default machine type moved to {target} in every family",
+                 [f"still on {f.newest.version}: {f.name}" for f in families if f.name in unmoved],
+                 id="latest")]
 
 
-def _lint(tree: QemuTree) -> Item:
+def checkpatch(ctx: Context) -> list[Item]:
+    return [named("checkpatch", _checkpatch(ctx.tree, ctx.version))]
+
+
+def lifecycle(ctx: Context) -> list[Item]:
+    return _lifecycle(ctx.tree, ctx.numbered, ctx.version)
+
+
+def docs(ctx: Context) -> list[Item]:
+    return [named("docs", _docs(ctx.tree, ctx.numbered))]
+
+
+def prove(ctx: Context) -> list[Item]:
+    return [named("prove", _prove(ctx.version))]
+
+
+def send(ctx: Context) -> list[Item]:
+    return [named("send", _recipients(ctx.tree, ctx.numbered))]
+
+
+def lint_item(tree: QemuTree) -> Item:
     """Every compat entry checked against the QOM model (qscaffold lint)."""
     from scaffold.rules.lint_tree import run_lint
 
@@ -256,15 +252,3 @@ def _recipients(tree: QemuTree, families: list[Family]) -> Item:
     if people:
         details.append("Cc (scripts/get_maintainer.pl): " + ", ".join(people))
     return Item(False, "Send the patch to the list with the maintainers in copy", details)
-
-
-def render(target: Version, items: list[Item]) -> str:
-    lines = [f"## Start of the {target} cycle: hw: add compat machines for {target}", ""]
-    lines += [item.markdown() for item in items]
-    return "\n".join(lines) + "\n"
-
-
-def as_json(target: Version | DownstreamVersion, items: list[Item]) -> dict[str, Any]:
-    return {"version": str(target),
-            "items": [{"id": i.id, "done": i.done, "text": i.text, "details": i.details}
-                      for i in items]}
