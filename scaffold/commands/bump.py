@@ -56,52 +56,61 @@ def message_for(plan: Plan, signoff: tuple[str, str] | None, provenance: bool) -
 
 
 def run(opts: BumpOptions) -> int:
-    from scaffold.reading.families import DownstreamVersion
-
-    downstream = DownstreamVersion.parse(opts.version)
-    if downstream is None and re.fullmatch(r"[a-z]+-[a-z]+", opts.version):
-        from scaffold.reading.families import parse_version, with_families_file
-
-        # ubuntu-kinetic: a codename the vendor's families data lists
-        downstream = parse_version(with_families_file(QemuTree.open(opts.repo), opts.families),
-                                   opts.version)
-    if downstream is not None:
-        return _run_downstream(opts, downstream)
-    target = Version.parse(opts.version)
-    tree = QemuTree.open(opts.repo)
-    validate_options(opts, tree)
-    tree = recover(opts, tree)
-    plan = plan_bump(tree, target, verify_later=opts.dry_run)   # checked while git diffs
-    code = _run(opts, tree, plan, target)
-    for finding in plan.notes:  # after success: an error stays the only line
-        note(str(finding))
-    return code
-
-
-def _run_downstream(opts: BumpOptions, target: DownstreamVersion) -> int:
-    """`bump rhel9.2.0`: a distribution's new machine types (planning/downstream_bump.py)."""
-    from scaffold.planning.downstream_bump import plan_downstream_bump
+    """Every release, upstream's or a vendor's, through the one planner (planning/bump.py)."""
     from scaffold.reading.families import bump_subject, with_families_file
 
     tree = with_families_file(QemuTree.open(opts.repo), opts.families)
+    target = _target(tree, opts.version)
     validate_options(opts, tree)
     tree = recover(opts, tree)
-    plan = plan_downstream_bump(tree, target)
-    title = bump_subject(tree, target.vendor)
+    plan = plan_bump(tree, target, verify_later=opts.dry_run)   # checked while git diffs
+    upstream = isinstance(target, Version)
+    title = None if isinstance(target, Version) else bump_subject(tree, target.vendor)
     if not plan.edits:
-        return _nothing_to_do(opts, tree, plan, f"the {target} machine types")
+        _nothing_to_do(opts, tree, plan, f"the {target} machine types and compat arrays"
+                       if upstream else f"the {target} machine types")
+    else:
+        _write(opts, tree, plan, target, title)
+    if not upstream:
+        _vendor_notes(plan)
+    for finding in plan.notes:  # after success: an error stays the only line
+        note(str(finding))
+    return 0
+
+
+def _target(tree: QemuTree, text: str) -> Version | DownstreamVersion:
+    """11.0, or a vendor's release: rhel9.4.0, or ubuntu-kinetic (a codename the vendor's
+    families data lists)."""
+    from scaffold.reading.families import DownstreamVersion, parse_version
+
+    vendor = DownstreamVersion.parse(text)
+    if vendor is None and re.fullmatch(r"[a-z]+-[a-z]+", text):
+        vendor = parse_version(tree, text)
+    return vendor if vendor is not None else Version.parse(text)
+
+
+def _write(opts: BumpOptions, tree: QemuTree, plan: Plan, target: Version | DownstreamVersion,
+           title: str | None) -> None:
     step = step_for(plan, plan.contents(tree), title)
     if opts.dry_run:
-        show_dry_run(opts, tree, [step], _as_json(plan))
-    else:
-        def replan(clean: QemuTree) -> list[Step]:
-            again = plan_downstream_bump(with_families_file(clean, opts.families), target)
-            return [step_for(again, again.contents(clean), title)]
+        show_dry_run(opts, tree, [step], _as_json(plan), check=plan.verify)
+        _warnings(tree, plan, target)   # after the last check: an error stays the only line
+        return
+    _warnings(tree, plan, target)
 
-        shas = apply_steps(opts, tree, [step], replan)
-        what = f"committed {shas[0][:12]}" if shas else "nothing was committed (--no-commit)"
-        note(f"bumped to {target} (families: {', '.join(plan.families)}); "
-             f"{len(step.contents)} files changed; {what}")
+    def replan(clean: QemuTree) -> list[Step]:
+        from scaffold.reading.families import with_families_file
+
+        again = plan_bump(with_families_file(clean, opts.families), target)
+        return [step_for(again, again.contents(clean), title)]
+
+    shas = apply_steps(opts, tree, [step], replan)
+    families = ", ".join(plan.families) or "none"
+    what = f"committed {shas[0][:12]}" if shas else "nothing was committed (--no-commit)"
+    note(f"bumped to {plan.target} (families: {families}); {len(step.contents)} files changed; {what}")
+
+
+def _vendor_notes(plan: Plan) -> None:
     if plan.done:
         note(f"completing a partial bump; already present: {', '.join(plan.done)}")
     for skipped in plan.skipped:
@@ -109,10 +118,12 @@ def _run_downstream(opts: BumpOptions, target: DownstreamVersion) -> int:
     if any("older major" in s for s in plan.skipped):
         note("a frozen family is continued with `continued = true` in the families data "
              "(docs/families.md)")
-    return 0
 
 
-def _warnings(tree: QemuTree, plan: Plan, target: Version) -> None:
+def _warnings(tree: QemuTree, plan: Plan, target: Version | DownstreamVersion) -> None:
+    """Upstream's: a bump made on a release's tree, a partial bump completed."""
+    if not isinstance(target, Version):
+        return
     if tree.version and not in_development(tree.version):
         major, minor, micro = tree.version
         note(f"warning: VERSION {major}.{minor}.{micro} is a release or stable branch; the "
@@ -131,26 +142,9 @@ def _as_json(plan: Plan) -> Callable[[], bytes]:
     return as_json
 
 
-def _nothing_to_do(opts: BumpOptions, tree: QemuTree, plan: Plan, what: str) -> int:
+def _nothing_to_do(opts: BumpOptions, tree: QemuTree, plan: Plan, what: str) -> None:
     note(f"nothing to do: the tree already has {what}")
     if opts.format == "json":
         show_dry_run(opts, tree, [], _as_json(plan))
-    return 0
 
 
-def _run(opts: BumpOptions, tree: QemuTree, plan: Plan, target: Version) -> int:
-    if not plan.edits:
-        return _nothing_to_do(opts, tree, plan,
-                              f"the {target} machine types and compat arrays")
-    step = step_for(plan, plan.contents(tree))
-    if opts.dry_run:
-        show_dry_run(opts, tree, [step], _as_json(plan), check=plan.verify)
-        _warnings(tree, plan, target)   # after the last check: an error stays the only line
-        return 0
-    _warnings(tree, plan, target)
-    shas = apply_steps(opts, tree, [step],
-                       lambda clean: [step_for(p, p.contents(clean)) for p in [plan_bump(clean, target)]])
-    families = ", ".join(plan.families) or "none"
-    what = f"committed {shas[0][:12]}" if shas else "nothing was committed (--no-commit)"
-    note(f"bumped to {plan.target} (families: {families}); {len(step.contents)} files changed; {what}")
-    return 0

@@ -1,9 +1,17 @@
-"""Plan `qscaffold bump X.Y`: new compat arrays, a new newest block per family, the
-previous newest demoted.  The result is a Plan; nothing here writes to disk."""
+"""Plan `qscaffold bump X.Y` (and a vendor's `bump rhel9.4.0`, `bump ubuntu-kinetic`): one
+planner for every family, each planned by its shape.  For upstream's numbered families:
+new compat arrays, a new newest block per family, the previous newest demoted.  The
+result is a Plan; nothing here writes to disk."""
 from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from collections.abc import Callable
 
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.downstream import latest_holders
+from scaffold.reading.families import Base, DownstreamVersion
+from scaffold.reading.machine_types import MachineFamily
 from scaffold.rules import chain
 from scaffold.rules import registry
 from scaffold.errors import ScaffoldError, UsageError
@@ -148,40 +156,92 @@ def plan_arrays(tree: QemuTree, release: Version, prefixes: list[str]) -> tuple[
     return edits, done
 
 
-def plan_bump(tree: QemuTree, target: Version, verify_later: bool = False) -> Plan:
-    """The bump's plan, checked (with `verify_later`, the caller runs `plan.verify()`
-    before it shows or writes anything)."""
-    families, notes = read_families(tree)
+def plan_bump(tree: QemuTree, target: Version | DownstreamVersion,
+              verify_later: bool = False) -> Plan:
+    """The one bump planner: every family of the release's kind (upstream's for 11.0, the
+    vendor's for rhel9.4.0 or ubuntu-kinetic; read_machines) gets its new type, planned
+    by its family's shape (`SHAPES`, chosen by its data): a numbered family's new version
+    block and the release's compat arrays, a vendor's copy of its newest type chained to
+    the older ones, or a codename type calling the tree's newest upstream options.  The
+    plan is checked (with `verify_later`, the caller runs `plan.verify()` before it
+    shows or writes anything)."""
+    if isinstance(target, DownstreamVersion):
+        from scaffold.planning import downstream_bump
+
+        families: list[Any] = downstream_bump.bumped(tree, target)
+        plan = Plan("bump", target)
+    else:
+        families = _numbered_release(tree, target)
+        plan = Plan("bump", target, notes=chain.reader_notes(read_families(tree)[1]))
+    for family in families:
+        planner(shape_of(family))(tree, plan, family, target)
+    if isinstance(target, DownstreamVersion):
+        downstream_bump.refuse_nothing_continued(plan, target)
+    else:   # the release that just shipped: its arrays are added
+        prefixes = sorted({p for f in families for p in f.spec.arrays}, key=["hw", "pc"].index)
+        array_edits, done = plan_arrays(tree, target.prev(), prefixes)
+        plan.edits += array_edits
+        plan.done += done
+    return plan.checked(tree, read_families(tree)[0], later=verify_later)
+
+
+class Shape(StrEnum):
+    """How a family's new type is written, from its data: upstream's numbered versions
+    (a version block from the templates), a vendor's types chained to their own newer
+    ones (a copy of the newest, RHEL's), or a vendor's types calling upstream's options
+    (the newest release's types copied for the next codename, Ubuntu's)."""
+
+    NUMBERED = "numbered"
+    COPIED = "copied"
+    CODENAME = "codename"
+
+
+def shape_of(family: MachineFamily[Any]) -> Shape:
+    if family.spec.is_upstream:
+        return Shape.NUMBERED
+    return Shape.CODENAME if family.spec.base is Base.UPSTREAM else Shape.COPIED
+
+
+def _numbered_release(tree: QemuTree, target: Version) -> list[Family]:
+    """Upstream's families, refused when `target` is not the release after theirs."""
+    families = read_families(tree)[0]
     if not families:
         raise ScaffoldError(f"{tree.root}: no versioned machine types found")
-    release = target.prev()   # the release that just shipped: its arrays are added
     newest = max(f.newest_block.version for f in families)
     if target > newest.next():
         raise UsageError(f"{target} skips a release: the newest machine types are {newest}, "
                          f"so the next bump is {newest.next()}")
     if target < newest or (target == newest and any(f.newest_block.version > target for f in families)):
         raise UsageError(f"{target} is not newer than the newest machine types ({newest})")
-    plan = Plan("bump", target, notes=chain.reader_notes(notes))
-    defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
-    holders = latest_holders(tree)
-    for family in families:
-        version = family.newest_block.version
-        if version == target:
-            _refuse_half_done(family, target, defined | {chain.array_name(p, release)
-                                                   for p in family.spec.arrays})
-            plan.done.append(f"{family.name} {target}")
-            continue
-        if version != release:
-            raise family.error(f"newest machine version is {version}, but bumping to {target} "
-                               f"needs every family at {release} or {target}", family.newest_block.start)
-        handed = family.name in holders and not family.newest_block.marks_latest()
-        plan.edits += plan_family(family, target, handed)
-        plan.families.append(family.name)
-    prefixes = sorted({p for f in families for p in f.spec.arrays}, key=["hw", "pc"].index)
-    array_edits, done = plan_arrays(tree, release, prefixes)
-    plan.edits += array_edits
-    plan.done += done
-    return plan.checked(tree, families, later=verify_later)
+    return families
+
+
+def _plan_numbered(tree: QemuTree, plan: Plan, family: Family, target: Version) -> None:
+    """A numbered family: its new version block, the previous newest chained to it."""
+    release = target.prev()
+    version = family.newest_block.version
+    if version == target:
+        defined = {p.name for p in compat_arrays.all_pairs(tree, extern=False)}
+        _refuse_half_done(family, target, defined | {chain.array_name(p, release)
+                                                     for p in family.spec.arrays})
+        plan.done.append(f"{family.name} {target}")
+        return
+    if version != release:
+        raise family.error(f"newest machine version is {version}, but bumping to {target} "
+                           f"needs every family at {release} or {target}", family.newest_block.start)
+    handed = family.name in latest_holders(tree) and not family.newest_block.marks_latest()
+    plan.edits += plan_family(family, target, handed)
+    plan.families.append(family.name)
+
+
+def planner(shape: Shape) -> Callable[..., None]:
+    """The planner of a family's shape: (tree, plan, family, target), adding to the plan
+    the family's edits, or why it is done or left alone."""
+    if shape is Shape.NUMBERED:
+        return _plan_numbered
+    from scaffold.planning.downstream_bump import plan_codename, plan_copied   # vendors'
+
+    return plan_copied if shape is Shape.COPIED else plan_codename
 
 
 def _refuse_half_done(family: Family, target: Version, defined: set[str]) -> None:

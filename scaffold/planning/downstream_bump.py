@@ -26,13 +26,15 @@ from scaffold.reading import csyntax
 from scaffold.planning.functions import Function
 from scaffold.reading.cmatch import param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
-from scaffold.reading.families import Base, MarkKind, DownstreamVersion, load_specs
+from scaffold.reading.families import MarkKind, DownstreamVersion, load_specs
 from scaffold.reading.machine_types import VendorFamily, VendorType
 from scaffold.reading.downstream import newest_only, read_downstream
-from scaffold.reading.machines import RESETS, Family, read_families
+from scaffold.reading.machines import RESETS, read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
-def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
+def bumped(tree: QemuTree, target: DownstreamVersion) -> list[VendorFamily]:
+    """The vendor's families a bump to `target` plans (planning/bump.py, the one planner),
+    refused when the tree fails `check` on them before."""
     for spec in load_specs(tree):   # a file cut short is said as the bumped family's
         if spec.vendor == target.vendor and (tree.root / spec.file).is_file():
             tree.file(spec.file).refuse_if_cut(spec.name)
@@ -41,30 +43,32 @@ def plan_downstream_bump(tree: QemuTree, target: DownstreamVersion) -> Plan:
         raise UsageError(f"bump {target}: this tree registers no {target.vendor} machine types "
                          "(`qscaffold machines` lists the families it reads)")
     _refuse_a_failing_tree(tree, families)
-    plan = Plan("bump", target)   # a downstream version
-    upstream = {f.name: f for f in read_families(tree)[0]} \
-        if any(f.spec.base is Base.UPSTREAM for f in families) else {}
-    for family in families:
-        newest = family.newest
-        if family.spec.base is Base.UPSTREAM:   # Ubuntu's: each type calls upstream's options
-            _plan_codename(tree, plan, family, upstream, target)
-            continue
-        why = frozen(family, newest, target)
-        if why:
-            plan.skipped.append(f"{family.name}: {why}")
-            continue
-        if newest.version == target:
-            plan.done.append(f"{family.name} {target}")
-            continue
-        if newest.version[1:] > target[1:]:   # a usage error, as upstream's `bump 10.1` on 10.2
-            raise UsageError(f"{target} is not newer than the newest type, {newest.name}",
-                             path=family.spec.file, line=newest.line, family=family.name)
-        plan.edits += plan_family(tree, family, newest, target)
-        plan.families.append(family.name)
+    return families
+
+
+def plan_copied(tree: QemuTree, plan: Plan, family: VendorFamily,
+                target: DownstreamVersion) -> None:
+    """A vendor's family whose types chain to their own newer ones (RHEL's): its newest
+    type copied as the new one, unless the family is frozen or has it already."""
+    newest = family.newest
+    why = frozen(family, newest, target)
+    if why:
+        plan.skipped.append(f"{family.name}: {why}")
+        return
+    if newest.version == target:
+        plan.done.append(f"{family.name} {target}")
+        return
+    if newest.version[1:] > target[1:]:   # a usage error, as upstream's `bump 10.1` on 10.2
+        raise UsageError(f"{target} is not newer than the newest type, {newest.name}",
+                         path=family.spec.file, line=newest.line, family=family.name)
+    plan.edits += plan_family(tree, family, newest, target)
+    plan.families.append(family.name)
+
+
+def refuse_nothing_continued(plan: Plan, target: DownstreamVersion) -> None:
     if not plan.families and not plan.done:
         raise UsageError(f"bump {target}: no {target.vendor} family is continued "
                          f"({'; '.join(plan.skipped)})")
-    return plan.checked(tree, read_families(tree)[0])
 
 
 def _refuse_a_failing_tree(tree: QemuTree, families: list[VendorFamily]) -> None:
@@ -83,10 +87,13 @@ def _refuse_a_failing_tree(tree: QemuTree, families: list[VendorFamily]) -> None
                             line=f.line, family=f.family)
 
 
-def _plan_codename(tree: QemuTree, plan: Plan, family: VendorFamily,
-                   upstream: dict[str, Family], target: DownstreamVersion) -> None:
+def plan_codename(tree: QemuTree, plan: Plan, family: VendorFamily,
+                  target: DownstreamVersion) -> None:
+    """A vendor's family whose types call upstream's options (Ubuntu's): the newest
+    release's types copied for the next codename (codename_bump.py)."""
     from scaffold.planning.codename_bump import plan_codename_family
 
+    upstream = {f.name: f for f in read_families(tree)[0]}
     newest = family.newest
     if family.spec.continued is False:
         plan.skipped.append(f"{family.name}: frozen at {newest.name} (`continued = false` "
