@@ -69,9 +69,7 @@ def read_family(tree: QemuTree, spec: FamilySpec) -> tuple[VendorFamily, set[int
                 params = param_names(node)
                 t.functions[fn] = OptionsFacts(
                     fn, node.start_point[0] + 1, params[0] if len(params) == 1 else "",
-                    tuple(CallSite(n, tuple(code.text(a) for a in arguments(call)
-                                            if a.type != "comment"), call.start_point[0] + 1)
-                          for n, call in called))
+                    tuple(CallSite(n, call.start_point[0] + 1, call) for n, call in called))
                 local = {n for c in body.named_children for n in csyntax.declared_names(c)}
                 t.adds[fn] = [code.text(args[1]).strip() for name, call in called
                               if name == "compat_props_add"

@@ -12,23 +12,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
+from collections.abc import Callable
 
+from scaffold.reading import csyntax
 from scaffold.reading.families import DownstreamVersion, FamilySpec
 from scaffold.version import Version
 
 if TYPE_CHECKING:
+    from tree_sitter import Node
+
     from scaffold.reading.registrations import Registration
 
 # A type's version: upstream's numbers (10.2), or a vendor's (rhel9.2.0, ubuntu-jammy).
 VersionT = TypeVar("VersionT", Version, DownstreamVersion)
 
 
-class CallSite(NamedTuple):
-    """A call made as a statement of an options function: `name(args);`."""
+class CallSite:
+    """A call made as a statement of an options function: `name(args);`.  Its arguments
+    are read from its node when first asked (a chain judge asks them of one call of
+    each function)."""
 
-    name: str
-    args: tuple[str, ...]   # as written
-    line: int
+    __slots__ = ("name", "line", "_node", "_args")
+
+    def __init__(self, name: str, line: int, node: Node | None = None,
+                 args: tuple[str, ...] | None = None) -> None:
+        self.name, self.line, self._node, self._args = name, line, node, args
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """Its arguments, as written."""
+        if self._args is None:
+            from scaffold.reading.cmatch import arguments
+
+            self._args = tuple(csyntax.utf8(a.text or b"") for a in arguments(self._node)) \
+                if self._node is not None else ()
+        return self._args
 
 
 class OptionsFacts(NamedTuple):
@@ -52,8 +70,6 @@ class MachineType(Generic[VersionT]):
     line: int              # its registration's line (its block's, for an unregistered one)
     options: tuple[str, ...]   # its options functions, in the family's order
     latest: bool = False   # it carries the family's latest mark
-    alias: str | None = None
-    default: bool = False
     registration: Registration | None = None
     # base = "upstream": the upstream options function the type's options reach (itself,
     # or the first call of one, through its release's type for a variant), and its version
@@ -67,6 +83,39 @@ class MachineType(Generic[VersionT]):
     # the chain rule reads), and the line of the type's registration (None: unregistered)
     functions: dict[str, OptionsFacts] = field(default_factory=dict)
     registered: int | None = None
+    # its alias and whether it is the default, when the reader gives them as a function
+    # read when first asked (an upstream family's may sit in a macro's definition, in a
+    # part of the file the reading of its versions does not parse)
+    settings: Callable[[], tuple[str | None, bool]] | None = None
+    _alias: str | None = field(default=None, init=False)
+    _default: bool = field(default=False, init=False)
+
+    def _resolve(self) -> None:
+        if self.settings is not None:
+            self._alias, self._default = self.settings()
+            self.settings = None
+
+    @property
+    def alias(self) -> str | None:
+        """The alias the type's registration or options give it (`q35`, `virt`)."""
+        self._resolve()
+        return self._alias
+
+    @alias.setter
+    def alias(self, value: str | None) -> None:
+        self._resolve()
+        self._alias = value
+
+    @property
+    def default(self) -> bool:
+        """Whether it is its binary's default machine."""
+        self._resolve()
+        return self._default
+
+    @default.setter
+    def default(self, value: bool) -> None:
+        self._resolve()
+        self._default = value
 
 
 class MachineFamily(Protocol[VersionT]):

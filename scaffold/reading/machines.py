@@ -201,27 +201,37 @@ class Family:
             newest = i == 0
             t = UpstreamType(
                 self.spec.type_name(block.version), block.version, "",
-                self.file.line(block.start), tuple(fn.name if fn else "" for fn in fns),
+                self._line(block), tuple(fn.name if fn else "" for fn in fns),
                 latest=bool(block.functions) and block.marks_latest(),
-                alias=self.alias() if newest else None, default=newest and self.is_default(),
-                registered=block.macro.line if block.macro else None)
+                registered=block.macro.line if block.macro else None,
+                settings=(lambda: (self.alias(), self.is_default())) if newest else None)
             for fn in fns:
                 if fn is not None:
                     t.calls[fn.name] = [c.name for c in fn.calls]
-                    t.adds[fn.name] = [c.args[1] for c in fn.calls
-                                       if c.name == "compat_props_add" and len(c.args) == 3]
+                    t.adds[fn.name] = [args[1] for c in fn.calls if c.name == "compat_props_add"
+                                       for args in [c.args] if len(args) == 3]
                     t.functions[fn.name] = self._facts(fn)._replace(via=(
                         self._facts(helper) if (helper := self.bugfix_of(fn)) else None))
             out.append(t)
         return out
+
+    def _line(self, block: VersionBlock) -> int:
+        """The line its block starts on (its header, else its first function or its
+        registration), counted from the nearest node."""
+        first = min((f for f in block.functions.values()), key=lambda f: f.start, default=None)
+        if first is None:
+            return block.macro.line if block.macro else self.file.line(block.start)
+        if block.header is None:
+            return first.line
+        return first.line - self.file.data.count(b"\n", block.header.start, first.start)
 
     def type_of(self, block: VersionBlock) -> UpstreamType:
         """The machine type a block of the family registers."""
         return self.types[self.blocks.index(block)]
 
     def _facts(self, fn: OptionsFn) -> OptionsFacts:
-        return OptionsFacts(fn.name, self.file.line(fn.start), fn.param,
-                            tuple(CallSite(c.name, tuple(c.args), self.file.line(c.stmt.start_byte))
+        return OptionsFacts(fn.name, fn.line, fn.param,
+                            tuple(CallSite(c.name, c.stmt.start_point[0] + 1, c.call)
                                   for c in fn.calls))
 
     def bugfix_of(self, fn: OptionsFn) -> OptionsFn | None:
