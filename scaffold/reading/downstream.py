@@ -58,7 +58,7 @@ def read_family(tree: QemuTree, spec: FamilySpec) -> tuple[VendorFamily, set[int
     for reg, name, version, suffix in mine:
         options = tuple(o for o in (spec.fill(t, reg.args) for t in spec.options) if o)
         t = VendorType(name, version, suffix, reg.line, options, registration=reg,
-                       registered=reg.line)
+                       registered=reg.line, macro=reg.macro)
         t.alias, t.default = _settings(functions, code, options[0] if options else None)
         for fn in options:
             node = functions.get(fn)

@@ -27,6 +27,7 @@ from scaffold.errors import UsageError
 from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.cmatch import Code, arguments, declaration_parts
 from scaffold.reading.qom.entries import Entry, array_entries
+from scaffold.reading.machine_types import MachineFamily, class_options
 from scaffold.reading.tree import QemuTree, SourceFile
 
 # the QEMU binary a family's types live in, by the hw/<arch>/ folder of its file
@@ -76,27 +77,19 @@ class Effective:
 
 
 def machine_types(tree: QemuTree) -> list[CompatMachine]:
-    """Every versioned machine type the tree registers: upstream's live versions and the
-    vendors' types (their families data), newest first within a family."""
-    from scaffold.reading.downstream import read_downstream
-    from scaffold.reading.machines import read_families
+    """Every versioned machine type the tree registers, upstream's and the vendors' (the
+    one model: read_machines), newest first within a family."""
+    from scaffold.reading.machines import read_machines
 
-    out = [m for family in read_families(tree)[0] for m in _types_of(family)]
-    for downstream in read_downstream(tree)[0]:
-        arch = downstream.spec.file.split("/")[1] if downstream.spec.file.count("/") > 1 else ""
-        for t in downstream.types:
-            if t.options:
-                macro = t.registration.macro if t.registration is not None else ""
-                out.append(CompatMachine(t.name, downstream.name, downstream.spec.file, t.line,
-                                       t.options[0], arch, macro, downstream.spec.vendor))
-    return out
+    return [m for family in read_machines(tree).families for m in _compat_machines(family)]
 
 
-def _types_of(family: Any) -> list[CompatMachine]:
-    return [CompatMachine(f"{family.spec.prefix}-{block.version}", family.name,
-                        family.file.rel, block.macro.line, block.class_fn.name,
-                        family.spec.arch, block.macro.name)
-            for block in family.blocks if block.macro is not None and block.class_fn is not None]
+def _compat_machines(family: MachineFamily[Any]) -> list[CompatMachine]:
+    """The family's registered types with a class options function."""
+    return [CompatMachine(t.name, family.name, family.path, t.registered, fn,
+                          family.spec.arch, t.macro, family.spec.vendor or None)
+            for t in family.types if t.registered is not None
+            for fn in [class_options(family, t)] if fn]
 
 
 def _upstream_named(tree: QemuTree, name: str) -> list[CompatMachine] | None:
@@ -119,7 +112,7 @@ def _upstream_named(tree: QemuTree, name: str) -> list[CompatMachine] | None:
                 return None   # a downstream tree: its families are read whole
             family = family_in(tree, spec, rel)
             if family is not None:
-                out += [m for m in _types_of(family) if m.name == name]
+                out += [m for m in _compat_machines(family) if m.name == name]
     return out or None
 
 

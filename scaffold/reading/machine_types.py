@@ -82,7 +82,8 @@ class MachineType(Generic[VersionT]):
     # each options function the file defines, with its line, parameter and calls (what
     # the chain rule reads), and the line of the type's registration (None: unregistered)
     functions: dict[str, OptionsFacts] = field(default_factory=dict)
-    registered: int | None = None
+    registered: int | None = None   # its registration's line and macro (None, "": none)
+    macro: str = ""
     # its alias and whether it is the default, when the reader gives them as a function
     # read when first asked (an upstream family's may sit in a macro's definition, in a
     # part of the file the reading of its versions does not parse)
@@ -128,10 +129,21 @@ class MachineFamily(Protocol[VersionT]):
     def name(self) -> str: ...
 
     @property
+    def path(self) -> str: ...   # the file that registers its types
+
+    @property
     def types(self) -> list[MachineType[VersionT]]: ...
 
     @property
     def newest(self) -> MachineType[VersionT]: ...
+
+
+def class_options(family: MachineFamily[Any], t: MachineType[Any]) -> str:
+    """The type's class options function, which adds its compat properties ("": none):
+    upstream's by its options kind, a vendor's first (docs/families.md)."""
+    kinds = family.spec.kinds
+    index = next((i for i, k in enumerate(kinds) if k.adds_compat), 0) if kinds else 0
+    return t.options[index] if index < len(t.options) else ""
 
 
 def main_types(family: MachineFamily[Any]) -> list[MachineType[Any]]:
@@ -150,6 +162,10 @@ class VendorFamily:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def path(self) -> str:
+        return self.spec.file
 
     @property
     def newest(self) -> MachineType[DownstreamVersion]:

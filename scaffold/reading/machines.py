@@ -182,6 +182,10 @@ class Family:
         return self.spec.name
 
     @property
+    def path(self) -> str:
+        return self.file.rel
+
+    @property
     def newest_block(self) -> VersionBlock:
         return self.blocks[0]
 
@@ -204,6 +208,7 @@ class Family:
                 self._line(block), tuple(fn.name if fn else "" for fn in fns),
                 latest=bool(block.functions) and block.marks_latest(),
                 registered=block.macro.line if block.macro else None,
+                macro=block.macro.name if block.macro else "",
                 settings=(lambda: (self.alias(), self.is_default())) if newest else None)
             for fn in fns:
                 if fn is not None:

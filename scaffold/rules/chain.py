@@ -204,7 +204,7 @@ def array_name(prefix: str, version: Version) -> str:
 def _at(family: MachineFamily[Any], t: MachineType[Any], rule: Rule, message: str,
         fix: str = "", line: int | None = None) -> Finding:
     """A finding on one type of any family, at `line` (the type's own by default)."""
-    return rule.finding(message, fix, path=family.spec.file,
+    return rule.finding(message, fix, path=family.path,
                         line=t.line if line is None else line, family=family.name,
                         version=str(t.version))
 
