@@ -36,7 +36,7 @@ def median_ms(fn, runs: int) -> float:
 
 def next_release(tree: Path):
     """The release a bump of `tree` adds: the one after its newest machine types."""
-    from scaffold.reading.machines import read_families
+    from scaffold.reading.reader import read_families
     from scaffold.reading.tree import QemuTree
 
     return max(f.newest.version for f in read_families(QemuTree.open(tree))[0]).next()
@@ -59,7 +59,7 @@ def main() -> None:
     from scaffold.planning import plan as plan_module
     from scaffold.planning.bump import plan_bump
     from scaffold.reading import compat_arrays
-    from scaffold.reading.machines import read_families
+    from scaffold.reading.reader import read_families
     from scaffold.reading.tree import QemuTree
 
     target = next_release(tree)

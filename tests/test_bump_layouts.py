@@ -73,7 +73,7 @@ def test_unknown_family_and_downstream_types_are_named_not_touched():
 
 def test_layout_detection():
     from scaffold.reading.machines import reset_convention
-    from scaffold.reading.machines import read_families
+    from scaffold.reading.reader import read_families
 
     forms = {}
     for name in CASES:

@@ -14,7 +14,7 @@ import pytest
 from helpers import (arrays, changed_files, current_layout, expected_file, linked_copy, newest_tree,
                       real_tree, run_cli)
 from scaffold.rules.chain import check_tree
-from scaffold.reading.machines import read_families
+from scaffold.reading.reader import read_families
 from scaffold.planning.bump import plan_bump
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version

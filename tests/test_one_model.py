@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scaffold.reading.downstream import read_downstream
-from scaffold.reading.machines import read_families
+from scaffold.reading.reader import read_downstream
+from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.chain import check_tree
 

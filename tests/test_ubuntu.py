@@ -18,7 +18,7 @@ import pytest
 
 from helpers import SHARED, git, init_repo, run_cli, snapshot
 from scaffold.reading import families
-from scaffold.reading.machines import read_families
+from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.chain import check_tree, reader_notes
 

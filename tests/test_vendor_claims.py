@@ -128,7 +128,7 @@ def _said(lines: list[str]) -> dict[str, tuple[str, set[str]]]:
 
 @pytest.mark.realtree
 def test_rhel_9_2s_types_differ_from_their_bases_only_where_read_by_hand(rhel):
-    from scaffold.reading.downstream import read_downstream
+    from scaffold.reading.reader import read_downstream
 
     assert _said(_c111(rhel)) == RHEL_9_2_LACKS
     # spot checks of the arrays as the patches write them

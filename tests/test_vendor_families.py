@@ -189,7 +189,7 @@ def test_upstreams_families_are_data_in_the_vendors_format():
 
 
 def test_upstream_toml_is_not_read_as_a_vendors_file(fixture_tree):
-    from scaffold.reading.families import load_specs
+    from scaffold.reading.family_files import load_specs
 
     specs = load_specs(QemuTree.open(fixture_tree("layout-9.0")))
     assert {s.vendor for s in specs} == {"rhel", "ubuntu"}
@@ -198,7 +198,8 @@ def test_upstream_toml_is_not_read_as_a_vendors_file(fixture_tree):
 def test_one_family_model_for_upstream_and_every_vendor(fixture_tree):
     """Issue 35: upstream's families and a vendor's are one record, read by one loader
     (one [[family]] parser: its checks name the file and the family either way)."""
-    from scaffold.reading.families import FAMILIES, FamilySpec, all_specs, family_spec
+    from scaffold.reading.families import FAMILIES, FamilySpec, family_spec
+    from scaffold.reading.family_files import all_specs
 
     tree = QemuTree.open(fixture_tree("layout-9.0"))
     specs = all_specs(tree)

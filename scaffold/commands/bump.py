@@ -57,7 +57,7 @@ def message_for(plan: Plan, signoff: tuple[str, str] | None, provenance: bool) -
 
 def run(opts: BumpOptions) -> int:
     """Every release, upstream's or a vendor's, through the one planner (planning/bump.py)."""
-    from scaffold.reading.families import bump_subject, with_families_file
+    from scaffold.reading.family_files import bump_subject, with_families_file
 
     tree = with_families_file(QemuTree.open(opts.repo), opts.families)
     target = _target(tree, opts.version)
@@ -81,7 +81,8 @@ def run(opts: BumpOptions) -> int:
 def _target(tree: QemuTree, text: str) -> Version | DownstreamVersion:
     """11.0, or a vendor's release: rhel9.4.0, or ubuntu-kinetic (a codename the vendor's
     families data lists)."""
-    from scaffold.reading.families import DownstreamVersion, parse_version
+    from scaffold.reading.families import DownstreamVersion
+    from scaffold.reading.family_files import parse_version
 
     vendor = DownstreamVersion.parse(text)
     if vendor is None and re.fullmatch(r"[a-z]+-[a-z]+", text):
@@ -99,7 +100,7 @@ def _write(opts: BumpOptions, tree: QemuTree, plan: Plan, target: Version | Down
     _warnings(tree, plan, target)
 
     def replan(clean: QemuTree) -> list[Step]:
-        from scaffold.reading.families import with_families_file
+        from scaffold.reading.family_files import with_families_file
 
         again = plan_bump(with_families_file(clean, opts.families), target)
         return [step_for(again, again.contents(clean), title)]

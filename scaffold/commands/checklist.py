@@ -109,8 +109,8 @@ def context(tree: QemuTree, text: str | None) -> Context:
     `text` names one of its releases, or, with none named, on a tree that registers a
     vendor's types; else upstream's next release."""
     from scaffold.errors import UsageError
-    from scaffold.reading.families import parse_version
-    from scaffold.reading.machines import read_machines
+    from scaffold.reading.family_files import parse_version
+    from scaffold.reading.reader import read_machines
 
     machines = read_machines(tree)
     target = parse_version(tree, text) if text is not None else None

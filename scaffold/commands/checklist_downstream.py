@@ -80,7 +80,7 @@ def _upstream_base(tree: QemuTree, families: list[VendorFamily],
                    target: DownstreamVersion) -> Item:
     """A vendor whose types call upstream's options (Ubuntu) has no rebase bits: its
     release's types call the options of the QEMU it ships, the tree's newest."""
-    from scaffold.reading.machines import read_families
+    from scaffold.reading.reader import read_families
 
     newest = {f.name: str(f.newest.version) for f in read_families(tree)[0]}
     details, done = [], True

@@ -75,7 +75,7 @@ class Context:
         """`check`'s findings on the tree, made once."""
         if "findings" not in self.memo:
             from scaffold.rules.chain import check_tree
-            from scaffold.reading.machines import machine_families
+            from scaffold.reading.reader import machine_families
 
             self.memo["findings"] = check_tree(self.tree, machine_families(self.tree))
         found: list[Finding] = self.memo["findings"]

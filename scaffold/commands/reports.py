@@ -7,13 +7,13 @@ from typing import Any
 from scaffold.jsondoc import location
 
 from scaffold.reading.machine_types import VendorFamily
-from scaffold.reading.downstream import latest_holders, read_downstream
+from scaffold.reading.reader import latest_holders, read_downstream
 from scaffold.reading.machines import Family, Note, reset_convention
 from scaffold.rules.registry import Finding
 from scaffold.rules.chain import check_tree, failing, reader_notes
 from scaffold.reading.lifecycle import read_policy
 from scaffold.version import current_release
-from scaffold.reading.machines import read_families
+from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree
 
 STATUS_TEXT = {"supported": "supported", "deprecated": "deprecated",
@@ -174,6 +174,6 @@ def render_check(findings: list[Finding]) -> str:
 
 def open_tree(repo: Path | None, families: Path | None) -> QemuTree:
     """The tree, with the families file the command line names (`--families`)."""
-    from scaffold.reading.families import with_families_file
+    from scaffold.reading.family_files import with_families_file
 
     return with_families_file(QemuTree.open(repo), families)

@@ -17,7 +17,8 @@ from scaffold.reading.cmatch import class_cast
 from scaffold.reading.includes import visible_names
 from scaffold.reading.compat_arrays import ArrayPair, entry_nodes
 from scaffold.errors import ScaffoldError, UsageError
-from scaffold.reading.machines import Family, OptionsFn, read_families
+from scaffold.reading.machines import Family, OptionsFn
+from scaffold.reading.reader import read_families
 from scaffold.planning.plan import Edit, Plan
 from scaffold.rules.entries import corrected_type, judge_entry
 from scaffold.reading.qom import model as qom_model

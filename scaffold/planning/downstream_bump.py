@@ -26,10 +26,13 @@ from scaffold.reading import csyntax
 from scaffold.planning.functions import Function
 from scaffold.reading.cmatch import param_names
 from scaffold.reading.cmatch import assigned_field, assigned_value
-from scaffold.reading.families import MarkKind, DownstreamVersion, load_specs
+from scaffold.reading.families import MarkKind, DownstreamVersion
+from scaffold.reading.family_files import load_specs
 from scaffold.reading.machine_types import VendorFamily, VendorType
-from scaffold.reading.downstream import newest_only, read_downstream
-from scaffold.reading.machines import RESETS, read_families
+from scaffold.reading.downstream import newest_only
+from scaffold.reading.reader import read_downstream
+from scaffold.reading.machines import RESETS
+from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
 def bumped(tree: QemuTree, target: DownstreamVersion) -> list[VendorFamily]:
@@ -182,7 +185,7 @@ def _arrays_for_the_new_release(tree: QemuTree, family: VendorFamily,
     rebase made hw_compat_rhel_9_2 before any 9.2.0 type existed (`--array-release
     9.2`) and wired it into 9.0.0, the newest type up to 9.2; once 9.2.0 exists, it is
     that type's (the older ones get it through the chain)."""
-    from scaffold.reading.families import vendor_arrays
+    from scaffold.reading.family_files import vendor_arrays
 
     arrays = vendor_arrays(tree, family.spec.vendor)
     out: set[str] = set()

@@ -154,7 +154,7 @@ def reparsed_without_new_errors(tree: QemuTree, plan: Plan, contents: Contents
 
 def verify(before: QemuTree, families: list[Family] | None, after: QemuTree) -> None:
     """The changed tree must pass `qscaffold check` wherever the original did."""
-    from scaffold.reading.machines import machine_families
+    from scaffold.reading.reader import machine_families
 
     new = errors(chain.check_tree(after, machine_families(after), warnings=False))
     if not new:

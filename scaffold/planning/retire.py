@@ -25,8 +25,8 @@ from scaffold.reading.compat_arrays import ArrayPair
 from scaffold.reading.families import FAMILIES
 from scaffold.reading.lifecycle import Policy, read_policy
 from scaffold.version import current_release
-from scaffold.reading.machines import (Family, VersionBlock, assigned_field, function_name,
-                                      read_families)
+from scaffold.reading.machines import Family, VersionBlock, assigned_field, function_name
+from scaffold.reading.reader import read_families
 from scaffold.reading.search import FileSearch
 from scaffold.reading.tree import QemuTree
 

@@ -24,9 +24,10 @@ from typing import NamedTuple
 
 from scaffold.reading import compat_arrays
 from scaffold.reading.declined import Declined
-from scaffold.reading.families import Base, vendor_arrays
+from scaffold.reading.families import Base
+from scaffold.reading.family_files import vendor_arrays
 from scaffold.reading.machine_types import VendorFamily, VendorType
-from scaffold.reading.downstream import read_downstream
+from scaffold.reading.reader import read_downstream
 from scaffold.reading.effective import Applied
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.vendor_copies import all_vendor_arrays, copies_by_source

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 from scaffold.errors import UsageError
 from scaffold.reading import csyntax
-from scaffold.reading.families import (Base, DownstreamVersion, FamilySpec, MarkKind,
-                                       VendorArrays, load_specs, macros_for)
+from scaffold.reading.families import Base, DownstreamVersion, FamilySpec, MarkKind, VendorArrays
+from scaffold.reading.family_files import load_specs, macros_for
 from scaffold.reading.machine_types import CallSite, OptionsFacts, VendorFamily, VendorType
 from scaffold.reading.registrations import of_file
 from scaffold.reading.tree import QemuTree
@@ -203,15 +203,6 @@ def _settings(functions: dict[str | None, Node], code: "Code",
             state.get("default", "false") in ("true", "1"))
 
 
-def read_downstream(tree: QemuTree) -> tuple[list[VendorFamily], dict[str, set[int]]]:
-    """The vendors' families the tree registers (read_machines'), and per file the lines
-    they claim."""
-    from scaffold.reading.machines import read_machines
-
-    machines = read_machines(tree)
-    return list(machines.vendors), dict(machines.claimed)
-
-
 class VendorArrayFact(NamedTuple):
     """A vendor array as the tree has it: its definition, `_len`, and extern pair."""
 
@@ -285,18 +276,6 @@ def arrays_added(tree: QemuTree) -> set[str]:
                 args = call.args
                 if len(args) > 2 and args[1].type == "identifier":
                     out.add(file.code.text(args[1]))
-    return out
-
-
-def latest_holders(tree: QemuTree) -> dict[str, VendorType]:
-    """Upstream family -> the vendor's type that holds its latest mark: Ubuntu registers
-    upstream's newest pseries with `false` and hands the flag, the alias and the default
-    to pseries-jammy.  Upstream's newest is then rightly not the latest."""
-    out: dict[str, VendorType] = {}
-    for family in read_downstream(tree)[0]:
-        latest = next((t for t in family.types if t.latest), None)
-        if latest is not None:
-            out.setdefault(family.spec.upstream, latest)
     return out
 
 

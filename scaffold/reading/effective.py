@@ -79,7 +79,7 @@ class Effective:
 def machine_types(tree: QemuTree) -> list[CompatMachine]:
     """Every versioned machine type the tree registers, upstream's and the vendors' (the
     one model: read_machines), newest first within a family."""
-    from scaffold.reading.machines import read_machines
+    from scaffold.reading.reader import read_machines
 
     return [m for family in read_machines(tree).families for m in _compat_machines(family)]
 
@@ -151,7 +151,7 @@ def _compiled_out(tree: QemuTree, name: str, target: str | None) -> CompatMachin
     no type of its binary, but the base its own types claim to equal.  Found by the
     family's name pattern and its class options function in the code as written."""
     from scaffold.reading.families import FAMILIES
-    from scaffold.reading.machines import read_families
+    from scaffold.reading.reader import read_families
 
     live = {f.name for f in read_families(tree)[0]}
     for spec in FAMILIES:

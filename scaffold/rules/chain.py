@@ -12,9 +12,11 @@ from scaffold.rules.registry import Finding, Rule, failing, ordered, register
 from scaffold.reading import compat_arrays
 from scaffold.reading.families import Base, MarkKind
 from scaffold.reading.machine_types import MachineFamily, MachineType, VendorType, main_types
-from scaffold.reading.downstream import arrays_added, latest_holders, read_downstream
+from scaffold.reading.downstream import arrays_added
+from scaffold.reading.reader import latest_holders, read_downstream
 from scaffold.version import current_release
-from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock, read_families
+from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock
+from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.version import Version
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from scaffold.errors import UsageError
 from scaffold.reading import history
-from scaffold.reading.machines import read_families
+from scaffold.reading.reader import read_families
 from scaffold.reading.qom.entries import read_entries
 from scaffold.reading.qom.model import QomModel, load
 from scaffold.reading.tree import QemuTree

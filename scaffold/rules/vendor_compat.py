@@ -12,7 +12,7 @@ from scaffold.reading.claims import Claim, Provenance, claims, declined_source, 
 from scaffold.reading.declined import Declined, read_declined
 from scaffold.reading.families import Base
 from scaffold.reading.machine_types import MachineFamily, MachineType, VendorFamily
-from scaffold.reading.downstream import read_downstream
+from scaffold.reading.reader import read_downstream
 from scaffold.reading.effective import Applied, CompatMachine, Effective
 from scaffold.reading.machines import Family
 from scaffold.reading.tree import QemuTree
