@@ -78,3 +78,44 @@ def test_a_vendor_latest_mark_is_judged_by_upstreams_latest_rules(fixture_tree):
     assert _findings(root, "rhel-arm") == [
         "hw/arm/virt.c:66: error[C304]: rhel-arm rhel9.0.0: rhel9.0.0 is marked as the "
         "latest too (fix: unmark it)"]
+
+
+def test_one_reader_reads_every_family_into_the_one_model(fixture_tree):
+    """downstream-if0: upstream's arm registrations are compiled out by `#if 0` (said, not
+    read), RHEL's rhel-arm types and upstream's s390x ones are live."""
+    from scaffold.reading.reader import read_machines
+
+    machines = read_machines(QemuTree.open(fixture_tree("downstream-if0")))
+    assert [f.name for f in machines.families] == ["s390x", "rhel-arm"]
+    assert all(f.types and f.newest is f.types[0] for f in machines.families)
+    assert [(n.family, n.path) for n in machines.disabled] == [("arm", "hw/arm/virt.c")]
+
+
+def test_a_familys_bump_shape_is_read_from_its_data():
+    from scaffold.planning.bump import Shape, shape_of
+    from scaffold.reading.families import FAMILIES, SHIPPED, read_file
+
+    vendors = {s.name: s for p in ("rhel.toml", "ubuntu.toml") for s in read_file(SHIPPED / p)}
+
+    class Of:   # a family as the planner sees it: its data
+        def __init__(self, spec):
+            self.spec = spec
+
+    assert {shape_of(Of(s)) for s in FAMILIES} == {Shape.NUMBERED}
+    assert shape_of(Of(vendors["rhel-q35"])) is Shape.COPIED
+    assert shape_of(Of(vendors["ubuntu-q35"])) is Shape.CODENAME
+
+
+def test_one_checklist_takes_the_steps_of_the_releases_kind(fixture_tree):
+    from scaffold.commands import checklist
+
+    vendor = checklist.context(QemuTree.open(fixture_tree("downstream-if0")), None)
+    assert str(vendor.target) == "rhel9.2.0"
+    assert [i.id for i in checklist.build(vendor)] == [
+        "family:rhel-arm", "rebase", "check", "lint", "older-majors", "built"]
+    upstream = checklist.context(QemuTree.open(fixture_tree("layout-9.2")), None)
+    # layout-9.2: arm, i440fx, q35 and s390x; no lifecycle policy in its docs (one item)
+    assert str(upstream.target) == "10.0"
+    assert [i.id for i in checklist.build(upstream)] == [
+        "array:hw", "array:pc", "family:arm", "family:i440fx", "family:q35", "family:s390x",
+        "latest", "check", "lint", "checkpatch", "lifecycle", "docs", "prove", "send"]
