@@ -160,29 +160,37 @@ def plan_bump(tree: QemuTree, target: Version | DownstreamVersion,
               verify_later: bool = False) -> Plan:
     """The one bump planner: every family of the release's kind (upstream's for 11.0, the
     vendor's for rhel9.4.0 or ubuntu-kinetic; read_machines) gets its new type, planned
-    by its family's shape (`SHAPES`, chosen by its data): a numbered family's new version
+    by its family's shape (`planner(shape_of(family))`, chosen by its data): a numbered family's new version
     block and the release's compat arrays, a vendor's copy of its newest type chained to
     the older ones, or a codename type calling the tree's newest upstream options.  The
     plan is checked (with `verify_later`, the caller runs `plan.verify()` before it
     shows or writes anything)."""
-    if isinstance(target, DownstreamVersion):
-        from scaffold.planning import downstream_bump
-
-        families: list[Any] = downstream_bump.bumped(tree, target)
-        plan = Plan("bump", target)
-    else:
-        families = _numbered_release(tree, target)
-        plan = Plan("bump", target, notes=chain.reader_notes(read_families(tree)[1]))
+    families, plan = _release(tree, target)
     for family in families:
         planner(shape_of(family))(tree, plan, family, target)
-    if isinstance(target, DownstreamVersion):
-        downstream_bump.refuse_nothing_continued(plan, target)
-    else:   # the release that just shipped: its arrays are added
-        prefixes = sorted({p for f in families for p in f.spec.arrays}, key=["hw", "pc"].index)
+    if plan.skipped and not plan.families and not plan.done:
+        raise UsageError(f"bump {target}: no {getattr(target, 'vendor', '')} family is "
+                         f"continued ({'; '.join(plan.skipped)})")
+    # the release's compat arrays, where the families' data says one adds them (upstream's
+    # hw_compat_A_B and pc_compat_A_B of the release that just shipped)
+    prefixes = sorted({p for f in families for p in f.spec.arrays}, key=["hw", "pc"].index)
+    if prefixes and isinstance(target, Version):
         array_edits, done = plan_arrays(tree, target.prev(), prefixes)
         plan.edits += array_edits
         plan.done += done
     return plan.checked(tree, read_families(tree)[0], later=verify_later)
+
+
+def _release(tree: QemuTree, target: Version | DownstreamVersion
+             ) -> tuple[list[Any], Plan]:
+    """The families a release bumps, and its plan: upstream's numbered families for 11.0
+    (with what the reader left alone, said after the bump), the vendor's for its own."""
+    if isinstance(target, DownstreamVersion):
+        from scaffold.planning.downstream_bump import bumped
+
+        return bumped(tree, target), Plan("bump", target)
+    return _numbered_release(tree, target), \
+        Plan("bump", target, notes=chain.reader_notes(read_families(tree)[1]))
 
 
 class Shape(StrEnum):

@@ -68,12 +68,6 @@ def plan_copied(tree: QemuTree, plan: Plan, family: VendorFamily,
     plan.families.append(family.name)
 
 
-def refuse_nothing_continued(plan: Plan, target: DownstreamVersion) -> None:
-    if not plan.families and not plan.done:
-        raise UsageError(f"bump {target}: no {target.vendor} family is continued "
-                         f"({'; '.join(plan.skipped)})")
-
-
 def _refuse_a_failing_tree(tree: QemuTree, families: list[VendorFamily]) -> None:
     """A family that fails `check` before the bump (a type's name mistyped, a chain
     broken) is said as such, not planned on: what the bump would make of it cannot be

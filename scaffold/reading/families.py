@@ -159,7 +159,9 @@ class FamilySpec(NamedTuple):
     # -- upstream's numbered families: versions are numbers, read by name patterns
     kinds: tuple[OptionsKind, ...] = ()   # options kinds, every naming (newest first)
     base_options: tuple[str, ...] = ()  # what the newest version's options may call
-    arrays: tuple[str, ...] = ("hw",)   # compat array prefixes each older version adds
+    # the compat array prefixes each release adds, and each older version: hw_compat_X_Y
+    # (a vendor's family adds none at its bump: its arrays come at a rebase, [arrays])
+    arrays: tuple[str, ...] = ()
     header: str | None = None           # a "/*\n * NAME-A.B\n */" comment heads each block
     lists: tuple[str, ...] = ()         # mailing lists in copy besides qemu-devel
     doc_arches: tuple[str, ...] = ()    # names in docs/about/deprecated.rst's list
