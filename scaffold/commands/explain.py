@@ -20,7 +20,8 @@ def run(opts: ExplainOptions) -> int:
     code = opts.code
     found = list(rules.RULES) if code == "all" else [r for r in [rules.lookup(code)] if r]
     if not found:
-        raise UsageError(f"no rule {code!r} (`qscaffold explain all` lists them)")
+        raise UsageError(rules.folded(code) or
+                         f"no rule {code!r} (`qscaffold explain all` lists them)")
     if opts.json:
         emit_json({"rules": [{"code": r.code, "name": r.name, "severity": r.severity,
                               "summary": r.summary, "why": r.why} for r in found]}, "explain")
