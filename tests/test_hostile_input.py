@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from helpers import git, init_repo, one_line_error, run_cli, snapshot
+from helpers import REPO, git, init_repo, one_line_error, run_cli, snapshot
 
 TREE = "layout-11.2"
 COMMANDS = (["check"], ["machines"], ["bump", "12.0", "--dry-run"], ["retire", "11.0", "--force",
@@ -333,3 +333,21 @@ def test_a_family_file_cut_before_its_registrations_is_an_error_in_a_repository(
         err = one_line_error(proc)
         assert proc.returncode == 1 and f"error: {rel}" in err, (command, err)
     assert snapshot(root) == before
+
+
+def test_ctrl_c_while_the_program_loads_is_one_line_not_a_traceback(tmp_path):
+    """A Ctrl-C that lands while Python imports the program (before any command ran)
+    printed a KeyboardInterrupt traceback from whichever import it fell in.  Here the
+    console script (a file named `qscaffold`, as pip writes it) gets its SIGINT right
+    after importing the program, as a quick Ctrl-C would."""
+    script = tmp_path / "qscaffold"
+    script.write_text("import os, signal, time\n"
+                      "from scaffold.commands.program import run\n"
+                      "os.kill(os.getpid(), signal.SIGINT)\n"
+                      "time.sleep(5)\n"
+                      "print('not interrupted')\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, env=env,
+                          timeout=60)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (
+        130, b"qscaffold: interrupted; nothing was changed\n", b"")

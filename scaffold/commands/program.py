@@ -10,9 +10,24 @@ import gc
 gc.set_threshold(50_000, 50, 50)
 
 import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+
+def _interrupted_early(signum: int, frame: object) -> None:
+    """Ctrl-C while Python loads the program: nothing has started, so nothing to undo;
+    said in one line, not as a traceback of the import it fell in."""
+    os.write(2, b"qscaffold: interrupted; nothing was changed\n")
+    os._exit(130)
+
+
+# Only as the program (the `qscaffold` script, `python -m scaffold`): a process that
+# imports this module for its own ends (a test session) keeps its own Ctrl-C.
+_MAIN = str(getattr(sys.modules.get("__main__"), "__file__", "") or "")
+if os.path.basename(_MAIN) == "qscaffold" or _MAIN.endswith(os.path.join("scaffold", "__main__.py")):
+    signal.signal(signal.SIGINT, _interrupted_early)
 
 os.environ.setdefault("TYPER_USE_RICH", "0")   # plain, fast output; errors on one line
-import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -55,6 +70,7 @@ def main() -> None:
     bad = _not_text(sys.argv[1:])
     if bad is not None:
         sys.exit(fail(info, f"an argument is not UTF-8 text: {bad}", 2))
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # the commands undo, said as ours
     try:
         code = app(standalone_mode=False, obj=info)
     except Exit as done:
