@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading import downstream
-from scaffold.reading.families import OTHER_TYPES, spec_for
+from scaffold.reading.families import OTHER_TYPES, FamilySpec, spec_for
 from scaffold.reading.family_files import all_specs, load_specs, macros_for
 from scaffold.reading.machine_types import MachineFamily, VendorFamily, VendorType
 from scaffold.reading.machines import Family, Note, family_in
@@ -54,40 +54,49 @@ def _read_machines(tree: QemuTree) -> Machines:
             spec = spec_for(macro, rel)
             if spec is not None and rel not in files.setdefault(spec.name, []):
                 files[spec.name].append(rel)
-    upstream: list[Family] = []
-    vendors: list[VendorFamily] = []
-    claimed: dict[str, set[int]] = {}
-    owner: dict[tuple[str, int], str] = {}
-    disabled: list[Note] = []
+    machines = Machines([], [], {}, [])
+    owner: dict[tuple[str, int], str] = {}   # one registration, one family
     for spec in all_specs(tree):
         if spec.is_upstream:
             for rel in files.get(spec.name, []):
-                family = family_in(tree, spec, rel)
-                off = tree.file(rel).memo.get("disabled", {}).get(spec.name)
-                if family:
-                    upstream.append(family)
-                elif not off:   # its macros are defined here, and nothing registers with them
-                    raise ScaffoldError(f"the file defines {spec.macro} but registers no "
-                                        "machine type with it: is it cut short? Fix the file "
-                                        "first", path=rel, family=spec.name)
-                if off:
-                    disabled.append(Note("family-disabled", f"{off[0]} {spec.macro} "
-                                         f"registration{'s' if off[0] != 1 else ''} disabled "
-                                         "by `#if 0` (a downstream tree): left alone",
-                                         path=rel, line=off[1], family=spec.name))
-            continue
-        vendor, lines = downstream.read_family(tree, spec)
-        for line in sorted(lines):   # one registration, one family: else a bump edits it twice
-            other = owner.setdefault((spec.file, line), spec.name)
-            if other != spec.name:
-                raise UsageError(f"families {other} and {spec.name} both claim this "
-                                 "registration; make their macros or names tell them apart",
-                                 path=spec.file, line=line, family=spec.name)
-        if vendor.types:
-            vendors.append(vendor)
-            claimed.setdefault(spec.file, set()).update(lines)
-    disabled.sort(key=lambda n: n.path or "")   # said file by file
-    return Machines(upstream, vendors, claimed, disabled)
+                _read_numbered(tree, spec, rel, machines)
+        else:
+            _read_named(tree, spec, owner, machines)
+    machines.disabled.sort(key=lambda n: n.path or "")   # said file by file
+    return machines
+
+
+def _read_numbered(tree: QemuTree, spec: FamilySpec, rel: str, machines: Machines) -> None:
+    """An upstream family as `rel` holds it, or the note that `#if 0` compiles it out."""
+    family = family_in(tree, spec, rel)
+    off = tree.file(rel).memo.get("disabled", {}).get(spec.name)
+    if family:
+        machines.upstream.append(family)
+    elif not off:   # its macros are defined here, and nothing registers with them
+        raise ScaffoldError(f"the file defines {spec.macro} but registers no machine type "
+                            "with it: is it cut short? Fix the file first", path=rel,
+                            family=spec.name)
+    if off:
+        machines.disabled.append(Note("family-disabled", f"{off[0]} {spec.macro} "
+                                      f"registration{'s' if off[0] != 1 else ''} disabled by "
+                                      "`#if 0` (a downstream tree): left alone",
+                                      path=rel, line=off[1], family=spec.name))
+
+
+def _read_named(tree: QemuTree, spec: FamilySpec, owner: dict[tuple[str, int], str],
+                machines: Machines) -> None:
+    """A vendor's family, refused when another family claims one of its registrations
+    (a bump would edit it twice)."""
+    vendor, lines = downstream.read_family(tree, spec)
+    for line in sorted(lines):
+        other = owner.setdefault((spec.file, line), spec.name)
+        if other != spec.name:
+            raise UsageError(f"families {other} and {spec.name} both claim this "
+                             "registration; make their macros or names tell them apart",
+                             path=spec.file, line=line, family=spec.name)
+    if vendor.types:
+        machines.vendors.append(vendor)
+        machines.claimed.setdefault(spec.file, set()).update(lines)
 
 
 def read_families(tree: QemuTree) -> tuple[list[Family], list[Note]]:
