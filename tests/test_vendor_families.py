@@ -212,3 +212,16 @@ def test_one_family_model_for_upstream_and_every_vendor(fixture_tree):
     for vendor, needs in (("", "ends in -{version}"), ("acme", "missing upstream, latest")):
         with pytest.raises(UsageError, match=rf"f.toml: family 1.*{re.escape(needs)}"):
             family_spec(bad, Path("f.toml"), 0, vendor)
+
+
+def test_a_families_file_of_the_wrong_shape_is_one_line(fixture_tree):
+    """`family = 3` (not [[family]] tables) was an internal error from the loader."""
+    root = fixture_tree(TREE)
+    own = root / ".qscaffold/families.toml"
+    own.write_text('vendor = "acme"\nfamily = 3\n')
+    before = snapshot(root)
+    proc = run_cli("machines", "--repo", str(root))
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and err.count("\n") == 1 and "internal error" not in err, err
+    assert "families.toml: `family` is a list of [[family]] tables" in err
+    assert snapshot(root) == before

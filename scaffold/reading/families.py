@@ -362,8 +362,11 @@ def read_file(path: Path) -> list[FamilySpec]:
     desc = data.get("desc")
     if desc is not None and (not isinstance(desc, str) or "{release}" not in desc):
         raise UsageError(f"{path}: `desc` is a string with {{release}} in it")
+    tables = data.get("family", [])
+    if not isinstance(tables, list):
+        raise UsageError(f"{path}: `family` is a list of [[family]] tables")
     return [family_spec(table, path, i, vendor)._replace(releases=releases, desc=desc)
-            for i, table in enumerate(data.get("family", []))]
+            for i, table in enumerate(tables)]
 
 
 _PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
