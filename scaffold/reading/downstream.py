@@ -65,7 +65,6 @@ def read_family(tree: QemuTree, spec: FamilySpec) -> tuple[VendorFamily, set[int
             body = node.child_by_field_name("body") if node is not None else None
             if body is not None and node is not None:
                 called = [c for c in map(csyntax.macro_call, body.named_children) if c]
-                t.calls[fn] = [name for name, _ in called]
                 params = param_names(node)
                 t.functions[fn] = OptionsFacts(
                     fn, node.start_point[0] + 1, params[0] if len(params) == 1 else "",

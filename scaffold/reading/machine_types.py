@@ -75,13 +75,10 @@ class MachineType(Generic[VersionT]):
     # or the first call of one, through its release's type for a variant), and its version
     upstream_options: str | None = None
     upstream_version: str | None = None
-    # each options function (defined in the file) -> the functions its statements call,
-    # and the arrays its compat_props_add statements add
-    calls: dict[str, list[str]] = field(default_factory=dict)
-    adds: dict[str, list[str]] = field(default_factory=dict)   # arrays not local to it
     # each options function the file defines, with its line, parameter and calls (what
-    # the chain rule reads), and the line of the type's registration (None: unregistered)
+    # the chain rule reads), and the arrays its compat_props_add statements add
     functions: dict[str, OptionsFacts] = field(default_factory=dict)
+    adds: dict[str, list[str]] = field(default_factory=dict)   # arrays not local to it
     registered: int | None = None   # its registration's line and macro (None, "": none)
     macro: str = ""
     # its alias and whether it is the default, when the reader gives them as a function
@@ -90,6 +87,11 @@ class MachineType(Generic[VersionT]):
     settings: Callable[[], tuple[str | None, bool]] | None = None
     _alias: str | None = field(default=None, init=False)
     _default: bool = field(default=False, init=False)
+
+    @property
+    def calls(self) -> dict[str, list[str]]:
+        """Each options function the file defines -> the functions its statements call."""
+        return {name: [c.name for c in fn.calls] for name, fn in self.functions.items()}
 
     def _resolve(self) -> None:
         if self.settings is not None:

@@ -209,7 +209,6 @@ class Family:
                 settings=(lambda: (self.alias(), self.is_default())) if newest else None)
             for fn in fns:
                 if fn is not None:
-                    t.calls[fn.name] = [c.name for c in fn.calls]
                     t.adds[fn.name] = [args[1] for c in fn.calls if c.name == "compat_props_add"
                                        for args in [c.args] if len(args) == 3]
                     t.functions[fn.name] = self._facts(fn)._replace(via=(
