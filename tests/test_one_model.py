@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scaffold.reading.reader import read_downstream
-from scaffold.reading.reader import read_families
+from scaffold.reading.reader import read_downstream, read_families
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.chain import check_tree
 

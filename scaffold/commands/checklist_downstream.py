@@ -4,10 +4,9 @@ majors' types; not upstream's (no compat array of its own per release, no mailin
 from __future__ import annotations
 
 from scaffold.commands.checklist_model import Context, Item, named
-from scaffold.reading import compat_arrays
+from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.families import Base, DownstreamVersion
 from scaffold.reading.machine_types import VendorFamily
-from scaffold.reading import csyntax
 from scaffold.reading.qom.entries import Entry, entries_in
 from scaffold.reading.cmatch import Code
 from scaffold.reading.tree import QemuTree

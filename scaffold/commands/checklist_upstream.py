@@ -15,10 +15,9 @@ from scaffold.rules.registry import errors, warnings
 from scaffold.commands.bump import subject
 from scaffold.commands.checklist_model import Context, Item, named
 from scaffold.reading.lifecycle import read_policy
-from scaffold.version import current_release, in_development
+from scaffold.version import current_release, in_development, Version
 from scaffold.reading.machines import Family, VersionBlock
 from scaffold.reading.tree import QemuTree
-from scaffold.version import Version
 
 DEVEL_LIST = "qemu-devel@nongnu.org"
 # family name -> (the family, its versions past deletion)

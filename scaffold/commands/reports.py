@@ -7,13 +7,12 @@ from typing import Any
 from scaffold.jsondoc import location
 
 from scaffold.reading.machine_types import VendorFamily
-from scaffold.reading.reader import latest_holders, read_downstream
+from scaffold.reading.reader import latest_holders, read_downstream, read_families
 from scaffold.reading.machines import Family, Note, reset_convention
 from scaffold.rules.registry import Finding
 from scaffold.rules.chain import check_tree, failing, reader_notes
 from scaffold.reading.lifecycle import read_policy
 from scaffold.version import current_release
-from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree
 
 STATUS_TEXT = {"supported": "supported", "deprecated": "deprecated",

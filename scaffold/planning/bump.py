@@ -9,14 +9,12 @@ from typing import Any
 from collections.abc import Callable
 
 from scaffold.reading import compat_arrays, csyntax
-from scaffold.reading.reader import latest_holders
+from scaffold.reading.reader import latest_holders, read_families
 from scaffold.reading.families import Base, DownstreamVersion
 from scaffold.reading.machine_types import MachineFamily
-from scaffold.rules import chain
-from scaffold.rules import registry
+from scaffold.rules import chain, registry
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.reading.machines import Family, Layout, MacroCall, VersionBlock, assigned_field, reset_convention
-from scaffold.reading.reader import read_families
 from scaffold.planning.plan import Edit, Plan
 from scaffold.planning.templates import render
 from scaffold.reading.tree import QemuTree

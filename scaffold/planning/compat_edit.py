@@ -25,9 +25,8 @@ from scaffold.reading.qom import model as qom_model
 from scaffold.reading.qom.model import QomModel
 from scaffold.reading.qom.entries import Entry, read_entries
 from scaffold.planning.templates import render
-from scaffold.version import current_release, in_development
+from scaffold.version import current_release, in_development, Version
 from scaffold.reading.tree import QemuTree
-from scaffold.version import Version
 from scaffold.rules import advice
 from scaffold.rules.registry import Finding, errors
 

@@ -24,15 +24,13 @@ from scaffold.errors import ScaffoldError, UsageError
 from scaffold.planning.plan import Edit, Plan
 from scaffold.reading import csyntax
 from scaffold.planning.functions import Function
-from scaffold.reading.cmatch import param_names
-from scaffold.reading.cmatch import assigned_field, assigned_value
+from scaffold.reading.cmatch import param_names, assigned_field, assigned_value
 from scaffold.reading.families import MarkKind, DownstreamVersion
 from scaffold.reading.family_files import load_specs
 from scaffold.reading.machine_types import VendorFamily, VendorType
 from scaffold.reading.downstream import newest_only
-from scaffold.reading.reader import read_downstream
+from scaffold.reading.reader import read_downstream, read_families
 from scaffold.reading.machines import RESETS
-from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree, SourceFile
 
 def bumped(tree: QemuTree, target: DownstreamVersion) -> list[VendorFamily]:

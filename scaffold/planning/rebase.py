@@ -15,8 +15,7 @@ from scaffold.planning import rebase_arrays
 from scaffold.planning.rebase_statements import plan_statements
 from scaffold.reading.declined import read_declined
 from scaffold.reading.family_files import vendor_arrays
-from scaffold.reading.reader import read_downstream
-from scaffold.reading.reader import read_families
+from scaffold.reading.reader import read_downstream, read_families
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading.tree import QemuTree
 from scaffold.reading.vendor_copies import VendorArray, copies_by_source, read_vendor_arrays

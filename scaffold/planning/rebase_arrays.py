@@ -14,10 +14,9 @@ from typing import Any
 
 from scaffold.errors import UsageError
 from scaffold.planning.functions import Function, param_type
-from scaffold.reading.cmatch import param_names
+from scaffold.reading.cmatch import param_names, arguments, calls, named
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
-from scaffold.reading.cmatch import arguments, calls, named
 from scaffold.reading.families import VendorArrays
 from scaffold.reading.machine_types import VendorFamily, VendorType
 from scaffold.reading.tree import QemuTree

@@ -23,10 +23,9 @@ from tree_sitter import Node
 
 from scaffold.reading.machines import RESETS as _RESETS
 from scaffold.planning.functions import Function, param_type
-from scaffold.reading.cmatch import param_names
+from scaffold.reading.cmatch import param_names, assigned_field
 from scaffold.planning.plan import Edit
 from scaffold.reading import csyntax
-from scaffold.reading.cmatch import assigned_field
 from scaffold.reading.declined import Declined, normalized
 from scaffold.reading.machine_types import VendorFamily
 from scaffold.reading.families import FAMILIES, FamilySpec

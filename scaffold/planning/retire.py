@@ -24,7 +24,7 @@ from scaffold.reading import compat_arrays, csyntax
 from scaffold.reading.compat_arrays import ArrayPair
 from scaffold.reading.families import FAMILIES
 from scaffold.reading.lifecycle import Policy, read_policy
-from scaffold.version import current_release
+from scaffold.version import current_release, Version
 from scaffold.reading.machines import Family, VersionBlock, assigned_field, function_name
 from scaffold.reading.reader import read_families
 from scaffold.reading.search import FileSearch
@@ -32,7 +32,6 @@ from scaffold.reading.tree import QemuTree
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-from scaffold.version import Version
 
 DOC = "docs/about/deprecated.rst"
 

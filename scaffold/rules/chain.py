@@ -13,12 +13,10 @@ from scaffold.reading import compat_arrays
 from scaffold.reading.families import Base, MarkKind
 from scaffold.reading.machine_types import MachineFamily, MachineType, VendorType, main_types
 from scaffold.reading.downstream import arrays_added
-from scaffold.reading.reader import latest_holders, read_downstream
-from scaffold.version import current_release
+from scaffold.reading.reader import latest_holders, read_downstream, read_families
+from scaffold.version import current_release, Version
 from scaffold.reading.machines import Family, Note, OptionsFn, VersionBlock
-from scaffold.reading.reader import read_families
 from scaffold.reading.tree import QemuTree
-from scaffold.version import Version
 
 def _finding(family: Family, block: VersionBlock | None, rule: Rule, message: str,
              fix: str = "", offset: int | None = None) -> Finding:

@@ -3,12 +3,11 @@ whole (definition, `_len`, extern pair), and the newest of each prefix added by 
 types its release covers, in every family that keeps up with the vendor's arrays."""
 from __future__ import annotations
 
-from scaffold.reading.families import VendorArrays
+from scaffold.reading.families import VendorArrays, FAMILIES
 from scaffold.reading.family_files import vendor_arrays
 from scaffold.reading.machine_types import VendorFamily, VendorType
 from scaffold.reading.downstream import VendorArrayFact, vendor_array_facts
 from scaffold.reading.reader import read_downstream
-from scaffold.reading.families import FAMILIES
 from scaffold.reading.tree import QemuTree
 from scaffold.rules.fixtures import ARM, Fixture
 from scaffold.rules.registry import Finding, Rule, register

@@ -18,11 +18,10 @@ from scaffold.rules.fixtures import NEWER, by_hand, with_entry
 from scaffold.rules.registry import EntryRef, Finding, Rule, ordered, register_for
 from scaffold.reading.qom.entries import Entry
 from scaffold.reading import csyntax
-from scaffold.version import current_release, in_development
+from scaffold.version import current_release, in_development, Version, parse_tree_version
 from scaffold.reading.history import Added
 from scaffold.reading.machines import Family
 from scaffold.reading.qom.model import Prop, QomModel
-from scaffold.version import Version, parse_tree_version
 
 register = register_for("lint")   # each rule of this module is lint's
 
